@@ -1,0 +1,552 @@
+//! ES256 JSON Web Tokens: the token issuer's signing key and the verification every request runs.
+//!
+//! Only ES256 (ECDSA P-256 with SHA-256, JWS fixed-width `r || s` signatures) exists here, so no
+//! header can talk the verifier into `none`, an HMAC keyed with a public key, or RSA. The `kid`
+//! of our own keys is their RFC 7638 JWK thumbprint. Verification checks form, algorithm, key and
+//! signature only; issuer, audience, expiry and not-before belong to the caller, which owns the
+//! clock. Error values never quote the token.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ring::digest::{digest, SHA256};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING,
+};
+use serde_json::{json, Map, Value};
+
+use crate::{CryptoError, JwtError, SecretBytes};
+
+/// Longest token `verify_jwt` will look at.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// Length of an uncompressed P-256 point: `0x04 || x || y`.
+const POINT_LEN: usize = 65;
+/// Length of one coordinate.
+const COORD_LEN: usize = 32;
+/// Length of a JWS ES256 signature.
+const SIGNATURE_LEN: usize = 64;
+
+/// The token issuer's ES256 private key.
+pub struct TokenSigningKey {
+    pair: EcdsaKeyPair,
+    verifying: VerifyingKey,
+}
+
+impl TokenSigningKey {
+    /// A fresh key pair, and its PKCS#8 encoding for the caller to store (sealed).
+    pub fn generate() -> Result<(TokenSigningKey, SecretBytes), CryptoError> {
+        let rng = SystemRandom::new();
+        let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| CryptoError::Random)?;
+        let pkcs8 = SecretBytes::from_slice(document.as_ref());
+        let key = Self::from_pkcs8(pkcs8.expose())?;
+        Ok((key, pkcs8))
+    }
+
+    /// Loads a P-256 key pair from PKCS#8 (as produced by [`TokenSigningKey::generate`]).
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<TokenSigningKey, CryptoError> {
+        let pair = EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            pkcs8,
+            &SystemRandom::new(),
+        )
+        .map_err(|_| CryptoError::InvalidKey)?;
+        let verifying = VerifyingKey::from_point(pair.public_key().as_ref())?;
+        Ok(TokenSigningKey { pair, verifying })
+    }
+
+    /// The key id: the RFC 7638 JWK thumbprint of the public key, base64url.
+    pub fn kid(&self) -> &str {
+        self.verifying.kid()
+    }
+
+    /// The public key as a JWK for the JWKS endpoint.
+    pub fn public_jwk(&self) -> Value {
+        self.verifying.to_jwk()
+    }
+
+    /// The public half, for [`verify_jwt`].
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.verifying.clone()
+    }
+
+    /// Signs `claims` (a JSON object) as a compact JWS with header
+    /// `{"alg":"ES256","typ":"JWT","kid":...}`.
+    pub fn sign(&self, claims: &Value) -> Result<String, CryptoError> {
+        if !claims.is_object() {
+            return Err(CryptoError::Jwt(JwtError::Malformed));
+        }
+        let header = json!({ "alg": "ES256", "typ": "JWT", "kid": self.kid() });
+        let header = serde_json::to_vec(&header).map_err(|_| CryptoError::Sign)?;
+        let claims = serde_json::to_vec(claims).map_err(|_| CryptoError::Sign)?;
+        self.sign_parts(&header, &claims)
+    }
+
+    /// Signs already-serialized header and claims bytes.
+    fn sign_parts(&self, header: &[u8], claims: &[u8]) -> Result<String, CryptoError> {
+        let mut token = URL_SAFE_NO_PAD.encode(header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        let signature = self
+            .pair
+            .sign(&SystemRandom::new(), token.as_bytes())
+            .map_err(|_| CryptoError::Sign)?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+        Ok(token)
+    }
+}
+
+impl fmt::Debug for TokenSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSigningKey")
+            .field("kid", &self.kid())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A trusted ES256 public key and its key id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyingKey {
+    kid: String,
+    point: Vec<u8>,
+}
+
+impl VerifyingKey {
+    /// A key from an uncompressed P-256 point (`0x04 || x || y`), its kid the JWK thumbprint.
+    pub fn from_point(point: &[u8]) -> Result<VerifyingKey, CryptoError> {
+        if point.len() != POINT_LEN || point.first() != Some(&0x04) {
+            return Err(CryptoError::InvalidKey);
+        }
+        let mut key = VerifyingKey {
+            kid: String::new(),
+            point: point.to_vec(),
+        };
+        key.kid = key.thumbprint();
+        Ok(key)
+    }
+
+    /// A key from a public JWK (`kty` EC, `crv` P-256, `x`, `y`; `alg`, if present, ES256).
+    /// The JWK's `kid` is kept if present (other issuers choose their own); otherwise the
+    /// thumbprint is used.
+    pub fn from_jwk(jwk: &Value) -> Result<VerifyingKey, CryptoError> {
+        let field = |name: &str| jwk.get(name).and_then(Value::as_str);
+        if field("kty") != Some("EC") || field("crv") != Some("P-256") {
+            return Err(CryptoError::InvalidKey);
+        }
+        if jwk
+            .get("alg")
+            .is_some_and(|alg| alg.as_str() != Some("ES256"))
+        {
+            return Err(CryptoError::InvalidKey);
+        }
+        let mut point = Vec::with_capacity(POINT_LEN);
+        point.push(0x04);
+        for name in ["x", "y"] {
+            let coordinate = field(name)
+                .and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
+                .filter(|bytes| bytes.len() == COORD_LEN)
+                .ok_or(CryptoError::InvalidKey)?;
+            point.extend_from_slice(&coordinate);
+        }
+        let mut key = Self::from_point(&point)?;
+        match jwk.get("kid") {
+            None => {}
+            Some(Value::String(kid)) if !kid.is_empty() => key.kid.clone_from(kid),
+            Some(_) => return Err(CryptoError::InvalidKey),
+        }
+        Ok(key)
+    }
+
+    /// The key id tokens name in their header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The uncompressed public point.
+    pub fn public_point(&self) -> &[u8] {
+        &self.point
+    }
+
+    /// The public key as a JWK: `{kty, crv, x, y, kid, use: "sig", alg: "ES256"}`.
+    pub fn to_jwk(&self) -> Value {
+        let (x, y) = self.coordinates();
+        json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "x": x,
+            "y": y,
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "ES256",
+        })
+    }
+
+    /// Base64url x and y coordinates.
+    fn coordinates(&self) -> (String, String) {
+        let coords = self.point.get(1..).unwrap_or_default();
+        let (x, y) = coords.split_at(coords.len().min(COORD_LEN));
+        (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y))
+    }
+
+    /// RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
+    fn thumbprint(&self) -> String {
+        let (x, y) = self.coordinates();
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        URL_SAFE_NO_PAD.encode(digest(&SHA256, canonical.as_bytes()))
+    }
+}
+
+/// Verifies a compact ES256 JWS against trusted keys and returns its claims object.
+///
+/// Refuses tokens over [`MAX_TOKEN_LEN`], anything but three base64url segments, any `alg` but
+/// ES256, a `crit` header, a missing or unknown `kid`, and a bad signature. Does not check `iss`,
+/// `aud`, `exp` or `nbf`: the caller does, with its own clock.
+pub fn verify_jwt(token: &str, keys: &[VerifyingKey]) -> Result<Map<String, Value>, JwtError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::Malformed);
+    }
+    let mut segments = token.split('.');
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(JwtError::Malformed);
+    };
+    let header = decode_object(header_b64)?;
+    match header.get("alg") {
+        Some(Value::String(alg)) if alg == "ES256" => {}
+        Some(Value::String(_)) => return Err(JwtError::UnsupportedAlgorithm),
+        _ => return Err(JwtError::Malformed),
+    }
+    // RFC 7515 section 4.1.11: extensions we do not understand must not be ignored.
+    if header.contains_key("crit") {
+        return Err(JwtError::Malformed);
+    }
+    let Some(Value::String(kid)) = header.get("kid") else {
+        return Err(JwtError::UnknownKey);
+    };
+    let mut candidates = keys.iter().filter(|key| key.kid == *kid).peekable();
+    if candidates.peek().is_none() {
+        return Err(JwtError::UnknownKey);
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .map_err(|_| JwtError::Malformed)?;
+    if signature.len() != SIGNATURE_LEN {
+        return Err(JwtError::BadSignature);
+    }
+    let signing_input_len = header_b64.len() + 1 + claims_b64.len();
+    let signing_input = token
+        .as_bytes()
+        .get(..signing_input_len)
+        .ok_or(JwtError::Malformed)?;
+    let verified = candidates.any(|key| {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &key.point)
+            .verify(signing_input, &signature)
+            .is_ok()
+    });
+    if !verified {
+        return Err(JwtError::BadSignature);
+    }
+    decode_object(claims_b64)
+}
+
+/// Decodes one base64url segment holding a JSON object.
+fn decode_object(segment: &str) -> Result<Map<String, Value>, JwtError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| JwtError::Malformed)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(JwtError::Malformed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::hmac;
+
+    fn claims() -> Value {
+        json!({ "iss": "https://localhost/tenant", "aud": "https://vault.localhost", "exp": 2_000_000_000, "sub": "app" })
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn segments(token: &str) -> Vec<String> {
+        token.split('.').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn round_trip_returns_the_claims() {
+        let (key, pkcs8) = TokenSigningKey::generate().unwrap();
+        let token = key.sign(&claims()).unwrap();
+        let verified = verify_jwt(&token, &[key.verifying_key()]).unwrap();
+        assert_eq!(Value::Object(verified), claims());
+
+        let header = decode_object(&segments(&token)[0]).unwrap();
+        assert_eq!(header.get("alg"), Some(&json!("ES256")));
+        assert_eq!(header.get("typ"), Some(&json!("JWT")));
+        assert_eq!(header.get("kid"), Some(&json!(key.kid())));
+
+        let reloaded = TokenSigningKey::from_pkcs8(pkcs8.expose()).unwrap();
+        assert_eq!(reloaded.kid(), key.kid());
+        let token = reloaded.sign(&claims()).unwrap();
+        assert!(verify_jwt(&token, &[key.verifying_key()]).is_ok());
+    }
+
+    #[test]
+    fn verification_tries_the_key_with_the_matching_kid() {
+        let (a, _) = TokenSigningKey::generate().unwrap();
+        let (b, _) = TokenSigningKey::generate().unwrap();
+        assert_ne!(a.kid(), b.kid());
+        let keys = [a.verifying_key(), b.verifying_key()];
+        assert!(verify_jwt(&a.sign(&claims()).unwrap(), &keys).is_ok());
+        assert!(verify_jwt(&b.sign(&claims()).unwrap(), &keys).is_ok());
+    }
+
+    #[test]
+    fn tampered_payload_is_refused() {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let parts = segments(&key.sign(&claims()).unwrap());
+        let mut forged = claims();
+        forged["sub"] = json!("admin");
+        let token = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(&serde_json::to_vec(&forged).unwrap()),
+            parts[2]
+        );
+        assert_eq!(
+            verify_jwt(&token, &[key.verifying_key()]),
+            Err(JwtError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn tampered_signature_is_refused() {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let parts = segments(&key.sign(&claims()).unwrap());
+        let signature = URL_SAFE_NO_PAD.decode(&parts[2]).unwrap();
+        for i in [0, 31, 32, 63] {
+            let mut bad = signature.clone();
+            bad[i] ^= 0x01;
+            let token = format!("{}.{}.{}", parts[0], parts[1], b64(&bad));
+            assert_eq!(
+                verify_jwt(&token, &[key.verifying_key()]),
+                Err(JwtError::BadSignature)
+            );
+        }
+        let short = format!("{}.{}.{}", parts[0], parts[1], b64(&signature[..63]));
+        assert_eq!(
+            verify_jwt(&short, &[key.verifying_key()]),
+            Err(JwtError::BadSignature)
+        );
+        let empty = format!("{}.{}.", parts[0], parts[1]);
+        assert_eq!(
+            verify_jwt(&empty, &[key.verifying_key()]),
+            Err(JwtError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let header = json!({ "alg": "none", "typ": "JWT", "kid": key.kid() });
+        let token = format!(
+            "{}.{}.",
+            b64(&serde_json::to_vec(&header).unwrap()),
+            b64(&serde_json::to_vec(&claims()).unwrap())
+        );
+        assert_eq!(
+            verify_jwt(&token, &[key.verifying_key()]),
+            Err(JwtError::UnsupportedAlgorithm)
+        );
+        for alg in ["None", "es256", "ES384", "RS256"] {
+            let header = json!({ "alg": alg, "kid": key.kid() });
+            let token = key
+                .sign_parts(&serde_json::to_vec(&header).unwrap(), b"{}")
+                .unwrap();
+            assert_eq!(
+                verify_jwt(&token, &[key.verifying_key()]),
+                Err(JwtError::UnsupportedAlgorithm)
+            );
+        }
+        let no_alg = key.sign_parts(br#"{"kid":"x"}"#, b"{}").unwrap();
+        assert_eq!(
+            verify_jwt(&no_alg, &[key.verifying_key()]),
+            Err(JwtError::Malformed)
+        );
+    }
+
+    #[test]
+    fn hs256_keyed_with_the_public_key_is_refused() {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let header = json!({ "alg": "HS256", "typ": "JWT", "kid": key.kid() });
+        let input = format!(
+            "{}.{}",
+            b64(&serde_json::to_vec(&header).unwrap()),
+            b64(&serde_json::to_vec(&claims()).unwrap())
+        );
+        let mac_key = hmac::Key::new(hmac::HMAC_SHA256, key.verifying_key().public_point());
+        let tag = hmac::sign(&mac_key, input.as_bytes());
+        let token = format!("{input}.{}", b64(tag.as_ref()));
+        assert_eq!(
+            verify_jwt(&token, &[key.verifying_key()]),
+            Err(JwtError::UnsupportedAlgorithm)
+        );
+    }
+
+    #[test]
+    fn missing_or_unknown_kid_is_refused() {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let (other, _) = TokenSigningKey::generate().unwrap();
+        let token = key.sign(&claims()).unwrap();
+        assert_eq!(
+            verify_jwt(&token, &[other.verifying_key()]),
+            Err(JwtError::UnknownKey)
+        );
+        assert_eq!(verify_jwt(&token, &[]), Err(JwtError::UnknownKey));
+
+        let header = br#"{"alg":"ES256","typ":"JWT"}"#;
+        let no_kid = key
+            .sign_parts(header, &serde_json::to_vec(&claims()).unwrap())
+            .unwrap();
+        assert_eq!(
+            verify_jwt(&no_kid, &[key.verifying_key()]),
+            Err(JwtError::UnknownKey)
+        );
+        let header = br#"{"alg":"ES256","kid":7}"#;
+        let numeric_kid = key
+            .sign_parts(header, &serde_json::to_vec(&claims()).unwrap())
+            .unwrap();
+        assert_eq!(
+            verify_jwt(&numeric_kid, &[key.verifying_key()]),
+            Err(JwtError::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn signature_from_another_key_with_the_same_kid_is_refused() {
+        let (trusted, _) = TokenSigningKey::generate().unwrap();
+        let (attacker, _) = TokenSigningKey::generate().unwrap();
+        let header =
+            serde_json::to_vec(&json!({ "alg": "ES256", "typ": "JWT", "kid": trusted.kid() }))
+                .unwrap();
+        let token = attacker
+            .sign_parts(&header, &serde_json::to_vec(&claims()).unwrap())
+            .unwrap();
+        assert_eq!(
+            verify_jwt(&token, &[trusted.verifying_key()]),
+            Err(JwtError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let keys = [key.verifying_key()];
+        let token = key.sign(&claims()).unwrap();
+        let parts = segments(&token);
+        for bad in [
+            String::new(),
+            "a.b".to_owned(),
+            format!("{token}.extra"),
+            format!("{}.{}", parts[0], parts[1]),
+            format!("{}==.{}.{}", parts[0], parts[1], parts[2]),
+            format!("{}.{}.{}!", parts[0], parts[1], parts[2]),
+            format!(".{}.{}", parts[1], parts[2]),
+        ] {
+            assert_eq!(verify_jwt(&bad, &keys), Err(JwtError::Malformed), "{bad}");
+        }
+        let oversized = format!("{token}{}", "A".repeat(MAX_TOKEN_LEN));
+        assert_eq!(verify_jwt(&oversized, &keys), Err(JwtError::Malformed));
+
+        let crit = br#"{"alg":"ES256","kid":"k","crit":["exp"]}"#;
+        let with_crit = key.sign_parts(crit, b"{}").unwrap();
+        assert_eq!(verify_jwt(&with_crit, &keys), Err(JwtError::Malformed));
+
+        let array_claims = key.sign(&json!(["not", "an", "object"]));
+        assert!(matches!(
+            array_claims,
+            Err(CryptoError::Jwt(JwtError::Malformed))
+        ));
+        let header = serde_json::to_vec(&json!({ "alg": "ES256", "kid": key.kid() })).unwrap();
+        let signed_array = key.sign_parts(&header, b"[1,2]").unwrap();
+        assert_eq!(verify_jwt(&signed_array, &keys), Err(JwtError::Malformed));
+        let signed_garbage = key.sign_parts(&header, b"not json").unwrap();
+        assert_eq!(verify_jwt(&signed_garbage, &keys), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn public_jwk_has_the_expected_members_and_round_trips() {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let jwk = key.public_jwk();
+        assert_eq!(jwk["kty"], "EC");
+        assert_eq!(jwk["crv"], "P-256");
+        assert_eq!(jwk["use"], "sig");
+        assert_eq!(jwk["alg"], "ES256");
+        assert_eq!(jwk["kid"], key.kid());
+        assert_eq!(jwk.as_object().unwrap().len(), 7);
+        assert!(jwk.get("d").is_none());
+        let parsed = VerifyingKey::from_jwk(&jwk).unwrap();
+        assert_eq!(parsed, key.verifying_key());
+    }
+
+    #[test]
+    fn kid_is_the_rfc7638_thumbprint() {
+        // The P-256 key of RFC 7517 appendix A.1; the expected value was computed independently
+        // (Python hashlib over the RFC 7638 canonical form).
+        let jwk = json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
+            "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM",
+        });
+        let key = VerifyingKey::from_jwk(&jwk).unwrap();
+        assert_eq!(key.kid(), "cn-I_WNMClehiVp51i_0VpOENW1upEerA8sEam5hn-s");
+        let mut named = jwk.clone();
+        named["kid"] = json!("external-1");
+        assert_eq!(VerifyingKey::from_jwk(&named).unwrap().kid(), "external-1");
+    }
+
+    #[test]
+    fn invalid_public_keys_are_refused() {
+        assert!(VerifyingKey::from_point(&[0x04; 64]).is_err());
+        assert!(VerifyingKey::from_point(&[0x02; 65]).is_err());
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        let jwk = key.public_jwk();
+        for (member, value) in [
+            ("kty", json!("RSA")),
+            ("crv", json!("P-384")),
+            ("alg", json!("HS256")),
+            ("x", json!("AAAA")),
+            ("kid", json!(5)),
+        ] {
+            let mut bad = jwk.clone();
+            bad[member] = value;
+            assert!(VerifyingKey::from_jwk(&bad).is_err(), "{member}");
+        }
+        assert!(TokenSigningKey::from_pkcs8(b"not a key").is_err());
+    }
+
+    #[test]
+    fn signing_key_debug_shows_only_the_kid() {
+        let (key, pkcs8) = TokenSigningKey::generate().unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains(key.kid()));
+        assert!(!shown.contains(&b64(pkcs8.expose())));
+        assert_eq!(
+            format!("{pkcs8:?}"),
+            format!("SecretBytes([REDACTED; {} bytes])", pkcs8.len())
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! `arca-crypto`: the only crate of Arca that touches key material.
+//!
+//! # Key hierarchy
+//!
+//! ```text
+//! key file (KEK, 32 bytes, mode 0600)      -- or another seal (Shamir shares, external KMS)
+//!   └─ seals the root key                  AES-256-GCM, associated data "arca/root-key/v1"
+//!        └─ seals the keyring               AES-256-GCM, associated data "arca/keyring/v1"
+//!             └─ data keys (id → AES-256)   one active for sealing, older ones kept for opening
+//!                  └─ record envelopes      [0x01][key id][nonce][ciphertext||tag], associated
+//!                                           data = header + record_aad(vault, kind, name,
+//!                                           version, field)
+//! ```
+//!
+//! Storage only ever sees the sealed root key, the sealed keyring and record envelopes. Because
+//! the associated data names the record's place, a ciphertext copied to another vault, object,
+//! version or field does not open. Backup blobs are envelopes under the same keyring with their
+//! own associated data (magic and object kind), so they restore only into the same deployment.
+//!
+//! Every seal uses a fresh random 96-bit nonce. That is safe for well under 2^32 seals per data
+//! key; rotate the keyring ([`Keyring::rotate`]) long before that.
+//!
+//! The crate also holds the other secrets' machinery: Argon2id client-secret hashes, the ES256
+//! token signing key and token verification, and the local TLS certificate authority.
+//!
+//! Rules kept throughout: secret bytes live only in zeroizing types with redacted `Debug`
+//! ([`SecretBytes`], [`SecretString`], the key types); errors never carry key bytes, plaintext or
+//! tokens; secrets are compared in constant time; nothing reads the clock (time is passed in).
+
+mod aead;
+mod der;
+mod error;
+mod jwt;
+mod keyfile;
+mod keyring;
+mod password;
+mod secret;
+mod tls;
+
+pub use error::{CryptoError, JwtError};
+pub use jwt::{verify_jwt, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
+pub use keyfile::{load_or_create_key_file, Kek, RootKey};
+pub use keyring::{envelope_key_id, record_aad, Keyring, BACKUP_MAGIC};
+pub use password::{hash_client_secret, verify_client_secret};
+pub use secret::{ct_eq, random_bytes, random_vec, SecretBytes, SecretString};
+pub use tls::{generate_ca, issue_server_cert, private_key_pem, CaMaterial, IssuedCert};

@@ -1,0 +1,603 @@
+//! The local certificate authority and the server certificates it issues, for first start.
+//!
+//! Keys are ECDSA P-256. The CA may sign end-entity certificates only (path length 0) and is
+//! valid for ten years; server certificates carry `serverAuth`, one SAN per requested name (an
+//! IP address where the string parses as one, a DNS name otherwise, wildcards allowed) and are
+//! valid for 397 days, the longest browsers accept. Validity starts an hour in the past to absorb
+//! clock skew. Time is passed in as Unix seconds; nothing here reads the clock.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rcgen::string::{Ia5String, PrintableString};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType,
+    SerialNumber, PKCS_ECDSA_P256_SHA256,
+};
+use zeroize::Zeroizing;
+
+use crate::der::{self, Tlv};
+use crate::secret::random_bytes;
+use crate::{CryptoError, SecretBytes, SecretString};
+
+const HOUR: i64 = 3_600;
+const DAY: i64 = 86_400;
+/// Ten years, leap days included.
+const CA_LIFETIME: i64 = 3_652 * DAY;
+/// The CA/Browser Forum maximum for TLS server certificates.
+const SERVER_CERT_LIFETIME: i64 = 397 * DAY;
+/// Latest accepted "now" (year 3000); keeps date arithmetic far from the library's limits.
+const MAX_NOW: i64 = 32_503_680_000;
+/// Longest DNS name.
+const MAX_DNS_NAME_LEN: usize = 253;
+
+/// Subject key identifier extension, 2.5.29.14.
+const OID_SUBJECT_KEY_IDENTIFIER: &[u8] = &[0x55, 0x1d, 0x0e];
+
+/// A certificate authority: its certificate (PEM) and its private key (PKCS#8 DER).
+#[derive(Debug, Clone)]
+pub struct CaMaterial {
+    /// The CA certificate, PEM; this is what users add to their trust store.
+    pub cert_pem: String,
+    /// The CA private key, PKCS#8 DER.
+    pub key_pkcs8: SecretBytes,
+}
+
+/// A server certificate (PEM), its private key (PKCS#8 DER) and its expiry (Unix seconds).
+#[derive(Debug, Clone)]
+pub struct IssuedCert {
+    /// The server certificate, PEM.
+    pub cert_pem: String,
+    /// The server private key, PKCS#8 DER.
+    pub key_pkcs8: SecretBytes,
+    /// End of validity, Unix seconds.
+    pub not_after: i64,
+}
+
+/// Generates a self-signed CA named `common_name`, valid from an hour before `now_unix` for ten
+/// years, with `CA:true, pathlen:0` and key usages keyCertSign and cRLSign.
+pub fn generate_ca(common_name: &str, now_unix: i64) -> Result<CaMaterial, CryptoError> {
+    check_now(now_unix)?;
+    if common_name.trim().is_empty() {
+        return Err(cert_error("the CA common name is empty"));
+    }
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+        .map_err(|_| cert_error("cannot generate the CA key"))?;
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, common_name);
+    params.distinguished_name = name;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.serial_number = Some(random_serial()?);
+    set_validity(&mut params, now_unix - HOUR, now_unix + CA_LIFETIME);
+    let cert = params
+        .self_signed(&key)
+        .map_err(|_| cert_error("cannot self-sign the CA certificate"))?;
+    Ok(CaMaterial {
+        cert_pem: cert.pem(),
+        key_pkcs8: SecretBytes::new(key.serialize_der()),
+    })
+}
+
+/// Issues a server certificate signed by `ca` for `sans`: each string that parses as an IP
+/// address becomes an IP SAN, anything else a DNS SAN (`*.vault.localhost` is allowed). EKU
+/// serverAuth; valid from an hour before `now_unix` for 397 days.
+pub fn issue_server_cert(
+    ca: &CaMaterial,
+    sans: &[String],
+    now_unix: i64,
+) -> Result<IssuedCert, CryptoError> {
+    check_now(now_unix)?;
+    let Some(first_name) = sans.first() else {
+        return Err(cert_error("a server certificate needs at least one name"));
+    };
+    let subject_alt_names = sans
+        .iter()
+        .map(|name| san(name))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let ca_der = der::pem_decode(&ca.cert_pem, "CERTIFICATE")
+        .ok_or_else(|| cert_error("the CA certificate is not a PEM certificate"))?;
+    let ca_cert = ParsedCert::parse(&ca_der)
+        .ok_or_else(|| cert_error("the CA certificate cannot be parsed"))?;
+    let ca_key = KeyPair::try_from(ca.key_pkcs8.expose())
+        .map_err(|_| cert_error("the CA key is not a PKCS#8 private key"))?;
+    if ca_key.algorithm() != &PKCS_ECDSA_P256_SHA256 {
+        return Err(cert_error("the CA key is not an ECDSA P-256 key"));
+    }
+    if ca_key.public_key_raw() != ca_cert.public_key {
+        return Err(cert_error(
+            "the CA key does not belong to the CA certificate",
+        ));
+    }
+    let mut ca_params = CertificateParams::default();
+    ca_params.distinguished_name = distinguished_name(ca_cert.subject.content)
+        .ok_or_else(|| cert_error("the CA subject name uses an unsupported encoding"))?;
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    if let Some(key_id) = ca_cert.subject_key_id {
+        // Name the CA key exactly as the CA certificate does, so path building can match them.
+        ca_params.key_identifier_method = KeyIdMethod::PreSpecified(key_id);
+    }
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+        .map_err(|_| cert_error("cannot generate the server key"))?;
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, first_name.as_str());
+    params.distinguished_name = name;
+    params.subject_alt_names = subject_alt_names;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+    params.serial_number = Some(random_serial()?);
+    let not_after = now_unix + SERVER_CERT_LIFETIME;
+    set_validity(&mut params, now_unix - HOUR, not_after);
+    let cert = params
+        .signed_by(&key, &issuer)
+        .map_err(|_| cert_error("cannot sign the server certificate"))?;
+
+    // The issuer name must equal the CA subject byte for byte, or clients cannot chain them.
+    let issued = ParsedCert::parse(cert.der())
+        .ok_or_else(|| cert_error("the issued certificate cannot be parsed"))?;
+    if issued.issuer.raw != ca_cert.subject.raw {
+        return Err(cert_error(
+            "the issued certificate does not name the CA as issuer",
+        ));
+    }
+    Ok(IssuedCert {
+        cert_pem: cert.pem(),
+        key_pkcs8: SecretBytes::new(key.serialize_der()),
+        not_after,
+    })
+}
+
+/// PEM text (`PRIVATE KEY`) of a PKCS#8 private key, for writing key files operators can use.
+pub fn private_key_pem(key_pkcs8: &SecretBytes) -> SecretString {
+    let encoded = Zeroizing::new(STANDARD.encode(key_pkcs8.expose()));
+    let mut pem = String::with_capacity(encoded.len() + encoded.len() / 64 + 64);
+    pem.push_str("-----BEGIN PRIVATE KEY-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        // Base64 output is ASCII, so every chunk is valid UTF-8.
+        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    SecretString::new(pem)
+}
+
+fn cert_error(problem: &str) -> CryptoError {
+    CryptoError::Certificate(problem.to_owned())
+}
+
+fn check_now(now_unix: i64) -> Result<(), CryptoError> {
+    if (0..=MAX_NOW).contains(&now_unix) {
+        Ok(())
+    } else {
+        Err(cert_error("the current time is out of range"))
+    }
+}
+
+/// Sets the validity window; callers keep both ends within `0..=MAX_NOW + CA_LIFETIME`.
+fn set_validity(params: &mut CertificateParams, not_before: i64, not_after: i64) {
+    let epoch = rcgen::date_time_ymd(1970, 1, 1);
+    let seconds = |unix: i64| Duration::from_secs(u64::try_from(unix).unwrap_or(0));
+    params.not_before = epoch + seconds(not_before);
+    params.not_after = epoch + seconds(not_after);
+}
+
+/// A random positive 128-bit serial number (RFC 5280 allows up to 20 octets).
+fn random_serial() -> Result<SerialNumber, CryptoError> {
+    let mut bytes = random_bytes::<16>()?;
+    // Positive and with a nonzero leading octet, so the DER INTEGER is exactly 16 octets.
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+/// One SAN from a name: IP address if it parses as one, else a validated DNS name.
+fn san(name: &str) -> Result<SanType, CryptoError> {
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return Ok(SanType::IpAddress(ip));
+    }
+    if !is_dns_name(name) {
+        return Err(CryptoError::Certificate(format!(
+            "{name:?} is neither an IP address nor a DNS name"
+        )));
+    }
+    let name = Ia5String::try_from(name).map_err(|_| cert_error("a DNS name is not ASCII"))?;
+    Ok(SanType::DnsName(name))
+}
+
+/// A DNS name of ASCII labels, a leading `*` label allowed (`*.vault.localhost`).
+fn is_dns_name(name: &str) -> bool {
+    if name.is_empty() || name.len() > MAX_DNS_NAME_LEN {
+        return false;
+    }
+    name.split('.').enumerate().all(|(index, label)| {
+        (index == 0 && label == "*" && name.len() > 2)
+            || (!label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    })
+}
+
+/// The parts of a certificate this module needs.
+struct ParsedCert<'a> {
+    issuer: Tlv<'a>,
+    subject: Tlv<'a>,
+    /// Uncompressed EC point (or other key bytes) from the subjectPublicKeyInfo.
+    public_key: &'a [u8],
+    subject_key_id: Option<Vec<u8>>,
+}
+
+impl<'a> ParsedCert<'a> {
+    fn parse(der_bytes: &'a [u8]) -> Option<Self> {
+        let cert = der::read_only(der_bytes, der::TAG_SEQUENCE)?;
+        let (tbs, _) = der::read(cert.content)?;
+        if tbs.tag != der::TAG_SEQUENCE {
+            return None;
+        }
+        let fields = der::children(tbs.content)?;
+        // With an explicit version, the fields shift by one.
+        let offset = usize::from(fields.first()?.tag == der::TAG_VERSION);
+        let field = |i: usize, tag: u8| fields.get(offset + i).filter(|f| f.tag == tag).copied();
+        field(0, der::TAG_INTEGER)?;
+        let issuer = field(2, der::TAG_SEQUENCE)?;
+        let subject = field(4, der::TAG_SEQUENCE)?;
+        let spki = der::children(field(5, der::TAG_SEQUENCE)?.content)?;
+        let bits = spki.get(1).filter(|t| t.tag == der::TAG_BIT_STRING)?;
+        let (&unused_bits, public_key) = bits.content.split_first()?;
+        if unused_bits != 0 {
+            return None;
+        }
+        let subject_key_id = fields
+            .iter()
+            .skip(offset + 6)
+            .find(|f| f.tag == der::TAG_EXTENSIONS)
+            .and_then(|extensions| subject_key_id(extensions.content));
+        Some(Self {
+            issuer,
+            subject,
+            public_key,
+            subject_key_id,
+        })
+    }
+}
+
+/// The key identifier from the subjectKeyIdentifier extension, if present.
+fn subject_key_id(extensions: &[u8]) -> Option<Vec<u8>> {
+    let list = der::read_only(extensions, der::TAG_SEQUENCE)?;
+    der::children(list.content)?
+        .into_iter()
+        .find_map(|extension| {
+            let parts = der::children(extension.content)?;
+            let oid = parts.first().filter(|p| p.tag == der::TAG_OID)?;
+            if oid.content != OID_SUBJECT_KEY_IDENTIFIER {
+                return None;
+            }
+            let value = parts.last().filter(|p| p.tag == der::TAG_OCTET_STRING)?;
+            let key_id = der::read_only(value.content, der::TAG_OCTET_STRING)?;
+            Some(key_id.content.to_vec())
+        })
+}
+
+/// Rebuilds a Name (RDNSequence content) as an rcgen `DistinguishedName`, preserving order and
+/// string types so it re-encodes to the same bytes. Multi-valued RDNs are not supported.
+fn distinguished_name(rdn_sequence: &[u8]) -> Option<DistinguishedName> {
+    let mut name = DistinguishedName::new();
+    for rdn in der::children(rdn_sequence)? {
+        if rdn.tag != der::TAG_SET {
+            return None;
+        }
+        let attribute = der::read_only(rdn.content, der::TAG_SEQUENCE)?;
+        let parts = der::children(attribute.content)?;
+        let [oid, value] = parts.as_slice() else {
+            return None;
+        };
+        if oid.tag != der::TAG_OID {
+            return None;
+        }
+        let text = std::str::from_utf8(value.content).ok()?;
+        let value = match value.tag {
+            der::TAG_UTF8_STRING => DnValue::Utf8String(text.to_owned()),
+            der::TAG_PRINTABLE_STRING => {
+                DnValue::PrintableString(PrintableString::try_from(text).ok()?)
+            }
+            der::TAG_IA5_STRING => DnValue::Ia5String(Ia5String::try_from(text).ok()?),
+            _ => return None,
+        };
+        let kind = DnType::from_oid(&der::oid_arcs(oid.content)?);
+        if name.get(&kind).is_some() {
+            // rcgen keeps one value per attribute type; a repeated type cannot round-trip.
+            return None;
+        }
+        name.push(kind, value);
+    }
+    Some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::signature::{
+        EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1,
+        ECDSA_P256_SHA256_ASN1_SIGNING,
+    };
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn names() -> Vec<String> {
+        ["localhost", "127.0.0.1", "::1", "*.vault.localhost"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    fn pem_der(pem: &str) -> Vec<u8> {
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+        assert!(
+            pem.trim_end().ends_with("-----END CERTIFICATE-----"),
+            "{pem}"
+        );
+        der::pem_decode(pem, "CERTIFICATE").unwrap()
+    }
+
+    /// The TBS bytes and the signature of a certificate.
+    fn signed_parts(cert_der: &[u8]) -> (&[u8], Vec<u8>) {
+        let cert = der::read_only(cert_der, der::TAG_SEQUENCE).unwrap();
+        let parts = der::children(cert.content).unwrap();
+        assert_eq!(parts.len(), 3);
+        let signature = parts[2].content;
+        assert_eq!(signature[0], 0);
+        (parts[0].raw, signature[1..].to_vec())
+    }
+
+    fn verify_signed_by(cert_der: &[u8], public_key: &[u8]) -> bool {
+        let (tbs, signature) = signed_parts(cert_der);
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, public_key)
+            .verify(tbs, &signature)
+            .is_ok()
+    }
+
+    /// The value (OCTET STRING content) of the extension with the given OID content bytes.
+    fn extension<'a>(cert_der: &'a [u8], oid: &[u8]) -> Option<(bool, &'a [u8])> {
+        let cert = der::read_only(cert_der, der::TAG_SEQUENCE).unwrap();
+        let (tbs, _) = der::read(cert.content).unwrap();
+        let fields = der::children(tbs.content).unwrap();
+        let extensions = fields.iter().find(|f| f.tag == der::TAG_EXTENSIONS)?;
+        let list = der::read_only(extensions.content, der::TAG_SEQUENCE).unwrap();
+        der::children(list.content)
+            .unwrap()
+            .into_iter()
+            .find_map(|ext| {
+                let parts = der::children(ext.content).unwrap();
+                if parts[0].content != oid {
+                    return None;
+                }
+                let critical = parts.len() == 3
+                    && parts[1].tag == der::TAG_BOOLEAN
+                    && parts[1].content == [0xff];
+                Some((critical, parts.last().unwrap().content))
+            })
+    }
+
+    fn validity(cert_der: &[u8]) -> (String, String) {
+        let cert = der::read_only(cert_der, der::TAG_SEQUENCE).unwrap();
+        let (tbs, _) = der::read(cert.content).unwrap();
+        let fields = der::children(tbs.content).unwrap();
+        let window = der::children(fields[4].content).unwrap();
+        (
+            String::from_utf8(window[0].content.to_vec()).unwrap(),
+            String::from_utf8(window[1].content.to_vec()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn ca_is_a_self_signed_path_length_zero_ca() {
+        let ca = generate_ca("Arca local CA", NOW).unwrap();
+        let ca_der = pem_der(&ca.cert_pem);
+        let parsed = ParsedCert::parse(&ca_der).unwrap();
+        assert_eq!(parsed.issuer.raw, parsed.subject.raw);
+        assert!(verify_signed_by(&ca_der, parsed.public_key));
+        let name = distinguished_name(parsed.subject.content).unwrap();
+        assert!(
+            matches!(name.get(&DnType::CommonName), Some(DnValue::Utf8String(cn)) if cn == "Arca local CA")
+        );
+
+        // basicConstraints: critical, cA TRUE, pathLenConstraint 0.
+        let (critical, value) = extension(&ca_der, &[0x55, 0x1d, 0x13]).unwrap();
+        assert!(critical);
+        assert_eq!(value, [0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x00]);
+        // keyUsage: keyCertSign and cRLSign only.
+        let (_, value) = extension(&ca_der, &[0x55, 0x1d, 0x0f]).unwrap();
+        let bits = der::read_only(value, der::TAG_BIT_STRING).unwrap().content;
+        assert_eq!(bits[1], 0x06);
+        assert!(parsed.subject_key_id.is_some());
+
+        assert_eq!(
+            validity(&ca_der),
+            ("231114211320Z".to_owned(), "331113221320Z".to_owned())
+        );
+
+        let pair = EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_ASN1_SIGNING,
+            ca.key_pkcs8.expose(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        assert_eq!(pair.public_key().as_ref(), parsed.public_key);
+    }
+
+    #[test]
+    fn server_cert_is_signed_by_the_ca_for_the_requested_names() {
+        let ca = generate_ca("Arca local CA", NOW).unwrap();
+        let issued = issue_server_cert(&ca, &names(), NOW).unwrap();
+        assert_eq!(issued.not_after, NOW + 397 * 86_400);
+
+        let ca_der = pem_der(&ca.cert_pem);
+        let ca_parsed = ParsedCert::parse(&ca_der).unwrap();
+        let cert_der = pem_der(&issued.cert_pem);
+        let parsed = ParsedCert::parse(&cert_der).unwrap();
+        assert_eq!(parsed.issuer.raw, ca_parsed.subject.raw);
+        assert!(verify_signed_by(&cert_der, ca_parsed.public_key));
+        assert!(!verify_signed_by(&cert_der, parsed.public_key));
+
+        let (_, sans) = extension(&cert_der, &[0x55, 0x1d, 0x11]).unwrap();
+        let sans = der::read_only(sans, der::TAG_SEQUENCE).unwrap();
+        let entries: Vec<(u8, Vec<u8>)> = der::children(sans.content)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.tag, t.content.to_vec()))
+            .collect();
+        let mut loopback_v6 = vec![0u8; 16];
+        loopback_v6[15] = 1;
+        assert_eq!(
+            entries,
+            vec![
+                (0x82, b"localhost".to_vec()),
+                (0x87, vec![127, 0, 0, 1]),
+                (0x87, loopback_v6),
+                (0x82, b"*.vault.localhost".to_vec()),
+            ]
+        );
+
+        // extKeyUsage: serverAuth.
+        let (_, eku) = extension(&cert_der, &[0x55, 0x1d, 0x25]).unwrap();
+        let server_auth = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+        assert_eq!(
+            der::read_only(eku, der::TAG_SEQUENCE).unwrap().content,
+            server_auth
+        );
+        // basicConstraints: not a CA.
+        let (_, bc) = extension(&cert_der, &[0x55, 0x1d, 0x13]).unwrap();
+        assert_eq!(bc, [0x30, 0x00]);
+        // authorityKeyIdentifier names the CA's subject key identifier.
+        let (_, aki) = extension(&cert_der, &[0x55, 0x1d, 0x23]).unwrap();
+        let aki = der::read_only(aki, der::TAG_SEQUENCE).unwrap();
+        let key_id = der::read_only(aki.content, 0x80).unwrap();
+        assert_eq!(Some(key_id.content.to_vec()), ca_parsed.subject_key_id);
+
+        assert_eq!(
+            validity(&cert_der),
+            ("231114211320Z".to_owned(), "241215221320Z".to_owned())
+        );
+
+        let pair = EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_ASN1_SIGNING,
+            issued.key_pkcs8.expose(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        assert_eq!(pair.public_key().as_ref(), parsed.public_key);
+    }
+
+    #[test]
+    fn each_certificate_has_its_own_key_and_serial() {
+        let ca = generate_ca("Arca local CA", NOW).unwrap();
+        let a = issue_server_cert(&ca, &names(), NOW).unwrap();
+        let b = issue_server_cert(&ca, &names(), NOW).unwrap();
+        assert_ne!(a.key_pkcs8, b.key_pkcs8);
+        assert_ne!(a.key_pkcs8, ca.key_pkcs8);
+        assert_ne!(a.cert_pem, b.cert_pem);
+    }
+
+    #[test]
+    fn mismatched_or_malformed_ca_material_is_refused() {
+        let ca = generate_ca("Arca local CA", NOW).unwrap();
+        let other = generate_ca("Other CA", NOW).unwrap();
+        let mixed = CaMaterial {
+            cert_pem: ca.cert_pem.clone(),
+            key_pkcs8: other.key_pkcs8.clone(),
+        };
+        assert!(matches!(
+            issue_server_cert(&mixed, &names(), NOW),
+            Err(CryptoError::Certificate(_))
+        ));
+        let bad_pem = CaMaterial {
+            cert_pem: "not pem".to_owned(),
+            key_pkcs8: ca.key_pkcs8.clone(),
+        };
+        assert!(issue_server_cert(&bad_pem, &names(), NOW).is_err());
+        let bad_key = CaMaterial {
+            cert_pem: ca.cert_pem.clone(),
+            key_pkcs8: SecretBytes::from_slice(b"not a key"),
+        };
+        assert!(issue_server_cert(&bad_key, &names(), NOW).is_err());
+    }
+
+    #[test]
+    fn bad_names_and_times_are_refused() {
+        let ca = generate_ca("Arca local CA", NOW).unwrap();
+        for bad in [
+            "",
+            "exa mple.com",
+            "a..b",
+            "-a.example",
+            "*",
+            "a.*.example",
+            "ünïcode.example",
+            "[::1]",
+        ] {
+            let result = issue_server_cert(&ca, &[bad.to_owned()], NOW);
+            assert!(
+                matches!(result, Err(CryptoError::Certificate(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(issue_server_cert(&ca, &[], NOW).is_err());
+        assert!(issue_server_cert(&ca, &names(), -1).is_err());
+        assert!(generate_ca("x", MAX_NOW + 1).is_err());
+        assert!(generate_ca("  ", NOW).is_err());
+        assert!(generate_ca("edge of range", MAX_NOW).is_ok());
+        assert!(generate_ca("start of epoch", 0).is_ok());
+    }
+
+    #[test]
+    fn dns_name_rules() {
+        for good in [
+            "localhost",
+            "*.vault.localhost",
+            "a-b.example.com",
+            "x_y.internal",
+            "*.a",
+        ] {
+            assert!(is_dns_name(good), "{good}");
+        }
+        for bad in ["", "*", "*.", ".a", "a.", "a b", "a*.b", "a.*", "a-.b"] {
+            assert!(!is_dns_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_private_keys() {
+        let ca = generate_ca("Arca local CA", NOW).unwrap();
+        let issued = issue_server_cert(&ca, &names(), NOW).unwrap();
+        for shown in [format!("{ca:?}"), format!("{issued:?}")] {
+            assert!(shown.contains("REDACTED"), "{shown}");
+            assert!(!shown.contains(&STANDARD.encode(ca.key_pkcs8.expose())[..40]));
+            assert!(!shown.contains(&STANDARD.encode(issued.key_pkcs8.expose())[..40]));
+        }
+    }
+
+    #[test]
+    fn private_key_pem_wraps_the_der() {
+        let ca = generate_ca("Arca local CA", NOW).unwrap();
+        let pem = private_key_pem(&ca.key_pkcs8);
+        assert!(pem.expose().starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert!(pem.expose().lines().all(|line| line.len() <= 64));
+        assert_eq!(
+            der::pem_decode(pem.expose(), "PRIVATE KEY").unwrap(),
+            ca.key_pkcs8.expose()
+        );
+        assert!(!format!("{pem:?}").contains("PRIVATE"));
+    }
+}

@@ -1,0 +1,123 @@
+//! The Key Vault data plane: requests whose Host is `<vault>.<dns-suffix>`.
+//!
+//! Order of checks, fixed: authentication (401 with the challenge, before anything else), vault
+//! lookup (404), api-version (400), route, then body and parameter validation.
+
+pub mod secrets;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The parsed query string of a data-plane request.
+#[derive(Debug, Default)]
+pub struct Query {
+    pub api_version: String,
+    pub maxresults: Option<String>,
+    pub skiptoken: Option<String>,
+}
+
+impl Query {
+    fn parse(raw: Option<&str>) -> ApiResult<Self> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
+            .map_err(|_| ApiError::BadParameter("The query string is malformed.".into()))?;
+        let mut q = Query::default();
+        let mut api_version = None;
+        for (k, v) in pairs {
+            match k.as_str() {
+                "api-version" => api_version = Some(v),
+                "maxresults" => q.maxresults = Some(v),
+                "$skiptoken" => q.skiptoken = Some(v),
+                _ => {}
+            }
+        }
+        let Some(api_version) = api_version else {
+            return Err(ApiError::BadParameter(
+                "The api-version query parameter (?api-version=) is required for all requests."
+                    .into(),
+            ));
+        };
+        if !arca_proto::is_supported_api_version(&api_version) {
+            let shown: String = api_version.chars().take(40).collect();
+            return Err(ApiError::BadParameter(format!(
+                "The specified version ({shown}) is not recognized. Consider using the latest supported version ({}).",
+                arca_proto::SUPPORTED_API_VERSIONS.last().copied().unwrap_or_default()
+            )));
+        }
+        q.api_version = api_version;
+        Ok(q)
+    }
+}
+
+/// Where the request came in: the origin used in every id and link of the response.
+pub struct Origin(pub String);
+
+impl Origin {
+    pub fn new(host: &str) -> Self {
+        let host = host.strip_suffix(":443").unwrap_or(host);
+        Origin(format!("https://{host}"))
+    }
+}
+
+/// Serves one authenticated request for an existing vault.
+pub async fn serve(
+    state: &AppState,
+    vault: arca_store::VaultRecord,
+    host: &str,
+    request: Request<Body>,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let query = match Query::parse(parts.uri.query()) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let path = parts.uri.path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let ctx = secrets::Ctx {
+        state,
+        vault: &vault,
+        origin: Origin::new(host),
+        query,
+    };
+    let result = match segments.first() {
+        Some(c) if c.eq_ignore_ascii_case("secrets") => {
+            secrets::route(&ctx, &parts.method, &segments[1..], body).await
+        }
+        Some(c) if c.eq_ignore_ascii_case("deletedsecrets") => {
+            secrets::route_deleted(&ctx, &parts.method, &segments[1..], body).await
+        }
+        _ => Err(ApiError::UnknownPath),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Reads a body up to `limit` bytes.
+pub async fn read_body(body: Body, limit: usize) -> ApiResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::BodyTooLarge { limit })
+}
+
+/// Parses a JSON body into `T`, mapping every failure to 400 BadParameter.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => {
+                "has a member of the wrong type or lacks a required member"
+            }
+            _ => "is not valid JSON",
+        };
+        ApiError::BadParameter(format!(
+            "The request body {what} (line {}, column {}).",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+pub fn method_is(method: &Method, expected: &Method) -> bool {
+    method == expected
+}

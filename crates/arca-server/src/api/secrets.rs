@@ -1,0 +1,303 @@
+//! HTTP handlers of the secrets API: path matching, parameter validation and the mapping of
+//! service results to Key Vault bodies. Storage and crypto are reached only through
+//! `service::secrets`.
+
+use arca_core::limits::{MAX_BODY_BYTES, MAX_PAGE_SIZE, MAX_RESTORE_BODY_BYTES};
+use arca_core::{secret as rules, ObjectName, VersionId};
+use arca_crypto::SecretString;
+use arca_proto::secrets::{
+    BackupBlob, DeletedMembers, ListResult, SecretAttributes, SecretBundle, SecretItem,
+    SecretSetParameters, SecretUpdateParameters,
+};
+use arca_store::{Listing, VaultRecord};
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::{parse_json, read_body, Origin, Query};
+use crate::error::{ApiError, ApiResult};
+use crate::service::secrets::{self as service, NewSecret, Page, SecretPatch, SecretView};
+use crate::state::AppState;
+
+/// What every handler of one request shares.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub vault: &'a VaultRecord,
+    pub origin: Origin,
+    pub query: Query,
+}
+
+fn object_name(raw: &str) -> ApiResult<ObjectName> {
+    ObjectName::parse(raw).map_err(|_| {
+        let shown: String = raw.chars().take(130).collect();
+        ApiError::BadParameter(format!("The request URI contains an invalid name: {shown}"))
+    })
+}
+
+fn version_id(raw: &str, name: &ObjectName) -> ApiResult<VersionId> {
+    // An id that cannot exist is simply not found, as in Key Vault.
+    VersionId::parse(raw)
+        .map_err(|_| ApiError::SecretNotFound(format!("{}/{}", name.as_str(), raw)))
+}
+
+/// `/secrets/...` routes. `rest` are the path segments after `secrets`.
+pub async fn route(
+    ctx: &Ctx<'_>,
+    method: &Method,
+    rest: &[&str],
+    body: Body,
+) -> ApiResult<Response> {
+    match (method, rest) {
+        (&Method::GET, [] | [""]) => list(ctx, Listing::Active).await,
+        (&Method::POST, ["restore"]) => restore(ctx, body).await,
+        (&Method::PUT, [name]) => set(ctx, &object_name(name)?, body).await,
+        (&Method::GET, [name] | [name, ""]) => get(ctx, &object_name(name)?, None).await,
+        (&Method::GET, [name, v]) if v.eq_ignore_ascii_case("versions") => {
+            versions(ctx, &object_name(name)?).await
+        }
+        (&Method::GET, [name, version]) => {
+            let name = object_name(name)?;
+            let version = version_id(version, &name)?;
+            get(ctx, &name, Some(&version)).await
+        }
+        (&Method::PATCH, [name] | [name, ""]) => update(ctx, &object_name(name)?, None, body).await,
+        (&Method::PATCH, [name, version]) => {
+            let name = object_name(name)?;
+            let version = version_id(version, &name)?;
+            update(ctx, &name, Some(&version), body).await
+        }
+        (&Method::DELETE, [name]) => {
+            let name = object_name(name)?;
+            let v = service::delete(ctx.state, ctx.vault, &name).await?;
+            Ok(bundle(ctx, &v))
+        }
+        (&Method::POST, [name, b]) if b.eq_ignore_ascii_case("backup") => {
+            let name = object_name(name)?;
+            let value = service::backup(ctx.state, ctx.vault, &name).await?;
+            Ok(Json(BackupBlob { value }).into_response())
+        }
+        (_, [] | [""] | ["restore"] | [_] | [_, _]) => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::UnknownPath),
+    }
+}
+
+/// `/deletedsecrets/...` routes.
+pub async fn route_deleted(
+    ctx: &Ctx<'_>,
+    method: &Method,
+    rest: &[&str],
+    _body: Body,
+) -> ApiResult<Response> {
+    match (method, rest) {
+        (&Method::GET, [] | [""]) => list(ctx, Listing::Deleted).await,
+        (&Method::GET, [name]) => {
+            let v = service::get_deleted(ctx.state, ctx.vault, &object_name(name)?).await?;
+            Ok(bundle(ctx, &v))
+        }
+        (&Method::DELETE, [name]) => {
+            service::purge(ctx.state, ctx.vault, &object_name(name)?).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        (&Method::POST, [name, r]) if r.eq_ignore_ascii_case("recover") => {
+            let v = service::recover(ctx.state, ctx.vault, &object_name(name)?).await?;
+            Ok(bundle(ctx, &v))
+        }
+        (_, [] | [""] | [_] | [_, _]) => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::UnknownPath),
+    }
+}
+
+async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: Body) -> ApiResult<Response> {
+    let bytes = read_body(body, MAX_BODY_BYTES).await?;
+    let params: SecretSetParameters = parse_json(&bytes)?;
+    let SecretSetParameters {
+        value,
+        tags,
+        content_type,
+        attributes,
+    } = params;
+    let value = SecretString::new(value);
+    rules::check_value(value.expose()).map_err(|e| ApiError::BadParameter(e.0))?;
+    if let Some(ct) = &content_type {
+        rules::check_content_type(ct).map_err(|e| ApiError::BadParameter(e.0))?;
+    }
+    if let Some(tags) = &tags {
+        rules::check_tags(tags).map_err(|e| ApiError::BadParameter(e.0))?;
+    }
+    let attributes = attributes.unwrap_or_default();
+    let new = NewSecret {
+        value,
+        content_type,
+        tags,
+        enabled: attributes.enabled.unwrap_or(true),
+        nbf: attributes.nbf,
+        exp: attributes.exp,
+    };
+    let v = service::set(ctx.state, ctx.vault, name, new).await?;
+    Ok(bundle(ctx, &v))
+}
+
+async fn get(ctx: &Ctx<'_>, name: &ObjectName, version: Option<&VersionId>) -> ApiResult<Response> {
+    let v = service::get(ctx.state, ctx.vault, name, version).await?;
+    Ok(bundle(ctx, &v))
+}
+
+async fn update(
+    ctx: &Ctx<'_>,
+    name: &ObjectName,
+    version: Option<&VersionId>,
+    body: Body,
+) -> ApiResult<Response> {
+    let bytes = read_body(body, MAX_BODY_BYTES).await?;
+    let params: SecretUpdateParameters = if bytes.is_empty() {
+        SecretUpdateParameters::default()
+    } else {
+        parse_json(&bytes)?
+    };
+    if let Some(ct) = &params.content_type {
+        rules::check_content_type(ct).map_err(|e| ApiError::BadParameter(e.0))?;
+    }
+    if let Some(tags) = &params.tags {
+        rules::check_tags(tags).map_err(|e| ApiError::BadParameter(e.0))?;
+    }
+    let attributes = params.attributes.unwrap_or_default();
+    let patch = SecretPatch {
+        content_type: params.content_type,
+        tags: params.tags,
+        enabled: attributes.enabled,
+        nbf: attributes.nbf,
+        exp: attributes.exp,
+    };
+    let v = service::update(ctx.state, ctx.vault, name, version, patch).await?;
+    Ok(bundle(ctx, &v))
+}
+
+async fn restore(ctx: &Ctx<'_>, body: Body) -> ApiResult<Response> {
+    let bytes = read_body(body, MAX_RESTORE_BODY_BYTES).await?;
+    let params: BackupBlob = parse_json(&bytes)?;
+    let v = service::restore(ctx.state, ctx.vault, &params.value).await?;
+    Ok(bundle(ctx, &v))
+}
+
+fn page_size(query: &Query) -> ApiResult<usize> {
+    match &query.maxresults {
+        None => Ok(MAX_PAGE_SIZE),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadParameter(format!(
+                "maxresults must be an integer from 1 to {MAX_PAGE_SIZE}."
+            ))),
+        },
+    }
+}
+
+/// The cursor inside a `$skiptoken`: the last name (or version) of the previous page.
+fn cursor(query: &Query) -> ApiResult<Option<String>> {
+    let Some(token) = &query.skiptoken else {
+        return Ok(None);
+    };
+    let bad = || ApiError::BadParameter("The $skiptoken is not valid.".into());
+    let bytes = crate::b64url_decode(token).ok_or_else(bad)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let ok = !text.is_empty()
+        && text.len() <= 127
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(Some(text.to_ascii_lowercase()))
+    } else {
+        Err(bad())
+    }
+}
+
+fn next_link(ctx: &Ctx<'_>, path: &str, next: Option<String>, size: usize) -> Option<String> {
+    next.map(|n| {
+        format!(
+            "{}{}?api-version={}&$skiptoken={}&maxresults={}",
+            ctx.origin.0,
+            path,
+            ctx.query.api_version,
+            crate::b64url(n.as_bytes()),
+            size
+        )
+    })
+}
+
+async fn list(ctx: &Ctx<'_>, which: Listing) -> ApiResult<Response> {
+    let size = page_size(&ctx.query)?;
+    let after = cursor(&ctx.query)?;
+    let Page { items, next } =
+        service::list(ctx.state, ctx.vault, which, after.as_deref(), size).await?;
+    let path = match which {
+        Listing::Active => "/secrets",
+        Listing::Deleted => "/deletedsecrets",
+    };
+    let value = items.iter().map(|v| item(ctx, v, false)).collect();
+    Ok(Json(ListResult {
+        value,
+        next_link: next_link(ctx, path, next, size),
+    })
+    .into_response())
+}
+
+async fn versions(ctx: &Ctx<'_>, name: &ObjectName) -> ApiResult<Response> {
+    let size = page_size(&ctx.query)?;
+    let after = cursor(&ctx.query)?;
+    let Page { items, next } =
+        service::list_versions(ctx.state, ctx.vault, name, after.as_deref(), size).await?;
+    let value = items.iter().map(|v| item(ctx, v, true)).collect();
+    let path = format!("/secrets/{}/versions", name.as_str());
+    Ok(Json(ListResult {
+        value,
+        next_link: next_link(ctx, &path, next, size),
+    })
+    .into_response())
+}
+
+fn attributes(ctx: &Ctx<'_>, v: &SecretView) -> SecretAttributes {
+    let settings = service::settings_of(ctx.vault);
+    SecretAttributes {
+        enabled: v.enabled,
+        nbf: v.nbf,
+        exp: v.exp,
+        created: v.created,
+        updated: v.updated,
+        recoverable_days: settings.retention_days,
+        recovery_level: settings.recovery_level().as_str(),
+    }
+}
+
+fn deleted_members(ctx: &Ctx<'_>, v: &SecretView) -> Option<DeletedMembers> {
+    v.deleted.map(|d| DeletedMembers {
+        recovery_id: format!("{}/deletedsecrets/{}", ctx.origin.0, v.name),
+        deleted_date: d.deleted_at,
+        scheduled_purge_date: d.scheduled_purge,
+    })
+}
+
+fn bundle(ctx: &Ctx<'_>, v: &SecretView) -> Response {
+    Json(SecretBundle {
+        value: v.value.as_ref().map(|s| s.expose()),
+        id: format!("{}/secrets/{}/{}", ctx.origin.0, v.name, v.version),
+        content_type: v.content_type.as_deref(),
+        attributes: attributes(ctx, v),
+        tags: v.tags.as_ref(),
+        deleted: deleted_members(ctx, v),
+    })
+    .into_response()
+}
+
+fn item<'v>(ctx: &Ctx<'_>, v: &'v SecretView, versioned: bool) -> SecretItem<'v> {
+    let id = if versioned {
+        format!("{}/secrets/{}/{}", ctx.origin.0, v.name, v.version)
+    } else {
+        format!("{}/secrets/{}", ctx.origin.0, v.name)
+    };
+    SecretItem {
+        id,
+        content_type: v.content_type.as_deref(),
+        attributes: attributes(ctx, v),
+        tags: v.tags.as_ref(),
+        deleted: deleted_members(ctx, v),
+    }
+}

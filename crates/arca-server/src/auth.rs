@@ -1,0 +1,83 @@
+//! Authentication of data-plane and admin requests: the bearer challenge and token verification,
+//! with a cache of verified tokens that keeps signature checks off the hot path.
+//!
+//! A cached entry is only a memo of a successful verification; it is dropped when the token
+//! expires, so the cache never extends a token's life.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use axum::http::{header, HeaderMap};
+
+use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::state::AppState;
+
+/// Most tokens remembered at once; past this the cache is emptied and refilled.
+const MAX_CACHED_TOKENS: usize = 100_000;
+/// Longest bearer token accepted.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Verified tokens, keyed by the token text.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: RwLock<HashMap<Box<str>, Caller>>,
+}
+
+impl TokenCache {
+    fn get(&self, token: &str, now: i64) -> Option<Caller> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(token).filter(|c| now <= c.expires).cloned()
+    }
+
+    fn insert(&self, token: &str, caller: Caller, now: i64) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_CACHED_TOKENS {
+            entries.retain(|_, c| now <= c.expires);
+            if entries.len() >= MAX_CACHED_TOKENS {
+                entries.clear();
+            }
+        }
+        entries.insert(token.into(), caller);
+    }
+}
+
+/// Checks the `Authorization` header. Every failure is a 401 carrying the challenge, so the SDKs
+/// (re)run their handshake.
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let unauthorized = |message: &'static str| ApiError::Unauthorized {
+        challenge: state.issuer.challenge(),
+        message,
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized(
+            "AKV10000: Request is missing a Bearer or PoP token.",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES)
+        .ok_or_else(|| unauthorized("AKV10001: The Authorization header is not a Bearer token."))?;
+    let now = state.clock.now();
+    if let Some(caller) = state.tokens.get(token, now) {
+        return Ok(caller);
+    }
+    match state.issuer.verify(token, now) {
+        Ok(caller) => {
+            state.tokens.insert(token, caller.clone(), now);
+            Ok(caller)
+        }
+        Err(rejection) => {
+            tracing::info!(%rejection, "bearer token refused");
+            Err(unauthorized(
+                "AKV10022: Invalid token: the token was refused.",
+            ))
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! Server configuration: parsed from a TOML file, overlaid by `ARCA_*` environment variables,
+//! overlaid by command-line flags, validated as a whole, then frozen before any port is bound.
+//!
+//! Every problem is reported at once, each naming the key and where it came from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The validated, frozen configuration of `arca serve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the database, CA and bootstrap file live.
+    pub data_dir: PathBuf,
+    /// The socket address to listen on.
+    pub listen: SocketAddr,
+    /// Vaults are served at `<vault>.<dns_suffix>`.
+    pub dns_suffix: String,
+    /// The key file sealing the root key; by default inside the data directory (with a warning).
+    pub key_file: PathBuf,
+    /// Lifetime of issued access tokens, in seconds.
+    pub token_lifetime_secs: u32,
+}
+
+/// Raw settings from one source, before validation. `None` means "not given here".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub data_dir: Option<String>,
+    pub listen: Option<String>,
+    pub dns_suffix: Option<String>,
+    pub key_file: Option<String>,
+    pub token_lifetime_secs: Option<String>,
+}
+
+/// One configuration problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub source: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.key, self.source, self.problem)
+    }
+}
+
+/// All problems found, reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+const KEYS: &[&str] = &[
+    "data_dir",
+    "listen",
+    "dns_suffix",
+    "key_file",
+    "token_lifetime_secs",
+];
+
+pub const DEFAULT_DATA_DIR: &str = "./arca-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
+pub const DEFAULT_DNS_SUFFIX: &str = "vault.localhost";
+pub const DEFAULT_TOKEN_LIFETIME_SECS: u32 = 3600;
+
+impl Settings {
+    fn set(&mut self, key: &str, value: String) -> bool {
+        let slot = match key {
+            "data_dir" => &mut self.data_dir,
+            "listen" => &mut self.listen,
+            "dns_suffix" => &mut self.dns_suffix,
+            "key_file" => &mut self.key_file,
+            "token_lifetime_secs" => &mut self.token_lifetime_secs,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
+    }
+
+    fn get(&self, key: &str) -> Option<&String> {
+        match key {
+            "data_dir" => self.data_dir.as_ref(),
+            "listen" => self.listen.as_ref(),
+            "dns_suffix" => self.dns_suffix.as_ref(),
+            "key_file" => self.key_file.as_ref(),
+            "token_lifetime_secs" => self.token_lifetime_secs.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Parses a TOML document. Unknown keys and non-scalar values are errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigErrors> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigErrors(vec![ConfigError {
+                key: "(file)".into(),
+                source: origin.into(),
+                problem: format!("not valid TOML: {}", e.message()),
+            }])
+        })?;
+        let mut settings = Settings::default();
+        let mut errors = Vec::new();
+        for (key, value) in table {
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                other => {
+                    errors.push(ConfigError {
+                        key: key.clone(),
+                        source: origin.into(),
+                        problem: format!(
+                            "expected a string or integer, found {}",
+                            other.type_str()
+                        ),
+                    });
+                    continue;
+                }
+            };
+            if !settings.set(&key, text) {
+                errors.push(ConfigError {
+                    key,
+                    source: origin.into(),
+                    problem: format!("unknown key (known keys: {})", KEYS.join(", ")),
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    /// Reads `ARCA_<KEY>` variables from the given environment. Other `ARCA_*` variables are
+    /// returned as the second element so the caller can warn about them.
+    pub fn from_env<I: IntoIterator<Item = (String, String)>>(vars: I) -> (Self, Vec<String>) {
+        let mut settings = Settings::default();
+        let mut unknown = Vec::new();
+        for (name, value) in vars {
+            let Some(rest) = name.strip_prefix("ARCA_") else {
+                continue;
+            };
+            if rest == "CONFIG" {
+                continue;
+            }
+            if !settings.set(&rest.to_ascii_lowercase(), value) {
+                unknown.push(name);
+            }
+        }
+        (settings, unknown)
+    }
+}
+
+impl Config {
+    /// Merges the sources (later wins: file, then environment, then flags) and validates.
+    pub fn resolve(
+        file: Option<(&Settings, &str)>,
+        env: &Settings,
+        flags: &Settings,
+    ) -> Result<Config, ConfigErrors> {
+        let mut merged: BTreeMap<&str, (String, String)> = BTreeMap::new();
+        let layers: [(Option<&Settings>, String); 3] = [
+            (
+                file.map(|f| f.0),
+                file.map(|f| format!("config file {}", f.1))
+                    .unwrap_or_default(),
+            ),
+            (Some(env), "environment".into()),
+            (Some(flags), "command line".into()),
+        ];
+        for (layer, origin) in layers.iter() {
+            let Some(layer) = layer else { continue };
+            for key in KEYS {
+                if let Some(v) = layer.get(key) {
+                    merged.insert(key, (v.clone(), origin.clone()));
+                }
+            }
+        }
+        let mut errors = Vec::new();
+        let value = |key: &str, default: &str| -> (String, String) {
+            merged
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| (default.to_owned(), "default".to_owned()))
+        };
+        let mut fail = |key: &str, origin: &str, problem: String| {
+            errors.push(ConfigError {
+                key: key.into(),
+                source: origin.into(),
+                problem,
+            })
+        };
+
+        let (data_dir, origin) = value("data_dir", DEFAULT_DATA_DIR);
+        if data_dir.trim().is_empty() {
+            fail("data_dir", &origin, "must not be empty".into());
+        }
+        let data_dir = PathBuf::from(data_dir);
+
+        let (listen_text, origin) = value("listen", DEFAULT_LISTEN);
+        let listen = match listen_text.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                fail(
+                    "listen",
+                    &origin,
+                    format!("{listen_text:?} is not an IP:port address"),
+                );
+                None
+            }
+        };
+
+        let (dns_suffix, origin) = value("dns_suffix", DEFAULT_DNS_SUFFIX);
+        let dns_suffix = dns_suffix.to_ascii_lowercase();
+        if !is_dns_name(&dns_suffix) {
+            fail(
+                "dns_suffix",
+                &origin,
+                format!("{dns_suffix:?} is not a DNS name such as vault.example.com"),
+            );
+        }
+
+        let key_file = match merged.get("key_file") {
+            Some((path, origin)) if path.trim().is_empty() => {
+                fail("key_file", origin, "must not be empty".into());
+                PathBuf::new()
+            }
+            Some((path, _)) => PathBuf::from(path),
+            None => data_dir.join("arca.key"),
+        };
+
+        let (lifetime, origin) = value(
+            "token_lifetime_secs",
+            &DEFAULT_TOKEN_LIFETIME_SECS.to_string(),
+        );
+        let token_lifetime_secs = match lifetime.parse::<u32>() {
+            Ok(v) if (60..=86_400).contains(&v) => v,
+            _ => {
+                fail(
+                    "token_lifetime_secs",
+                    &origin,
+                    format!("{lifetime:?} is not a number of seconds from 60 to 86400"),
+                );
+                DEFAULT_TOKEN_LIFETIME_SECS
+            }
+        };
+
+        match (errors.is_empty(), listen) {
+            (true, Some(listen)) => Ok(Config {
+                data_dir,
+                listen,
+                dns_suffix,
+                key_file,
+                token_lifetime_secs,
+            }),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+
+    /// Reads the optional file, the process environment and the flags, and resolves them.
+    pub fn load(
+        file: Option<&Path>,
+        flags: &Settings,
+    ) -> Result<(Config, Vec<String>), ConfigErrors> {
+        let file_settings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigErrors(vec![ConfigError {
+                        key: "config".into(),
+                        source: path.display().to_string(),
+                        problem: format!("cannot read: {e}"),
+                    }])
+                })?;
+                Some(Settings::from_toml(&text, &path.display().to_string())?)
+            }
+            None => None,
+        };
+        let (env, unknown) = Settings::from_env(std::env::vars());
+        let origin = file.map(|p| p.display().to_string()).unwrap_or_default();
+        let config = Config::resolve(
+            file_settings.as_ref().map(|s| (s, origin.as_str())),
+            &env,
+            flags,
+        )?;
+        Ok((config, unknown))
+    }
+
+    /// True when the key file lives inside the data directory (a backup of the directory then
+    /// carries the key that opens it).
+    pub fn key_file_inside_data_dir(&self) -> bool {
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        abs(&self.key_file).starts_with(abs(&self.data_dir))
+    }
+}
+
+fn is_dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(pairs: &[(&str, &str)]) -> Settings {
+        let mut s = Settings::default();
+        for (k, v) in pairs {
+            assert!(s.set(k, (*v).to_owned()));
+        }
+        s
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = Config::resolve(None, &Settings::default(), &Settings::default()).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("./arca-data"));
+        assert_eq!(c.listen, "127.0.0.1:8443".parse().unwrap());
+        assert_eq!(c.dns_suffix, "vault.localhost");
+        assert_eq!(c.key_file, PathBuf::from("./arca-data/arca.key"));
+        assert!(c.key_file_inside_data_dir());
+    }
+
+    #[test]
+    fn flags_override_env_override_file() {
+        let file = Settings::from_toml(
+            "listen = \"127.0.0.1:1\"\ndns_suffix = \"a.test\"\ndata_dir = \"/f\"",
+            "f.toml",
+        )
+        .unwrap();
+        let env = flags(&[("listen", "127.0.0.1:2"), ("dns_suffix", "b.test")]);
+        let cli = flags(&[("listen", "127.0.0.1:3")]);
+        let c = Config::resolve(Some((&file, "f.toml")), &env, &cli).unwrap();
+        assert_eq!(c.listen.port(), 3);
+        assert_eq!(c.dns_suffix, "b.test");
+        assert_eq!(c.data_dir, PathBuf::from("/f"));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_named() {
+        let err = Settings::from_toml("listen = \"x\"\nlsiten = \"y\"", "f.toml").unwrap_err();
+        assert_eq!(err.0.len(), 1);
+        assert_eq!(err.0[0].key, "lsiten");
+        assert!(err.to_string().contains("unknown key"));
+    }
+
+    #[test]
+    fn all_bad_values_are_reported_together() {
+        let cli = flags(&[
+            ("listen", "nowhere"),
+            ("dns_suffix", "bad_suffix"),
+            ("token_lifetime_secs", "5"),
+        ]);
+        let err = Config::resolve(None, &Settings::default(), &cli).unwrap_err();
+        let keys: Vec<_> = err.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["listen", "dns_suffix", "token_lifetime_secs"]);
+        assert!(err.0.iter().all(|e| e.source == "command line"));
+    }
+
+    #[test]
+    fn environment_is_read_and_unknown_variables_returned() {
+        let (env, unknown) = Settings::from_env([
+            ("ARCA_LISTEN".to_owned(), "127.0.0.1:9".to_owned()),
+            ("ARCA_BOGUS".to_owned(), "1".to_owned()),
+            ("PATH".to_owned(), "/bin".to_owned()),
+        ]);
+        assert_eq!(env.listen.as_deref(), Some("127.0.0.1:9"));
+        assert_eq!(unknown, ["ARCA_BOGUS"]);
+    }
+}

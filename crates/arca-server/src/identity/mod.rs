@@ -1,0 +1,243 @@
+//! Arca's own token issuer, compatible with the Entra ID endpoints that azure-identity and MSAL
+//! use: OpenID discovery, JWKS, the client-credentials token endpoint and the App Service
+//! managed-identity endpoint. Tokens are ES256 JWTs whose audience is the challenge resource.
+
+pub mod endpoints;
+pub mod principal;
+
+use arca_crypto::{SecretString, TokenSigningKey, VerifyingKey};
+use axum::http::HeaderValue;
+use serde_json::json;
+
+use crate::state::Urls;
+
+/// Tolerated clock difference when checking `nbf` and `exp`, in seconds.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// Who a verified token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub object_id: String,
+    pub client_id: String,
+    /// Unix seconds after which the token (plus skew) no longer counts.
+    pub expires: i64,
+}
+
+/// Why a presented token was refused; never carries token contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRejection {
+    #[error("the token is malformed or its signature is invalid")]
+    Invalid,
+    #[error("the token was issued by another issuer")]
+    WrongIssuer,
+    #[error("the token is for another audience")]
+    WrongAudience,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not yet valid")]
+    NotYetValid,
+}
+
+/// The issuer: tenant, signing key and the settings tokens are minted and checked with.
+pub struct Issuer {
+    pub tenant_id: String,
+    /// The `iss` claim: `<authority>/<tenant>/v2.0`.
+    pub issuer: String,
+    pub resource: String,
+    pub authority_host: String,
+    pub token_lifetime: i64,
+    signing: TokenSigningKey,
+    verifying: Vec<VerifyingKey>,
+    identity_header: SecretString,
+    /// The client id the managed-identity endpoint issues tokens for.
+    pub managed_identity_client: String,
+    /// Bounds concurrent slow-hash verifications so the token endpoint cannot starve the server.
+    pub hash_slots: tokio::sync::Semaphore,
+    challenge: HeaderValue,
+}
+
+impl Issuer {
+    pub fn new(
+        urls: &Urls,
+        tenant_id: String,
+        signing: TokenSigningKey,
+        identity_header: SecretString,
+        managed_identity_client: String,
+        token_lifetime: i64,
+    ) -> Result<Self, axum::http::header::InvalidHeaderValue> {
+        let challenge = HeaderValue::from_str(&format!(
+            "Bearer authorization=\"{}/{}\", resource=\"{}\"",
+            urls.authority_host, tenant_id, urls.resource
+        ))?;
+        let verifying = vec![signing.verifying_key()];
+        Ok(Self {
+            issuer: format!("{}/{}/v2.0", urls.authority_host, tenant_id),
+            resource: urls.resource.clone(),
+            authority_host: urls.authority_host.clone(),
+            tenant_id,
+            token_lifetime,
+            signing,
+            verifying,
+            identity_header,
+            managed_identity_client,
+            hash_slots: tokio::sync::Semaphore::new(2),
+            challenge,
+        })
+    }
+
+    /// The `WWW-Authenticate` value of every 401.
+    pub fn challenge(&self) -> HeaderValue {
+        self.challenge.clone()
+    }
+
+    pub fn jwks(&self) -> serde_json::Value {
+        json!({ "keys": [self.signing.public_jwk()] })
+    }
+
+    pub fn identity_header_matches(&self, presented: &str) -> bool {
+        arca_crypto::ct_eq(
+            presented.as_bytes(),
+            self.identity_header.expose().as_bytes(),
+        )
+    }
+
+    /// Mints an access token for a principal. Returns the token and its expiry (Unix seconds).
+    pub fn issue(
+        &self,
+        client_id: &str,
+        object_id: &str,
+        now: i64,
+        token_id: &str,
+    ) -> Result<(String, i64), arca_crypto::CryptoError> {
+        let exp = now + self.token_lifetime;
+        let claims = json!({
+            "aud": self.resource,
+            "iss": self.issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": exp,
+            "sub": object_id,
+            "oid": object_id,
+            "tid": self.tenant_id,
+            "appid": client_id,
+            "azp": client_id,
+            "idtyp": "app",
+            "ver": "2.0",
+            "uti": token_id,
+        });
+        Ok((self.signing.sign(&claims)?, exp))
+    }
+
+    /// Verifies signature, issuer, audience, `nbf` and `exp` of a presented token.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Caller, TokenRejection> {
+        let claims =
+            arca_crypto::verify_jwt(token, &self.verifying).map_err(|_| TokenRejection::Invalid)?;
+        let text = |k: &str| claims.get(k).and_then(|v| v.as_str());
+        let int = |k: &str| claims.get(k).and_then(|v| v.as_i64());
+        if text("iss") != Some(self.issuer.as_str()) {
+            return Err(TokenRejection::WrongIssuer);
+        }
+        let audience_ok = match claims.get("aud") {
+            Some(serde_json::Value::String(a)) => *a == self.resource,
+            Some(serde_json::Value::Array(list)) => list
+                .iter()
+                .any(|a| a.as_str() == Some(self.resource.as_str())),
+            _ => false,
+        };
+        if !audience_ok {
+            return Err(TokenRejection::WrongAudience);
+        }
+        let exp = int("exp").ok_or(TokenRejection::Invalid)?;
+        if now > exp + CLOCK_SKEW_SECS {
+            return Err(TokenRejection::Expired);
+        }
+        if let Some(nbf) = int("nbf") {
+            if now + CLOCK_SKEW_SECS < nbf {
+                return Err(TokenRejection::NotYetValid);
+            }
+        }
+        let (Some(oid), Some(appid)) = (text("oid"), text("appid").or_else(|| text("azp"))) else {
+            return Err(TokenRejection::Invalid);
+        };
+        Ok(Caller {
+            object_id: oid.to_owned(),
+            client_id: appid.to_owned(),
+            expires: exp + CLOCK_SKEW_SECS,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issuer() -> Issuer {
+        let (key, _) = TokenSigningKey::generate().unwrap();
+        Issuer::new(
+            &Urls::new("vault.localhost", 8443),
+            "tid".into(),
+            key,
+            SecretString::new("h".into()),
+            "cid".into(),
+            3600,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn issued_tokens_verify_within_their_lifetime_only() {
+        let i = issuer();
+        let (token, exp) = i.issue("cid", "oid", 1_000, "u").unwrap();
+        assert_eq!(exp, 4_600);
+        let caller = i.verify(&token, 1_000).unwrap();
+        assert_eq!(
+            (caller.object_id.as_str(), caller.client_id.as_str()),
+            ("oid", "cid")
+        );
+        assert_eq!(
+            i.verify(&token, 4_600 + CLOCK_SKEW_SECS + 1),
+            Err(TokenRejection::Expired)
+        );
+        assert_eq!(
+            i.verify(&token, 1_000 - CLOCK_SKEW_SECS - 1),
+            Err(TokenRejection::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn tokens_of_another_issuer_or_audience_are_refused() {
+        let a = issuer();
+        let (token, _) = a.issue("cid", "oid", 1_000, "u").unwrap();
+        // Same key, other resource: the audience check fails.
+        let mut b = Issuer::new(
+            &Urls::new("other.localhost", 8443),
+            "tid".into(),
+            TokenSigningKey::generate().unwrap().0,
+            SecretString::new("h".into()),
+            "c".into(),
+            60,
+        )
+        .unwrap();
+        b.verifying = a.verifying.clone();
+        b.issuer = a.issuer.clone();
+        assert_eq!(b.verify(&token, 1_000), Err(TokenRejection::WrongAudience));
+        b.resource = a.resource.clone();
+        b.issuer = "https://elsewhere/tid/v2.0".into();
+        assert_eq!(b.verify(&token, 1_000), Err(TokenRejection::WrongIssuer));
+        // Another key altogether: the signature check fails.
+        let c = issuer();
+        assert_eq!(c.verify(&token, 1_000), Err(TokenRejection::Invalid));
+    }
+
+    #[test]
+    fn challenge_names_authority_and_resource() {
+        let i = issuer();
+        assert_eq!(
+            i.challenge().to_str().unwrap(),
+            r#"Bearer authorization="https://localhost:8443/tid", resource="https://vault.localhost:8443""#
+        );
+        let on_443 = Urls::new("vault.example.com", 443);
+        assert_eq!(on_443.resource, "https://vault.example.com");
+        assert_eq!(on_443.vault_url("a"), "https://a.vault.example.com");
+    }
+}

@@ -1,0 +1,77 @@
+//! Arca's server: the HTTPS edge of the Key Vault data plane, the token issuer and the admin API.
+//!
+//! Request flow: `listener` (TLS, HTTP) -> `router` (by Host) -> `auth` (challenge, token) ->
+//! `api` (Key Vault routes and bodies) -> `service` (lifecycle, sealing) -> `arca_store`.
+//! Only this crate knows HTTP. Start-up and shutdown have one owner: [`run`].
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod listener;
+pub mod purger;
+pub mod router;
+pub mod service;
+pub mod state;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use base64::Engine;
+
+pub use config::Config;
+
+/// Base64url without padding, as Key Vault encodes binary fields.
+pub fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes base64url, tolerating padding.
+pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .ok()
+}
+
+/// Starts Arca with `config` and serves until `shutdown` completes.
+///
+/// Order: bind the port, open storage and keys (initialising on first start), build the state,
+/// start background work, serve; on shutdown: stop accepting, drain requests in flight, stop
+/// background work, close storage.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let data_dir = bootstrap::ensure_data_dir(&config.data_dir)?;
+    let db_path = data_dir.join("arca.db");
+    let store = arca_store_sqlite::SqliteStore::open(&db_path)
+        .with_context(|| format!("cannot open the database {}", db_path.display()))?;
+    let store: Arc<dyn arca_store::Store> = Arc::new(store);
+    let clock: Arc<dyn arca_core::Clock> = Arc::new(arca_core::SystemClock);
+    let prepared = bootstrap::prepare(&config, addr.port(), store, clock).await?;
+    let tls = listener::tls_config(&prepared.tls_cert_chain_pem, &prepared.tls_key_pkcs8)?;
+    let state = prepared.state;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let purger = tokio::spawn(purger::run(state.clone(), stop_rx));
+    let app = router::build(state.clone());
+
+    tracing::info!(
+        listen = %addr,
+        vault_url = %state.urls.vault_url("default"),
+        bootstrap = %data_dir.join("bootstrap.json").display(),
+        ca_cert = %data_dir.join("ca.pem").display(),
+        "arca is ready"
+    );
+    listener::serve(listener, tls, app, shutdown).await;
+    let _ = stop_tx.send(true);
+    let _ = purger.await;
+    drop(state);
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The front door: every request enters here and is sent by its Host header either to the Key
+//! Vault data plane (`<vault>.<dns-suffix>`) or to the deployment endpoints (health, identity,
+//! admin) on any other host.
+
+use std::convert::Infallible;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower::ServiceExt;
+
+use crate::error::ApiError;
+use crate::identity::endpoints as identity;
+use crate::state::SharedState;
+
+/// Builds the whole HTTP service.
+pub fn build(state: SharedState) -> Router {
+    let deployment = Router::new()
+        .route("/healthz", get(health))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(identity::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(identity::jwks))
+        .route("/{tenant}/oauth2/v2.0/token", post(identity::token))
+        .route(
+            identity::MANAGED_IDENTITY_PATH,
+            get(identity::managed_identity),
+        )
+        .nest("/admin", crate::admin::routes())
+        .fallback(|| async { ApiError::UnknownPath })
+        .with_state(state.clone());
+    Router::new()
+        .fallback(
+            move |State(state): State<SharedState>, request: Request<Body>| {
+                let deployment = deployment.clone();
+                async move { Ok::<_, Infallible>(dispatch(state, deployment, request).await) }
+            },
+        )
+        .with_state(state)
+}
+
+async fn health() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({ "status": "ok" })),
+    )
+}
+
+/// The host the client addressed: the URI authority (HTTP/2) or the Host header (HTTP/1.1).
+fn request_host(request: &Request<Body>) -> Option<String> {
+    if let Some(authority) = request.uri().authority() {
+        return Some(authority.as_str().to_ascii_lowercase());
+    }
+    request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_ascii_lowercase)
+}
+
+/// The vault label of `<vault>.<dns-suffix>[:port]`, if the host has that shape.
+pub fn vault_of_host<'h>(host: &'h str, dns_suffix: &str) -> Option<&'h str> {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let label = name.strip_suffix(dns_suffix)?.strip_suffix('.')?;
+    (!label.is_empty() && !label.contains('.')).then_some(label)
+}
+
+async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
+    let host = request_host(&request).unwrap_or_default();
+    let Some(vault_label) = vault_of_host(&host, &state.urls.dns_suffix) else {
+        return deployment
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|never| match never {});
+    };
+    if request.uri().path() == "/healthz" && request.method() == Method::GET {
+        return health().await.into_response();
+    }
+    // Authentication comes before routing or any validation, so the SDKs' bodiless probe always
+    // receives the challenge.
+    if let Err(e) = crate::auth::authenticate(&state, request.headers()) {
+        return e.into_response();
+    }
+    let vault = match arca_core::VaultName::parse(vault_label) {
+        Ok(name) => match state.store.vault(name.as_str()).await {
+            Ok(Some(v)) => v,
+            Ok(None) => return ApiError::VaultNotFound(vault_label.to_owned()).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        Err(_) => return ApiError::VaultNotFound(vault_label.to_owned()).into_response(),
+    };
+    crate::api::serve(&state, vault, &host, request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_hosts_are_recognised() {
+        assert_eq!(
+            vault_of_host("default.vault.localhost:8443", "vault.localhost"),
+            Some("default")
+        );
+        assert_eq!(
+            vault_of_host("default.vault.localhost", "vault.localhost"),
+            Some("default")
+        );
+        assert_eq!(
+            vault_of_host("vault.localhost:8443", "vault.localhost"),
+            None
+        );
+        assert_eq!(
+            vault_of_host("a.b.vault.localhost", "vault.localhost"),
+            None
+        );
+        assert_eq!(vault_of_host("localhost:8443", "vault.localhost"), None);
+        assert_eq!(vault_of_host("xvault.localhost", "vault.localhost"), None);
+        assert_eq!(vault_of_host("127.0.0.1:8443", "vault.localhost"), None);
+    }
+}

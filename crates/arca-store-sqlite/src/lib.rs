@@ -1,0 +1,278 @@
+//! The embedded storage backend of Arca: one SQLite database file implementing
+//! [`arca_store::Store`]. It stores only sealed bytes and never logs row data.
+//!
+//! Design. All writes go to ONE writer thread that owns the read-write connection and is fed by
+//! a channel. It group-commits: it takes the first queued write, drains up to 255 more that are
+//! already queued, runs them in one transaction with each write inside its own `SAVEPOINT` (a
+//! write that fails, say with `Conflict`, is rolled back alone), commits once, and only then
+//! answers each caller through a oneshot channel. Reads never take a global lock: they run on
+//! a small pool of `query_only` connections in Tokio's blocking pool, with cached prepared
+//! statements, and in WAL mode they neither wait for the writer nor for each other.
+//!
+//! Durability. The file uses WAL journal mode with `synchronous = FULL`, so the WAL is synced
+//! on every commit and a write is on disk before it is acknowledged; foreign keys are on
+//! (deleting a vault or purging an object cascades); a busy timeout covers other processes
+//! touching the file. The schema is created and migrated through `PRAGMA user_version`.
+//! Dropping the store closes the writer's queue; the writer finishes every queued write and
+//! exits before the drop returns.
+
+mod connection;
+mod error;
+mod ops;
+mod pool;
+mod schema;
+mod writer;
+
+use std::path::Path;
+
+use arca_store::{
+    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PrincipalRecord, PurgedObject,
+    Store, StoreResult, VaultRecord, VersionRecord,
+};
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use crate::ops::Key;
+use crate::pool::ReadPool;
+use crate::writer::Writer;
+
+pub use crate::schema::SCHEMA_VERSION;
+pub use crate::writer::WriteStats;
+
+/// Read connections in the pool: enough for the blocking pool to serve reads from every core of
+/// a small server; more mostly adds memory.
+const READERS: usize = 4;
+
+/// A [`Store`] in one SQLite file. See the crate documentation for the design.
+pub struct SqliteStore {
+    writer: Writer,
+    readers: ReadPool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("write_stats", &self.write_stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating the file and its schema if needed, and starts the
+    /// writer thread. Blocking: call it at startup, not on an async hot path.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let mut conn = connection::open_writer(path)?;
+        schema::migrate(&mut conn)?;
+        let readers = ReadPool::open(path.to_path_buf(), READERS)?;
+        let writer = Writer::start(conn)?;
+        Ok(SqliteStore { writer, readers })
+    }
+
+    /// How many writes and group-commit transactions the writer has run.
+    pub fn write_stats(&self) -> WriteStats {
+        self.writer.stats()
+    }
+
+    async fn write<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.writer.run(op).await
+    }
+
+    async fn read<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.readers.run(op).await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        let key = key.to_owned();
+        self.read(move |c| ops::meta(c, &key)).await
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool> {
+        let (key, value) = (key.to_owned(), value.to_vec());
+        self.write(move |c| ops::put_meta_if_absent(c, &key, &value))
+            .await
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
+        let (key, value) = (key.to_owned(), value.to_vec());
+        self.write(move |c| ops::put_meta(c, &key, &value)).await
+    }
+
+    async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()> {
+        let vault = vault.clone();
+        self.write(move |c| ops::create_vault(c, &vault)).await
+    }
+
+    async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>> {
+        let name = name.to_owned();
+        self.read(move |c| ops::vault(c, &name)).await
+    }
+
+    async fn list_vaults(&self) -> StoreResult<Vec<VaultRecord>> {
+        self.read(|c| ops::list_vaults(c)).await
+    }
+
+    async fn delete_vault(&self, name: &str) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.write(move |c| ops::delete_vault(c, &name)).await
+    }
+
+    async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
+        let principal = principal.clone();
+        self.write(move |c| ops::create_principal(c, &principal))
+            .await
+    }
+
+    async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
+        let principal = principal.clone();
+        self.write(move |c| ops::update_principal(c, &principal))
+            .await
+    }
+
+    async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
+        let client_id = client_id.to_owned();
+        self.read(move |c| ops::principal(c, &client_id)).await
+    }
+
+    async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>> {
+        self.read(|c| ops::list_principals(c)).await
+    }
+
+    async fn delete_principal(&self, client_id: &str) -> StoreResult<()> {
+        let client_id = client_id.to_owned();
+        self.write(move |c| ops::delete_principal(c, &client_id))
+            .await
+    }
+
+    async fn put_version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: &VersionRecord,
+    ) -> StoreResult<ObjectRecord> {
+        let (vault, name, version) = (vault.to_owned(), name.to_owned(), version.clone());
+        self.write(move |c| ops::put_version(c, &Key::new(&vault, kind, &name), &name, &version))
+            .await
+    }
+
+    async fn version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: Option<&str>,
+    ) -> StoreResult<Option<ObjectWithVersion>> {
+        let (vault, name) = (vault.to_owned(), name.to_owned());
+        let version = version.map(str::to_owned);
+        self.read(move |c| ops::version(c, &Key::new(&vault, kind, &name), version.as_deref()))
+            .await
+    }
+
+    async fn update_version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: &VersionRecord,
+    ) -> StoreResult<()> {
+        let (vault, name, version) = (vault.to_owned(), name.to_owned(), version.clone());
+        self.write(move |c| ops::update_version(c, &Key::new(&vault, kind, &name), &version))
+            .await
+    }
+
+    async fn list_objects(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        which: Listing,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectWithVersion>> {
+        let vault = vault.to_owned();
+        let after = after.map(str::to_owned);
+        self.read(move |c| ops::list_objects(c, &vault, kind, which, after.as_deref(), limit))
+            .await
+    }
+
+    async fn list_versions(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<VersionRecord>> {
+        let (vault, name) = (vault.to_owned(), name.to_owned());
+        let after = after.map(str::to_owned);
+        self.read(move |c| {
+            ops::list_versions(c, &Key::new(&vault, kind, &name), after.as_deref(), limit)
+        })
+        .await
+    }
+
+    async fn delete_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        deletion: Deletion,
+    ) -> StoreResult<ObjectRecord> {
+        let (vault, name) = (vault.to_owned(), name.to_owned());
+        self.write(move |c| ops::delete_object(c, &Key::new(&vault, kind, &name), deletion))
+            .await
+    }
+
+    async fn recover_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+    ) -> StoreResult<ObjectRecord> {
+        let (vault, name) = (vault.to_owned(), name.to_owned());
+        self.write(move |c| ops::recover_object(c, &Key::new(&vault, kind, &name)))
+            .await
+    }
+
+    async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()> {
+        let (vault, name) = (vault.to_owned(), name.to_owned());
+        self.write(move |c| ops::purge_object(c, &Key::new(&vault, kind, &name)))
+            .await
+    }
+
+    async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>> {
+        self.write(move |c| ops::purge_expired(c, now, limit)).await
+    }
+
+    async fn restore_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        versions: &[VersionRecord],
+        current: &str,
+    ) -> StoreResult<ObjectRecord> {
+        let (vault, name, current) = (vault.to_owned(), name.to_owned(), current.to_owned());
+        let versions = versions.to_vec();
+        self.write(move |c| {
+            ops::restore_object(
+                c,
+                &Key::new(&vault, kind, &name),
+                &name,
+                &versions,
+                &current,
+            )
+        })
+        .await
+    }
+}

@@ -1,0 +1,614 @@
+//! The SQL behind each [`Store`](arca_store::Store) method, as plain functions on a connection.
+//!
+//! Write functions run on the writer thread inside a savepoint (see `writer`), so each is atomic
+//! on its own and may check-then-act without races: there is exactly one writer. Read functions
+//! run on a pooled `query_only` connection. Every statement goes through `prepare_cached`.
+
+use std::collections::HashSet;
+
+use arca_store::{
+    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PrincipalRecord, PurgedObject,
+    StoreError, StoreResult, VaultRecord, VersionRecord,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::{db, invalid_column, is_unique_violation};
+
+/// The address of an object as stored: vault, kind tag and lower-case name.
+pub(crate) struct Key<'a> {
+    vault: &'a str,
+    kind: &'static str,
+    lname: String,
+}
+
+impl<'a> Key<'a> {
+    pub(crate) fn new(vault: &'a str, kind: ObjectKind, name: &str) -> Key<'a> {
+        Key {
+            vault,
+            kind: kind.as_str(),
+            lname: name.to_ascii_lowercase(),
+        }
+    }
+}
+
+/// The columns of an object joined with one of its versions, read by [`object_with_version`].
+macro_rules! object_version_columns {
+    () => {
+        "o.name, o.current_version, o.deleted_at, o.scheduled_purge, \
+         v.version, v.created, v.updated, v.enabled, v.nbf, v.exp, v.meta, v.value"
+    };
+}
+
+/// Joins each object row `o` with its version row `v` whose id is `$version`.
+macro_rules! objects_join_versions {
+    ($version:literal) => {
+        concat!(
+            " FROM objects o JOIN versions v ON v.vault = o.vault AND v.kind = o.kind \
+             AND v.lname = o.lname AND v.version = ",
+            $version
+        )
+    };
+}
+
+macro_rules! list_objects_sql {
+    ($state:literal, $after:literal) => {
+        concat!(
+            "SELECT ",
+            object_version_columns!(),
+            objects_join_versions!("o.current_version"),
+            " WHERE o.vault = ?1 AND o.kind = ?2 AND o.deleted_at ",
+            $state,
+            $after,
+            " ORDER BY o.lname LIMIT ?4"
+        )
+    };
+}
+
+macro_rules! list_versions_sql {
+    ($after:literal) => {
+        concat!(
+            "SELECT version, created, updated, enabled, nbf, exp, meta, value FROM versions \
+             WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
+            $after,
+            " ORDER BY version LIMIT ?5"
+        )
+    };
+}
+
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn version_at(row: &Row<'_>, base: usize) -> rusqlite::Result<VersionRecord> {
+    Ok(VersionRecord {
+        version: row.get(base)?,
+        created: row.get(base + 1)?,
+        updated: row.get(base + 2)?,
+        enabled: row.get(base + 3)?,
+        nbf: row.get(base + 4)?,
+        exp: row.get(base + 5)?,
+        meta: row.get(base + 6)?,
+        value: row.get(base + 7)?,
+    })
+}
+
+fn deletion_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Option<Deletion>> {
+    match (row.get(base)?, row.get(base + 1)?) {
+        (None, None) => Ok(None),
+        (Some(deleted_at), Some(scheduled_purge)) => Ok(Some(Deletion {
+            deleted_at,
+            scheduled_purge,
+        })),
+        _ => Err(invalid_column(base, "deletion time without purge time")),
+    }
+}
+
+fn object_at(row: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
+    Ok(ObjectRecord {
+        name: row.get(0)?,
+        current_version: row.get(1)?,
+        deleted: deletion_at(row, 2)?,
+    })
+}
+
+fn object_with_version(row: &Row<'_>) -> rusqlite::Result<ObjectWithVersion> {
+    Ok(ObjectWithVersion {
+        object: object_at(row)?,
+        version: version_at(row, 4)?,
+    })
+}
+
+fn vault_at(row: &Row<'_>) -> rusqlite::Result<VaultRecord> {
+    Ok(VaultRecord {
+        name: row.get(0)?,
+        retention_days: row.get(1)?,
+        purge_protection: row.get(2)?,
+        created: row.get(3)?,
+    })
+}
+
+fn principal_at(row: &Row<'_>) -> rusqlite::Result<PrincipalRecord> {
+    Ok(PrincipalRecord {
+        client_id: row.get(0)?,
+        object_id: row.get(1)?,
+        created: row.get(2)?,
+        data: row.get(3)?,
+    })
+}
+
+/// Maps a unique violation of an insert to `Conflict`, anything else as usual.
+fn insert_error(error: rusqlite::Error) -> StoreError {
+    if is_unique_violation(&error) {
+        StoreError::Conflict
+    } else {
+        db(error)
+    }
+}
+
+/// Succeeds if the statement changed a row, `NotFound` if it changed none.
+fn changed_one(changed: usize) -> StoreResult<()> {
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+// ---- deployment metadata ----
+
+pub(crate) fn meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")
+        .and_then(|mut s| s.query_row([key], |row| row.get(0)).optional())
+        .map_err(db)
+}
+
+pub(crate) fn put_meta_if_absent(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
+        .and_then(|mut s| s.execute(params![key, value]))
+        .map_err(db)?;
+    Ok(changed == 1)
+}
+
+pub(crate) fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .and_then(|mut s| s.execute(params![key, value]))
+    .map_err(db)?;
+    Ok(())
+}
+
+// ---- vaults ----
+
+pub(crate) fn create_vault(conn: &Connection, vault: &VaultRecord) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO vaults (name, retention_days, purge_protection, created) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )
+    .map_err(db)?
+    .execute(params![
+        vault.name,
+        vault.retention_days,
+        vault.purge_protection,
+        vault.created
+    ])
+    .map_err(insert_error)?;
+    Ok(())
+}
+
+pub(crate) fn vault(conn: &Connection, name: &str) -> StoreResult<Option<VaultRecord>> {
+    conn.prepare_cached(
+        "SELECT name, retention_days, purge_protection, created FROM vaults WHERE name = ?1",
+    )
+    .and_then(|mut s| s.query_row([name], vault_at).optional())
+    .map_err(db)
+}
+
+pub(crate) fn list_vaults(conn: &Connection) -> StoreResult<Vec<VaultRecord>> {
+    conn.prepare_cached(
+        "SELECT name, retention_days, purge_protection, created FROM vaults ORDER BY name",
+    )
+    .and_then(|mut s| s.query_map([], vault_at)?.collect())
+    .map_err(db)
+}
+
+/// Deleting the vault row cascades to its objects, and from them to their versions.
+pub(crate) fn delete_vault(conn: &Connection, name: &str) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached("DELETE FROM vaults WHERE name = ?1")
+        .and_then(|mut s| s.execute([name]))
+        .map_err(db)?;
+    changed_one(changed)
+}
+
+fn vault_exists(conn: &Connection, vault: &str) -> StoreResult<bool> {
+    conn.prepare_cached("SELECT 1 FROM vaults WHERE name = ?1")
+        .and_then(|mut s| s.exists([vault]))
+        .map_err(db)
+}
+
+// ---- principals ----
+
+pub(crate) fn create_principal(conn: &Connection, principal: &PrincipalRecord) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO principals (client_id, object_id, created, data) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .map_err(db)?
+    .execute(params![
+        principal.client_id,
+        principal.object_id,
+        principal.created,
+        principal.data
+    ])
+    .map_err(insert_error)?;
+    Ok(())
+}
+
+pub(crate) fn update_principal(conn: &Connection, principal: &PrincipalRecord) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached("UPDATE principals SET data = ?2 WHERE client_id = ?1")
+        .and_then(|mut s| s.execute(params![principal.client_id, principal.data]))
+        .map_err(db)?;
+    changed_one(changed)
+}
+
+pub(crate) fn principal(conn: &Connection, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
+    conn.prepare_cached(
+        "SELECT client_id, object_id, created, data FROM principals WHERE client_id = ?1",
+    )
+    .and_then(|mut s| s.query_row([client_id], principal_at).optional())
+    .map_err(db)
+}
+
+pub(crate) fn list_principals(conn: &Connection) -> StoreResult<Vec<PrincipalRecord>> {
+    conn.prepare_cached(
+        "SELECT client_id, object_id, created, data FROM principals ORDER BY client_id",
+    )
+    .and_then(|mut s| s.query_map([], principal_at)?.collect())
+    .map_err(db)
+}
+
+pub(crate) fn delete_principal(conn: &Connection, client_id: &str) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached("DELETE FROM principals WHERE client_id = ?1")
+        .and_then(|mut s| s.execute([client_id]))
+        .map_err(db)?;
+    changed_one(changed)
+}
+
+// ---- objects ----
+
+fn object(conn: &Connection, key: &Key<'_>) -> StoreResult<Option<ObjectRecord>> {
+    conn.prepare_cached(
+        "SELECT name, current_version, deleted_at, scheduled_purge FROM objects \
+         WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![key.vault, key.kind, key.lname], object_at)
+            .optional()
+    })
+    .map_err(db)
+}
+
+fn insert_object(conn: &Connection, key: &Key<'_>, name: &str, current: &str) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO objects (vault, kind, lname, name, current_version) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .map_err(db)?
+    .execute(params![key.vault, key.kind, key.lname, name, current])
+    .map_err(insert_error)?;
+    Ok(())
+}
+
+fn insert_version(conn: &Connection, key: &Key<'_>, v: &VersionRecord) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO versions \
+         (vault, kind, lname, version, created, updated, enabled, nbf, exp, meta, value) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )
+    .map_err(db)?
+    .execute(params![
+        key.vault, key.kind, key.lname, v.version, v.created, v.updated, v.enabled, v.nbf, v.exp,
+        v.meta, v.value
+    ])
+    .map_err(insert_error)?;
+    Ok(())
+}
+
+/// Loads an object that must be active: `NotFound` if missing, `Deleted` if soft-deleted.
+fn active_object(conn: &Connection, key: &Key<'_>) -> StoreResult<ObjectRecord> {
+    match object(conn, key)? {
+        None => Err(StoreError::NotFound),
+        Some(record) if record.deleted.is_some() => Err(StoreError::Deleted),
+        Some(record) => Ok(record),
+    }
+}
+
+pub(crate) fn put_version(
+    conn: &Connection,
+    key: &Key<'_>,
+    name: &str,
+    version: &VersionRecord,
+) -> StoreResult<ObjectRecord> {
+    match object(conn, key)? {
+        Some(record) if record.deleted.is_some() => Err(StoreError::Deleted),
+        Some(record) => {
+            insert_version(conn, key, version)?;
+            conn.prepare_cached(
+                "UPDATE objects SET current_version = ?4 \
+                 WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
+            )
+            .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname, version.version]))
+            .map_err(db)?;
+            Ok(ObjectRecord {
+                current_version: version.version.clone(),
+                ..record
+            })
+        }
+        None => {
+            if !vault_exists(conn, key.vault)? {
+                return Err(StoreError::NotFound);
+            }
+            insert_object(conn, key, name, &version.version)?;
+            insert_version(conn, key, version)?;
+            Ok(ObjectRecord {
+                name: name.to_owned(),
+                current_version: version.version.clone(),
+                deleted: None,
+            })
+        }
+    }
+}
+
+pub(crate) fn version(
+    conn: &Connection,
+    key: &Key<'_>,
+    version: Option<&str>,
+) -> StoreResult<Option<ObjectWithVersion>> {
+    const CURRENT: &str = concat!(
+        "SELECT ",
+        object_version_columns!(),
+        objects_join_versions!("o.current_version"),
+        " WHERE o.vault = ?1 AND o.kind = ?2 AND o.lname = ?3"
+    );
+    const EXACT: &str = concat!(
+        "SELECT ",
+        object_version_columns!(),
+        objects_join_versions!("?4"),
+        " WHERE o.vault = ?1 AND o.kind = ?2 AND o.lname = ?3"
+    );
+    let found = match version {
+        None => conn.prepare_cached(CURRENT).and_then(|mut s| {
+            s.query_row(params![key.vault, key.kind, key.lname], object_with_version)
+                .optional()
+        }),
+        Some(id) => conn.prepare_cached(EXACT).and_then(|mut s| {
+            s.query_row(
+                params![key.vault, key.kind, key.lname, id],
+                object_with_version,
+            )
+            .optional()
+        }),
+    };
+    found.map_err(db)
+}
+
+pub(crate) fn update_version(
+    conn: &Connection,
+    key: &Key<'_>,
+    version: &VersionRecord,
+) -> StoreResult<()> {
+    active_object(conn, key)?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE versions SET updated = ?5, enabled = ?6, nbf = ?7, exp = ?8, meta = ?9, \
+             value = ?10 WHERE vault = ?1 AND kind = ?2 AND lname = ?3 AND version = ?4",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                key.vault,
+                key.kind,
+                key.lname,
+                version.version,
+                version.updated,
+                version.enabled,
+                version.nbf,
+                version.exp,
+                version.meta,
+                version.value
+            ])
+        })
+        .map_err(db)?;
+    changed_one(changed)
+}
+
+pub(crate) fn list_objects(
+    conn: &Connection,
+    vault: &str,
+    kind: ObjectKind,
+    which: Listing,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Vec<ObjectWithVersion>> {
+    let sql = match (which, after.is_some()) {
+        (Listing::Active, false) => list_objects_sql!("IS NULL", ""),
+        (Listing::Active, true) => list_objects_sql!("IS NULL", " AND o.lname > ?3"),
+        (Listing::Deleted, false) => list_objects_sql!("IS NOT NULL", ""),
+        (Listing::Deleted, true) => list_objects_sql!("IS NOT NULL", " AND o.lname > ?3"),
+    };
+    let after = after.map(str::to_ascii_lowercase).unwrap_or_default();
+    conn.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.query_map(
+                params![vault, kind.as_str(), after, sql_limit(limit)],
+                object_with_version,
+            )?
+            .collect()
+        })
+        .map_err(db)
+}
+
+/// Runs in a read transaction so that the state check and the listing see one snapshot.
+pub(crate) fn list_versions(
+    conn: &mut Connection,
+    key: &Key<'_>,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Vec<VersionRecord>> {
+    let tx = conn.transaction().map_err(db)?;
+    active_object(&tx, key)?;
+    let sql = match after {
+        None => list_versions_sql!(""),
+        Some(_) => list_versions_sql!(" AND version > ?4"),
+    };
+    let versions = tx
+        .prepare_cached(sql)
+        .and_then(|mut s| {
+            s.query_map(
+                params![
+                    key.vault,
+                    key.kind,
+                    key.lname,
+                    after.unwrap_or_default(),
+                    sql_limit(limit)
+                ],
+                |row| version_at(row, 0),
+            )?
+            .collect()
+        })
+        .map_err(db)?;
+    tx.finish().map_err(db)?;
+    Ok(versions)
+}
+
+pub(crate) fn delete_object(
+    conn: &Connection,
+    key: &Key<'_>,
+    deletion: Deletion,
+) -> StoreResult<ObjectRecord> {
+    let record = active_object(conn, key)?;
+    conn.prepare_cached(
+        "UPDATE objects SET deleted_at = ?4, scheduled_purge = ?5 \
+         WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            key.vault,
+            key.kind,
+            key.lname,
+            deletion.deleted_at,
+            deletion.scheduled_purge
+        ])
+    })
+    .map_err(db)?;
+    Ok(ObjectRecord {
+        deleted: Some(deletion),
+        ..record
+    })
+}
+
+pub(crate) fn recover_object(conn: &Connection, key: &Key<'_>) -> StoreResult<ObjectRecord> {
+    let record = match object(conn, key)? {
+        Some(record) if record.deleted.is_some() => record,
+        _ => return Err(StoreError::NotFound),
+    };
+    conn.prepare_cached(
+        "UPDATE objects SET deleted_at = NULL, scheduled_purge = NULL \
+         WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
+    )
+    .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname]))
+    .map_err(db)?;
+    Ok(ObjectRecord {
+        deleted: None,
+        ..record
+    })
+}
+
+/// Deleting the object row cascades to its versions.
+pub(crate) fn purge_object(conn: &Connection, key: &Key<'_>) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached(
+            "DELETE FROM objects \
+             WHERE vault = ?1 AND kind = ?2 AND lname = ?3 AND deleted_at IS NOT NULL",
+        )
+        .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname]))
+        .map_err(db)?;
+    changed_one(changed)
+}
+
+pub(crate) fn purge_expired(
+    conn: &Connection,
+    now: i64,
+    limit: usize,
+) -> StoreResult<Vec<PurgedObject>> {
+    let due: Vec<(String, String, String, String)> = conn
+        .prepare_cached(
+            "SELECT vault, kind, lname, name FROM objects \
+             WHERE deleted_at IS NOT NULL AND scheduled_purge <= ?1 \
+             ORDER BY scheduled_purge LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![now, sql_limit(limit)], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
+            .collect()
+        })
+        .map_err(db)?;
+    let mut purged = Vec::with_capacity(due.len());
+    let mut delete = conn
+        .prepare_cached("DELETE FROM objects WHERE vault = ?1 AND kind = ?2 AND lname = ?3")
+        .map_err(db)?;
+    for (vault, kind_tag, lname, name) in due {
+        let kind = ObjectKind::parse(&kind_tag).ok_or_else(|| {
+            StoreError::Corrupt("an object row has an unknown kind".to_owned())
+        })?;
+        delete
+            .execute(params![vault, kind_tag, lname])
+            .map_err(db)?;
+        purged.push(PurgedObject { vault, kind, name });
+    }
+    Ok(purged)
+}
+
+pub(crate) fn restore_object(
+    conn: &Connection,
+    key: &Key<'_>,
+    name: &str,
+    versions: &[VersionRecord],
+    current: &str,
+) -> StoreResult<ObjectRecord> {
+    if versions.is_empty() {
+        return Err(StoreError::Corrupt(
+            "a restored object has no versions".to_owned(),
+        ));
+    }
+    let mut ids = HashSet::with_capacity(versions.len());
+    if !versions.iter().all(|v| ids.insert(v.version.as_str())) {
+        return Err(StoreError::Corrupt(
+            "a restored object has duplicate version ids".to_owned(),
+        ));
+    }
+    if !ids.contains(current) {
+        return Err(StoreError::Corrupt(
+            "a restored object lacks its current version".to_owned(),
+        ));
+    }
+    if !vault_exists(conn, key.vault)? {
+        return Err(StoreError::NotFound);
+    }
+    if object(conn, key)?.is_some() {
+        return Err(StoreError::Conflict);
+    }
+    insert_object(conn, key, name, current)?;
+    for version in versions {
+        insert_version(conn, key, version)?;
+    }
+    Ok(ObjectRecord {
+        name: name.to_owned(),
+        current_version: current.to_owned(),
+        deleted: None,
+    })
+}

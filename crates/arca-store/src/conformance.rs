@@ -1,0 +1,2227 @@
+//! The conformance suite every [`Store`] backend must pass: one named case per rule stated in
+//! the trait's documentation, each run against a fresh, empty store from a factory.
+//!
+//! This is test-support code (it panics on failure, with the name of the failing case), so the
+//! workspace's no-panic lints are lifted here. It must only ever test what the trait documents:
+//! a behaviour the docs leave open is not asserted. Backend test crates call [`run_all`] from a
+//! multi-threaded Tokio test, for example
+//! `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::Barrier;
+
+use crate::{
+    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PrincipalRecord, Store,
+    StoreError, StoreResult, VaultRecord, VersionRecord,
+};
+
+type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+type CaseFn<S> = fn(Arc<S>) -> CaseFuture;
+
+/// Declares the cases: the list of names and the list of runnable case functions, in one place so
+/// that they cannot drift apart.
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        /// The names of all conformance cases, in the order they run.
+        pub const CASE_NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        fn cases<S: Store>() -> Vec<(&'static str, CaseFn<S>)> {
+            vec![$((
+                stringify!($name),
+                (|store: Arc<S>| -> CaseFuture { Box::pin($name(store)) }) as CaseFn<S>,
+            )),*]
+        }
+    };
+}
+
+cases![
+    meta_absent_is_none,
+    meta_put_and_replace,
+    meta_binary_values_round_trip,
+    meta_put_if_absent_keeps_first_value,
+    meta_put_if_absent_race_has_one_winner,
+    vault_create_and_read,
+    vault_create_conflict_keeps_original,
+    vault_list_is_ordered_by_name,
+    vault_delete_missing_is_not_found,
+    vault_delete_cascades_to_objects,
+    principal_create_read_list_delete,
+    principal_list_is_ordered_by_client_id,
+    principal_conflict_on_client_id,
+    principal_conflict_on_object_id,
+    principal_update_replaces_data,
+    principal_update_and_delete_missing_are_not_found,
+    put_version_creates_object,
+    put_version_adds_current_version,
+    put_version_names_are_case_insensitive_and_keep_first_spelling,
+    put_version_missing_vault_is_not_found,
+    put_version_on_deleted_object_is_deleted,
+    put_version_duplicate_id_is_conflict,
+    objects_are_separated_by_kind_and_vault,
+    version_missing_is_none,
+    version_of_deleted_object_is_returned,
+    version_large_blobs_round_trip,
+    update_version_keeps_created,
+    update_version_errors,
+    list_objects_pages_by_lower_case_name,
+    list_objects_separates_active_and_deleted,
+    list_objects_filters_vault_and_kind,
+    list_versions_pages_by_version_id,
+    list_versions_errors,
+    delete_object_marks_deleted,
+    delete_object_errors,
+    recover_object_restores_all_versions,
+    recover_object_errors,
+    purge_object_removes_everything,
+    purge_object_errors,
+    purge_expired_respects_now,
+    purge_expired_respects_limit,
+    purge_expired_spans_vaults_and_kinds,
+    restore_object_creates_all_versions,
+    restore_object_conflicts,
+    restore_object_missing_vault_is_not_found,
+    restore_object_corrupt_input,
+    failed_writes_change_nothing,
+    concurrent_put_version_on_one_object,
+    concurrent_creates_of_many_objects,
+    concurrent_mixed_success_and_failure,
+    concurrent_readers_while_writing,
+];
+
+/// Runs every case against a fresh store from `make`, then panics listing the failed cases, if
+/// any. Must be called inside a Tokio runtime (cases spawn tasks); a multi-threaded runtime makes
+/// the concurrency cases meaningful.
+pub async fn run_all<S, F, Fut>(make: F)
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    run_matching(|_| true, make).await;
+}
+
+/// Runs the cases whose name satisfies `filter` (for debugging one backend). Panics if no case
+/// matches, so a mistyped filter cannot pass silently.
+pub async fn run_matching<S, F, Fut, P>(filter: P, make: F)
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+    P: Fn(&str) -> bool,
+{
+    let mut ran = 0usize;
+    let mut failures = Vec::new();
+    for (name, case) in cases::<S>() {
+        if !filter(name) {
+            continue;
+        }
+        ran += 1;
+        let store = Arc::new(make().await);
+        // Each case runs as its own task so that a failing assertion is caught here and
+        // attributed to the case instead of aborting the whole suite.
+        if let Err(error) = tokio::spawn(case(store)).await {
+            let message = match error.try_into_panic() {
+                Ok(payload) => {
+                    if let Some(text) = payload.downcast_ref::<String>() {
+                        text.clone()
+                    } else if let Some(text) = payload.downcast_ref::<&str>() {
+                        (*text).to_owned()
+                    } else {
+                        "non-text panic".to_owned()
+                    }
+                }
+                Err(error) => format!("task failed: {error}"),
+            };
+            failures.push(format!("{name}: {message}"));
+        }
+    }
+    assert!(ran > 0, "no conformance case matched the filter");
+    if !failures.is_empty() {
+        panic!(
+            "{} of {ran} conformance cases failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        );
+    }
+}
+
+// ---- helpers ----
+
+const SECRET: ObjectKind = ObjectKind::Secret;
+const KEY: ObjectKind = ObjectKind::Key;
+const T0: i64 = 1_700_000_000;
+const DAY: i64 = 86_400;
+
+/// A version id: 32 lower-case hex digits.
+fn vid(n: u64) -> String {
+    format!("{n:032x}")
+}
+
+fn version(n: u64, at: i64) -> VersionRecord {
+    VersionRecord {
+        version: vid(n),
+        created: at,
+        updated: at,
+        enabled: true,
+        nbf: None,
+        exp: None,
+        meta: format!("sealed-meta-{n}").into_bytes(),
+        value: format!("sealed-value-{n}").into_bytes(),
+    }
+}
+
+fn vault_record(name: &str) -> VaultRecord {
+    VaultRecord {
+        name: name.to_owned(),
+        retention_days: 90,
+        purge_protection: false,
+        created: T0,
+    }
+}
+
+fn principal(client_id: &str, object_id: &str) -> PrincipalRecord {
+    PrincipalRecord {
+        client_id: client_id.to_owned(),
+        object_id: object_id.to_owned(),
+        created: T0,
+        data: format!("data-of-{client_id}").into_bytes(),
+    }
+}
+
+fn deletion(at: i64) -> Deletion {
+    Deletion {
+        deleted_at: at,
+        scheduled_purge: at + 7 * DAY,
+    }
+}
+
+fn ok<T>(result: StoreResult<T>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => panic!("{what}: unexpected error {error:?}"),
+    }
+}
+
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat, $what:expr) => {
+        match $result {
+            Err($pattern) => {}
+            other => panic!(
+                "{}: expected Err({}), got {:?}",
+                $what,
+                stringify!($pattern),
+                other
+            ),
+        }
+    };
+}
+
+async fn make_vault<S: Store>(store: &S, name: &str) {
+    ok(store.create_vault(&vault_record(name)).await, "create_vault");
+}
+
+async fn put<S: Store>(
+    store: &S,
+    vault: &str,
+    kind: ObjectKind,
+    name: &str,
+    version: &VersionRecord,
+) -> ObjectRecord {
+    ok(
+        store.put_version(vault, kind, name, version).await,
+        "put_version",
+    )
+}
+
+async fn get<S: Store>(
+    store: &S,
+    vault: &str,
+    kind: ObjectKind,
+    name: &str,
+    version: Option<&str>,
+) -> Option<ObjectWithVersion> {
+    ok(store.version(vault, kind, name, version).await, "version")
+}
+
+async fn all_versions<S: Store>(
+    store: &S,
+    vault: &str,
+    kind: ObjectKind,
+    name: &str,
+) -> Vec<VersionRecord> {
+    ok(
+        store.list_versions(vault, kind, name, None, 10_000).await,
+        "list_versions",
+    )
+}
+
+async fn all_objects<S: Store>(
+    store: &S,
+    vault: &str,
+    kind: ObjectKind,
+    which: Listing,
+) -> Vec<ObjectWithVersion> {
+    ok(
+        store.list_objects(vault, kind, which, None, 10_000).await,
+        "list_objects",
+    )
+}
+
+fn names(entries: &[ObjectWithVersion]) -> Vec<String> {
+    entries.iter().map(|e| e.object.name.clone()).collect()
+}
+
+fn ids(versions: &[VersionRecord]) -> Vec<String> {
+    versions.iter().map(|v| v.version.clone()).collect()
+}
+
+fn active(name: &str, current: &str) -> ObjectRecord {
+    ObjectRecord {
+        name: name.to_owned(),
+        current_version: current.to_owned(),
+        deleted: None,
+    }
+}
+
+async fn join_all<T: Send + 'static>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await.expect("spawned task panicked"));
+    }
+    out
+}
+
+// ---- deployment metadata ----
+
+async fn meta_absent_is_none<S: Store>(s: Arc<S>) {
+    assert_eq!(ok(s.meta("nothing").await, "meta"), None);
+}
+
+async fn meta_put_and_replace<S: Store>(s: Arc<S>) {
+    ok(s.put_meta("k", b"one").await, "put_meta");
+    assert_eq!(ok(s.meta("k").await, "meta"), Some(b"one".to_vec()));
+    ok(s.put_meta("k", b"two").await, "put_meta again");
+    assert_eq!(ok(s.meta("k").await, "meta"), Some(b"two".to_vec()));
+    ok(s.put_meta("other", b"x").await, "put_meta other");
+    assert_eq!(ok(s.meta("k").await, "meta"), Some(b"two".to_vec()));
+    assert_eq!(ok(s.meta("other").await, "meta"), Some(b"x".to_vec()));
+}
+
+async fn meta_binary_values_round_trip<S: Store>(s: Arc<S>) {
+    let value: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    ok(s.put_meta("bin", &value).await, "put_meta");
+    assert_eq!(ok(s.meta("bin").await, "meta"), Some(value));
+    ok(s.put_meta("empty", b"").await, "put_meta empty");
+    assert_eq!(ok(s.meta("empty").await, "meta"), Some(Vec::new()));
+}
+
+async fn meta_put_if_absent_keeps_first_value<S: Store>(s: Arc<S>) {
+    assert!(ok(s.put_meta_if_absent("init", b"first").await, "first"));
+    assert!(!ok(s.put_meta_if_absent("init", b"second").await, "second"));
+    assert_eq!(ok(s.meta("init").await, "meta"), Some(b"first".to_vec()));
+    ok(s.put_meta("init", b"third").await, "put_meta");
+    assert!(!ok(s.put_meta_if_absent("init", b"fourth").await, "fourth"));
+    assert_eq!(ok(s.meta("init").await, "meta"), Some(b"third".to_vec()));
+}
+
+async fn meta_put_if_absent_race_has_one_winner<S: Store>(s: Arc<S>) {
+    for round in 0..20 {
+        let key = format!("race-{round}");
+        let barrier = Arc::new(Barrier::new(2));
+        let mut handles = Vec::new();
+        for contender in 0..2u8 {
+            let (s, key, barrier) = (s.clone(), key.clone(), barrier.clone());
+            handles.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let won = s.put_meta_if_absent(&key, &[contender]).await.unwrap();
+                (contender, won)
+            }));
+        }
+        let results = join_all(handles).await;
+        let winners: Vec<u8> = results.iter().filter(|r| r.1).map(|r| r.0).collect();
+        assert_eq!(winners.len(), 1, "round {round}: exactly one must win");
+        assert_eq!(
+            ok(s.meta(&key).await, "meta"),
+            Some(vec![winners[0]]),
+            "round {round}: the winner's value is stored"
+        );
+    }
+}
+
+// ---- vaults ----
+
+async fn vault_create_and_read<S: Store>(s: Arc<S>) {
+    let record = VaultRecord {
+        name: "alpha".into(),
+        retention_days: 7,
+        purge_protection: true,
+        created: T0 + 5,
+    };
+    ok(s.create_vault(&record).await, "create_vault");
+    assert_eq!(ok(s.vault("alpha").await, "vault"), Some(record));
+    assert_eq!(ok(s.vault("beta").await, "vault"), None);
+}
+
+async fn vault_create_conflict_keeps_original<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let other = VaultRecord {
+        name: "alpha".into(),
+        retention_days: 30,
+        purge_protection: true,
+        created: T0 + 99,
+    };
+    assert_err!(
+        s.create_vault(&other).await,
+        StoreError::Conflict,
+        "duplicate vault"
+    );
+    assert_eq!(
+        ok(s.vault("alpha").await, "vault"),
+        Some(vault_record("alpha"))
+    );
+    assert_eq!(ok(s.list_vaults().await, "list_vaults").len(), 1);
+}
+
+async fn vault_list_is_ordered_by_name<S: Store>(s: Arc<S>) {
+    assert!(ok(s.list_vaults().await, "list_vaults").is_empty());
+    for name in ["delta", "alpha", "charlie", "bravo", "alpha2"] {
+        make_vault(&*s, name).await;
+    }
+    let listed: Vec<String> = ok(s.list_vaults().await, "list_vaults")
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    assert_eq!(listed, ["alpha", "alpha2", "bravo", "charlie", "delta"]);
+}
+
+async fn vault_delete_missing_is_not_found<S: Store>(s: Arc<S>) {
+    assert_err!(
+        s.delete_vault("ghost").await,
+        StoreError::NotFound,
+        "delete missing vault"
+    );
+    make_vault(&*s, "alpha").await;
+    ok(s.delete_vault("alpha").await, "delete_vault");
+    assert_err!(
+        s.delete_vault("alpha").await,
+        StoreError::NotFound,
+        "delete vault twice"
+    );
+}
+
+async fn vault_delete_cascades_to_objects<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "doomed").await;
+    make_vault(&*s, "kept").await;
+    for vault in ["doomed", "kept"] {
+        put(&*s, vault, SECRET, "Live", &version(1, T0)).await;
+        put(&*s, vault, SECRET, "Live", &version(2, T0)).await;
+        put(&*s, vault, KEY, "KeyOne", &version(3, T0)).await;
+        put(&*s, vault, SECRET, "Gone", &version(4, T0)).await;
+        ok(
+            s.delete_object(vault, SECRET, "Gone", deletion(T0)).await,
+            "delete_object",
+        );
+    }
+    ok(s.delete_vault("doomed").await, "delete_vault");
+    assert_eq!(ok(s.vault("doomed").await, "vault"), None);
+    let listed: Vec<String> = ok(s.list_vaults().await, "list_vaults")
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    assert_eq!(listed, ["kept"]);
+
+    // A vault of the same name created afterwards starts empty.
+    make_vault(&*s, "doomed").await;
+    for kind in [SECRET, KEY] {
+        for which in [Listing::Active, Listing::Deleted] {
+            assert!(
+                all_objects(&*s, "doomed", kind, which).await.is_empty(),
+                "objects of a deleted vault survived ({kind:?}, {which:?})"
+            );
+        }
+    }
+    assert!(get(&*s, "doomed", SECRET, "Live", None).await.is_none());
+    assert!(get(&*s, "doomed", SECRET, "Gone", None).await.is_none());
+    // The old version ids are free again, so no version row survived either.
+    put(&*s, "doomed", SECRET, "Live", &version(1, T0)).await;
+    assert_eq!(
+        ids(&all_versions(&*s, "doomed", SECRET, "Live").await),
+        [vid(1)]
+    );
+    // Deleted objects of the dropped vault are not purged later: they no longer exist.
+    let purged = ok(s.purge_expired(T0 + 365 * DAY, 100).await, "purge_expired");
+    assert_eq!(purged.len(), 1, "only the kept vault's deleted object");
+    assert_eq!(purged[0].vault, "kept");
+
+    // The other vault is untouched.
+    assert_eq!(
+        names(&all_objects(&*s, "kept", SECRET, Listing::Active).await),
+        ["Live"]
+    );
+    assert_eq!(all_versions(&*s, "kept", SECRET, "Live").await.len(), 2);
+    assert_eq!(
+        names(&all_objects(&*s, "kept", KEY, Listing::Active).await),
+        ["KeyOne"]
+    );
+}
+
+// ---- principals ----
+
+async fn principal_create_read_list_delete<S: Store>(s: Arc<S>) {
+    let p = principal("client-a", "object-a");
+    ok(s.create_principal(&p).await, "create_principal");
+    assert_eq!(ok(s.principal("client-a").await, "principal"), Some(p.clone()));
+    assert_eq!(ok(s.principal("client-b").await, "principal"), None);
+    assert_eq!(
+        ok(s.list_principals().await, "list_principals"),
+        vec![p.clone()]
+    );
+    ok(s.delete_principal("client-a").await, "delete_principal");
+    assert_eq!(ok(s.principal("client-a").await, "principal"), None);
+    assert!(ok(s.list_principals().await, "list_principals").is_empty());
+    // Both ids are free again after deletion.
+    ok(s.create_principal(&p).await, "create_principal again");
+}
+
+async fn principal_list_is_ordered_by_client_id<S: Store>(s: Arc<S>) {
+    for (client, object) in [("c", "o1"), ("a", "o2"), ("d", "o3"), ("b", "o4")] {
+        ok(
+            s.create_principal(&principal(client, object)).await,
+            "create_principal",
+        );
+    }
+    let listed: Vec<String> = ok(s.list_principals().await, "list_principals")
+        .into_iter()
+        .map(|p| p.client_id)
+        .collect();
+    assert_eq!(listed, ["a", "b", "c", "d"]);
+}
+
+async fn principal_conflict_on_client_id<S: Store>(s: Arc<S>) {
+    let p = principal("client-a", "object-a");
+    ok(s.create_principal(&p).await, "create_principal");
+    assert_err!(
+        s.create_principal(&principal("client-a", "object-b")).await,
+        StoreError::Conflict,
+        "duplicate client id"
+    );
+    assert_eq!(ok(s.principal("client-a").await, "principal"), Some(p));
+    assert_eq!(ok(s.list_principals().await, "list").len(), 1);
+}
+
+async fn principal_conflict_on_object_id<S: Store>(s: Arc<S>) {
+    let p = principal("client-a", "object-a");
+    ok(s.create_principal(&p).await, "create_principal");
+    assert_err!(
+        s.create_principal(&principal("client-b", "object-a")).await,
+        StoreError::Conflict,
+        "duplicate object id"
+    );
+    assert_eq!(ok(s.principal("client-b").await, "principal"), None);
+    assert_eq!(ok(s.list_principals().await, "list"), vec![p]);
+}
+
+async fn principal_update_replaces_data<S: Store>(s: Arc<S>) {
+    let p = principal("client-a", "object-a");
+    ok(s.create_principal(&p).await, "create_principal");
+    ok(
+        s.create_principal(&principal("client-b", "object-b")).await,
+        "create other",
+    );
+    let updated = PrincipalRecord {
+        data: b"new document".to_vec(),
+        ..p.clone()
+    };
+    ok(s.update_principal(&updated).await, "update_principal");
+    assert_eq!(ok(s.principal("client-a").await, "principal"), Some(updated));
+    assert_eq!(
+        ok(s.principal("client-b").await, "principal"),
+        Some(principal("client-b", "object-b")),
+        "another principal changed"
+    );
+}
+
+async fn principal_update_and_delete_missing_are_not_found<S: Store>(s: Arc<S>) {
+    assert_err!(
+        s.update_principal(&principal("ghost", "ghost-object")).await,
+        StoreError::NotFound,
+        "update missing principal"
+    );
+    assert_eq!(ok(s.principal("ghost").await, "principal"), None);
+    assert_err!(
+        s.delete_principal("ghost").await,
+        StoreError::NotFound,
+        "delete missing principal"
+    );
+}
+
+// ---- put_version / version ----
+
+async fn put_version_creates_object<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let v1 = VersionRecord {
+        nbf: Some(T0 - 10),
+        exp: Some(T0 + 10),
+        enabled: false,
+        ..version(1, T0)
+    };
+    let record = put(&*s, "alpha", SECRET, "MySecret", &v1).await;
+    assert_eq!(record, active("MySecret", &vid(1)));
+    let current = get(&*s, "alpha", SECRET, "MySecret", None).await.unwrap();
+    assert_eq!(current.object, record);
+    assert_eq!(current.version, v1);
+    let exact = get(&*s, "alpha", SECRET, "MySecret", Some(&vid(1)))
+        .await
+        .unwrap();
+    assert_eq!(exact, current);
+}
+
+async fn put_version_adds_current_version<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let v1 = version(1, T0);
+    let v2 = version(2, T0 + 1);
+    put(&*s, "alpha", SECRET, "s", &v1).await;
+    let record = put(&*s, "alpha", SECRET, "s", &v2).await;
+    assert_eq!(record, active("s", &vid(2)));
+    let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
+    assert_eq!(current.version, v2);
+    assert_eq!(current.object.current_version, vid(2));
+    let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
+    assert_eq!(old.version, v1);
+    assert_eq!(old.object.current_version, vid(2));
+    // The newest put is current even when its id sorts lower than the others.
+    let v0 = version(0, T0 + 2);
+    let record = put(&*s, "alpha", SECRET, "s", &v0).await;
+    assert_eq!(record.current_version, vid(0));
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "s", None).await.unwrap().version,
+        v0
+    );
+    assert_eq!(
+        ids(&all_versions(&*s, "alpha", SECRET, "s").await),
+        [vid(0), vid(1), vid(2)]
+    );
+}
+
+async fn put_version_names_are_case_insensitive_and_keep_first_spelling<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "MySecret", &version(1, T0)).await;
+    let record = put(&*s, "alpha", SECRET, "mysecret", &version(2, T0)).await;
+    assert_eq!(record, active("MySecret", &vid(2)));
+    let record = put(&*s, "alpha", SECRET, "MYSECRET", &version(3, T0)).await;
+    assert_eq!(record.name, "MySecret");
+    for spelling in ["mysecret", "MYSECRET", "mYsEcReT", "MySecret"] {
+        let found = get(&*s, "alpha", SECRET, spelling, None).await.unwrap();
+        assert_eq!(found.object, active("MySecret", &vid(3)), "{spelling}");
+        assert_eq!(
+            all_versions(&*s, "alpha", SECRET, spelling).await.len(),
+            3,
+            "{spelling}"
+        );
+    }
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
+        ["MySecret"]
+    );
+}
+
+async fn put_version_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
+    assert_err!(
+        s.put_version("ghost", SECRET, "s", &version(1, T0)).await,
+        StoreError::NotFound,
+        "put into missing vault"
+    );
+    make_vault(&*s, "ghost").await;
+    assert!(get(&*s, "ghost", SECRET, "s", None).await.is_none());
+}
+
+async fn put_version_on_deleted_object_is_deleted<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "Gone", &version(1, T0)).await;
+    ok(
+        s.delete_object("alpha", SECRET, "Gone", deletion(T0)).await,
+        "delete_object",
+    );
+    for spelling in ["Gone", "gone", "GONE"] {
+        assert_err!(
+            s.put_version("alpha", SECRET, spelling, &version(2, T0)).await,
+            StoreError::Deleted,
+            format!("put onto deleted object spelled {spelling}")
+        );
+    }
+    let found = get(&*s, "alpha", SECRET, "gone", None).await.unwrap();
+    assert_eq!(found.object.current_version, vid(1));
+    assert!(get(&*s, "alpha", SECRET, "gone", Some(&vid(2)))
+        .await
+        .is_none());
+}
+
+async fn put_version_duplicate_id_is_conflict<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "s", &version(2, T0)).await;
+    let mut duplicate = version(1, T0 + 50);
+    duplicate.value = b"other value".to_vec();
+    assert_err!(
+        s.put_version("alpha", SECRET, "S", &duplicate).await,
+        StoreError::Conflict,
+        "duplicate version id"
+    );
+    // Nothing changed: the old version keeps its value and the current one stays current.
+    let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
+    assert_eq!(current.object.current_version, vid(2));
+    let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
+    assert_eq!(old.version, version(1, T0));
+    assert_err!(
+        s.put_version("alpha", SECRET, "s", &version(2, T0)).await,
+        StoreError::Conflict,
+        "duplicate of the current version id"
+    );
+    assert_eq!(all_versions(&*s, "alpha", SECRET, "s").await.len(), 2);
+}
+
+async fn objects_are_separated_by_kind_and_vault<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    make_vault(&*s, "beta").await;
+    // The same name and version id may exist once per (vault, kind).
+    put(&*s, "alpha", SECRET, "Same", &version(1, T0)).await;
+    put(&*s, "alpha", KEY, "same", &version(1, T0 + 1)).await;
+    put(
+        &*s,
+        "alpha",
+        ObjectKind::Certificate,
+        "SAME",
+        &version(1, T0 + 2),
+    )
+    .await;
+    put(&*s, "beta", SECRET, "same", &version(1, T0 + 3)).await;
+    let expected = [
+        ("alpha", SECRET, "Same", T0),
+        ("alpha", KEY, "same", T0 + 1),
+        ("alpha", ObjectKind::Certificate, "SAME", T0 + 2),
+        ("beta", SECRET, "same", T0 + 3),
+    ];
+    for (vault, kind, spelled, created) in expected {
+        let found = get(&*s, vault, kind, "same", None).await.unwrap();
+        assert_eq!(found.object.name, spelled, "{vault}/{kind:?}");
+        assert_eq!(found.version.created, created, "{vault}/{kind:?}");
+    }
+    ok(
+        s.delete_object("alpha", KEY, "same", deletion(T0)).await,
+        "delete key",
+    );
+    assert!(get(&*s, "alpha", SECRET, "same", None)
+        .await
+        .unwrap()
+        .object
+        .deleted
+        .is_none());
+    assert!(get(&*s, "beta", SECRET, "same", None)
+        .await
+        .unwrap()
+        .object
+        .deleted
+        .is_none());
+}
+
+async fn version_missing_is_none<S: Store>(s: Arc<S>) {
+    assert!(get(&*s, "ghost", SECRET, "s", None).await.is_none());
+    make_vault(&*s, "alpha").await;
+    assert!(get(&*s, "alpha", SECRET, "s", None).await.is_none());
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    assert!(get(&*s, "alpha", SECRET, "s", Some(&vid(2))).await.is_none());
+    assert!(get(&*s, "alpha", KEY, "s", None).await.is_none());
+    assert!(get(&*s, "alpha", SECRET, "t", None).await.is_none());
+}
+
+async fn version_of_deleted_object_is_returned<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "s", &version(2, T0)).await;
+    let d = deletion(T0 + 100);
+    ok(
+        s.delete_object("alpha", SECRET, "s", d).await,
+        "delete_object",
+    );
+    let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
+    assert_eq!(current.object.deleted, Some(d));
+    assert_eq!(current.version, version(2, T0));
+    let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
+    assert_eq!(old.object.deleted, Some(d));
+    assert_eq!(old.version, version(1, T0));
+}
+
+async fn version_large_blobs_round_trip<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let mut v = version(1, T0);
+    v.value = (0..=255u8).cycle().take(40 * 1024).collect();
+    v.meta = (0..=255u8).rev().cycle().take(3000).collect();
+    put(&*s, "alpha", SECRET, "big", &v).await;
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "big", None).await.unwrap().version,
+        v
+    );
+    let mut empty = version(2, T0);
+    empty.value = Vec::new();
+    empty.meta = Vec::new();
+    put(&*s, "alpha", SECRET, "big", &empty).await;
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "big", None).await.unwrap().version,
+        empty
+    );
+}
+
+// ---- update_version ----
+
+async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "s", &version(2, T0 + 1)).await;
+    let update = VersionRecord {
+        version: vid(1),
+        created: T0 + 999,
+        updated: T0 + 500,
+        enabled: false,
+        nbf: Some(T0 + 10),
+        exp: Some(T0 + 20),
+        meta: b"new meta".to_vec(),
+        value: b"new value".to_vec(),
+    };
+    ok(
+        s.update_version("alpha", SECRET, "S", &update).await,
+        "update_version",
+    );
+    let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.version,
+        VersionRecord {
+            created: T0,
+            ..update.clone()
+        }
+    );
+    // Updating an old version does not make it current, nor touch the other version.
+    assert_eq!(stored.object.current_version, vid(2));
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "s", None).await.unwrap().version,
+        version(2, T0 + 1)
+    );
+    // Fields can be cleared again.
+    let cleared = VersionRecord {
+        nbf: None,
+        exp: None,
+        enabled: true,
+        ..update
+    };
+    ok(
+        s.update_version("alpha", SECRET, "s", &cleared).await,
+        "update_version again",
+    );
+    let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.version,
+        VersionRecord {
+            created: T0,
+            ..cleared
+        }
+    );
+}
+
+async fn update_version_errors<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.update_version("alpha", SECRET, "s", &version(1, T0)).await,
+        StoreError::NotFound,
+        "update of missing object"
+    );
+    assert_err!(
+        s.update_version("ghost", SECRET, "s", &version(1, T0)).await,
+        StoreError::NotFound,
+        "update in missing vault"
+    );
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    assert_err!(
+        s.update_version("alpha", SECRET, "s", &version(2, T0)).await,
+        StoreError::NotFound,
+        "update of missing version"
+    );
+    assert!(get(&*s, "alpha", SECRET, "s", Some(&vid(2))).await.is_none());
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete_object",
+    );
+    let mut changed = version(1, T0);
+    changed.value = b"changed".to_vec();
+    assert_err!(
+        s.update_version("alpha", SECRET, "s", &changed).await,
+        StoreError::Deleted,
+        "update of deleted object"
+    );
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "s", None).await.unwrap().version,
+        version(1, T0),
+        "a refused update changed the version"
+    );
+}
+
+// ---- listings ----
+
+async fn list_objects_pages_by_lower_case_name<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let spelled = ["delta", "Bravo", "alpha", "ECHO", "charlie", "Alpha-2", "b"];
+    for (i, name) in spelled.iter().enumerate() {
+        let n = i as u64;
+        put(&*s, "alpha", SECRET, name, &version(n * 10, T0)).await;
+        put(&*s, "alpha", SECRET, name, &version(n * 10 + 1, T0 + 1)).await;
+    }
+    let expected = ["alpha", "Alpha-2", "b", "Bravo", "charlie", "delta", "ECHO"];
+    let all = all_objects(&*s, "alpha", SECRET, Listing::Active).await;
+    assert_eq!(names(&all), expected);
+    for entry in &all {
+        assert_eq!(entry.object.deleted, None);
+        assert_eq!(entry.version.version, entry.object.current_version);
+        let index = spelled
+            .iter()
+            .position(|n| *n == entry.object.name)
+            .unwrap() as u64;
+        assert_eq!(entry.version, version(index * 10 + 1, T0 + 1));
+    }
+
+    // Page through with limit 3, continuing after the lower-case name of each page's end.
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ok(
+            s.list_objects("alpha", SECRET, Listing::Active, after.as_deref(), 3)
+                .await,
+            "list_objects page",
+        );
+        assert!(page.len() <= 3, "page longer than the limit");
+        if page.is_empty() {
+            break;
+        }
+        after = Some(page.last().unwrap().object.name.to_ascii_lowercase());
+        pages.push(names(&page));
+    }
+    assert_eq!(
+        pages,
+        vec![
+            vec!["alpha", "Alpha-2", "b"],
+            vec!["Bravo", "charlie", "delta"],
+            vec!["ECHO"],
+        ]
+    );
+    // `after` is exclusive, and need not be an existing name.
+    let page = ok(
+        s.list_objects("alpha", SECRET, Listing::Active, Some("bravo"), 100)
+            .await,
+        "list after bravo",
+    );
+    assert_eq!(names(&page), ["charlie", "delta", "ECHO"]);
+    let page = ok(
+        s.list_objects("alpha", SECRET, Listing::Active, Some("bz"), 1)
+            .await,
+        "list after bz",
+    );
+    assert_eq!(names(&page), ["charlie"]);
+    let page = ok(
+        s.list_objects("alpha", SECRET, Listing::Active, Some("zzz"), 10)
+            .await,
+        "list past the end",
+    );
+    assert!(page.is_empty());
+    let page = ok(
+        s.list_objects("alpha", SECRET, Listing::Active, None, 0)
+            .await,
+        "limit 0",
+    );
+    assert!(page.is_empty());
+}
+
+async fn list_objects_separates_active_and_deleted<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    for (i, name) in ["a", "B", "c", "D", "e"].iter().enumerate() {
+        put(&*s, "alpha", SECRET, name, &version(i as u64, T0)).await;
+    }
+    let d = deletion(T0 + 5);
+    for name in ["b", "d"] {
+        ok(
+            s.delete_object("alpha", SECRET, name, d).await,
+            "delete_object",
+        );
+    }
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
+        ["a", "c", "e"]
+    );
+    let deleted = all_objects(&*s, "alpha", SECRET, Listing::Deleted).await;
+    assert_eq!(names(&deleted), ["B", "D"]);
+    for entry in &deleted {
+        assert_eq!(entry.object.deleted, Some(d));
+        assert_eq!(entry.version.version, entry.object.current_version);
+    }
+    assert_eq!(deleted[1].version, version(3, T0));
+    let page = ok(
+        s.list_objects("alpha", SECRET, Listing::Deleted, Some("b"), 10)
+            .await,
+        "deleted after b",
+    );
+    assert_eq!(names(&page), ["D"]);
+    let page = ok(
+        s.list_objects("alpha", SECRET, Listing::Deleted, None, 1)
+            .await,
+        "deleted limit 1",
+    );
+    assert_eq!(names(&page), ["B"]);
+
+    ok(s.recover_object("alpha", SECRET, "b").await, "recover");
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
+        ["a", "B", "c", "e"]
+    );
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Deleted).await),
+        ["D"]
+    );
+}
+
+async fn list_objects_filters_vault_and_kind<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    make_vault(&*s, "beta").await;
+    put(&*s, "alpha", SECRET, "s1", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "s2", &version(2, T0)).await;
+    put(&*s, "alpha", KEY, "k1", &version(3, T0)).await;
+    put(&*s, "beta", SECRET, "b1", &version(4, T0)).await;
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
+        ["s1", "s2"]
+    );
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", KEY, Listing::Active).await),
+        ["k1"]
+    );
+    assert!(
+        all_objects(&*s, "alpha", ObjectKind::Certificate, Listing::Active)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        names(&all_objects(&*s, "beta", SECRET, Listing::Active).await),
+        ["b1"]
+    );
+    assert!(all_objects(&*s, "beta", SECRET, Listing::Deleted)
+        .await
+        .is_empty());
+}
+
+async fn list_versions_pages_by_version_id<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    // Inserted out of id order; listed in id order.
+    for n in [5u64, 1, 0xff, 3, 0x10, 2] {
+        put(&*s, "alpha", SECRET, "s", &version(n, T0 + n as i64)).await;
+    }
+    let all = all_versions(&*s, "alpha", SECRET, "S").await;
+    assert_eq!(
+        ids(&all),
+        [vid(1), vid(2), vid(3), vid(5), vid(0x10), vid(0xff)]
+    );
+    for v in &all {
+        let n = u64::from_str_radix(&v.version, 16).unwrap();
+        assert_eq!(*v, version(n, T0 + n as i64));
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ok(
+            s.list_versions("alpha", SECRET, "s", after.as_deref(), 4)
+                .await,
+            "list_versions page",
+        );
+        assert!(page.len() <= 4, "page longer than the limit");
+        if page.is_empty() {
+            break;
+        }
+        after = Some(page.last().unwrap().version.clone());
+        seen.push(ids(&page));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            vec![vid(1), vid(2), vid(3), vid(5)],
+            vec![vid(0x10), vid(0xff)]
+        ]
+    );
+    let page = ok(
+        s.list_versions("alpha", SECRET, "s", Some(&vid(4)), 2)
+            .await,
+        "after a missing id",
+    );
+    assert_eq!(ids(&page), [vid(5), vid(0x10)]);
+    let page = ok(
+        s.list_versions("alpha", SECRET, "s", None, 0).await,
+        "limit 0",
+    );
+    assert!(page.is_empty());
+}
+
+async fn list_versions_errors<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.list_versions("alpha", SECRET, "s", None, 10).await,
+        StoreError::NotFound,
+        "versions of missing object"
+    );
+    assert_err!(
+        s.list_versions("ghost", SECRET, "s", None, 10).await,
+        StoreError::NotFound,
+        "versions in missing vault"
+    );
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    assert_err!(
+        s.list_versions("alpha", KEY, "s", None, 10).await,
+        StoreError::NotFound,
+        "versions of another kind"
+    );
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete_object",
+    );
+    assert_err!(
+        s.list_versions("alpha", SECRET, "s", None, 10).await,
+        StoreError::Deleted,
+        "versions of deleted object"
+    );
+}
+
+// ---- lifecycle ----
+
+async fn delete_object_marks_deleted<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "MySecret", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "MySecret", &version(2, T0)).await;
+    let d = Deletion {
+        deleted_at: T0 + 10,
+        scheduled_purge: T0 + 10 + 30 * DAY,
+    };
+    let record = ok(
+        s.delete_object("alpha", SECRET, "mysecret", d).await,
+        "delete_object",
+    );
+    assert_eq!(
+        record,
+        ObjectRecord {
+            name: "MySecret".into(),
+            current_version: vid(2),
+            deleted: Some(d),
+        }
+    );
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "MySecret", None)
+            .await
+            .unwrap()
+            .object,
+        record
+    );
+    assert!(all_objects(&*s, "alpha", SECRET, Listing::Active)
+        .await
+        .is_empty());
+}
+
+async fn delete_object_errors<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        StoreError::NotFound,
+        "delete missing object"
+    );
+    assert_err!(
+        s.delete_object("ghost", SECRET, "s", deletion(T0)).await,
+        StoreError::NotFound,
+        "delete in missing vault"
+    );
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    let first = deletion(T0);
+    ok(
+        s.delete_object("alpha", SECRET, "s", first).await,
+        "delete_object",
+    );
+    assert_err!(
+        s.delete_object("alpha", SECRET, "S", deletion(T0 + 100))
+            .await,
+        StoreError::Deleted,
+        "delete twice"
+    );
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "s", None)
+            .await
+            .unwrap()
+            .object
+            .deleted,
+        Some(first),
+        "a refused delete changed the deletion"
+    );
+}
+
+async fn recover_object_restores_all_versions<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    for n in 1..=3 {
+        put(&*s, "alpha", SECRET, "MySecret", &version(n, T0)).await;
+    }
+    ok(
+        s.delete_object("alpha", SECRET, "MySecret", deletion(T0)).await,
+        "delete_object",
+    );
+    let record = ok(
+        s.recover_object("alpha", SECRET, "MYSECRET").await,
+        "recover_object",
+    );
+    assert_eq!(record, active("MySecret", &vid(3)));
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "mysecret", None)
+            .await
+            .unwrap()
+            .object,
+        record
+    );
+    let versions = all_versions(&*s, "alpha", SECRET, "MySecret").await;
+    assert_eq!(versions, vec![version(1, T0), version(2, T0), version(3, T0)]);
+    // Active again: writable, and not purged by the expiry scan.
+    put(&*s, "alpha", SECRET, "MySecret", &version(4, T0)).await;
+    assert!(ok(s.purge_expired(T0 + 365 * DAY, 10).await, "purge_expired").is_empty());
+}
+
+async fn recover_object_errors<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.recover_object("alpha", SECRET, "s").await,
+        StoreError::NotFound,
+        "recover missing object"
+    );
+    assert_err!(
+        s.recover_object("ghost", SECRET, "s").await,
+        StoreError::NotFound,
+        "recover in missing vault"
+    );
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    assert_err!(
+        s.recover_object("alpha", SECRET, "s").await,
+        StoreError::NotFound,
+        "recover active object"
+    );
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete",
+    );
+    ok(s.recover_object("alpha", SECRET, "s").await, "recover");
+    assert_err!(
+        s.recover_object("alpha", SECRET, "s").await,
+        StoreError::NotFound,
+        "recover twice"
+    );
+}
+
+async fn purge_object_removes_everything<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "Old", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "Old", &version(2, T0)).await;
+    put(&*s, "alpha", SECRET, "other", &version(9, T0)).await;
+    ok(
+        s.delete_object("alpha", SECRET, "old", deletion(T0)).await,
+        "delete",
+    );
+    ok(s.purge_object("alpha", SECRET, "OLD").await, "purge_object");
+    assert!(get(&*s, "alpha", SECRET, "old", None).await.is_none());
+    assert!(get(&*s, "alpha", SECRET, "old", Some(&vid(1)))
+        .await
+        .is_none());
+    assert!(all_objects(&*s, "alpha", SECRET, Listing::Deleted)
+        .await
+        .is_empty());
+    assert_err!(
+        s.list_versions("alpha", SECRET, "old", None, 10).await,
+        StoreError::NotFound,
+        "versions after purge"
+    );
+    // The name and its version ids are free: a new object gets the new spelling.
+    let record = put(&*s, "alpha", SECRET, "OLD", &version(1, T0 + 5)).await;
+    assert_eq!(record, active("OLD", &vid(1)));
+    assert_eq!(
+        ids(&all_versions(&*s, "alpha", SECRET, "old").await),
+        [vid(1)]
+    );
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
+        ["OLD", "other"]
+    );
+}
+
+async fn purge_object_errors<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.purge_object("alpha", SECRET, "s").await,
+        StoreError::NotFound,
+        "purge missing object"
+    );
+    assert_err!(
+        s.purge_object("ghost", SECRET, "s").await,
+        StoreError::NotFound,
+        "purge in missing vault"
+    );
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    assert_err!(
+        s.purge_object("alpha", SECRET, "s").await,
+        StoreError::NotFound,
+        "purge active object"
+    );
+    assert!(get(&*s, "alpha", SECRET, "s", None).await.is_some());
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete",
+    );
+    ok(s.purge_object("alpha", SECRET, "s").await, "purge");
+    assert_err!(
+        s.purge_object("alpha", SECRET, "s").await,
+        StoreError::NotFound,
+        "purge twice"
+    );
+}
+
+fn purged_set(purged: &[crate::PurgedObject]) -> BTreeSet<(String, ObjectKind, String)> {
+    purged
+        .iter()
+        .map(|p| (p.vault.clone(), p.kind, p.name.to_ascii_lowercase()))
+        .collect()
+}
+
+async fn purge_expired_respects_now<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    for (i, (name, purge_at)) in [("Early", 100), ("onTime", 200), ("late", 300)]
+        .into_iter()
+        .enumerate()
+    {
+        put(&*s, "alpha", SECRET, name, &version(i as u64, T0)).await;
+        let d = Deletion {
+            deleted_at: 50,
+            scheduled_purge: purge_at,
+        };
+        ok(s.delete_object("alpha", SECRET, name, d).await, "delete");
+    }
+    put(&*s, "alpha", SECRET, "active", &version(9, T0)).await;
+
+    assert!(ok(s.purge_expired(99, 10).await, "before any").is_empty());
+    let purged = ok(s.purge_expired(200, 10).await, "at 200");
+    assert_eq!(
+        purged_set(&purged),
+        BTreeSet::from([
+            ("alpha".to_owned(), SECRET, "early".to_owned()),
+            ("alpha".to_owned(), SECRET, "ontime".to_owned()),
+        ]),
+        "scheduled_purge <= now is inclusive"
+    );
+    for p in &purged {
+        assert!(
+            ["Early", "onTime"]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&p.name)),
+            "unexpected purged name"
+        );
+    }
+    assert!(get(&*s, "alpha", SECRET, "early", None).await.is_none());
+    assert!(get(&*s, "alpha", SECRET, "ontime", None).await.is_none());
+    assert!(get(&*s, "alpha", SECRET, "late", None).await.is_some());
+    assert!(ok(s.purge_expired(200, 10).await, "again at 200").is_empty());
+    let purged = ok(s.purge_expired(1_000, 10).await, "at 1000");
+    assert_eq!(
+        purged_set(&purged),
+        BTreeSet::from([("alpha".to_owned(), SECRET, "late".to_owned())])
+    );
+    assert!(all_objects(&*s, "alpha", SECRET, Listing::Deleted)
+        .await
+        .is_empty());
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
+        ["active"],
+        "an active object was purged"
+    );
+}
+
+async fn purge_expired_respects_limit<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    for n in 0..5u64 {
+        let name = format!("s{n}");
+        put(&*s, "alpha", SECRET, &name, &version(n, T0)).await;
+        ok(
+            s.delete_object("alpha", SECRET, &name, deletion(T0)).await,
+            "delete",
+        );
+    }
+    let now = T0 + 8 * DAY;
+    assert!(ok(s.purge_expired(now, 0).await, "limit 0").is_empty());
+    let mut all = BTreeSet::new();
+    for expected in [2usize, 2, 1, 0] {
+        let purged = ok(s.purge_expired(now, 2).await, "purge_expired");
+        assert_eq!(purged.len(), expected);
+        for p in purged_set(&purged) {
+            assert!(all.insert(p), "an object was purged twice");
+        }
+    }
+    let expected: BTreeSet<_> = (0..5)
+        .map(|n| ("alpha".to_owned(), SECRET, format!("s{n}")))
+        .collect();
+    assert_eq!(all, expected);
+}
+
+async fn purge_expired_spans_vaults_and_kinds<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    make_vault(&*s, "beta").await;
+    let targets = [
+        ("alpha", SECRET, "one"),
+        ("alpha", KEY, "one"),
+        ("beta", ObjectKind::Certificate, "two"),
+    ];
+    for (i, (vault, kind, name)) in targets.iter().enumerate() {
+        put(&*s, vault, *kind, name, &version(i as u64, T0)).await;
+        ok(
+            s.delete_object(vault, *kind, name, deletion(T0)).await,
+            "delete",
+        );
+    }
+    // Same name, other kind, still within retention: must stay.
+    put(&*s, "beta", SECRET, "two", &version(7, T0)).await;
+    ok(
+        s.delete_object("beta", SECRET, "two", deletion(T0 + 30 * DAY))
+            .await,
+        "delete",
+    );
+    let purged = ok(s.purge_expired(T0 + 7 * DAY, 100).await, "purge_expired");
+    let expected: BTreeSet<_> = targets
+        .iter()
+        .map(|(v, k, n)| ((*v).to_owned(), *k, (*n).to_owned()))
+        .collect();
+    assert_eq!(purged_set(&purged), expected);
+    assert!(get(&*s, "beta", SECRET, "two", None).await.is_some());
+}
+
+// ---- restore ----
+
+async fn restore_object_creates_all_versions<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let versions = vec![version(3, T0 + 3), version(1, T0 + 1), version(2, T0 + 2)];
+    let record = ok(
+        s.restore_object("alpha", SECRET, "Restored", &versions, &vid(1))
+            .await,
+        "restore_object",
+    );
+    assert_eq!(record, active("Restored", &vid(1)));
+    let current = get(&*s, "alpha", SECRET, "restored", None).await.unwrap();
+    assert_eq!(current.object, record);
+    assert_eq!(current.version, version(1, T0 + 1));
+    assert_eq!(
+        all_versions(&*s, "alpha", SECRET, "RESTORED").await,
+        vec![version(1, T0 + 1), version(2, T0 + 2), version(3, T0 + 3)]
+    );
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
+        ["Restored"]
+    );
+    // A restored object behaves like any other.
+    let record = put(&*s, "alpha", SECRET, "restored", &version(4, T0)).await;
+    assert_eq!(record, active("Restored", &vid(4)));
+
+    // A single-version restore works too.
+    let record = ok(
+        s.restore_object("alpha", KEY, "Single", &[version(8, T0)], &vid(8))
+            .await,
+        "restore single",
+    );
+    assert_eq!(record, active("Single", &vid(8)));
+}
+
+async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "Live", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "Gone", &version(2, T0)).await;
+    ok(
+        s.delete_object("alpha", SECRET, "Gone", deletion(T0)).await,
+        "delete",
+    );
+    let versions = [version(10, T0), version(11, T0)];
+    for name in ["Live", "LIVE", "live"] {
+        assert_err!(
+            s.restore_object("alpha", SECRET, name, &versions, &vid(11))
+                .await,
+            StoreError::Conflict,
+            format!("restore over active {name}")
+        );
+    }
+    for name in ["Gone", "gone"] {
+        assert_err!(
+            s.restore_object("alpha", SECRET, name, &versions, &vid(11))
+                .await,
+            StoreError::Conflict,
+            format!("restore over deleted {name}")
+        );
+    }
+    // Nothing was added to the existing objects.
+    assert_eq!(
+        ids(&all_versions(&*s, "alpha", SECRET, "live").await),
+        [vid(1)]
+    );
+    let gone = get(&*s, "alpha", SECRET, "gone", None).await.unwrap();
+    assert_eq!(gone.object.current_version, vid(2));
+    assert!(gone.object.deleted.is_some());
+    assert!(get(&*s, "alpha", SECRET, "gone", Some(&vid(10)))
+        .await
+        .is_none());
+}
+
+async fn restore_object_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
+    assert_err!(
+        s.restore_object("ghost", SECRET, "s", &[version(1, T0)], &vid(1))
+            .await,
+        StoreError::NotFound,
+        "restore into missing vault"
+    );
+}
+
+async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.restore_object("alpha", SECRET, "s", &[], &vid(1)).await,
+        StoreError::Corrupt(_),
+        "restore without versions"
+    );
+    assert_err!(
+        s.restore_object(
+            "alpha",
+            SECRET,
+            "s",
+            &[version(1, T0), version(2, T0), version(1, T0 + 1)],
+            &vid(1)
+        )
+        .await,
+        StoreError::Corrupt(_),
+        "restore with duplicate ids"
+    );
+    assert_err!(
+        s.restore_object(
+            "alpha",
+            SECRET,
+            "s",
+            &[version(1, T0), version(2, T0)],
+            &vid(3)
+        )
+        .await,
+        StoreError::Corrupt(_),
+        "restore without the current version"
+    );
+    assert!(get(&*s, "alpha", SECRET, "s", None).await.is_none());
+    assert!(all_objects(&*s, "alpha", SECRET, Listing::Active)
+        .await
+        .is_empty());
+    // The name is still free.
+    ok(
+        s.restore_object("alpha", SECRET, "s", &[version(1, T0)], &vid(1))
+            .await,
+        "restore after refusals",
+    );
+}
+
+// ---- atomicity and concurrency ----
+
+async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete",
+    );
+    assert_err!(
+        s.put_version("alpha", SECRET, "s", &version(2, T0)).await,
+        StoreError::Deleted,
+        "put onto deleted"
+    );
+    ok(s.recover_object("alpha", SECRET, "s").await, "recover");
+    // The refused put left no version behind.
+    assert_eq!(
+        ids(&all_versions(&*s, "alpha", SECRET, "s").await),
+        [vid(1)]
+    );
+    assert_err!(
+        s.put_version("missing", SECRET, "t", &version(1, T0)).await,
+        StoreError::NotFound,
+        "put into missing vault"
+    );
+    make_vault(&*s, "missing").await;
+    assert!(all_objects(&*s, "missing", SECRET, Listing::Active)
+        .await
+        .is_empty());
+}
+
+async fn concurrent_put_version_on_one_object<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    const WRITERS: u64 = 50;
+    let barrier = Arc::new(Barrier::new(WRITERS as usize));
+    let mut handles = Vec::new();
+    for n in 0..WRITERS {
+        let (s, barrier) = (s.clone(), barrier.clone());
+        handles.push(tokio::spawn(async move {
+            // Different spellings race to create the same object.
+            let name = if n % 2 == 0 { "HotSecret" } else { "hotsecret" };
+            let v = version(1000 + n, T0 + n as i64);
+            barrier.wait().await;
+            let record = s.put_version("alpha", SECRET, name, &v).await;
+            (v.version, record)
+        }));
+    }
+    let results = join_all(handles).await;
+    let mut spellings = BTreeSet::new();
+    for (id, record) in results {
+        let record = ok(record, "concurrent put_version");
+        assert_eq!(
+            record.current_version, id,
+            "put returns its own version as current"
+        );
+        assert!(record.name.eq_ignore_ascii_case("hotsecret"));
+        spellings.insert(record.name);
+    }
+    assert_eq!(spellings.len(), 1, "the object has one spelling");
+    let listed = all_versions(&*s, "alpha", SECRET, "HOTSECRET").await;
+    let expected: Vec<String> = (0..WRITERS).map(|n| vid(1000 + n)).collect();
+    assert_eq!(ids(&listed), expected);
+    let current = get(&*s, "alpha", SECRET, "hotsecret", None).await.unwrap();
+    assert!(expected.contains(&current.object.current_version));
+    assert_eq!(current.version.version, current.object.current_version);
+    assert_eq!(
+        all_objects(&*s, "alpha", SECRET, Listing::Active)
+            .await
+            .len(),
+        1
+    );
+}
+
+async fn concurrent_creates_of_many_objects<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let mut handles = Vec::new();
+    for n in 0..60u64 {
+        let s = s.clone();
+        handles.push(tokio::spawn(async move {
+            let kind = if n % 3 == 0 { KEY } else { SECRET };
+            let name = format!("obj-{n:03}");
+            s.put_version("alpha", kind, &name, &version(n, T0))
+                .await
+                .map(|_| ())
+        }));
+    }
+    for result in join_all(handles).await {
+        ok(result, "concurrent create");
+    }
+    let keys = all_objects(&*s, "alpha", KEY, Listing::Active).await;
+    let secrets = all_objects(&*s, "alpha", SECRET, Listing::Active).await;
+    assert_eq!(keys.len(), 20);
+    assert_eq!(secrets.len(), 40);
+    for entry in keys.iter().chain(secrets.iter()) {
+        let n: u64 = entry.object.name["obj-".len()..].parse().unwrap();
+        assert_eq!(entry.version, version(n, T0));
+    }
+}
+
+async fn concurrent_mixed_success_and_failure<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    let barrier = Arc::new(Barrier::new(60));
+    let mut handles = Vec::new();
+    for n in 0..60u64 {
+        let (s, barrier) = (s.clone(), barrier.clone());
+        handles.push(tokio::spawn(async move {
+            barrier.wait().await;
+            match n % 4 {
+                // Succeeds: a fresh version.
+                0 => s
+                    .put_version("alpha", SECRET, "s", &version(100 + n, T0))
+                    .await
+                    .map(|_| "put"),
+                // Fails: the version id exists.
+                1 => s
+                    .put_version("alpha", SECRET, "s", &version(1, T0))
+                    .await
+                    .map(|_| "dup"),
+                // Fails: the vault exists.
+                2 => s
+                    .create_vault(&vault_record("alpha"))
+                    .await
+                    .map(|_| "vault"),
+                // Succeeds: a metadata write.
+                _ => s
+                    .put_meta(&format!("m{n}"), &n.to_be_bytes())
+                    .await
+                    .map(|_| "meta"),
+            }
+        }));
+    }
+    let results = join_all(handles).await;
+    for (n, result) in results.into_iter().enumerate() {
+        match n % 4 {
+            0 | 3 => {
+                ok(result, "a valid concurrent write");
+            }
+            1 => assert_err!(result, StoreError::Conflict, "duplicate version"),
+            _ => assert_err!(result, StoreError::Conflict, "duplicate vault"),
+        }
+    }
+    let mut expected = vec![vid(1)];
+    expected.extend((0..60u64).filter(|n| n % 4 == 0).map(|n| vid(100 + n)));
+    expected.sort();
+    assert_eq!(ids(&all_versions(&*s, "alpha", SECRET, "s").await), expected);
+    assert_eq!(
+        get(&*s, "alpha", SECRET, "s", Some(&vid(1)))
+            .await
+            .unwrap()
+            .version,
+        version(1, T0)
+    );
+    for n in (0..60u64).filter(|n| n % 4 == 3) {
+        assert_eq!(
+            ok(s.meta(&format!("m{n}")).await, "meta"),
+            Some(n.to_be_bytes().to_vec())
+        );
+    }
+    assert_eq!(ok(s.list_vaults().await, "list_vaults").len(), 1);
+}
+
+async fn concurrent_readers_while_writing<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    const LAST: u64 = 40;
+    let done = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        let (s, done) = (s.clone(), done.clone());
+        readers.push(tokio::spawn(async move {
+            let mut last_seen = 1u64;
+            let mut reads = 0u32;
+            loop {
+                let finished = done.load(Ordering::Acquire);
+                let found = s
+                    .version("alpha", SECRET, "s", None)
+                    .await
+                    .unwrap()
+                    .expect("the object exists throughout");
+                let n = u64::from_str_radix(&found.object.current_version, 16).unwrap();
+                assert!(n >= last_seen, "a read went back in time");
+                assert_eq!(found.version, version(n, T0 + n as i64 - 1));
+                last_seen = n;
+                let listed = s
+                    .list_versions("alpha", SECRET, "s", None, 1000)
+                    .await
+                    .unwrap();
+                // Versions are only added, so a later listing holds at least the versions up to
+                // the current one seen just before.
+                assert!(listed.len() as u64 >= n, "a listing lost versions");
+                assert_eq!(ids(&listed), (1..=listed.len() as u64).map(vid).collect::<Vec<_>>());
+                reads += 1;
+                if finished {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            (last_seen, reads)
+        }));
+    }
+    for n in 2..=LAST {
+        put(&*s, "alpha", SECRET, "s", &version(n, T0 + n as i64 - 1)).await;
+        tokio::task::yield_now().await;
+    }
+    done.store(true, Ordering::Release);
+    for (last_seen, reads) in join_all(readers).await {
+        assert_eq!(last_seen, LAST, "a read after the last write saw it");
+        assert!(reads >= 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The suite judged against itself: a simple in-memory reference store must pass it, and
+    //! the same store with one deliberate flaw must fail it, naming the case that caught it.
+
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::PurgedObject;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Flaw {
+        None,
+        KeepsLatestSpelling,
+        UpdateReplacesCreated,
+        PurgeIgnoresLimit,
+        InclusiveAfter,
+        DuplicateVersionOverwrites,
+        VaultDeleteKeepsObjects,
+        MetaIfAbsentOverwrites,
+    }
+
+    type ObjectKey = (String, ObjectKind, String);
+
+    struct Object {
+        record: ObjectRecord,
+        versions: BTreeMap<String, VersionRecord>,
+    }
+
+    #[derive(Default)]
+    struct State {
+        meta: BTreeMap<String, Vec<u8>>,
+        vaults: BTreeMap<String, VaultRecord>,
+        principals: BTreeMap<String, PrincipalRecord>,
+        objects: BTreeMap<ObjectKey, Object>,
+    }
+
+    struct Memory {
+        state: Mutex<State>,
+        flaw: Flaw,
+    }
+
+    impl Memory {
+        fn new(flaw: Flaw) -> Memory {
+            Memory {
+                state: Mutex::new(State::default()),
+                flaw,
+            }
+        }
+    }
+
+    fn key(vault: &str, kind: ObjectKind, name: &str) -> ObjectKey {
+        (vault.to_owned(), kind, name.to_ascii_lowercase())
+    }
+
+    fn with_version(object: &Object, id: &str) -> Option<ObjectWithVersion> {
+        object.versions.get(id).map(|v| ObjectWithVersion {
+            object: object.record.clone(),
+            version: v.clone(),
+        })
+    }
+
+    fn active_mut<'a>(state: &'a mut State, key: &ObjectKey) -> StoreResult<&'a mut Object> {
+        match state.objects.get_mut(key) {
+            None => Err(StoreError::NotFound),
+            Some(o) if o.record.deleted.is_some() => Err(StoreError::Deleted),
+            Some(o) => Ok(o),
+        }
+    }
+
+    #[async_trait]
+    impl Store for Memory {
+        async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+            Ok(self.state.lock().unwrap().meta.get(key).cloned())
+        }
+
+        async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool> {
+            let mut state = self.state.lock().unwrap();
+            if state.meta.contains_key(key) && self.flaw != Flaw::MetaIfAbsentOverwrites {
+                return Ok(false);
+            }
+            state.meta.insert(key.to_owned(), value.to_vec());
+            Ok(true)
+        }
+
+        async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            state.meta.insert(key.to_owned(), value.to_vec());
+            Ok(())
+        }
+
+        async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            if state.vaults.contains_key(&vault.name) {
+                return Err(StoreError::Conflict);
+            }
+            state.vaults.insert(vault.name.clone(), vault.clone());
+            Ok(())
+        }
+
+        async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>> {
+            Ok(self.state.lock().unwrap().vaults.get(name).cloned())
+        }
+
+        async fn list_vaults(&self) -> StoreResult<Vec<VaultRecord>> {
+            Ok(self.state.lock().unwrap().vaults.values().cloned().collect())
+        }
+
+        async fn delete_vault(&self, name: &str) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            state.vaults.remove(name).ok_or(StoreError::NotFound)?;
+            if self.flaw != Flaw::VaultDeleteKeepsObjects {
+                state.objects.retain(|k, _| k.0 != name);
+            }
+            Ok(())
+        }
+
+        async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            let taken = state.principals.values().any(|p| {
+                p.client_id == principal.client_id || p.object_id == principal.object_id
+            });
+            if taken {
+                return Err(StoreError::Conflict);
+            }
+            state
+                .principals
+                .insert(principal.client_id.clone(), principal.clone());
+            Ok(())
+        }
+
+        async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            let stored = state
+                .principals
+                .get_mut(&principal.client_id)
+                .ok_or(StoreError::NotFound)?;
+            stored.data = principal.data.clone();
+            Ok(())
+        }
+
+        async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
+            Ok(self.state.lock().unwrap().principals.get(client_id).cloned())
+        }
+
+        async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>> {
+            Ok(self
+                .state
+                .lock()
+                .unwrap()
+                .principals
+                .values()
+                .cloned()
+                .collect())
+        }
+
+        async fn delete_principal(&self, client_id: &str) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            state
+                .principals
+                .remove(client_id)
+                .map(|_| ())
+                .ok_or(StoreError::NotFound)
+        }
+
+        async fn put_version(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+            version: &VersionRecord,
+        ) -> StoreResult<ObjectRecord> {
+            let mut state = self.state.lock().unwrap();
+            if !state.vaults.contains_key(vault) {
+                return Err(StoreError::NotFound);
+            }
+            let k = key(vault, kind, name);
+            let flaw = self.flaw;
+            let object = state.objects.entry(k).or_insert_with(|| Object {
+                record: ObjectRecord {
+                    name: name.to_owned(),
+                    current_version: version.version.clone(),
+                    deleted: None,
+                },
+                versions: BTreeMap::new(),
+            });
+            if object.record.deleted.is_some() {
+                return Err(StoreError::Deleted);
+            }
+            if object.versions.contains_key(&version.version)
+                && flaw != Flaw::DuplicateVersionOverwrites
+            {
+                return Err(StoreError::Conflict);
+            }
+            object
+                .versions
+                .insert(version.version.clone(), version.clone());
+            object.record.current_version = version.version.clone();
+            if flaw == Flaw::KeepsLatestSpelling {
+                object.record.name = name.to_owned();
+            }
+            Ok(object.record.clone())
+        }
+
+        async fn version(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+            version: Option<&str>,
+        ) -> StoreResult<Option<ObjectWithVersion>> {
+            let state = self.state.lock().unwrap();
+            Ok(state.objects.get(&key(vault, kind, name)).and_then(|o| {
+                with_version(o, version.unwrap_or(&o.record.current_version))
+            }))
+        }
+
+        async fn update_version(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+            version: &VersionRecord,
+        ) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            let object = active_mut(&mut state, &key(vault, kind, name))?;
+            let stored = object
+                .versions
+                .get_mut(&version.version)
+                .ok_or(StoreError::NotFound)?;
+            let created = stored.created;
+            *stored = version.clone();
+            if self.flaw != Flaw::UpdateReplacesCreated {
+                stored.created = created;
+            }
+            Ok(())
+        }
+
+        async fn list_objects(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            which: Listing,
+            after: Option<&str>,
+            limit: usize,
+        ) -> StoreResult<Vec<ObjectWithVersion>> {
+            let state = self.state.lock().unwrap();
+            let inclusive = self.flaw == Flaw::InclusiveAfter;
+            Ok(state
+                .objects
+                .iter()
+                .filter(|(k, _)| k.0 == vault && k.1 == kind)
+                .filter(|(k, _)| match after {
+                    None => true,
+                    Some(a) if inclusive => k.2.as_str() >= a,
+                    Some(a) => k.2.as_str() > a,
+                })
+                .filter(|(_, o)| (o.record.deleted.is_some()) == (which == Listing::Deleted))
+                .filter_map(|(_, o)| with_version(o, &o.record.current_version))
+                .take(limit)
+                .collect())
+        }
+
+        async fn list_versions(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+            after: Option<&str>,
+            limit: usize,
+        ) -> StoreResult<Vec<VersionRecord>> {
+            let mut state = self.state.lock().unwrap();
+            let object = active_mut(&mut state, &key(vault, kind, name))?;
+            Ok(object
+                .versions
+                .values()
+                .filter(|v| after.is_none_or(|a| v.version.as_str() > a))
+                .take(limit)
+                .cloned()
+                .collect())
+        }
+
+        async fn delete_object(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+            deletion: Deletion,
+        ) -> StoreResult<ObjectRecord> {
+            let mut state = self.state.lock().unwrap();
+            let object = active_mut(&mut state, &key(vault, kind, name))?;
+            object.record.deleted = Some(deletion);
+            Ok(object.record.clone())
+        }
+
+        async fn recover_object(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+        ) -> StoreResult<ObjectRecord> {
+            let mut state = self.state.lock().unwrap();
+            match state.objects.get_mut(&key(vault, kind, name)) {
+                Some(o) if o.record.deleted.is_some() => {
+                    o.record.deleted = None;
+                    Ok(o.record.clone())
+                }
+                _ => Err(StoreError::NotFound),
+            }
+        }
+
+        async fn purge_object(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+        ) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            let k = key(vault, kind, name);
+            match state.objects.get(&k) {
+                Some(o) if o.record.deleted.is_some() => {
+                    state.objects.remove(&k);
+                    Ok(())
+                }
+                _ => Err(StoreError::NotFound),
+            }
+        }
+
+        async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>> {
+            let mut state = self.state.lock().unwrap();
+            let limit = if self.flaw == Flaw::PurgeIgnoresLimit {
+                usize::MAX
+            } else {
+                limit
+            };
+            let due: Vec<ObjectKey> = state
+                .objects
+                .iter()
+                .filter(|(_, o)| o.record.deleted.is_some_and(|d| d.scheduled_purge <= now))
+                .map(|(k, _)| k.clone())
+                .take(limit)
+                .collect();
+            let mut purged = Vec::new();
+            for k in due {
+                if let Some(o) = state.objects.remove(&k) {
+                    purged.push(PurgedObject {
+                        vault: k.0,
+                        kind: k.1,
+                        name: o.record.name,
+                    });
+                }
+            }
+            Ok(purged)
+        }
+
+        async fn restore_object(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+            versions: &[VersionRecord],
+            current: &str,
+        ) -> StoreResult<ObjectRecord> {
+            let map: BTreeMap<String, VersionRecord> = versions
+                .iter()
+                .map(|v| (v.version.clone(), v.clone()))
+                .collect();
+            if map.is_empty() || map.len() != versions.len() || !map.contains_key(current) {
+                return Err(StoreError::Corrupt("bad restore input".to_owned()));
+            }
+            let mut state = self.state.lock().unwrap();
+            if !state.vaults.contains_key(vault) {
+                return Err(StoreError::NotFound);
+            }
+            let k = key(vault, kind, name);
+            if state.objects.contains_key(&k) {
+                return Err(StoreError::Conflict);
+            }
+            let record = ObjectRecord {
+                name: name.to_owned(),
+                current_version: current.to_owned(),
+                deleted: None,
+            };
+            state.objects.insert(
+                k,
+                Object {
+                    record: record.clone(),
+                    versions: map,
+                },
+            );
+            Ok(record)
+        }
+    }
+
+    /// Runs the suite against a store with `flaw` and returns the failure message, if any.
+    async fn failure_with(flaw: Flaw) -> Option<String> {
+        let outcome = tokio::spawn(run_all(move || std::future::ready(Memory::new(flaw)))).await;
+        match outcome {
+            Ok(()) => None,
+            Err(error) => {
+                let payload = error.into_panic();
+                Some(
+                    payload
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reference_store_passes() {
+        assert_eq!(failure_with(Flaw::None).await, None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_flaw_is_caught_by_name() {
+        let expectations = [
+            (
+                Flaw::KeepsLatestSpelling,
+                "put_version_names_are_case_insensitive_and_keep_first_spelling",
+            ),
+            (Flaw::UpdateReplacesCreated, "update_version_keeps_created"),
+            (Flaw::PurgeIgnoresLimit, "purge_expired_respects_limit"),
+            (Flaw::InclusiveAfter, "list_objects_pages_by_lower_case_name"),
+            (
+                Flaw::DuplicateVersionOverwrites,
+                "put_version_duplicate_id_is_conflict",
+            ),
+            (
+                Flaw::VaultDeleteKeepsObjects,
+                "vault_delete_cascades_to_objects",
+            ),
+            (
+                Flaw::MetaIfAbsentOverwrites,
+                "meta_put_if_absent_race_has_one_winner",
+            ),
+        ];
+        for (flaw, case) in expectations {
+            let message = failure_with(flaw)
+                .await
+                .unwrap_or_else(|| panic!("{flaw:?} went unnoticed"));
+            assert!(
+                message.contains(&format!("\n  {case}: ")),
+                "{flaw:?} was not caught by {case}: {message}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn case_names_are_unique_and_selectable() {
+        let unique: BTreeSet<&str> = CASE_NAMES.iter().copied().collect();
+        assert_eq!(unique.len(), CASE_NAMES.len());
+        assert!(CASE_NAMES.len() >= 40);
+        // A filter selects a subset; here it is a case the reference store passes.
+        run_matching(
+            |name| name == "meta_absent_is_none",
+            || std::future::ready(Memory::new(Flaw::None)),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "no conformance case matched")]
+    async fn an_empty_selection_fails() {
+        run_matching(
+            |_| false,
+            || std::future::ready(Memory::new(Flaw::None)),
+        )
+        .await;
+    }
+}

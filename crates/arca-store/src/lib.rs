@@ -1,0 +1,302 @@
+//! The storage contract of Arca: one trait, [`Store`], whose doc comments are its exact semantics,
+//! and the conformance suite ([`conformance`]) that every backend must pass.
+//!
+//! Storage never sees plaintext: object values and metadata arrive already sealed
+//! (`arca-crypto`), and principals carry only slow hashes of their secrets. A backend persists
+//! bytes and enforces the lifecycle rules stated here atomically; it knows nothing of HTTP,
+//! crypto or authorization.
+//!
+//! Addressing: an object is `(vault, kind, name)`; `vault` is a lower-case vault name and `name`
+//! is compared ASCII-case-insensitively (backends key it by its lower-case form and keep the
+//! spelling of the call that created the object). Versions are 32 lower-case hex digits.
+//!
+//! Durability: every method that changes state returns only after the change is durable (on disk
+//! for an embedded backend, committed for a database). Each such method is one atomic
+//! transaction: on error nothing has changed.
+
+pub mod conformance;
+
+use async_trait::async_trait;
+
+pub use arca_core::ObjectKind;
+
+/// Errors a backend reports. Lifecycle outcomes are variants, not strings, so callers can map
+/// them to Key Vault's error codes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The vault, object or version does not exist (or is not in the state the call needs).
+    #[error("not found")]
+    NotFound,
+    /// The thing to create already exists (active or deleted).
+    #[error("already exists")]
+    Conflict,
+    /// The object name is in the deleted state; only recover, purge and the deleted views apply.
+    #[error("object is deleted")]
+    Deleted,
+    /// The backend cannot serve now (I/O error, lost connection, lock timeout). Retryable.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data violates the contract (bad row, schema mismatch). Not retryable.
+    #[error("storage corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A vault as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultRecord {
+    /// Lower-case vault name; unique.
+    pub name: String,
+    /// Soft-delete retention, 7 to 90 days.
+    pub retention_days: u32,
+    pub purge_protection: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// A principal (client) as stored. `data` is an opaque document owned by the server (display
+/// name, secret hashes, ...); the store only keeps it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrincipalRecord {
+    /// The client (application) id; unique, compared exactly.
+    pub client_id: String,
+    /// The object id placed in tokens (`oid`); unique.
+    pub object_id: String,
+    pub created: i64,
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for PrincipalRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrincipalRecord")
+            .field("client_id", &self.client_id)
+            .field("object_id", &self.object_id)
+            .field("created", &self.created)
+            .field("data", &format_args!("[{} bytes]", self.data.len()))
+            .finish()
+    }
+}
+
+/// One version of an object. `meta` and `value` are sealed blobs (opaque to the store); the
+/// attribute columns are kept in clear so that listing and expiry scans need no decryption.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    /// 32 lower-case hex digits, unique within the object.
+    pub version: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds; changes on every update of this version.
+    pub updated: i64,
+    pub enabled: bool,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+    /// Sealed metadata (content type, tags, ...).
+    pub meta: Vec<u8>,
+    /// Sealed value.
+    pub value: Vec<u8>,
+}
+
+impl std::fmt::Debug for VersionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VersionRecord")
+            .field("version", &self.version)
+            .field("created", &self.created)
+            .field("updated", &self.updated)
+            .field("enabled", &self.enabled)
+            .field("nbf", &self.nbf)
+            .field("exp", &self.exp)
+            .field("meta", &format_args!("[{} sealed bytes]", self.meta.len()))
+            .field("value", &format_args!("[{} sealed bytes]", self.value.len()))
+            .finish()
+    }
+}
+
+/// The name-level state of an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecord {
+    /// The name as spelled by the call that created (or restored) the object.
+    pub name: String,
+    /// The current (latest) version id.
+    pub current_version: String,
+    /// `Some` while the object is soft-deleted.
+    pub deleted: Option<Deletion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    /// Unix seconds.
+    pub deleted_at: i64,
+    /// Unix seconds at which the object is purged automatically.
+    pub scheduled_purge: i64,
+}
+
+/// Which objects a listing returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Active,
+    Deleted,
+}
+
+/// An object together with its current version, as listings return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectWithVersion {
+    pub object: ObjectRecord,
+    pub version: VersionRecord,
+}
+
+/// An object purged by [`Store::purge_expired`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgedObject {
+    pub vault: String,
+    pub kind: ObjectKind,
+    pub name: String,
+}
+
+/// The storage contract. All methods are safe to call concurrently; reads never block on each
+/// other. Names passed as `name` may be in any case (see the crate documentation).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- deployment metadata ----
+
+    /// The bytes stored under `key`, or `None`.
+    async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Stores `value` under `key` only if the key is absent. Returns `true` if it stored, `false`
+    /// if a value was already there (which is left unchanged). Used for one-time initialisation
+    /// that several replicas may race to perform.
+    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool>;
+
+    /// Stores `value` under `key`, replacing any previous value.
+    async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()>;
+
+    // ---- vaults ----
+
+    /// Creates a vault. `Conflict` if a vault of that name exists.
+    async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()>;
+
+    /// The vault named `name`, or `None`.
+    async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>>;
+
+    /// All vaults, ordered by name.
+    async fn list_vaults(&self) -> StoreResult<Vec<VaultRecord>>;
+
+    /// Deletes a vault and every object and version in it, active or deleted. `NotFound` if there
+    /// is no such vault.
+    async fn delete_vault(&self, name: &str) -> StoreResult<()>;
+
+    // ---- principals ----
+
+    /// Creates a principal. `Conflict` if the client id or object id is taken.
+    async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()>;
+
+    /// Replaces the `data` of an existing principal. `NotFound` if there is none.
+    async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()>;
+
+    /// The principal with this client id, or `None`.
+    async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>>;
+
+    /// All principals, ordered by client id.
+    async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>>;
+
+    /// Deletes a principal. `NotFound` if there is none.
+    async fn delete_principal(&self, client_id: &str) -> StoreResult<()>;
+
+    // ---- objects ----
+
+    /// Adds `version` to the object and makes it current, creating the object (spelled `name`)
+    /// if the name is unused. `NotFound` if the vault does not exist; `Deleted` if the name is
+    /// soft-deleted; `Conflict` if the object already has a version with this id.
+    async fn put_version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: &VersionRecord,
+    ) -> StoreResult<ObjectRecord>;
+
+    /// The object and one of its versions (`version: None` = the current version), whether the
+    /// object is active or deleted (callers check [`ObjectRecord::deleted`]). `None` if the
+    /// object or the version does not exist.
+    async fn version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: Option<&str>,
+    ) -> StoreResult<Option<ObjectWithVersion>>;
+
+    /// Replaces the stored version whose id is `version.version` (its `created` is kept as
+    /// stored; every other field is taken from `version`). The object must be active: `NotFound`
+    /// if the object or version is missing, `Deleted` if the object is soft-deleted.
+    async fn update_version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: &VersionRecord,
+    ) -> StoreResult<()>;
+
+    /// Objects of one kind in one vault, active or deleted per `which`, with their current
+    /// version, ordered by lower-case name; only names strictly greater than `after` (a
+    /// lower-case name from a previous page), at most `limit` entries.
+    async fn list_objects(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        which: Listing,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectWithVersion>>;
+
+    /// Versions of one active object ordered by version id; only ids strictly greater than
+    /// `after`; at most `limit`. `NotFound` if the object does not exist, `Deleted` if it is
+    /// soft-deleted.
+    async fn list_versions(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<VersionRecord>>;
+
+    /// Soft-deletes an active object with all its versions. `NotFound` if there is no such
+    /// object, `Deleted` if it is already deleted. Returns the record in its deleted state.
+    async fn delete_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        deletion: Deletion,
+    ) -> StoreResult<ObjectRecord>;
+
+    /// Brings a soft-deleted object back to the active state, all versions intact. `NotFound`
+    /// if the object does not exist or is not deleted.
+    async fn recover_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+    ) -> StoreResult<ObjectRecord>;
+
+    /// Removes a soft-deleted object and all its versions for good. `NotFound` if the object
+    /// does not exist or is not deleted.
+    async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()>;
+
+    /// Purges, in any vault, up to `limit` deleted objects whose `scheduled_purge <= now`, and
+    /// returns them.
+    async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>>;
+
+    /// Creates an object (spelled `name`) with all of `versions` at once, `current` being the
+    /// current one. `NotFound` if the vault does not exist; `Conflict` if the name exists in any
+    /// state; `Corrupt` if `versions` is empty, has duplicate ids or lacks `current`.
+    async fn restore_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        versions: &[VersionRecord],
+        current: &str,
+    ) -> StoreResult<ObjectRecord>;
+}
