@@ -1,0 +1,988 @@
+//! Router tests: the whole HTTP service driven in-process with `oneshot`, over a real SQLite
+//! store in a temporary directory and a controlled clock. They pin the wire behaviour the SDKs
+//! depend on: the challenge, status codes, error codes, bodies, paging and lifecycle rules.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use arca_core::{FixedClock, ObjectKind};
+use arca_crypto::{Keyring, SecretString, TokenSigningKey};
+use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
+use arca_server::identity::Issuer;
+use arca_server::state::{AppState, Urls};
+use arca_store::{PrincipalRecord, Store, VaultRecord};
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const START: i64 = 1_800_000_000;
+const HOST: &str = "default.vault.localhost:8443";
+const CLIENT_SECRET: &str = "correct-horse-battery-staple";
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    clock: Arc<FixedClock>,
+    state: Arc<AppState>,
+    app: axum::Router,
+    token: String,
+}
+
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("arca.db");
+    let store: Arc<dyn Store> = Arc::new(arca_store_sqlite::SqliteStore::open(&db).unwrap());
+    let clock = Arc::new(FixedClock::new(START));
+    let urls = Urls::new("vault.localhost", 8443);
+    let (signing, _) = TokenSigningKey::generate().unwrap();
+    let issuer = Issuer::new(
+        &urls,
+        "tenant".into(),
+        signing,
+        SecretString::new("mi-header".into()),
+        "client".into(),
+        3600,
+    )
+    .unwrap();
+    for (name, retention, protection) in [
+        ("default", 90, false),
+        ("short", 7, false),
+        ("guarded", 30, true),
+    ] {
+        store
+            .create_vault(&VaultRecord {
+                name: name.into(),
+                retention_days: retention,
+                purge_protection: protection,
+                created: START,
+            })
+            .await
+            .unwrap();
+    }
+    let data = PrincipalData {
+        display_name: "test".into(),
+        secrets: vec![ClientSecretHash {
+            id: "s1".into(),
+            hash: arca_crypto::hash_client_secret(CLIENT_SECRET.as_bytes()).unwrap(),
+            created: START,
+            expires: None,
+        }],
+    };
+    store
+        .create_principal(&PrincipalRecord {
+            client_id: "client".into(),
+            object_id: "object".into(),
+            created: START,
+            data: data.encode(),
+        })
+        .await
+        .unwrap();
+    let token = issuer.issue("client", "object", START, "u1").unwrap().0;
+    let state = Arc::new(AppState {
+        store,
+        keyring: Arc::new(Keyring::generate().unwrap()),
+        clock: clock.clone(),
+        urls,
+        issuer,
+        tokens: Default::default(),
+    });
+    let app = arca_server::router::build(state.clone());
+    Harness {
+        _dir: dir,
+        db,
+        clock,
+        state,
+        app,
+        token,
+    }
+}
+
+impl Harness {
+    async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.app.clone().oneshot(request).await.unwrap()
+    }
+
+    /// An authenticated request to `host`; returns status and JSON body (Null when empty).
+    async fn call_on(
+        &self,
+        host: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", host)
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(
+                body.map(|b| Body::from(b.to_string()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .unwrap();
+        split(self.send(request).await).await
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_on(HOST, method, path, body).await
+    }
+
+    async fn raw(&self, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", HOST)
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        split(self.send(request).await).await
+    }
+}
+
+async fn split(response: Response<Body>) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, json)
+}
+
+fn code(body: &Value) -> (&str, Option<&str>) {
+    (
+        body["error"]["code"].as_str().unwrap_or("?"),
+        body["error"]["innererror"]["code"].as_str(),
+    )
+}
+
+const V: &str = "api-version=2026-04-01";
+
+#[tokio::test]
+async fn challenge_comes_before_any_validation() {
+    let h = harness().await;
+    let request = Request::builder()
+        .method("PUT")
+        .uri("/secrets/bad_name?api-version=bogus")
+        .header("host", HOST)
+        .body(Body::from("{not json"))
+        .unwrap();
+    let response = h.send(request).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer authorization="https://localhost:8443/tenant", resource="https://vault.localhost:8443""#
+    );
+    assert!(response.headers().get("retry-after").is_none());
+    let (_, body) = split(response).await;
+    assert_eq!(code(&body), ("Unauthorized", None));
+}
+
+#[tokio::test]
+async fn unknown_vault_is_404_only_after_authentication() {
+    let h = harness().await;
+    let (status, body) = h
+        .call_on(
+            "nope.vault.localhost:8443",
+            "GET",
+            &format!("/secrets?{V}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body).0),
+        (StatusCode::NOT_FOUND, "VaultNotFound")
+    );
+}
+
+#[tokio::test]
+async fn expired_not_yet_valid_and_foreign_tokens_are_refused() {
+    let mut h = harness().await;
+    let (ok, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(ok, StatusCode::OK);
+    // Past expiry plus the tolerated skew, even though the token was cached as valid.
+    h.clock.set(START + 3600 + 61);
+    let (status, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Not yet valid.
+    h.clock.set(START);
+    h.token = h
+        .state
+        .issuer
+        .issue("client", "object", START + 3600, "u2")
+        .unwrap()
+        .0;
+    let (status, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Signed by a key Arca does not know, with the right claims.
+    let (other_key, _) = TokenSigningKey::generate().unwrap();
+    let other = Issuer::new(
+        &Urls::new("vault.localhost", 8443),
+        "tenant".into(),
+        other_key,
+        SecretString::new("x".into()),
+        "client".into(),
+        3600,
+    )
+    .unwrap();
+    h.token = other.issue("client", "object", START, "u3").unwrap().0;
+    let (status, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Tampered payload.
+    let good = h
+        .state
+        .issuer
+        .issue("client", "object", START, "u4")
+        .unwrap()
+        .0;
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    let mut claims: Value =
+        serde_json::from_slice(&arca_server::b64url_decode(&parts[1]).unwrap()).unwrap();
+    claims["oid"] = json!("someone-else");
+    parts[1] = arca_server::b64url(claims.to_string().as_bytes());
+    h.token = parts.join(".");
+    let (status, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // alg "none".
+    let header = arca_server::b64url(br#"{"alg":"none","typ":"JWT"}"#);
+    h.token = format!("{header}.{}.", parts[1]);
+    let (status, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn api_versions_are_checked() {
+    let h = harness().await;
+    for version in ["2016-10-01", "7.0", "7.6", "2025-07-01", "2026-04-01"] {
+        let (status, _) = h
+            .call("GET", &format!("/secrets?api-version={version}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{version}");
+    }
+    for query in ["api-version=7.7", "api-version=", "maxresults=5"] {
+        let (status, body) = h.call("GET", &format!("/secrets?{query}"), None).await;
+        assert_eq!(
+            (status, code(&body).0),
+            (StatusCode::BAD_REQUEST, "BadParameter"),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn set_get_update_with_exact_bodies() {
+    let h = harness().await;
+    let (status, set) = h
+        .call("PUT", &format!("/secrets/Db-Password?{V}"), Some(json!({"value":"s3cr3t","contentType":"text/plain","tags":{"env":"dev"},"attributes":{"exp":1900000000}})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = set["id"].as_str().unwrap();
+    let version = id.rsplit('/').next().unwrap();
+    assert_eq!(version.len(), 32);
+    assert_eq!(
+        set,
+        json!({"value":"s3cr3t","id":format!("https://{HOST}/secrets/Db-Password/{version}"),"contentType":"text/plain",
+               "tags":{"env":"dev"},"attributes":{"enabled":true,"exp":1900000000,"created":START,"updated":START,
+               "recoverableDays":90,"recoveryLevel":"Recoverable+Purgeable"}})
+    );
+    // Latest by either spelling, with or without the trailing slash, and by version.
+    for path in [
+        "/secrets/db-password",
+        "/secrets/DB-PASSWORD/",
+        &format!("/secrets/db-password/{version}"),
+    ] {
+        let (status, got) = h.call("GET", &format!("{path}?{V}"), None).await;
+        assert_eq!(
+            (status, got["value"].as_str()),
+            (StatusCode::OK, Some("s3cr3t")),
+            "{path}"
+        );
+    }
+    h.clock.advance(10);
+    let (status, updated) = h
+        .call(
+            "PATCH",
+            &format!("/secrets/db-password/?{V}"),
+            Some(json!({"contentType":"x","attributes":{"enabled":false}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(updated["attributes"]["updated"], START + 10);
+    assert_eq!(updated["attributes"]["created"], START);
+    assert_eq!(updated["tags"], json!({"env":"dev"}));
+    assert!(updated.get("value").is_none());
+    let (status, body) = h
+        .call("GET", &format!("/secrets/db-password?{V}"), None)
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, ("Forbidden", Some("SecretDisabled")))
+    );
+    // A disabled secret is still listed.
+    let (_, list) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(list["value"][0]["attributes"]["enabled"], false);
+    assert_eq!(
+        list["value"][0]["id"],
+        format!("https://{HOST}/secrets/Db-Password")
+    );
+    // Unknown version and unknown name.
+    let (status, body) = h
+        .call(
+            "GET",
+            &format!("/secrets/db-password/{}?{V}", "0".repeat(32)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body).0),
+        (StatusCode::NOT_FOUND, "SecretNotFound")
+    );
+    let (status, body) = h.call("GET", &format!("/secrets/nothing?{V}"), None).await;
+    assert_eq!(
+        (status, code(&body).0),
+        (StatusCode::NOT_FOUND, "SecretNotFound")
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_changes_nothing() {
+    let h = harness().await;
+    let (_, first) = h
+        .call(
+            "PUT",
+            &format!("/secrets/keep?{V}"),
+            Some(json!({"value":"original"})),
+        )
+        .await;
+    let cases: Vec<(String, String, StatusCode)> = vec![
+        (format!("/secrets/keep?{V}"), json!({"value":"x".repeat(25 * 1024 + 1)}).to_string(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), "{not json".into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), r#"{"value":123}"#.into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), r#"{"value":"v","tags":"x"}"#.into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), r#"{"value":"v","attributes":{"enabled":"yes"}}"#.into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), r#"{"tags":{}}"#.into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), json!({"value":"v","tags":(0..16).map(|i| (format!("t{i}"), "v")).collect::<std::collections::BTreeMap<_,_>>()}).to_string(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), json!({"value":"v","tags":{"k":"v".repeat(257)}}).to_string(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), json!({"value":"v","contentType":"c".repeat(256)}).to_string(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/bad_name?{V}"), r#"{"value":"v"}"#.into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/{}?{V}", "a".repeat(128)), r#"{"value":"v"}"#.into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), "x".repeat(300 * 1024), StatusCode::PAYLOAD_TOO_LARGE),
+        ("/secrets/keep?api-version=1.0".into(), r#"{"value":"v"}"#.into(), StatusCode::BAD_REQUEST),
+    ];
+    for (path, body, expected) in cases {
+        let (status, response) = h.raw("PUT", &path, &body).await;
+        assert_eq!(status, expected, "{path} {}", &body[..body.len().min(60)]);
+        assert!(response["error"]["code"].is_string());
+        assert!(
+            !response.to_string().contains("xxxxxxxxxx"),
+            "error bodies never echo values"
+        );
+    }
+    let (_, versions) = h
+        .call("GET", &format!("/secrets/keep/versions?{V}"), None)
+        .await;
+    assert_eq!(versions["value"].as_array().unwrap().len(), 1);
+    let (_, now) = h.call("GET", &format!("/secrets/keep?{V}"), None).await;
+    assert_eq!(now["id"], first["id"]);
+    let (_, list) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 1);
+    for maxresults in ["0", "26", "x"] {
+        let (status, _) = h
+            .call(
+                "GET",
+                &format!("/secrets?{V}&maxresults={maxresults}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn listing_pages_with_next_links_on_the_request_origin() {
+    let h = harness().await;
+    for i in 0..7 {
+        h.call(
+            "PUT",
+            &format!("/secrets/s{i}?{V}"),
+            Some(json!({"value":"v"})),
+        )
+        .await;
+        h.call(
+            "PUT",
+            &format!("/secrets/s0?{V}"),
+            Some(json!({"value":"again"})),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut next = Some(format!("/secrets?{V}&maxresults=3"));
+    while let Some(link) = next {
+        let path = link
+            .strip_prefix(&format!("https://{HOST}"))
+            .unwrap_or(&link)
+            .to_owned();
+        let (status, page) = h.call("GET", &path, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page["value"].as_array().unwrap().len() <= 3);
+        seen.extend(
+            page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned()),
+        );
+        next = page["nextLink"].as_str().map(str::to_owned);
+        if let Some(n) = &next {
+            assert!(n.starts_with(&format!("https://{HOST}/secrets?{V}&$skiptoken=")));
+            assert!(n.ends_with("&maxresults=3"));
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    let mut versions = 0;
+    let mut next = Some(format!("/secrets/s0/versions?{V}&maxresults=2"));
+    while let Some(link) = next {
+        let path = link
+            .strip_prefix(&format!("https://{HOST}"))
+            .unwrap_or(&link)
+            .to_owned();
+        let (_, page) = h.call("GET", &path, None).await;
+        versions += page["value"].as_array().unwrap().len();
+        next = page["nextLink"].as_str().map(str::to_owned);
+    }
+    assert_eq!(versions, 8);
+    let (status, _) = h
+        .call("GET", &format!("/secrets?{V}&$skiptoken=%%%"), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn delete_recover_purge_and_automatic_purge() {
+    let mut h = harness().await;
+    let short = "short.vault.localhost:8443";
+    h.call_on(
+        short,
+        "PUT",
+        &format!("/secrets/gone?{V}"),
+        Some(json!({"value":"v"})),
+    )
+    .await;
+    let (status, deleted) = h
+        .call_on(short, "DELETE", &format!("/secrets/gone?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        deleted["recoveryId"],
+        format!("https://{short}/deletedsecrets/gone")
+    );
+    assert_eq!(deleted["scheduledPurgeDate"], START + 7 * 86_400);
+    assert_eq!(
+        deleted["attributes"]["recoveryLevel"],
+        "CustomizedRecoverable+Purgeable"
+    );
+    assert!(deleted.get("value").is_none());
+    // Deleted: invisible to get, set is a conflict, visible in the deleted views.
+    let (status, body) = h
+        .call_on(short, "GET", &format!("/secrets/gone?{V}"), None)
+        .await;
+    assert_eq!(
+        (status, code(&body).0),
+        (StatusCode::NOT_FOUND, "SecretNotFound")
+    );
+    let (status, body) = h
+        .call_on(
+            short,
+            "PUT",
+            &format!("/secrets/gone?{V}"),
+            Some(json!({"value":"w"})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (
+            StatusCode::CONFLICT,
+            ("Conflict", Some("ObjectIsDeletedButRecoverable"))
+        )
+    );
+    let (status, _) = h
+        .call_on(short, "GET", &format!("/deletedsecrets/gone?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, list) = h
+        .call_on(short, "GET", &format!("/deletedsecrets?{V}"), None)
+        .await;
+    assert_eq!(
+        list["value"][0]["recoveryId"],
+        format!("https://{short}/deletedsecrets/gone")
+    );
+    // Recover, then purge after a second delete.
+    let (status, recovered) = h
+        .call_on(
+            short,
+            "POST",
+            &format!("/deletedsecrets/gone/recover?{V}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            recovered["id"].as_str().unwrap().contains("/secrets/gone/")
+        ),
+        (StatusCode::OK, true)
+    );
+    let (status, _) = h
+        .call_on(
+            short,
+            "POST",
+            &format!("/deletedsecrets/gone/recover?{V}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    h.call_on(short, "DELETE", &format!("/secrets/gone?{V}"), None)
+        .await;
+    let (status, body) = h
+        .call_on(short, "DELETE", &format!("/deletedsecrets/gone?{V}"), None)
+        .await;
+    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
+    let (status, _) = h
+        .call_on(short, "GET", &format!("/deletedsecrets/gone?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Automatic purge when the retention ends.
+    h.call_on(
+        short,
+        "PUT",
+        &format!("/secrets/expiring?{V}"),
+        Some(json!({"value":"v"})),
+    )
+    .await;
+    h.call_on(short, "DELETE", &format!("/secrets/expiring?{V}"), None)
+        .await;
+    h.clock.advance(7 * 86_400 - 1);
+    assert_eq!(arca_server::purger::purge_due(&h.state).await.unwrap(), 0);
+    h.clock.advance(1);
+    h.token = h
+        .state
+        .issuer
+        .issue("client", "object", h.clock_now(), "later")
+        .unwrap()
+        .0;
+    assert_eq!(arca_server::purger::purge_due(&h.state).await.unwrap(), 1);
+    let (status, _) = h
+        .call_on(short, "GET", &format!("/deletedsecrets/expiring?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = h
+        .call_on(
+            short,
+            "PUT",
+            &format!("/secrets/expiring?{V}"),
+            Some(json!({"value":"new"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+impl Harness {
+    fn clock_now(&self) -> i64 {
+        use arca_core::Clock;
+        self.clock.now()
+    }
+}
+
+#[tokio::test]
+async fn purge_protection_forbids_purge_until_retention_ends() {
+    let mut h = harness().await;
+    let guarded = "guarded.vault.localhost:8443";
+    h.call_on(
+        guarded,
+        "PUT",
+        &format!("/secrets/p?{V}"),
+        Some(json!({"value":"v"})),
+    )
+    .await;
+    let (_, deleted) = h
+        .call_on(guarded, "DELETE", &format!("/secrets/p?{V}"), None)
+        .await;
+    assert_eq!(
+        deleted["attributes"]["recoveryLevel"],
+        "CustomizedRecoverable"
+    );
+    let (status, body) = h
+        .call_on(guarded, "DELETE", &format!("/deletedsecrets/p?{V}"), None)
+        .await;
+    assert_eq!(
+        (status, code(&body).0),
+        (StatusCode::FORBIDDEN, "Forbidden")
+    );
+    let (status, _) = h
+        .call_on(guarded, "GET", &format!("/deletedsecrets/p?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "a refused purge changes nothing");
+    h.clock.advance(30 * 86_400);
+    h.token = h
+        .state
+        .issuer
+        .issue("client", "object", h.clock_now(), "later")
+        .unwrap()
+        .0;
+    let (status, _) = h
+        .call_on(guarded, "DELETE", &format!("/deletedsecrets/p?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn backup_restores_all_versions_into_any_vault_of_the_deployment() {
+    let h = harness().await;
+    let mut ids = Vec::new();
+    for v in ["one", "two", "three"] {
+        let (_, s) = h
+            .call(
+                "PUT",
+                &format!("/secrets/multi?{V}"),
+                Some(json!({"value":v,"tags":{"v":v}})),
+            )
+            .await;
+        ids.push(
+            s["id"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (status, backup) = h
+        .call("POST", &format!("/secrets/multi/backup?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let blob = backup["value"].as_str().unwrap().to_owned();
+    assert!(!blob.contains('=') && !blob.contains('+') && !blob.contains('/'));
+    // Restore onto an existing name is refused.
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/secrets/restore?{V}"),
+            Some(json!({"value": blob})),
+        )
+        .await;
+    assert_eq!((status, code(&body).0), (StatusCode::CONFLICT, "Conflict"));
+    // Into another vault: all versions, original ids, current version current.
+    let short = "short.vault.localhost:8443";
+    let (status, restored) = h
+        .call_on(
+            short,
+            "POST",
+            &format!("/secrets/restore?{V}"),
+            Some(json!({"value": blob})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(restored["id"].as_str().unwrap().ends_with(&ids[2]));
+    for (id, v) in ids.iter().zip(["one", "two", "three"]) {
+        let (_, got) = h
+            .call_on(short, "GET", &format!("/secrets/multi/{id}?{V}"), None)
+            .await;
+        assert_eq!(
+            (got["value"].as_str(), got["tags"]["v"].as_str()),
+            (Some(v), Some(v))
+        );
+    }
+    // Soft-deleted name: conflict with the deleted-but-recoverable inner code.
+    h.call("DELETE", &format!("/secrets/multi?{V}"), None).await;
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/secrets/restore?{V}"),
+            Some(json!({"value": blob})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (
+            StatusCode::CONFLICT,
+            ("Conflict", Some("ObjectIsDeletedButRecoverable"))
+        )
+    );
+    // Garbage and tampered blobs.
+    let mut tampered = arca_server::b64url_decode(&blob).unwrap();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    for bad in [
+        "!!!".to_owned(),
+        "AAAA".to_owned(),
+        arca_server::b64url(&tampered),
+    ] {
+        let (status, body) = h
+            .call_on(
+                short,
+                "POST",
+                &format!("/secrets/restore?{V}"),
+                Some(json!({"value": bad})),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body).0),
+            (StatusCode::BAD_REQUEST, "BadParameter")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_backup_of_another_deployment_does_not_restore() {
+    let a = harness().await;
+    let b = harness().await;
+    a.call(
+        "PUT",
+        &format!("/secrets/x?{V}"),
+        Some(json!({"value":"v"})),
+    )
+    .await;
+    let (_, backup) = a
+        .call("POST", &format!("/secrets/x/backup?{V}"), None)
+        .await;
+    let (status, body) = b
+        .call(
+            "POST",
+            &format!("/secrets/restore?{V}"),
+            Some(json!({"value": backup["value"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body).0),
+        (StatusCode::BAD_REQUEST, "BadParameter")
+    );
+}
+
+#[tokio::test]
+async fn stored_values_never_appear_in_the_database_files() {
+    let h = harness().await;
+    let needle = "NEEDLE-7f3a9c-plaintext-must-not-be-stored";
+    h.call("PUT", &format!("/secrets/needle?{V}"), Some(json!({"value": needle, "tags": {"tagneedle": "TAGNEEDLE-91"}, "contentType": "CTNEEDLE-55"}))).await;
+    h.call(
+        "PATCH",
+        &format!("/secrets/needle?{V}"),
+        Some(json!({"tags": {"k": "TAGNEEDLE-92"}})),
+    )
+    .await;
+    let (_, got) = h.call("GET", &format!("/secrets/needle?{V}"), None).await;
+    assert_eq!(got["value"], needle);
+    let dir = h.db.parent().unwrap();
+    let mut scanned = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        scanned += bytes.len();
+        for n in [needle, "TAGNEEDLE-9", "CTNEEDLE-55"] {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_bytes()),
+                "{n} found on disk"
+            );
+        }
+    }
+    assert!(scanned > 0);
+}
+
+#[tokio::test]
+async fn a_ciphertext_moved_to_another_record_fails_to_open() {
+    let h = harness().await;
+    h.call(
+        "PUT",
+        &format!("/secrets/a?{V}"),
+        Some(json!({"value":"value-of-a"})),
+    )
+    .await;
+    h.call(
+        "PUT",
+        &format!("/secrets/b?{V}"),
+        Some(json!({"value":"value-of-b"})),
+    )
+    .await;
+    let store = &h.state.store;
+    let a = store
+        .version("default", ObjectKind::Secret, "a", None)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut b = store
+        .version("default", ObjectKind::Secret, "b", None)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    b.value = a.version.value.clone();
+    store
+        .update_version("default", ObjectKind::Secret, "b", &b)
+        .await
+        .unwrap();
+    let (status, body) = h.call("GET", &format!("/secrets/b?{V}"), None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body.to_string().contains("value-of-a"));
+    // The same blob in its own place still opens.
+    let (_, got) = h.call("GET", &format!("/secrets/a?{V}"), None).await;
+    assert_eq!(got["value"], "value-of-a");
+}
+
+async fn token_request(h: &Harness, form: &str) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method("POST")
+        .uri("/tenant/oauth2/v2.0/token")
+        .header("host", "localhost:8443")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    split(h.send(request).await).await
+}
+
+#[tokio::test]
+async fn token_endpoint_issues_only_for_the_right_secret_and_resource() {
+    let h = harness().await;
+    let scope = "scope=https%3A%2F%2Fvault.localhost%3A8443%2F.default";
+    let (status, body) = token_request(
+        &h,
+        &format!(
+            "grant_type=client_credentials&client_id=client&client_secret={CLIENT_SECRET}&{scope}"
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    let caller = h
+        .state
+        .issuer
+        .verify(body["access_token"].as_str().unwrap(), START)
+        .unwrap();
+    assert_eq!(caller.object_id, "object");
+    let (status, body) = token_request(
+        &h,
+        &format!("grant_type=client_credentials&client_id=client&client_secret=wrong&{scope}"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    let (status, body) = token_request(
+        &h,
+        &format!("grant_type=client_credentials&client_id=nobody&client_secret=x&{scope}"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    let (status, body) = token_request(&h, &format!("grant_type=client_credentials&client_id=client&client_secret={CLIENT_SECRET}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+    let (status, body) = token_request(&h, "grant_type=password&username=x").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+    );
+}
+
+#[tokio::test]
+async fn managed_identity_endpoint_requires_its_header() {
+    let h = harness().await;
+    let get = |header: Option<&str>| {
+        let mut b = Request::builder()
+            .uri("/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.localhost%3A8443")
+            .header("host", "localhost:8443");
+        if let Some(v) = header {
+            b = b.header("x-identity-header", v);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    for wrong in [None, Some("wrong"), Some("")] {
+        let (status, _) = split(h.send(get(wrong)).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = split(h.send(get(Some("mi-header"))).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["expires_on"], (START + 3600).to_string());
+    assert!(h
+        .state
+        .issuer
+        .verify(body["access_token"].as_str().unwrap(), START)
+        .is_ok());
+}
+
+#[tokio::test]
+async fn admin_api_manages_vaults_and_requires_a_token() {
+    let h = harness().await;
+    let admin = "localhost:8443";
+    let unauthenticated = Request::builder()
+        .uri("/admin/vaults")
+        .header("host", admin)
+        .body(Body::empty())
+        .unwrap();
+    let response = h.send(unauthenticated).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().contains_key("www-authenticate"));
+    let (status, created) = h
+        .call_on(
+            admin,
+            "POST",
+            "/admin/vaults",
+            Some(json!({"name":"Team-A","retention_days":14,"purge_protection":true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["name"], "team-a");
+    assert_eq!(created["url"], "https://team-a.vault.localhost:8443");
+    for (body, expected) in [
+        (json!({"name":"team-a"}), StatusCode::CONFLICT),
+        (json!({"name":"ab"}), StatusCode::BAD_REQUEST),
+        (json!({"name":"1abc"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"name":"ok-name","retention_days":6}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"name":"ok-name","retention_days":91}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"name":"ok-name","unknown":1}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, _) = h
+            .call_on(admin, "POST", "/admin/vaults", Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}");
+    }
+    let (_, list) = h.call_on(admin, "GET", "/admin/vaults", None).await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 4);
+    // A purge-protected vault holding objects cannot be deleted.
+    h.call_on(
+        "team-a.vault.localhost:8443",
+        "PUT",
+        &format!("/secrets/x?{V}"),
+        Some(json!({"value":"v"})),
+    )
+    .await;
+    let (status, _) = h
+        .call_on(admin, "DELETE", "/admin/vaults/team-a", None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = h
+        .call_on(admin, "DELETE", "/admin/vaults/short", None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h.call_on(admin, "GET", "/admin/vaults/short", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
