@@ -117,11 +117,11 @@ async fn run(args: VaultArgs) -> anyhow::Result<()> {
             StatusCode::NO_CONTENT,
         ),
     };
-    if path
-        .trim_start_matches("/admin/vaults/")
-        .contains(['/', '?', '#', '%'])
-    {
-        anyhow::bail!("invalid vault name");
+    if let VaultCommand::Show { name } | VaultCommand::Delete { name } = &args.command {
+        // The server validates names; this only keeps the name inside its path segment.
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            anyhow::bail!("invalid vault name {name:?}");
+        }
     }
     let (status, json) = client.call(method, &path, body).await?;
     if status != expected {

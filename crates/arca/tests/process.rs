@@ -1,0 +1,281 @@
+//! Real-process tests of the `arca` binary: configuration errors, first start and reuse of the
+//! data directory, the admin subcommands against a live server, and graceful shutdown on SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_arca");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let port = free_port();
+        let child = Command::new(BIN)
+            .args([
+                "serve",
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(extra)
+            .env_remove("ARCA_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+            || !dir.join("bootstrap.json").exists()
+        {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Sends SIGTERM and returns the exit status and everything the server printed.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut printed = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut printed)
+            .unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut printed)
+            .unwrap();
+        (status, printed)
+    }
+}
+
+fn arca(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("ARCA_DATA_DIR")
+        .env_remove("ARCA_BOOTSTRAP")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn bootstrap(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("bootstrap.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn configuration_errors_stop_start_up_and_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("arca.toml");
+    std::fs::write(&file, "listen = \"127.0.0.1:0\"\nlsiten = \"oops\"\n").unwrap();
+    let out = arca(&["serve", "--config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("lsiten") && err.contains("unknown key"),
+        "{err}"
+    );
+
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--dns-suffix",
+            "bad_suffix",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .env("ARCA_LISTEN", "nowhere")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("listen (environment)"), "{err}");
+    assert!(err.contains("dns_suffix (command line)"), "{err}");
+    assert!(
+        !dir.path().join("arca.db").exists(),
+        "a refused start touches nothing"
+    );
+}
+
+#[test]
+fn first_start_initialises_and_later_starts_reuse_everything() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let server = Server::start(&dir, &[]);
+    let first = bootstrap(&dir);
+    let mut keys: Vec<_> = first.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "authority_host",
+            "ca_cert",
+            "client_id",
+            "client_secret",
+            "identity_endpoint",
+            "identity_header",
+            "tenant_id",
+            "vault_url"
+        ]
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.join("bootstrap.json"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(
+        first["vault_url"],
+        format!("https://default.vault.localhost:{}", server.port)
+    );
+    assert!(Path::new(first["ca_cert"].as_str().unwrap()).is_absolute());
+
+    let data_dir = dir.to_str().unwrap();
+    let out = arca(&[
+        "vault",
+        "create",
+        "team-x",
+        "--retention-days",
+        "7",
+        "--data-dir",
+        data_dir,
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["recovery_level"], "CustomizedRecoverable+Purgeable");
+    let out = arca(&["vault", "create", "team-x", "--data-dir", data_dir]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Conflict"));
+    let out = arca(&["vault", "create", "x", "--data-dir", data_dir]);
+    assert!(!out.status.success());
+    let out = arca(&[
+        "vault",
+        "create",
+        "ok-name",
+        "--retention-days",
+        "91",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert!(!out.status.success());
+
+    let (status, printed) = server.stop();
+    assert!(status.success(), "{printed}");
+    assert!(
+        printed.contains("THE KEY FILE LIVES INSIDE THE DATA DIRECTORY"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("bootstrap.json") && printed.contains("ca.pem"),
+        "{printed}"
+    );
+    for secret in ["client_secret", "identity_header"] {
+        assert!(
+            !printed.contains(first[secret].as_str().unwrap()),
+            "{secret} was printed"
+        );
+    }
+
+    // A later start reuses credentials, CA and vaults, on another port.
+    let server = Server::start(&dir, &[]);
+    let second = bootstrap(&dir);
+    for same in [
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "identity_header",
+        "ca_cert",
+    ] {
+        assert_eq!(first[same], second[same], "{same}");
+    }
+    assert_eq!(
+        second["vault_url"],
+        format!("https://default.vault.localhost:{}", server.port)
+    );
+    let out = arca(&["vault", "list", "--data-dir", data_dir, "--output", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<_> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["default", "team-x"]);
+    let out = arca(&["vault", "delete", "team-x", "--data-dir", data_dir]);
+    assert!(out.status.success());
+    let out = arca(&["vault", "show", "team-x", "--data-dir", data_dir]);
+    assert!(!out.status.success());
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    // Without its key file the data directory does not open.
+    std::fs::rename(dir.join("arca.key"), root.path().join("moved.key")).unwrap();
+    let out = arca(&["serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key file"));
+    // With the wrong key file neither.
+    let other = root.path().join("other.key");
+    let out = arca(&[
+        "serve",
+        "--data-dir",
+        data_dir,
+        "--listen",
+        "127.0.0.1:0",
+        "--key-file",
+        other.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    // With the right one, kept outside the data directory, it opens without the warning.
+    let moved = root.path().join("moved.key");
+    let server = Server::start(&dir, &["--key-file", moved.to_str().unwrap()]);
+    let (status, printed) = server.stop();
+    assert!(status.success());
+    assert!(!printed.contains("THE KEY FILE LIVES INSIDE"), "{printed}");
+}
