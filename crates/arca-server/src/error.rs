@@ -101,7 +101,7 @@ impl ApiError {
             MethodNotAllowed => "The HTTP method is not allowed for this path.".into(),
             Forbidden { message, .. } | Conflict { message, .. } => message.clone(),
             Unavailable => "The service is temporarily unavailable; retry later.".into(),
-            Internal => "The server encountered an internal error.".into(),
+            Internal => "The server encountered an internal error; the x-ms-request-id header identifies it in the server log.".into(),
         }
     }
 }

@@ -180,6 +180,7 @@ async fn challenge_comes_before_any_validation() {
         r#"Bearer authorization="https://localhost:8443/tenant", resource="https://vault.localhost:8443""#
     );
     assert!(response.headers().get("retry-after").is_none());
+    assert!(response.headers().contains_key("x-ms-request-id"));
     let (_, body) = split(response).await;
     assert_eq!(code(&body), ("Unauthorized", None));
 }

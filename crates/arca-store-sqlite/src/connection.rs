@@ -106,7 +106,10 @@ mod tests {
     fn reader_does_not_create_a_database() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("absent.db");
-        assert!(matches!(open_reader(&path), Err(StoreError::Unavailable(_))));
+        assert!(matches!(
+            open_reader(&path),
+            Err(StoreError::Unavailable(_))
+        ));
         assert!(!path.exists());
     }
 }

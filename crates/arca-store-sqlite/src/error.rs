@@ -24,9 +24,9 @@ pub(crate) fn db(error: rusqlite::Error) -> StoreError {
         E::FromSqlConversionFailure(column, _, _) => {
             StoreError::Corrupt(format!("stored value in result column {column} is invalid"))
         }
-        E::IntegralValueOutOfRange(column, _) => {
-            StoreError::Corrupt(format!("stored value in result column {column} is out of range"))
-        }
+        E::IntegralValueOutOfRange(column, _) => StoreError::Corrupt(format!(
+            "stored value in result column {column} is out of range"
+        )),
         E::InvalidColumnType(column, _, _) => StoreError::Corrupt(format!(
             "stored value in result column {column} has an unexpected type"
         )),
@@ -78,7 +78,10 @@ mod tests {
             .unwrap_err();
         assert!(!is_unique_violation(&check));
         let message = db(duplicate).to_string();
-        assert!(message.starts_with("storage unavailable: sqlite:"), "{message}");
+        assert!(
+            message.starts_with("storage unavailable: sqlite:"),
+            "{message}"
+        );
         assert!(!message.contains("secret"), "{message}");
     }
 

@@ -164,7 +164,9 @@ pub(crate) fn meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>>
 
 pub(crate) fn put_meta_if_absent(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<bool> {
     let changed = conn
-        .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
+        .prepare_cached(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        )
         .and_then(|mut s| s.execute(params![key, value]))
         .map_err(db)?;
     Ok(changed == 1)
@@ -254,7 +256,10 @@ pub(crate) fn update_principal(conn: &Connection, principal: &PrincipalRecord) -
     changed_one(changed)
 }
 
-pub(crate) fn principal(conn: &Connection, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
+pub(crate) fn principal(
+    conn: &Connection,
+    client_id: &str,
+) -> StoreResult<Option<PrincipalRecord>> {
     conn.prepare_cached(
         "SELECT client_id, object_id, created, data FROM principals WHERE client_id = ?1",
     )
@@ -562,9 +567,8 @@ pub(crate) fn purge_expired(
         .prepare_cached("DELETE FROM objects WHERE vault = ?1 AND kind = ?2 AND lname = ?3")
         .map_err(db)?;
     for (vault, kind_tag, lname, name) in due {
-        let kind = ObjectKind::parse(&kind_tag).ok_or_else(|| {
-            StoreError::Corrupt("an object row has an unknown kind".to_owned())
-        })?;
+        let kind = ObjectKind::parse(&kind_tag)
+            .ok_or_else(|| StoreError::Corrupt("an object row has an unknown kind".to_owned()))?;
         delete
             .execute(params![vault, kind_tag, lname])
             .map_err(db)?;

@@ -103,7 +103,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
     if current == known {
         return Ok(());
     }
-    for migration in MIGRATIONS.iter().skip(usize::try_from(current).unwrap_or(0)) {
+    for migration in MIGRATIONS
+        .iter()
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
         tx.execute_batch(migration).map_err(db)?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)
@@ -158,10 +161,7 @@ mod tests {
     fn strict_tables_reject_wrong_types() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        let bad = conn.execute(
-            "INSERT INTO vaults VALUES ('v', 'ninety', 0, 0)",
-            [],
-        );
+        let bad = conn.execute("INSERT INTO vaults VALUES ('v', 'ninety', 0, 0)", []);
         assert!(bad.is_err());
         conn.execute("INSERT INTO vaults VALUES ('v', 90, 0, 0)", [])
             .unwrap();

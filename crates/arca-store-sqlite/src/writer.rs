@@ -361,9 +361,7 @@ mod tests {
     async fn drop_finishes_queued_writes() {
         let (_dir, writer, path) = writer();
         let (release, blocker) = block_writer(&writer);
-        let answers: Vec<_> = (0..20)
-            .map(|k| writer.submit(insert(k)).unwrap())
-            .collect();
+        let answers: Vec<_> = (0..20).map(|k| writer.submit(insert(k)).unwrap()).collect();
         release.send(()).unwrap();
         drop(writer);
         blocker.await.unwrap().unwrap();

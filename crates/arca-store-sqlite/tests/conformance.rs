@@ -1,6 +1,8 @@
 //! Runs the shared storage conformance suite against `SqliteStore`, each case on a new database
 //! file in its own temporary directory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Mutex;
 
 use arca_store_sqlite::SqliteStore;

@@ -2,6 +2,8 @@
 //! reopening (and a copy of the files taken without a clean close), the schema version is
 //! recorded in the file, group commit loses nothing, and bad files are refused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -84,7 +86,13 @@ async fn populate(store: &SqliteStore) {
         .await
         .unwrap();
     store
-        .restore_object("alpha", SECRET, "Restored", &[version(7), version(8)], &vid(7))
+        .restore_object(
+            "alpha",
+            SECRET,
+            "Restored",
+            &[version(7), version(8)],
+            &vid(7),
+        )
         .await
         .unwrap();
 }

@@ -224,7 +224,10 @@ macro_rules! assert_err {
 }
 
 async fn make_vault<S: Store>(store: &S, name: &str) {
-    ok(store.create_vault(&vault_record(name)).await, "create_vault");
+    ok(
+        store.create_vault(&vault_record(name)).await,
+        "create_vault",
+    );
 }
 
 async fn put<S: Store>(
@@ -477,7 +480,10 @@ async fn vault_delete_cascades_to_objects<S: Store>(s: Arc<S>) {
 async fn principal_create_read_list_delete<S: Store>(s: Arc<S>) {
     let p = principal("client-a", "object-a");
     ok(s.create_principal(&p).await, "create_principal");
-    assert_eq!(ok(s.principal("client-a").await, "principal"), Some(p.clone()));
+    assert_eq!(
+        ok(s.principal("client-a").await, "principal"),
+        Some(p.clone())
+    );
     assert_eq!(ok(s.principal("client-b").await, "principal"), None);
     assert_eq!(
         ok(s.list_principals().await, "list_principals"),
@@ -540,7 +546,10 @@ async fn principal_update_replaces_data<S: Store>(s: Arc<S>) {
         ..p.clone()
     };
     ok(s.update_principal(&updated).await, "update_principal");
-    assert_eq!(ok(s.principal("client-a").await, "principal"), Some(updated));
+    assert_eq!(
+        ok(s.principal("client-a").await, "principal"),
+        Some(updated)
+    );
     assert_eq!(
         ok(s.principal("client-b").await, "principal"),
         Some(principal("client-b", "object-b")),
@@ -550,7 +559,8 @@ async fn principal_update_replaces_data<S: Store>(s: Arc<S>) {
 
 async fn principal_update_and_delete_missing_are_not_found<S: Store>(s: Arc<S>) {
     assert_err!(
-        s.update_principal(&principal("ghost", "ghost-object")).await,
+        s.update_principal(&principal("ghost", "ghost-object"))
+            .await,
         StoreError::NotFound,
         "update missing principal"
     );
@@ -651,7 +661,8 @@ async fn put_version_on_deleted_object_is_deleted<S: Store>(s: Arc<S>) {
     );
     for spelling in ["Gone", "gone", "GONE"] {
         assert_err!(
-            s.put_version("alpha", SECRET, spelling, &version(2, T0)).await,
+            s.put_version("alpha", SECRET, spelling, &version(2, T0))
+                .await,
             StoreError::Deleted,
             format!("put onto deleted object spelled {spelling}")
         );
@@ -736,7 +747,9 @@ async fn version_missing_is_none<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert!(get(&*s, "alpha", SECRET, "s", None).await.is_none());
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
-    assert!(get(&*s, "alpha", SECRET, "s", Some(&vid(2))).await.is_none());
+    assert!(get(&*s, "alpha", SECRET, "s", Some(&vid(2)))
+        .await
+        .is_none());
     assert!(get(&*s, "alpha", KEY, "s", None).await.is_none());
     assert!(get(&*s, "alpha", SECRET, "t", None).await.is_none());
 }
@@ -765,7 +778,10 @@ async fn version_large_blobs_round_trip<S: Store>(s: Arc<S>) {
     v.meta = (0..=255u8).rev().cycle().take(3000).collect();
     put(&*s, "alpha", SECRET, "big", &v).await;
     assert_eq!(
-        get(&*s, "alpha", SECRET, "big", None).await.unwrap().version,
+        get(&*s, "alpha", SECRET, "big", None)
+            .await
+            .unwrap()
+            .version,
         v
     );
     let mut empty = version(2, T0);
@@ -773,7 +789,10 @@ async fn version_large_blobs_round_trip<S: Store>(s: Arc<S>) {
     empty.meta = Vec::new();
     put(&*s, "alpha", SECRET, "big", &empty).await;
     assert_eq!(
-        get(&*s, "alpha", SECRET, "big", None).await.unwrap().version,
+        get(&*s, "alpha", SECRET, "big", None)
+            .await
+            .unwrap()
+            .version,
         empty
     );
 }
@@ -798,9 +817,7 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
         s.update_version("alpha", SECRET, "S", &update).await,
         "update_version",
     );
-    let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1)))
-        .await
-        .unwrap();
+    let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
     assert_eq!(
         stored.version,
         VersionRecord {
@@ -825,9 +842,7 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
         s.update_version("alpha", SECRET, "s", &cleared).await,
         "update_version again",
     );
-    let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1)))
-        .await
-        .unwrap();
+    let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
     assert_eq!(
         stored.version,
         VersionRecord {
@@ -840,22 +855,27 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
 async fn update_version_errors<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.update_version("alpha", SECRET, "s", &version(1, T0)).await,
+        s.update_version("alpha", SECRET, "s", &version(1, T0))
+            .await,
         StoreError::NotFound,
         "update of missing object"
     );
     assert_err!(
-        s.update_version("ghost", SECRET, "s", &version(1, T0)).await,
+        s.update_version("ghost", SECRET, "s", &version(1, T0))
+            .await,
         StoreError::NotFound,
         "update in missing vault"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     assert_err!(
-        s.update_version("alpha", SECRET, "s", &version(2, T0)).await,
+        s.update_version("alpha", SECRET, "s", &version(2, T0))
+            .await,
         StoreError::NotFound,
         "update of missing version"
     );
-    assert!(get(&*s, "alpha", SECRET, "s", Some(&vid(2))).await.is_none());
+    assert!(get(&*s, "alpha", SECRET, "s", Some(&vid(2)))
+        .await
+        .is_none());
     ok(
         s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
         "delete_object",
@@ -910,6 +930,7 @@ async fn list_objects_pages_by_lower_case_name<S: Store>(s: Arc<S>) {
         if page.is_empty() {
             break;
         }
+        assert!(pages.len() < 10, "paging does not advance");
         after = Some(page.last().unwrap().object.name.to_ascii_lowercase());
         pages.push(names(&page));
     }
@@ -1051,6 +1072,7 @@ async fn list_versions_pages_by_version_id<S: Store>(s: Arc<S>) {
         if page.is_empty() {
             break;
         }
+        assert!(seen.len() < 10, "paging does not advance");
         after = Some(page.last().unwrap().version.clone());
         seen.push(ids(&page));
     }
@@ -1178,7 +1200,8 @@ async fn recover_object_restores_all_versions<S: Store>(s: Arc<S>) {
         put(&*s, "alpha", SECRET, "MySecret", &version(n, T0)).await;
     }
     ok(
-        s.delete_object("alpha", SECRET, "MySecret", deletion(T0)).await,
+        s.delete_object("alpha", SECRET, "MySecret", deletion(T0))
+            .await,
         "delete_object",
     );
     let record = ok(
@@ -1194,7 +1217,10 @@ async fn recover_object_restores_all_versions<S: Store>(s: Arc<S>) {
         record
     );
     let versions = all_versions(&*s, "alpha", SECRET, "MySecret").await;
-    assert_eq!(versions, vec![version(1, T0), version(2, T0), version(3, T0)]);
+    assert_eq!(
+        versions,
+        vec![version(1, T0), version(2, T0), version(3, T0)]
+    );
     // Active again: writable, and not purged by the expiry scan.
     put(&*s, "alpha", SECRET, "MySecret", &version(4, T0)).await;
     assert!(ok(s.purge_expired(T0 + 365 * DAY, 10).await, "purge_expired").is_empty());
@@ -1682,7 +1708,10 @@ async fn concurrent_mixed_success_and_failure<S: Store>(s: Arc<S>) {
     let mut expected = vec![vid(1)];
     expected.extend((0..60u64).filter(|n| n % 4 == 0).map(|n| vid(100 + n)));
     expected.sort();
-    assert_eq!(ids(&all_versions(&*s, "alpha", SECRET, "s").await), expected);
+    assert_eq!(
+        ids(&all_versions(&*s, "alpha", SECRET, "s").await),
+        expected
+    );
     assert_eq!(
         get(&*s, "alpha", SECRET, "s", Some(&vid(1)))
             .await
@@ -1699,11 +1728,22 @@ async fn concurrent_mixed_success_and_failure<S: Store>(s: Arc<S>) {
     assert_eq!(ok(s.list_vaults().await, "list_vaults").len(), 1);
 }
 
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 async fn concurrent_readers_while_writing<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     const LAST: u64 = 40;
     let done = Arc::new(AtomicBool::new(false));
+    // Set when the writing below ends, even by a failed assertion, so readers always stop.
+    let _stop_readers = SetOnDrop(done.clone());
     let mut readers = Vec::new();
     for _ in 0..4 {
         let (s, done) = (s.clone(), done.clone());
@@ -1728,7 +1768,10 @@ async fn concurrent_readers_while_writing<S: Store>(s: Arc<S>) {
                 // Versions are only added, so a later listing holds at least the versions up to
                 // the current one seen just before.
                 assert!(listed.len() as u64 >= n, "a listing lost versions");
-                assert_eq!(ids(&listed), (1..=listed.len() as u64).map(vid).collect::<Vec<_>>());
+                assert_eq!(
+                    ids(&listed),
+                    (1..=listed.len() as u64).map(vid).collect::<Vec<_>>()
+                );
                 reads += 1;
                 if finished {
                     break;
@@ -1857,7 +1900,14 @@ mod tests {
         }
 
         async fn list_vaults(&self) -> StoreResult<Vec<VaultRecord>> {
-            Ok(self.state.lock().unwrap().vaults.values().cloned().collect())
+            Ok(self
+                .state
+                .lock()
+                .unwrap()
+                .vaults
+                .values()
+                .cloned()
+                .collect())
         }
 
         async fn delete_vault(&self, name: &str) -> StoreResult<()> {
@@ -1871,9 +1921,10 @@ mod tests {
 
         async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
             let mut state = self.state.lock().unwrap();
-            let taken = state.principals.values().any(|p| {
-                p.client_id == principal.client_id || p.object_id == principal.object_id
-            });
+            let taken = state
+                .principals
+                .values()
+                .any(|p| p.client_id == principal.client_id || p.object_id == principal.object_id);
             if taken {
                 return Err(StoreError::Conflict);
             }
@@ -1894,7 +1945,13 @@ mod tests {
         }
 
         async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
-            Ok(self.state.lock().unwrap().principals.get(client_id).cloned())
+            Ok(self
+                .state
+                .lock()
+                .unwrap()
+                .principals
+                .get(client_id)
+                .cloned())
         }
 
         async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>> {
@@ -1964,9 +2021,10 @@ mod tests {
             version: Option<&str>,
         ) -> StoreResult<Option<ObjectWithVersion>> {
             let state = self.state.lock().unwrap();
-            Ok(state.objects.get(&key(vault, kind, name)).and_then(|o| {
-                with_version(o, version.unwrap_or(&o.record.current_version))
-            }))
+            Ok(state
+                .objects
+                .get(&key(vault, kind, name))
+                .and_then(|o| with_version(o, version.unwrap_or(&o.record.current_version))))
         }
 
         async fn update_version(
@@ -2063,12 +2121,7 @@ mod tests {
             }
         }
 
-        async fn purge_object(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-        ) -> StoreResult<()> {
+        async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()> {
             let mut state = self.state.lock().unwrap();
             let k = key(vault, kind, name);
             match state.objects.get(&k) {
@@ -2177,7 +2230,10 @@ mod tests {
             ),
             (Flaw::UpdateReplacesCreated, "update_version_keeps_created"),
             (Flaw::PurgeIgnoresLimit, "purge_expired_respects_limit"),
-            (Flaw::InclusiveAfter, "list_objects_pages_by_lower_case_name"),
+            (
+                Flaw::InclusiveAfter,
+                "list_objects_pages_by_lower_case_name",
+            ),
             (
                 Flaw::DuplicateVersionOverwrites,
                 "put_version_duplicate_id_is_conflict",
@@ -2218,10 +2274,6 @@ mod tests {
     #[tokio::test]
     #[should_panic(expected = "no conformance case matched")]
     async fn an_empty_selection_fails() {
-        run_matching(
-            |_| false,
-            || std::future::ready(Memory::new(Flaw::None)),
-        )
-        .await;
+        run_matching(|_| false, || std::future::ready(Memory::new(Flaw::None))).await;
     }
 }

@@ -107,7 +107,10 @@ impl std::fmt::Debug for VersionRecord {
             .field("nbf", &self.nbf)
             .field("exp", &self.exp)
             .field("meta", &format_args!("[{} sealed bytes]", self.meta.len()))
-            .field("value", &format_args!("[{} sealed bytes]", self.value.len()))
+            .field(
+                "value",
+                &format_args!("[{} sealed bytes]", self.value.len()),
+            )
             .finish()
     }
 }
