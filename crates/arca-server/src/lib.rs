@@ -37,6 +37,17 @@ pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// Creates `path` empty with mode 0600 if it does not exist, so the database (and the WAL and
+/// shared-memory files SQLite derives from its mode) are private to the server's user.
+fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("cannot create {}: {e}", path.display())),
+    }
+}
+
 /// Starts Arca with `config` and serves until `shutdown` completes.
 ///
 /// Order: bind the port, open storage and keys (initialising on first start), build the state,
@@ -49,6 +60,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let addr = listener.local_addr()?;
     let data_dir = bootstrap::ensure_data_dir(&config.data_dir)?;
     let db_path = data_dir.join("arca.db");
+    create_private_file(&db_path)?;
     let store = arca_store_sqlite::SqliteStore::open(&db_path)
         .with_context(|| format!("cannot open the database {}", db_path.display()))?;
     let store: Arc<dyn arca_store::Store> = Arc::new(store);
