@@ -41,7 +41,12 @@ pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
 /// shared-memory files SQLite derives from its mode) are private to the server's user.
 fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(anyhow::anyhow!("cannot create {}: {e}", path.display())),

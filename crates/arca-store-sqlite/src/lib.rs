@@ -44,6 +44,9 @@ pub use crate::writer::WriteStats;
 const READERS: usize = 4;
 
 /// A [`Store`] in one SQLite file. See the crate documentation for the design.
+///
+/// Dropping the store blocks until the writer thread has finished the writes already queued;
+/// from async code prefer [`SqliteStore::close`], which waits on the blocking pool instead.
 pub struct SqliteStore {
     writer: Writer,
     readers: ReadPool,
@@ -66,6 +69,17 @@ impl SqliteStore {
         let readers = ReadPool::open(path.to_path_buf(), READERS)?;
         let writer = Writer::start(conn)?;
         Ok(SqliteStore { writer, readers })
+    }
+
+    /// Closes the store: the writer finishes every queued write and exits, and the connections
+    /// are closed, without blocking an async worker thread.
+    pub async fn close(self) {
+        if tokio::task::spawn_blocking(move || drop(self))
+            .await
+            .is_err()
+        {
+            tracing::error!("closing the sqlite store failed");
+        }
     }
 
     /// How many writes and group-commit transactions the writer has run.

@@ -39,23 +39,38 @@ macro_rules! object_version_columns {
     };
 }
 
-/// Joins each object row `o` with its version row `v` whose id is `$version`.
+/// Joins each object row `o` (read through `$objects`) with its version row `v` whose id is
+/// `$version`.
 macro_rules! objects_join_versions {
-    ($version:literal) => {
+    ($objects:literal, $version:literal) => {
         concat!(
-            " FROM objects o JOIN versions v ON v.vault = o.vault AND v.kind = o.kind \
+            " FROM ",
+            $objects,
+            " JOIN versions v ON v.vault = o.vault AND v.kind = o.kind \
              AND v.lname = o.lname AND v.version = ",
             $version
         )
     };
 }
 
+/// Active listings walk the primary key; deleted ones are pinned to the partial index of
+/// deleted names (`INDEXED BY` fails loudly rather than silently scanning if it cannot apply).
 macro_rules! list_objects_sql {
-    ($state:literal, $after:literal) => {
+    (active, $after:literal) => {
+        list_objects_sql!("objects o", "IS NULL", $after)
+    };
+    (deleted, $after:literal) => {
+        list_objects_sql!(
+            "objects o INDEXED BY objects_deleted_by_name",
+            "IS NOT NULL",
+            $after
+        )
+    };
+    ($objects:literal, $state:literal, $after:literal) => {
         concat!(
             "SELECT ",
             object_version_columns!(),
-            objects_join_versions!("o.current_version"),
+            objects_join_versions!($objects, "o.current_version"),
             " WHERE o.vault = ?1 AND o.kind = ?2 AND o.deleted_at ",
             $state,
             $after,
@@ -74,6 +89,28 @@ macro_rules! list_versions_sql {
         )
     };
 }
+
+const VERSION_CURRENT: &str = concat!(
+    "SELECT ",
+    object_version_columns!(),
+    objects_join_versions!("objects o", "o.current_version"),
+    " WHERE o.vault = ?1 AND o.kind = ?2 AND o.lname = ?3"
+);
+const VERSION_EXACT: &str = concat!(
+    "SELECT ",
+    object_version_columns!(),
+    objects_join_versions!("objects o", "?4"),
+    " WHERE o.vault = ?1 AND o.kind = ?2 AND o.lname = ?3"
+);
+
+const LIST_ACTIVE: &str = list_objects_sql!(active, "");
+const LIST_ACTIVE_AFTER: &str = list_objects_sql!(active, " AND o.lname > ?3");
+const LIST_DELETED: &str = list_objects_sql!(deleted, "");
+const LIST_DELETED_AFTER: &str = list_objects_sql!(deleted, " AND o.lname > ?3");
+const LIST_VERSIONS: &str = list_versions_sql!("");
+const LIST_VERSIONS_AFTER: &str = list_versions_sql!(" AND version > ?4");
+const PURGE_DUE: &str = "SELECT vault, kind, lname, name FROM objects \
+     WHERE deleted_at IS NOT NULL AND scheduled_purge <= ?1 ORDER BY scheduled_purge LIMIT ?2";
 
 fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
@@ -373,24 +410,12 @@ pub(crate) fn version(
     key: &Key<'_>,
     version: Option<&str>,
 ) -> StoreResult<Option<ObjectWithVersion>> {
-    const CURRENT: &str = concat!(
-        "SELECT ",
-        object_version_columns!(),
-        objects_join_versions!("o.current_version"),
-        " WHERE o.vault = ?1 AND o.kind = ?2 AND o.lname = ?3"
-    );
-    const EXACT: &str = concat!(
-        "SELECT ",
-        object_version_columns!(),
-        objects_join_versions!("?4"),
-        " WHERE o.vault = ?1 AND o.kind = ?2 AND o.lname = ?3"
-    );
     let found = match version {
-        None => conn.prepare_cached(CURRENT).and_then(|mut s| {
+        None => conn.prepare_cached(VERSION_CURRENT).and_then(|mut s| {
             s.query_row(params![key.vault, key.kind, key.lname], object_with_version)
                 .optional()
         }),
-        Some(id) => conn.prepare_cached(EXACT).and_then(|mut s| {
+        Some(id) => conn.prepare_cached(VERSION_EXACT).and_then(|mut s| {
             s.query_row(
                 params![key.vault, key.kind, key.lname, id],
                 object_with_version,
@@ -439,10 +464,10 @@ pub(crate) fn list_objects(
     limit: usize,
 ) -> StoreResult<Vec<ObjectWithVersion>> {
     let sql = match (which, after.is_some()) {
-        (Listing::Active, false) => list_objects_sql!("IS NULL", ""),
-        (Listing::Active, true) => list_objects_sql!("IS NULL", " AND o.lname > ?3"),
-        (Listing::Deleted, false) => list_objects_sql!("IS NOT NULL", ""),
-        (Listing::Deleted, true) => list_objects_sql!("IS NOT NULL", " AND o.lname > ?3"),
+        (Listing::Active, false) => LIST_ACTIVE,
+        (Listing::Active, true) => LIST_ACTIVE_AFTER,
+        (Listing::Deleted, false) => LIST_DELETED,
+        (Listing::Deleted, true) => LIST_DELETED_AFTER,
     };
     let after = after.map(str::to_ascii_lowercase).unwrap_or_default();
     conn.prepare_cached(sql)
@@ -466,8 +491,8 @@ pub(crate) fn list_versions(
     let tx = conn.transaction().map_err(db)?;
     active_object(&tx, key)?;
     let sql = match after {
-        None => list_versions_sql!(""),
-        Some(_) => list_versions_sql!(" AND version > ?4"),
+        None => LIST_VERSIONS,
+        Some(_) => LIST_VERSIONS_AFTER,
     };
     let versions = tx
         .prepare_cached(sql)
@@ -550,11 +575,7 @@ pub(crate) fn purge_expired(
     limit: usize,
 ) -> StoreResult<Vec<PurgedObject>> {
     let due: Vec<(String, String, String, String)> = conn
-        .prepare_cached(
-            "SELECT vault, kind, lname, name FROM objects \
-             WHERE deleted_at IS NOT NULL AND scheduled_purge <= ?1 \
-             ORDER BY scheduled_purge LIMIT ?2",
-        )
+        .prepare_cached(PURGE_DUE)
         .and_then(|mut s| {
             s.query_map(params![now, sql_limit(limit)], |row| {
                 Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
@@ -615,4 +636,45 @@ pub(crate) fn restore_object(
         current_version: current.to_owned(),
         deleted: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::types::Null;
+
+    /// The query plan of `sql`, one detail line per step.
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let nulls = vec![Null; statement.parameter_count()];
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(nulls), |row| row.get(3))
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn hot_queries_search_indexes_and_never_sort() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let cases = [
+            (VERSION_CURRENT, "PRIMARY KEY"),
+            (VERSION_EXACT, "PRIMARY KEY"),
+            (LIST_ACTIVE, "PRIMARY KEY"),
+            (LIST_ACTIVE_AFTER, "PRIMARY KEY"),
+            (LIST_DELETED, "objects_deleted_by_name"),
+            (LIST_DELETED_AFTER, "objects_deleted_by_name"),
+            (LIST_VERSIONS, "INDEX"),
+            (LIST_VERSIONS_AFTER, "INDEX"),
+            (PURGE_DUE, "objects_by_scheduled_purge"),
+        ];
+        for (sql, index) in cases {
+            let steps = plan(&conn, sql);
+            assert!(
+                steps.iter().all(|s| s.starts_with("SEARCH ")),
+                "a full scan in {steps:?} for {sql}"
+            );
+            assert!(steps[0].contains(index), "{steps:?} does not use {index}");
+        }
+    }
 }

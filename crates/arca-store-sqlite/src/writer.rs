@@ -15,6 +15,7 @@
 //! When the [`Writer`] is dropped, the channel closes; the thread finishes every write already
 //! queued, closes the connection and exits, and the drop waits for it.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -214,7 +215,9 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String
     exec("BEGIN IMMEDIATE")?;
     for job in batch.iter_mut() {
         exec("SAVEPOINT write")?;
-        let keep = job.run(conn);
+        // A panicking write must not take the writer thread (and every later write) with it:
+        // it is treated as a failed write and answered `Unavailable`.
+        let keep = std::panic::catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
         if conn.is_autocommit() {
             // SQLite rolled the whole transaction back (disk full, I/O error, ...): the
             // batch's earlier writes are gone too.
@@ -355,6 +358,31 @@ mod tests {
         assert_eq!(writer.run(insert(5)).await.unwrap(), 5);
         drop(writer);
         assert_eq!(keys(&path), [5]);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_fails_alone() {
+        let (_dir, writer, path) = writer();
+        let (release, blocker) = block_writer(&writer);
+        let before = writer.submit(insert(1)).unwrap();
+        let panicking = writer
+            .submit(|conn: &Connection| -> StoreResult<()> {
+                conn.execute("INSERT INTO t VALUES (2)", []).map_err(db)?;
+                panic!("a bug in a write");
+            })
+            .unwrap();
+        let after = writer.submit(insert(3)).unwrap();
+        release.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        assert_eq!(before.await.unwrap().unwrap(), 1);
+        assert!(matches!(
+            panicking.await.unwrap(),
+            Err(StoreError::Unavailable(_))
+        ));
+        assert_eq!(after.await.unwrap().unwrap(), 3);
+        assert_eq!(writer.run(insert(4)).await.unwrap(), 4);
+        drop(writer);
+        assert_eq!(keys(&path), [1, 3, 4]);
     }
 
     #[tokio::test]

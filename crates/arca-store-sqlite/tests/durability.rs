@@ -166,7 +166,7 @@ async fn acknowledged_writes_survive_reopen() {
         .put_version("alpha", SECRET, "db-password", &version(4))
         .await
         .unwrap();
-    drop(store);
+    store.close().await;
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
         store
