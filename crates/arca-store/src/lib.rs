@@ -193,7 +193,8 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a principal. `Conflict` if the client id or object id is taken.
     async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()>;
 
-    /// Replaces the `data` of an existing principal. `NotFound` if there is none.
+    /// Replaces the `data` of an existing principal (its ids and `created` are kept as stored).
+    /// `NotFound` if there is none.
     async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()>;
 
     /// The principal with this client id, or `None`.
@@ -242,7 +243,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Objects of one kind in one vault, active or deleted per `which`, with their current
     /// version, ordered by lower-case name; only names strictly greater than `after` (a
-    /// lower-case name from a previous page), at most `limit` entries.
+    /// lower-case name from a previous page), at most `limit` entries. A vault that does not
+    /// exist has no objects (an empty list, not an error).
     async fn list_objects(
         &self,
         vault: &str,
@@ -287,13 +289,14 @@ pub trait Store: Send + Sync + 'static {
     /// does not exist or is not deleted.
     async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()>;
 
-    /// Purges, in any vault, up to `limit` deleted objects whose `scheduled_purge <= now`, and
-    /// returns them.
+    /// Purges, in any vault, up to `limit` deleted objects whose `scheduled_purge <= now`, the
+    /// earliest scheduled first, and returns them (with their names as spelled).
     async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>>;
 
     /// Creates an object (spelled `name`) with all of `versions` at once, `current` being the
-    /// current one. `NotFound` if the vault does not exist; `Conflict` if the name exists in any
-    /// state; `Corrupt` if `versions` is empty, has duplicate ids or lacks `current`.
+    /// current one. Checked in this order: `Corrupt` if `versions` is empty, has duplicate ids
+    /// or lacks `current`; `NotFound` if the vault does not exist; `Conflict` if the name exists
+    /// in any state.
     async fn restore_object(
         &self,
         vault: &str,
