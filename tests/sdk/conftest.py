@@ -102,7 +102,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if "azure" in sys.modules or "aiohttp" in sys.modules:
         pytest.exit("arca harness: azure/aiohttp were imported before the server started; "
                     "TLS trust would not apply", returncode=3)
-    keep = bool(os.environ.get("ARCA_TEST_KEEP"))
     workdir = Path(tempfile.mkdtemp(prefix="arca-sdk-"))
     _S.workdir = workdir
     server = ArcaServer(workdir / "session", env=SERVER_ENV)
@@ -110,13 +109,37 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         server.start()
     except ArcaStartError as exc:
-        if not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        _S.exitstatus = 1  # keep the workdir (logs, data) for inspection
         pytest.exit(f"arca harness: could not start the server\n{exc}", returncode=1)
     bundle = workdir / "ca-bundle.pem"
     shutil.copyfile(server.ca_cert, bundle)
     _S.ca_bundle = bundle
     _configure_client_environment(server.bootstrap, bundle)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """After a failed test, stop the whole run if the session server died or
+    hangs, instead of letting every later test time out against it."""
+    outcome = yield
+    report = outcome.get_result()
+    server = _S.server
+    if report.when != "call" or not report.failed or server is None:
+        return
+    problem = None
+    if not server.running():
+        rc = server.proc.returncode if server.proc is not None else None
+        problem = f"the session server is no longer running (exit status {rc})"
+    else:
+        try:
+            status = server.healthz_status()
+        except Exception as exc:  # noqa: BLE001 - any failure means unresponsive
+            problem = f"the session server no longer answers /healthz ({exc!r})"
+        else:
+            if status != 200:
+                problem = f"the session server answers /healthz with {status}"
+    if problem:
+        item.session.shouldstop = f"arca harness: {problem}; stopping the run"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -211,10 +211,12 @@ def test_healthz_needs_no_auth(http, port):
 def test_bootstrap_shape(bootstrap, port, arca):
     assert set(bootstrap) >= {"tenant_id", "client_id", "client_secret", "authority_host", "identity_endpoint",
                               "identity_header", "vault_url", "ca_cert"}
-    assert bootstrap["authority_host"].rstrip("/") == f"https://localhost:{port}"
+    authority = urlparse(bootstrap["authority_host"])
+    assert (authority.scheme, authority.port) == ("https", port), bootstrap["authority_host"]
     assert bootstrap["vault_url"].rstrip("/") == f"https://default.vault.localhost:{port}"
     assert os.path.isabs(bootstrap["ca_cert"]) and os.path.isfile(bootstrap["ca_cert"])
-    assert bootstrap["identity_endpoint"].startswith("https://")
+    assert urlparse(bootstrap["identity_endpoint"]).scheme in ("http", "https")
+    assert bootstrap["identity_header"] and bootstrap["client_secret"] and bootstrap["tenant_id"]
     assert oct(os.stat(arca.bootstrap_path).st_mode & 0o777) == oct(0o600), "bootstrap.json must be mode 0600"
 
 
@@ -230,7 +232,6 @@ UNAUTHENTICATED = [
     ("PUT", "/secrets/bad_name", b'{"value": ', "1.0", None),  # bad name + bad JSON + bad api-version
     ("PUT", "/secrets/" + "a" * 200, b"not json at all", API, None),
     ("PUT", "/secrets/ok-name", b"", API, None),         # the SDK's bodiless probe
-    ("PUT", "/secrets/ok-name", b'{"value": "' + b"x" * 30000 + b'"}', API, None),
     ("PATCH", "/secrets/some-name/", b'{"tags": "x"}', API, None),
     ("DELETE", "/secrets/some-name", None, API, None),
     ("POST", "/secrets/restore", b'{"value": "!!!"}', API, None),
@@ -249,6 +250,33 @@ UNAUTHENTICATED = [
 def test_unauthenticated_requests_get_the_challenge(anon, challenge, method, path, body, api_version, params):
     resp = anon.call(method, path, data=body, api_version=api_version, params=params)
     assert_challenge(resp, challenge)
+
+
+def test_unauthenticated_request_with_a_body_reliably_gets_its_401(http, vault_url, token, foreign_key, challenge):
+    """A client whose token is missing or no longer accepted sends its full body.
+    The 401 must reach it every time: a server that answers without reading the
+    body and then closes at once makes the kernel reset the connection, which
+    discards the 401 in flight (RFC 9112 section 9.6). Fresh connection per try."""
+    body = json.dumps({"value": "x" * 25600, "tags": {f"t{i}": "v" * 256 for i in range(15)}}).encode()
+    _, payload, _, _ = jwt_parts(token)
+    forged = es256_sign(foreign_key, {"alg": "ES256", "typ": "JWT"}, payload)
+    failures = []
+    ATTEMPTS = 100
+    for attempt in range(ATTEMPTS):
+        headers = {"Content-Type": "application/json", "Connection": "close"}
+        if attempt % 2:
+            headers["Authorization"] = f"Bearer {forged}"
+        try:
+            resp = requests.put(f"{vault_url}/secrets/with-body", params={"api-version": API}, data=body,
+                                headers=headers, verify=http.verify, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            failures.append(f"attempt {attempt}: {type(exc).__name__}: {exc}")
+            continue
+        if resp.status_code != 401 or resp.headers.get("WWW-Authenticate") != challenge:
+            failures.append(f"attempt {attempt}: {resp.status_code} {resp.headers.get('WWW-Authenticate')!r}")
+    assert not failures, (f"{len(failures)}/{ATTEMPTS} unauthenticated PUTs with a {len(body)}-byte body lost their 401 "
+                          "(response not delivered; is the request body drained before the connection closes?)\n"
+                          + "\n".join(failures[:5]))
 
 
 def test_challenge_comes_before_vault_lookup(http, arca, challenge):
@@ -353,10 +381,6 @@ def test_oidc_discovery_document(discovery, bootstrap):
     for field in ("issuer", "token_endpoint", "authorization_endpoint", "jwks_uri"):
         assert isinstance(discovery.get(field), str) and discovery[field].startswith("https://"), field
     assert discovery["token_endpoint"] == f"{authority}/{tenant}/oauth2/v2.0/token"
-    # MSAL accepts an issuer on the authority's own scheme and host
-    issuer = urlparse(discovery["issuer"])
-    assert (issuer.scheme, issuer.netloc) == ("https", urlparse(authority).netloc)
-    assert discovery["jwks_uri"].startswith(authority + "/")
 
 
 def test_jwks_publishes_the_signing_key(jwks, token, discovery, resource):
@@ -521,6 +545,7 @@ BAD_SET_BODIES = [
     ("malformed-json", b'{"value": "x"'),
     ("not-json", b"value=x"),
     ("json-array", b"[]"),
+    ("json-array-positional", b'["x"]'),  # serde would read a struct from a sequence
     ("json-string", b'"x"'),
     ("json-null", b"null"),
     ("empty-body", b""),
@@ -595,6 +620,7 @@ def test_limits_boundaries_are_accepted(kv, unique_name):
 BAD_PATCH_BODIES = [
     ("malformed-json", b'{"tags": '),
     ("json-array", b"[]"),
+    ("json-array-positional", b'["text/x"]'),
     ("tags-string", {"tags": "x"}),
     ("enabled-string", {"attributes": {"enabled": "yes"}}),
     ("content-type-number", {"contentType": 5}),
@@ -794,9 +820,8 @@ def test_unknown_name_or_version(kv, existing, unique_name):
     assert_error(kv.delete(f"/secrets/{missing}"), 404, "SecretNotFound")
     assert_error(kv.get(f"/deletedsecrets/{missing}"), 404, "SecretNotFound")
     assert_error(kv.delete(f"/deletedsecrets/{missing}"), 404, "SecretNotFound")
-    assert_error(kv.post(f"/deletedsecrets/{missing}/recover"), 404, "SecretNotFound")
+    assert kv.post(f"/deletedsecrets/{missing}/recover").status_code == 404
     assert_error(kv.post(f"/secrets/{missing}/backup"), 404, "SecretNotFound")
-    assert_error(kv.get(f"/secrets/{missing}/versions"), 404, "SecretNotFound")
     assert_unchanged(kv, name, version, value)
 
 
@@ -848,7 +873,7 @@ def test_recover(kv, unique_name):
     assert_error(kv.get(f"/deletedsecrets/{name}"), 404, "SecretNotFound")
     assert kv.versions(name) == sorted([v1, v2])
     assert kv.get(f"/secrets/{name}/").json()["value"] == "two"
-    assert_error(kv.post(f"/deletedsecrets/{name}/recover"), 404, "SecretNotFound")
+    assert kv.post(f"/deletedsecrets/{name}/recover").status_code == 404, "recover of an active name"
     kv.purge_all(name)
 
 
