@@ -40,7 +40,8 @@ BOOTSTRAP_KEYS = (
 
 def arca_bin() -> str:
     """Path of the binary under test: $ARCA_BIN or <repo>/target/debug/arca."""
-    return os.environ.get("ARCA_BIN") or str(REPO_ROOT / "target" / "debug" / "arca")
+    # Absolute, because the server runs with its own working directory.
+    return os.path.abspath(os.environ.get("ARCA_BIN") or str(REPO_ROOT / "target" / "debug" / "arca"))
 
 
 def free_port() -> int:

@@ -16,6 +16,11 @@ use crate::error::ApiError;
 use crate::identity::endpoints as identity;
 use crate::state::SharedState;
 
+/// Largest body any deployment endpoint (token, admin) reads.
+const DEPLOYMENT_BODY_LIMIT: usize = 64 * 1024;
+/// How much of an unauthenticated request's body is read and discarded before the 401.
+const UNAUTHENTICATED_DRAIN_LIMIT: usize = 1024 * 1024;
+
 /// Builds the whole HTTP service.
 pub fn build(state: SharedState) -> Router {
     let deployment = Router::new()
@@ -112,8 +117,15 @@ async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>
 async fn route(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
     let host = request_host(&request).unwrap_or_default();
     let Some(vault_label) = vault_of_host(&host, &state.urls.dns_suffix) else {
+        // Deployment endpoints take small bodies; buffering them first means no answer is ever
+        // cut off by unread request data.
+        let (parts, body) = request.into_parts();
+        let body = match crate::api::read_body(body, DEPLOYMENT_BODY_LIMIT).await {
+            Ok(b) => b,
+            Err(e) => return e.into_response(),
+        };
         return deployment
-            .oneshot(request)
+            .oneshot(Request::from_parts(parts, Body::from(body)))
             .await
             .unwrap_or_else(|never| match never {});
     };
@@ -123,17 +135,24 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     // Authentication comes before routing or any validation, so the SDKs' bodiless probe always
     // receives the challenge.
     if let Err(e) = crate::auth::authenticate(&state, request.headers()) {
+        crate::api::drain(request.into_body(), UNAUTHENTICATED_DRAIN_LIMIT).await;
         return e.into_response();
     }
     let vault = match arca_core::VaultName::parse(vault_label) {
         Ok(name) => match state.store.vault(name.as_str()).await {
-            Ok(Some(v)) => v,
-            Ok(None) => return ApiError::VaultNotFound(vault_label.to_owned()).into_response(),
-            Err(e) => return ApiError::from(e).into_response(),
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(ApiError::VaultNotFound(vault_label.to_owned())),
+            Err(e) => Err(ApiError::from(e)),
         },
-        Err(_) => return ApiError::VaultNotFound(vault_label.to_owned()).into_response(),
+        Err(_) => Err(ApiError::VaultNotFound(vault_label.to_owned())),
     };
-    crate::api::serve(&state, vault, &host, request).await
+    match vault {
+        Ok(vault) => crate::api::serve(&state, vault, &host, request).await,
+        Err(e) => {
+            crate::api::drain(request.into_body(), arca_core::limits::MAX_BODY_BYTES).await;
+            e.into_response()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -364,6 +364,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     let cases: Vec<(String, String, StatusCode)> = vec![
         (format!("/secrets/keep?{V}"), json!({"value":"x".repeat(25 * 1024 + 1)}).to_string(), StatusCode::BAD_REQUEST),
         (format!("/secrets/keep?{V}"), "{not json".into(), StatusCode::BAD_REQUEST),
+        (format!("/secrets/keep?{V}"), r#"["x"]"#.into(), StatusCode::BAD_REQUEST),
         (format!("/secrets/keep?{V}"), r#"{"value":123}"#.into(), StatusCode::BAD_REQUEST),
         (format!("/secrets/keep?{V}"), r#"{"value":"v","tags":"x"}"#.into(), StatusCode::BAD_REQUEST),
         (format!("/secrets/keep?{V}"), r#"{"value":"v","attributes":{"enabled":"yes"}}"#.into(), StatusCode::BAD_REQUEST),

@@ -2,7 +2,7 @@
 //! service results to Key Vault bodies. Storage and crypto are reached only through
 //! `service::secrets`.
 
-use arca_core::limits::{MAX_BODY_BYTES, MAX_PAGE_SIZE, MAX_RESTORE_BODY_BYTES};
+use arca_core::limits::MAX_PAGE_SIZE;
 use arca_core::{secret as rules, ObjectName, VersionId};
 use arca_crypto::SecretString;
 use arca_proto::secrets::{
@@ -10,12 +10,11 @@ use arca_proto::secrets::{
     SecretSetParameters, SecretUpdateParameters,
 };
 use arca_store::{Listing, VaultRecord};
-use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::{parse_json, read_body, Origin, Query};
+use super::{parse_json, Origin, Query};
 use crate::error::{ApiError, ApiResult};
 use crate::service::secrets::{self as service, NewSecret, Page, SecretPatch, SecretView};
 use crate::state::AppState;
@@ -46,7 +45,7 @@ pub async fn route(
     ctx: &Ctx<'_>,
     method: &Method,
     rest: &[&str],
-    body: Body,
+    body: &[u8],
 ) -> ApiResult<Response> {
     match (method, rest) {
         (&Method::GET, [] | [""]) => list(ctx, Listing::Active).await,
@@ -83,12 +82,7 @@ pub async fn route(
 }
 
 /// `/deletedsecrets/...` routes.
-pub async fn route_deleted(
-    ctx: &Ctx<'_>,
-    method: &Method,
-    rest: &[&str],
-    _body: Body,
-) -> ApiResult<Response> {
+pub async fn route_deleted(ctx: &Ctx<'_>, method: &Method, rest: &[&str]) -> ApiResult<Response> {
     match (method, rest) {
         (&Method::GET, [] | [""]) => list(ctx, Listing::Deleted).await,
         (&Method::GET, [name]) => {
@@ -108,9 +102,8 @@ pub async fn route_deleted(
     }
 }
 
-async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: Body) -> ApiResult<Response> {
-    let bytes = read_body(body, MAX_BODY_BYTES).await?;
-    let params: SecretSetParameters = parse_json(&bytes)?;
+async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: &[u8]) -> ApiResult<Response> {
+    let params: SecretSetParameters = parse_json(body)?;
     let SecretSetParameters {
         value,
         tags,
@@ -147,13 +140,12 @@ async fn update(
     ctx: &Ctx<'_>,
     name: &ObjectName,
     version: Option<&VersionId>,
-    body: Body,
+    bytes: &[u8],
 ) -> ApiResult<Response> {
-    let bytes = read_body(body, MAX_BODY_BYTES).await?;
     let params: SecretUpdateParameters = if bytes.is_empty() {
         SecretUpdateParameters::default()
     } else {
-        parse_json(&bytes)?
+        parse_json(bytes)?
     };
     if let Some(ct) = &params.content_type {
         rules::check_content_type(ct).map_err(|e| ApiError::BadParameter(e.0))?;
@@ -173,9 +165,8 @@ async fn update(
     Ok(bundle(ctx, &v))
 }
 
-async fn restore(ctx: &Ctx<'_>, body: Body) -> ApiResult<Response> {
-    let bytes = read_body(body, MAX_RESTORE_BODY_BYTES).await?;
-    let params: BackupBlob = parse_json(&bytes)?;
+async fn restore(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Response> {
+    let params: BackupBlob = parse_json(body)?;
     let v = service::restore(ctx.state, ctx.vault, &params.value).await?;
     Ok(bundle(ctx, &v))
 }
