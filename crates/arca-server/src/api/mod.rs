@@ -7,7 +7,7 @@ pub mod secrets;
 
 use arca_core::limits::{MAX_BODY_BYTES, MAX_RESTORE_BODY_BYTES};
 use axum::body::Body;
-use axum::http::{Method, Request};
+use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ApiResult};
@@ -176,8 +176,4 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> 
             e.column()
         ))
     })
-}
-
-pub fn method_is(method: &Method, expected: &Method) -> bool {
-    method == expected
 }

@@ -83,34 +83,47 @@ fn resource_of_scope(state: &SharedState, scope: &str) -> Result<(), Box<Respons
     Ok(())
 }
 
-fn token_response(state: &SharedState, client_id: &str, object_id: &str) -> Response {
+/// A freshly minted access token.
+struct Minted {
+    token: String,
+    now: i64,
+    expires: i64,
+}
+
+/// Mints a token for a principal, or the OAuth error response to send instead.
+fn mint(state: &SharedState, client_id: &str, object_id: &str) -> Result<Minted, Box<Response>> {
     let now = state.clock.now();
-    let token_id = match arca_crypto::random_bytes::<16>() {
-        Ok(b) => arca_core::VersionId::from_random(b).to_string(),
-        Err(_) => {
-            return oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "No randomness.",
-            )
-        }
-    };
-    match state.issuer.issue(client_id, object_id, now, &token_id) {
-        Ok((token, exp)) => Json(json!({
-            "token_type": "Bearer",
-            "expires_in": exp - now,
-            "ext_expires_in": exp - now,
-            "access_token": token,
-        }))
-        .into_response(),
+    let minted = arca_crypto::random_bytes::<16>().and_then(|id| {
+        let id = arca_core::VersionId::from_random(id);
+        state.issuer.issue(client_id, object_id, now, id.as_str())
+    });
+    match minted {
+        Ok((token, expires)) => Ok(Minted {
+            token,
+            now,
+            expires,
+        }),
         Err(e) => {
-            tracing::error!(error = %e, "token signing failed");
-            oauth_error(
+            tracing::error!(error = %e, "token issuance failed");
+            Err(Box::new(oauth_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
                 "The token could not be issued.",
-            )
+            )))
         }
+    }
+}
+
+fn token_response(state: &SharedState, client_id: &str, object_id: &str) -> Response {
+    match mint(state, client_id, object_id) {
+        Ok(m) => Json(json!({
+            "token_type": "Bearer",
+            "expires_in": m.expires - m.now,
+            "ext_expires_in": m.expires - m.now,
+            "access_token": m.token,
+        }))
+        .into_response(),
+        Err(response) => *response,
     }
 }
 
@@ -278,33 +291,15 @@ pub async fn managed_identity(
             )
         }
     };
-    let now = state.clock.now();
-    let token_id = match arca_crypto::random_bytes::<16>() {
-        Ok(b) => arca_core::VersionId::from_random(b).to_string(),
-        Err(_) => {
-            return oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "No randomness.",
-            )
-        }
-    };
-    match state
-        .issuer
-        .issue(&principal.client_id, &principal.object_id, now, &token_id)
-    {
-        Ok((token, exp)) => Json(json!({
-            "access_token": token,
-            "expires_on": exp.to_string(),
+    match mint(&state, &principal.client_id, &principal.object_id) {
+        Ok(m) => Json(json!({
+            "access_token": m.token,
+            "expires_on": m.expires.to_string(),
             "resource": state.issuer.resource,
             "token_type": "Bearer",
             "client_id": principal.client_id,
         }))
         .into_response(),
-        Err(_) => oauth_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "The token could not be issued.",
-        ),
+        Err(response) => *response,
     }
 }
