@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import shutil
 import stat
 import tempfile
@@ -216,3 +217,53 @@ def test_restart_keeps_secrets_and_bootstrap(server_env, add_trusted_ca):
         server.kill()
         if ok and not os.environ.get("ARCA_TEST_KEEP"):
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_shutdown_signal_finishes_requests_in_flight(server_env, signum):
+    """Requests already received when the signal arrives are answered; then the process exits 0.
+
+    Token requests are the slow path (an Argon2id verification each, two at a time), so eight of
+    them sent at once are still being served when the signal lands.
+    """
+    import http.client
+    import ssl
+    import time
+    import urllib.parse
+
+    workdir = Path(tempfile.mkdtemp(prefix="arca-drain-"))
+    server = ArcaServer(workdir, env=server_env)
+    try:
+        server.start()
+        boot = server.bootstrap
+        context = ssl.create_default_context(cafile=boot["ca_cert"])
+        form = urllib.parse.urlencode({
+            "grant_type": "client_credentials", "client_id": boot["client_id"],
+            "client_secret": boot["client_secret"], "scope": server.resource + "/.default",
+        })
+        connections = []
+        for _ in range(8):
+            conn = http.client.HTTPSConnection("localhost", server.port, context=context, timeout=30)
+            conn.connect()
+            connections.append(conn)
+        for conn in connections:
+            conn.request("POST", f"/{boot['tenant_id']}/oauth2/v2.0/token", body=form,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        time.sleep(0.05)
+        server.proc.send_signal(signum)
+        statuses = []
+        for conn in connections:
+            response = conn.getresponse()
+            statuses.append(response.status)
+            body = json.loads(response.read())
+            assert "access_token" in body
+            conn.close()
+        assert statuses == [200] * 8
+        assert server.proc.wait(timeout=30) == 0, server.describe("arca did not exit cleanly")
+        # The port is closed once it has stopped.
+        with pytest.raises(OSError):
+            probe = http.client.HTTPSConnection("localhost", server.port, context=context, timeout=5)
+            probe.connect()
+    finally:
+        server.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
