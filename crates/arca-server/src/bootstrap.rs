@@ -209,17 +209,20 @@ pub async fn prepare(
             .with_context(|| format!("cannot write {}", ca_path.display()))?;
     }
 
-    let sans = vec![
+    let mut sans = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
         format!("*.{}", config.dns_suffix),
         config.dns_suffix.clone(),
     ];
+    if !sans.contains(&config.issuer_host) {
+        sans.push(config.issuer_host.clone());
+    }
     let (cert_pem, key_pkcs8) = server_certificate(&*store, &ca, &sans, now, &sealer).await?;
 
     // Default vault and bootstrap principal, on first start only.
-    let urls = Urls::new(&config.dns_suffix, port);
+    let urls = Urls::new(&config.issuer_host, &config.dns_suffix, port);
     let bootstrap_path = data_dir.join("bootstrap.json");
     if first_start {
         let settings = VaultSettings::default();

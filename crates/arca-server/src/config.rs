@@ -19,6 +19,8 @@ pub struct Config {
     pub dns_suffix: String,
     /// The key file sealing the root key; by default inside the data directory (with a warning).
     pub key_file: PathBuf,
+    /// The host name (or IP) clients reach the token issuer and admin API at.
+    pub issuer_host: String,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_secs: u32,
 }
@@ -31,6 +33,7 @@ pub struct Settings {
     pub dns_suffix: Option<String>,
     pub key_file: Option<String>,
     pub token_lifetime_secs: Option<String>,
+    pub issuer_host: Option<String>,
 }
 
 /// One configuration problem.
@@ -69,12 +72,14 @@ const KEYS: &[&str] = &[
     "dns_suffix",
     "key_file",
     "token_lifetime_secs",
+    "issuer_host",
 ];
 
 pub const DEFAULT_DATA_DIR: &str = "./arca-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 pub const DEFAULT_DNS_SUFFIX: &str = "vault.localhost";
 pub const DEFAULT_TOKEN_LIFETIME_SECS: u32 = 3600;
+pub const DEFAULT_ISSUER_HOST: &str = "localhost";
 
 impl Settings {
     fn set(&mut self, key: &str, value: String) -> bool {
@@ -84,6 +89,7 @@ impl Settings {
             "dns_suffix" => &mut self.dns_suffix,
             "key_file" => &mut self.key_file,
             "token_lifetime_secs" => &mut self.token_lifetime_secs,
+            "issuer_host" => &mut self.issuer_host,
             _ => return false,
         };
         *slot = Some(value);
@@ -97,6 +103,7 @@ impl Settings {
             "dns_suffix" => self.dns_suffix.as_ref(),
             "key_file" => self.key_file.as_ref(),
             "token_lifetime_secs" => self.token_lifetime_secs.as_ref(),
+            "issuer_host" => self.issuer_host.as_ref(),
             _ => None,
         }
     }
@@ -257,8 +264,25 @@ impl Config {
             }
         };
 
+        let (issuer_host, origin) = value("issuer_host", DEFAULT_ISSUER_HOST);
+        let issuer_host = issuer_host.to_ascii_lowercase();
+        if !is_dns_name(&issuer_host) && issuer_host.parse::<std::net::IpAddr>().is_err() {
+            fail(
+                "issuer_host",
+                &origin,
+                format!("{issuer_host:?} is not a host name or IP address"),
+            );
+        } else if issuer_host.ends_with(&format!(".{dns_suffix}")) {
+            fail(
+                "issuer_host",
+                &origin,
+                format!("{issuer_host:?} lies inside the vault domain {dns_suffix}"),
+            );
+        }
+
         match (errors.is_empty(), listen) {
             (true, Some(listen)) => Ok(Config {
+                issuer_host,
                 data_dir,
                 listen,
                 dns_suffix,
@@ -329,6 +353,28 @@ mod tests {
             assert!(s.set(k, (*v).to_owned()));
         }
         s
+    }
+
+    #[test]
+    fn issuer_host_is_checked() {
+        let ok = Config::resolve(
+            None,
+            &Settings::default(),
+            &flags(&[("issuer_host", "Arca.Example.COM")]),
+        )
+        .unwrap();
+        assert_eq!(ok.issuer_host, "arca.example.com");
+        assert!(Config::resolve(
+            None,
+            &Settings::default(),
+            &flags(&[("issuer_host", "10.1.2.3")])
+        )
+        .is_ok());
+        for bad in ["not a host", "login.vault.localhost"] {
+            let err = Config::resolve(None, &Settings::default(), &flags(&[("issuer_host", bad)]))
+                .unwrap_err();
+            assert_eq!(err.0[0].key, "issuer_host", "{bad}");
+        }
     }
 
     #[test]

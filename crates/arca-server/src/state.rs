@@ -13,7 +13,7 @@ use crate::identity::Issuer;
 /// Public URLs derived from the configuration and the bound port.
 #[derive(Debug, Clone)]
 pub struct Urls {
-    /// `https://localhost[:port]`: the issuer and admin host.
+    /// `https://<issuer-host>[:port]`: the issuer and admin host.
     pub authority_host: String,
     /// `https://<dns-suffix>[:port]`: the token audience and challenge resource.
     pub resource: String,
@@ -24,14 +24,19 @@ pub struct Urls {
 }
 
 impl Urls {
-    pub fn new(dns_suffix: &str, port: u16) -> Self {
+    pub fn new(issuer_host: &str, dns_suffix: &str, port: u16) -> Self {
+        let host = if issuer_host.contains(':') {
+            format!("[{issuer_host}]")
+        } else {
+            issuer_host.to_owned()
+        };
         let port_part = if port == 443 {
             String::new()
         } else {
             format!(":{port}")
         };
         Self {
-            authority_host: format!("https://localhost{port_part}"),
+            authority_host: format!("https://{host}{port_part}"),
             resource: format!("https://{dns_suffix}{port_part}"),
             dns_suffix: dns_suffix.to_owned(),
             port,

@@ -35,7 +35,7 @@ async fn harness() -> Harness {
     let db = dir.path().join("arca.db");
     let store: Arc<dyn Store> = Arc::new(arca_store_sqlite::SqliteStore::open(&db).unwrap());
     let clock = Arc::new(FixedClock::new(START));
-    let urls = Urls::new("vault.localhost", 8443);
+    let urls = Urls::new("localhost", "vault.localhost", 8443);
     let (signing, _) = TokenSigningKey::generate().unwrap();
     let issuer = Issuer::new(
         &urls,
@@ -224,7 +224,7 @@ async fn expired_not_yet_valid_and_foreign_tokens_are_refused() {
     // Signed by a key Arca does not know, with the right claims.
     let (other_key, _) = TokenSigningKey::generate().unwrap();
     let other = Issuer::new(
-        &Urls::new("vault.localhost", 8443),
+        &Urls::new("localhost", "vault.localhost", 8443),
         "tenant".into(),
         other_key,
         SecretString::new("x".into()),

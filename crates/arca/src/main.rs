@@ -31,7 +31,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs).
+    /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs,
+    /// issuer_host).
     #[arg(long, env = "ARCA_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory [default: ./arca-data; env ARCA_DATA_DIR].
@@ -49,6 +50,10 @@ struct ServeArgs {
     /// Lifetime of issued access tokens in seconds [default: 3600; env ARCA_TOKEN_LIFETIME_SECS].
     #[arg(long)]
     token_lifetime_secs: Option<String>,
+    /// Host name clients reach the token issuer and admin API at [default: localhost; env
+    /// ARCA_ISSUER_HOST].
+    #[arg(long)]
+    issuer_host: Option<String>,
 }
 
 fn init_logging() {
@@ -83,6 +88,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         dns_suffix: args.dns_suffix,
         key_file: args.key_file,
         token_lifetime_secs: args.token_lifetime_secs,
+        issuer_host: args.issuer_host,
     };
     let (config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags) {
         Ok(c) => c,

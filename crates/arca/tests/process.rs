@@ -53,6 +53,8 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns the exit status and everything the server printed.
+    /// (Dropping a `Server` without stopping it kills the process, so a failed test leaves no
+    /// server behind.)
     fn stop(mut self) -> (std::process::ExitStatus, String) {
         let killed = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -81,6 +83,13 @@ impl Server {
             .read_to_string(&mut printed)
             .unwrap();
         (status, printed)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

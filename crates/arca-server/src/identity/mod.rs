@@ -174,7 +174,7 @@ mod tests {
     fn issuer() -> Issuer {
         let (key, _) = TokenSigningKey::generate().unwrap();
         Issuer::new(
-            &Urls::new("vault.localhost", 8443),
+            &Urls::new("localhost", "vault.localhost", 8443),
             "tid".into(),
             key,
             SecretString::new("h".into()),
@@ -210,7 +210,7 @@ mod tests {
         let (token, _) = a.issue("cid", "oid", 1_000, "u").unwrap();
         // Same key, other resource: the audience check fails.
         let mut b = Issuer::new(
-            &Urls::new("other.localhost", 8443),
+            &Urls::new("localhost", "other.localhost", 8443),
             "tid".into(),
             TokenSigningKey::generate().unwrap().0,
             SecretString::new("h".into()),
@@ -236,7 +236,7 @@ mod tests {
             i.challenge().to_str().unwrap(),
             r#"Bearer authorization="https://localhost:8443/tid", resource="https://vault.localhost:8443""#
         );
-        let on_443 = Urls::new("vault.example.com", 443);
+        let on_443 = Urls::new("localhost", "vault.example.com", 443);
         assert_eq!(on_443.resource, "https://vault.example.com");
         assert_eq!(on_443.vault_url("a"), "https://a.vault.example.com");
     }
