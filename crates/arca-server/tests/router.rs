@@ -988,3 +988,127 @@ async fn admin_api_manages_vaults_and_requires_a_token() {
     let (status, _) = h.call_on(admin, "GET", "/admin/vaults/short", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A small deterministic generator (xorshift), so the adversarial test below is repeatable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[tokio::test]
+async fn mutated_requests_never_cause_server_errors_or_changes() {
+    let h = harness().await;
+    let (_, original) = h
+        .call(
+            "PUT",
+            &format!("/secrets/target?{V}"),
+            Some(json!({"value":"kept","tags":{"a":"b"}})),
+        )
+        .await;
+    let (_, backup) = h
+        .call("POST", &format!("/secrets/target/backup?{V}"), None)
+        .await;
+    let valid_body = json!({"value":"v","contentType":"c","tags":{"k":"v"},"attributes":{"enabled":true,"exp":1}}).to_string();
+    let blob = backup["value"].as_str().unwrap().to_owned();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let alphabet: Vec<char> = "aZ09-_.%~/?#&=é\u{0}\u{202e} {}[]\":,\\".chars().collect();
+    let mut refused = 0;
+    for round in 0..400 {
+        let (method, path, body) = match round % 4 {
+            // Mutated bodies for set and update on the existing secret.
+            0 | 1 => {
+                let mut bytes = valid_body.clone().into_bytes();
+                for _ in 0..1 + rng.below(4) {
+                    let i = rng.below(bytes.len());
+                    match rng.below(3) {
+                        0 => bytes[i] = (rng.next() & 0xff) as u8,
+                        1 => bytes.truncate(i),
+                        _ => bytes.insert(i, b"{}[]\",:0"[rng.below(8)]),
+                    }
+                    if bytes.is_empty() {
+                        break;
+                    }
+                }
+                let method = if round % 4 == 0 { "PUT" } else { "PATCH" };
+                (
+                    method,
+                    format!("/secrets/target?{V}"),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )
+            }
+            // Random names, versions, api-versions and skip tokens in the path.
+            2 => {
+                let junk: String = (0..1 + rng.below(40))
+                    .map(|_| alphabet[rng.below(alphabet.len())])
+                    .collect();
+                let encoded: String = junk.bytes().map(|b| format!("%{b:02X}")).collect();
+                let path = match rng.below(4) {
+                    0 => format!("/secrets/{encoded}?{V}"),
+                    1 => format!("/secrets/target/{encoded}?{V}"),
+                    2 => format!("/secrets?api-version={encoded}"),
+                    _ => format!(
+                        "/secrets?{V}&$skiptoken={encoded}&maxresults={}",
+                        rng.below(30)
+                    ),
+                };
+                ("GET", path, String::new())
+            }
+            // Mutated backup blobs.
+            _ => {
+                let mut chars: Vec<char> = blob.chars().collect();
+                let i = rng.below(chars.len());
+                chars[i] = alphabet[rng.below(alphabet.len())];
+                (
+                    "POST",
+                    format!("/secrets/restore?{V}"),
+                    json!({"value": chars.into_iter().collect::<String>()}).to_string(),
+                )
+            }
+        };
+        let (status, response) = h.raw(method, &path, &body).await;
+        assert!(
+            status.as_u16() < 500,
+            "{method} {path} {body:?} -> {status} {response}"
+        );
+        if !status.is_success() {
+            refused += 1;
+            assert!(
+                response["error"]["code"].is_string(),
+                "{method} {path} -> {response}"
+            );
+        }
+    }
+    assert!(
+        refused > 100,
+        "the mutations should mostly be refused, {refused} were"
+    );
+    // Successful mutations may only have added versions or changed attributes of "target"; the
+    // original version's value is intact and no other secret appeared.
+    let version = original["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, got) = h
+        .call("GET", &format!("/secrets/target/{version}?{V}"), None)
+        .await;
+    if status == StatusCode::OK {
+        assert_eq!(got["value"], "kept");
+    } else {
+        assert_eq!(code(&got), ("Forbidden", Some("SecretDisabled")));
+    }
+    let (_, list) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 1);
+}
