@@ -221,12 +221,13 @@ def test_restart_keeps_secrets_and_bootstrap(server_env, add_trusted_ca):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_shutdown_signal_finishes_requests_in_flight(server_env, signum):
-    """Requests already received when the signal arrives are answered; then the process exits 0.
+    """Requests in flight when the signal arrives are answered; then the process exits 0.
 
-    Token requests are the slow path (an Argon2id verification each, two at a time), so eight of
-    them sent at once are still being served when the signal lands.
+    Each of four token requests sends its headers and half its body, so the server is inside
+    the request when the signal lands; the rest of each body follows the signal, and every
+    request must still get its token.
     """
-    import http.client
+    import socket
     import ssl
     import time
     import urllib.parse
@@ -240,30 +241,37 @@ def test_shutdown_signal_finishes_requests_in_flight(server_env, signum):
         form = urllib.parse.urlencode({
             "grant_type": "client_credentials", "client_id": boot["client_id"],
             "client_secret": boot["client_secret"], "scope": server.resource + "/.default",
-        })
-        connections = []
-        for _ in range(8):
-            conn = http.client.HTTPSConnection("localhost", server.port, context=context, timeout=30)
-            conn.connect()
-            connections.append(conn)
-        for conn in connections:
-            conn.request("POST", f"/{boot['tenant_id']}/oauth2/v2.0/token", body=form,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
-        time.sleep(0.05)
+        }).encode()
+        head = (f"POST /{boot['tenant_id']}/oauth2/v2.0/token HTTP/1.1\r\n"
+                f"Host: localhost:{server.port}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(form)}\r\n\r\n").encode()
+        half = len(form) // 2
+        streams = []
+        for _ in range(4):
+            raw = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            stream = context.wrap_socket(raw, server_hostname="localhost")
+            stream.sendall(head + form[:half])
+            streams.append(stream)
+        time.sleep(0.3)
         server.proc.send_signal(signum)
-        statuses = []
-        for conn in connections:
-            response = conn.getresponse()
-            statuses.append(response.status)
-            body = json.loads(response.read())
-            assert "access_token" in body
-            conn.close()
-        assert statuses == [200] * 8
+        time.sleep(0.3)
+        for stream in streams:
+            stream.sendall(form[half:])
+        for stream in streams:
+            received = b""
+            while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+                chunk = stream.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+            stream.close()
+            assert received.startswith(b"HTTP/1.1 200"), received[:200]
+            assert b"access_token" in received
         assert server.proc.wait(timeout=30) == 0, server.describe("arca did not exit cleanly")
-        # The port is closed once it has stopped.
+        # Once stopped, the port no longer answers.
         with pytest.raises(OSError):
-            probe = http.client.HTTPSConnection("localhost", server.port, context=context, timeout=5)
-            probe.connect()
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
     finally:
         server.kill()
         shutil.rmtree(workdir, ignore_errors=True)
