@@ -150,8 +150,9 @@ impl Settings {
         }
     }
 
-    /// Reads `ARCA_<KEY>` variables from the given environment. Other `ARCA_*` variables are
-    /// returned as the second element so the caller can warn about them.
+    /// Reads `ARCA_<KEY>` variables from the given environment (`ARCA_CONFIG` and `ARCA_LOG` are
+    /// read elsewhere). Other `ARCA_*` variables are returned as the second element so the caller
+    /// can warn about them.
     pub fn from_env<I: IntoIterator<Item = (String, String)>>(vars: I) -> (Self, Vec<String>) {
         let mut settings = Settings::default();
         let mut unknown = Vec::new();
@@ -159,7 +160,7 @@ impl Settings {
             let Some(rest) = name.strip_prefix("ARCA_") else {
                 continue;
             };
-            if rest == "CONFIG" {
+            if rest == "CONFIG" || rest == "LOG" {
                 continue;
             }
             if !settings.set(&rest.to_ascii_lowercase(), value) {
@@ -428,6 +429,7 @@ mod tests {
         let (env, unknown) = Settings::from_env([
             ("ARCA_LISTEN".to_owned(), "127.0.0.1:9".to_owned()),
             ("ARCA_BOGUS".to_owned(), "1".to_owned()),
+            ("ARCA_LOG".to_owned(), "debug".to_owned()),
             ("PATH".to_owned(), "/bin".to_owned()),
         ]);
         assert_eq!(env.listen.as_deref(), Some("127.0.0.1:9"));
