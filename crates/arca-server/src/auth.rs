@@ -2,7 +2,9 @@
 //! with a cache of verified tokens that keeps signature checks off the hot path.
 //!
 //! A cached entry is only a memo of a successful verification; it is dropped when the token
-//! expires, so the cache never extends a token's life.
+//! expires, so the cache never extends a token's life. Entries are keyed by the SHA-256 of the
+//! token, so neither the tokens themselves nor a timing difference in comparing them can leak
+//! from the cache.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -18,19 +20,28 @@ const MAX_CACHED_TOKENS: usize = 100_000;
 /// Longest bearer token accepted.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// Verified tokens, keyed by the token text.
+/// The cache key of a token: its SHA-256 digest.
+type TokenDigest = [u8; 32];
+
+fn digest(token: &str) -> TokenDigest {
+    let mut key = [0u8; 32];
+    key.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref());
+    key
+}
+
+/// Verified tokens, keyed by their digest.
 #[derive(Default)]
 pub struct TokenCache {
-    entries: RwLock<HashMap<Box<str>, Caller>>,
+    entries: RwLock<HashMap<TokenDigest, Caller>>,
 }
 
 impl TokenCache {
-    fn get(&self, token: &str, now: i64) -> Option<Caller> {
+    fn get(&self, token: &TokenDigest, now: i64) -> Option<Caller> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         entries.get(token).filter(|c| now <= c.expires).cloned()
     }
 
-    fn insert(&self, token: &str, caller: Caller, now: i64) {
+    fn insert(&self, token: TokenDigest, caller: Caller, now: i64) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_CACHED_TOKENS {
             entries.retain(|_, c| now <= c.expires);
@@ -38,7 +49,7 @@ impl TokenCache {
                 entries.clear();
             }
         }
-        entries.insert(token.into(), caller);
+        entries.insert(token, caller);
     }
 }
 
@@ -65,12 +76,13 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
         .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES)
         .ok_or_else(|| unauthorized("AKV10001: The Authorization header is not a Bearer token."))?;
     let now = state.clock.now();
-    if let Some(caller) = state.tokens.get(token, now) {
+    let key = digest(token);
+    if let Some(caller) = state.tokens.get(&key, now) {
         return Ok(caller);
     }
     match state.issuer.verify(token, now) {
         Ok(caller) => {
-            state.tokens.insert(token, caller.clone(), now);
+            state.tokens.insert(key, caller.clone(), now);
             Ok(caller)
         }
         Err(rejection) => {

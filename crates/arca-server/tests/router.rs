@@ -126,6 +126,19 @@ impl Harness {
         split(self.send(request).await).await
     }
 
+    /// Sets a secret by name in the vault at `host`.
+    async fn put(&self, host: &str, name: &str, value: &str) -> (StatusCode, Value) {
+        let path = format!("/secrets/{name}?{V}");
+        self.call_on(host, "PUT", &path, Some(json!({ "value": value })))
+            .await
+    }
+
+    /// Deletes a secret by name in the vault at `host`.
+    async fn delete(&self, host: &str, name: &str) -> (StatusCode, Value) {
+        self.call_on(host, "DELETE", &format!("/secrets/{name}?{V}"), None)
+            .await
+    }
+
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.call_on(HOST, method, path, body).await
     }
@@ -354,13 +367,7 @@ async fn set_get_update_with_exact_bodies() {
 #[tokio::test]
 async fn bad_input_is_refused_and_changes_nothing() {
     let h = harness().await;
-    let (_, first) = h
-        .call(
-            "PUT",
-            &format!("/secrets/keep?{V}"),
-            Some(json!({"value":"original"})),
-        )
-        .await;
+    let (_, first) = h.put(HOST, "keep", "original").await;
     let cases: Vec<(String, String, StatusCode)> = vec![
         (format!("/secrets/keep?{V}"), json!({"value":"x".repeat(25 * 1024 + 1)}).to_string(), StatusCode::BAD_REQUEST),
         (format!("/secrets/keep?{V}"), "{not json".into(), StatusCode::BAD_REQUEST),
@@ -416,12 +423,7 @@ async fn listing_pages_with_next_links_on_the_request_origin() {
             Some(json!({"value":"v"})),
         )
         .await;
-        h.call(
-            "PUT",
-            &format!("/secrets/s0?{V}"),
-            Some(json!({"value":"again"})),
-        )
-        .await;
+        h.put(HOST, "s0", "again").await;
     }
     let mut seen = Vec::new();
     let mut next = Some(format!("/secrets?{V}&maxresults=3"));
@@ -469,16 +471,8 @@ async fn listing_pages_with_next_links_on_the_request_origin() {
 async fn delete_recover_purge_and_automatic_purge() {
     let mut h = harness().await;
     let short = "short.vault.localhost:8443";
-    h.call_on(
-        short,
-        "PUT",
-        &format!("/secrets/gone?{V}"),
-        Some(json!({"value":"v"})),
-    )
-    .await;
-    let (status, deleted) = h
-        .call_on(short, "DELETE", &format!("/secrets/gone?{V}"), None)
-        .await;
+    h.put(short, "gone", "v").await;
+    let (status, deleted) = h.delete(short, "gone").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         deleted["recoveryId"],
@@ -498,14 +492,7 @@ async fn delete_recover_purge_and_automatic_purge() {
         (status, code(&body).0),
         (StatusCode::NOT_FOUND, "SecretNotFound")
     );
-    let (status, body) = h
-        .call_on(
-            short,
-            "PUT",
-            &format!("/secrets/gone?{V}"),
-            Some(json!({"value":"w"})),
-        )
-        .await;
+    let (status, body) = h.put(short, "gone", "w").await;
     assert_eq!(
         (status, code(&body)),
         (
@@ -549,8 +536,7 @@ async fn delete_recover_purge_and_automatic_purge() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    h.call_on(short, "DELETE", &format!("/secrets/gone?{V}"), None)
-        .await;
+    h.delete(short, "gone").await;
     let (status, body) = h
         .call_on(short, "DELETE", &format!("/deletedsecrets/gone?{V}"), None)
         .await;
@@ -560,15 +546,8 @@ async fn delete_recover_purge_and_automatic_purge() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Automatic purge when the retention ends.
-    h.call_on(
-        short,
-        "PUT",
-        &format!("/secrets/expiring?{V}"),
-        Some(json!({"value":"v"})),
-    )
-    .await;
-    h.call_on(short, "DELETE", &format!("/secrets/expiring?{V}"), None)
-        .await;
+    h.put(short, "expiring", "v").await;
+    h.delete(short, "expiring").await;
     h.clock.advance(7 * 86_400 - 1);
     assert_eq!(arca_server::purger::purge_due(&h.state).await.unwrap(), 0);
     h.clock.advance(1);
@@ -583,14 +562,7 @@ async fn delete_recover_purge_and_automatic_purge() {
         .call_on(short, "GET", &format!("/deletedsecrets/expiring?{V}"), None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = h
-        .call_on(
-            short,
-            "PUT",
-            &format!("/secrets/expiring?{V}"),
-            Some(json!({"value":"new"})),
-        )
-        .await;
+    let (status, _) = h.put(short, "expiring", "new").await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -605,16 +577,8 @@ impl Harness {
 async fn purge_protection_forbids_purge_until_retention_ends() {
     let mut h = harness().await;
     let guarded = "guarded.vault.localhost:8443";
-    h.call_on(
-        guarded,
-        "PUT",
-        &format!("/secrets/p?{V}"),
-        Some(json!({"value":"v"})),
-    )
-    .await;
-    let (_, deleted) = h
-        .call_on(guarded, "DELETE", &format!("/secrets/p?{V}"), None)
-        .await;
+    h.put(guarded, "p", "v").await;
+    let (_, deleted) = h.delete(guarded, "p").await;
     assert_eq!(
         deleted["attributes"]["recoveryLevel"],
         "CustomizedRecoverable"
@@ -798,18 +762,8 @@ async fn stored_values_never_appear_in_the_database_files() {
 #[tokio::test]
 async fn a_ciphertext_moved_to_another_record_fails_to_open() {
     let h = harness().await;
-    h.call(
-        "PUT",
-        &format!("/secrets/a?{V}"),
-        Some(json!({"value":"value-of-a"})),
-    )
-    .await;
-    h.call(
-        "PUT",
-        &format!("/secrets/b?{V}"),
-        Some(json!({"value":"value-of-b"})),
-    )
-    .await;
+    h.put(HOST, "a", "value-of-a").await;
+    h.put(HOST, "b", "value-of-b").await;
     let store = &h.state.store;
     let a = store
         .version("default", ObjectKind::Secret, "a", None)
