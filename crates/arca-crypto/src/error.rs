@@ -48,7 +48,9 @@ pub enum JwtError {
     /// Too large, not three base64url segments, or a header or claims set that is not a JSON object.
     #[error("malformed token")]
     Malformed,
-    /// The header names an algorithm other than ES256 (including `none` and the HMAC family).
+    /// The header names an algorithm the verifier does not accept (for our own tokens anything
+    /// but ES256; for external tokens one outside RS*/PS*/ES256/ES384 or one that does not fit
+    /// the key's type), including `none` and the HMAC family.
     #[error("unsupported token algorithm")]
     UnsupportedAlgorithm,
     /// The header has no `kid`, or names a key that is not trusted.

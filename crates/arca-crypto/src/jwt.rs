@@ -5,6 +5,9 @@
 //! of our own keys is their RFC 7638 JWK thumbprint. Verification checks form, algorithm, key and
 //! signature only; issuer, audience, expiry and not-before belong to the caller, which owns the
 //! clock. Error values never quote the token.
+//!
+//! [`CompactJws`] (splitting, size limit, header decoding, `crit` refusal, signature check) is
+//! shared with the verification of other parties' tokens in `jws.rs`.
 
 use std::fmt;
 
@@ -13,14 +16,15 @@ use base64::Engine as _;
 use ring::digest::{digest, SHA256};
 use ring::rand::SystemRandom;
 use ring::signature::{
-    EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_FIXED,
     ECDSA_P256_SHA256_FIXED_SIGNING,
 };
 use serde_json::{json, Map, Value};
 
-use crate::{CryptoError, JwtError, SecretBytes};
+use crate::{CryptoError, JwtError, PublicKey, SecretBytes};
 
-/// Longest token `verify_jwt` will look at.
+/// Longest token [`verify_jwt`], [`crate::verify_external_jws`] and [`crate::jws_header`] will
+/// look at.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// Length of an uncompressed P-256 point: `0x04 || x || y`.
 const POINT_LEN: usize = 65;
@@ -87,17 +91,27 @@ impl TokenSigningKey {
 
     /// Signs already-serialized header and claims bytes.
     fn sign_parts(&self, header: &[u8], claims: &[u8]) -> Result<String, CryptoError> {
-        let mut token = URL_SAFE_NO_PAD.encode(header);
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
-        let signature = self
-            .pair
-            .sign(&SystemRandom::new(), token.as_bytes())
-            .map_err(|_| CryptoError::Sign)?;
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
-        Ok(token)
+        compact_jws(header, claims, |input| {
+            self.pair
+                .sign(&SystemRandom::new(), input)
+                .map_err(|_| CryptoError::Sign)
+        })
     }
+}
+
+/// A compact JWS of serialized `header` and `claims`, signed by `sign` over `header.claims`.
+pub(crate) fn compact_jws<S: AsRef<[u8]>>(
+    header: &[u8],
+    claims: &[u8],
+    sign: impl FnOnce(&[u8]) -> Result<S, CryptoError>,
+) -> Result<String, CryptoError> {
+    let mut token = URL_SAFE_NO_PAD.encode(header);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+    let signature = sign(token.as_bytes())?;
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+    Ok(token)
 }
 
 impl fmt::Debug for TokenSigningKey {
@@ -133,26 +147,12 @@ impl VerifyingKey {
     /// The JWK's `kid` is kept if present (other issuers choose their own); otherwise the
     /// thumbprint is used.
     pub fn from_jwk(jwk: &Value) -> Result<VerifyingKey, CryptoError> {
-        let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-        if field("kty") != Some("EC") || field("crv") != Some("P-256") {
+        // `PublicKey::from_jwk` refuses an `alg` the key cannot verify; for P-256 that is
+        // anything but ES256.
+        let PublicKey::EcP256(public) = PublicKey::from_jwk(jwk)? else {
             return Err(CryptoError::InvalidKey);
-        }
-        if jwk
-            .get("alg")
-            .is_some_and(|alg| alg.as_str() != Some("ES256"))
-        {
-            return Err(CryptoError::InvalidKey);
-        }
-        let mut point = Vec::with_capacity(POINT_LEN);
-        point.push(0x04);
-        for name in ["x", "y"] {
-            let coordinate = field(name)
-                .and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
-                .filter(|bytes| bytes.len() == COORD_LEN)
-                .ok_or(CryptoError::InvalidKey)?;
-            point.extend_from_slice(&coordinate);
-        }
-        let mut key = Self::from_point(&point)?;
+        };
+        let mut key = Self::from_point(public.point())?;
         match jwk.get("kid") {
             None => {}
             Some(Value::String(kid)) if !kid.is_empty() => key.kid.clone_from(kid),
@@ -206,55 +206,115 @@ impl VerifyingKey {
 /// ES256, a `crit` header, a missing or unknown `kid`, and a bad signature. Does not check `iss`,
 /// `aud`, `exp` or `nbf`: the caller does, with its own clock.
 pub fn verify_jwt(token: &str, keys: &[VerifyingKey]) -> Result<Map<String, Value>, JwtError> {
-    if token.len() > MAX_TOKEN_LEN {
-        return Err(JwtError::Malformed);
+    let jws = CompactJws::parse(token)?;
+    if jws.alg()? != "ES256" {
+        return Err(JwtError::UnsupportedAlgorithm);
     }
-    let mut segments = token.split('.');
-    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return Err(JwtError::Malformed);
-    };
-    let header = decode_object(header_b64)?;
-    match header.get("alg") {
-        Some(Value::String(alg)) if alg == "ES256" => {}
-        Some(Value::String(_)) => return Err(JwtError::UnsupportedAlgorithm),
-        _ => return Err(JwtError::Malformed),
-    }
-    // RFC 7515 section 4.1.11: extensions we do not understand must not be ignored.
-    if header.contains_key("crit") {
-        return Err(JwtError::Malformed);
-    }
-    let Some(Value::String(kid)) = header.get("kid") else {
+    jws.refuse_crit()?;
+    let Some(Value::String(kid)) = jws.header().get("kid") else {
         return Err(JwtError::UnknownKey);
     };
     let mut candidates = keys.iter().filter(|key| key.kid == *kid).peekable();
     if candidates.peek().is_none() {
         return Err(JwtError::UnknownKey);
     }
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature_b64)
-        .map_err(|_| JwtError::Malformed)?;
+    let signature = jws.signature()?;
     if signature.len() != SIGNATURE_LEN {
         return Err(JwtError::BadSignature);
     }
-    let signing_input_len = header_b64.len() + 1 + claims_b64.len();
-    let signing_input = token
-        .as_bytes()
-        .get(..signing_input_len)
-        .ok_or(JwtError::Malformed)?;
-    let verified = candidates.any(|key| {
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &key.point)
-            .verify(signing_input, &signature)
-            .is_ok()
-    });
-    if !verified {
+    if !candidates.any(|key| jws.verifies(&ECDSA_P256_SHA256_FIXED, &key.point, &signature)) {
         return Err(JwtError::BadSignature);
     }
-    decode_object(claims_b64)
+    jws.claims()
+}
+
+/// A compact JWS split into its three segments, with its header decoded and nothing verified.
+pub(crate) struct CompactJws<'a> {
+    header: Map<String, Value>,
+    /// `header.claims`, the bytes the signature covers.
+    signing_input: &'a [u8],
+    claims: &'a str,
+    signature: &'a str,
+}
+
+impl<'a> CompactJws<'a> {
+    /// Splits `token`; refuses tokens over [`MAX_TOKEN_LEN`], anything but three segments and a
+    /// header that is not a base64url JSON object.
+    pub(crate) fn parse(token: &'a str) -> Result<Self, JwtError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(JwtError::Malformed);
+        }
+        let mut segments = token.split('.');
+        let (Some(header), Some(claims), Some(signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(JwtError::Malformed);
+        };
+        let signing_input = token
+            .as_bytes()
+            .get(..header.len() + 1 + claims.len())
+            .ok_or(JwtError::Malformed)?;
+        Ok(CompactJws {
+            header: decode_object(header)?,
+            signing_input,
+            claims,
+            signature,
+        })
+    }
+
+    /// The decoded header; unverified.
+    pub(crate) fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// The decoded header, consuming the token; unverified.
+    pub(crate) fn into_header(self) -> Map<String, Value> {
+        self.header
+    }
+
+    /// The `alg` header member; `Malformed` when it is missing or not a string.
+    pub(crate) fn alg(&self) -> Result<&str, JwtError> {
+        match self.header.get("alg") {
+            Some(Value::String(alg)) => Ok(alg),
+            _ => Err(JwtError::Malformed),
+        }
+    }
+
+    /// Refuses a `crit` header: RFC 7515 section 4.1.11 says extensions we do not understand
+    /// must not be ignored, and we understand none.
+    pub(crate) fn refuse_crit(&self) -> Result<(), JwtError> {
+        if self.header.contains_key("crit") {
+            return Err(JwtError::Malformed);
+        }
+        Ok(())
+    }
+
+    /// The decoded signature bytes.
+    pub(crate) fn signature(&self) -> Result<Vec<u8>, JwtError> {
+        URL_SAFE_NO_PAD
+            .decode(self.signature)
+            .map_err(|_| JwtError::Malformed)
+    }
+
+    /// Whether `signature` over the signing input verifies with `public_key` under `algorithm`.
+    pub(crate) fn verifies(
+        &self,
+        algorithm: &'static dyn VerificationAlgorithm,
+        public_key: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        UnparsedPublicKey::new(algorithm, public_key)
+            .verify(self.signing_input, signature)
+            .is_ok()
+    }
+
+    /// The decoded claims object; call only after the signature verified.
+    pub(crate) fn claims(&self) -> Result<Map<String, Value>, JwtError> {
+        decode_object(self.claims)
+    }
 }
 
 /// Decodes one base64url segment holding a JSON object.
@@ -455,16 +515,7 @@ mod tests {
         let (key, _) = TokenSigningKey::generate().unwrap();
         let keys = [key.verifying_key()];
         let token = key.sign(&claims()).unwrap();
-        let parts = segments(&token);
-        for bad in [
-            String::new(),
-            "a.b".to_owned(),
-            format!("{token}.extra"),
-            format!("{}.{}", parts[0], parts[1]),
-            format!("{}==.{}.{}", parts[0], parts[1], parts[2]),
-            format!("{}.{}.{}!", parts[0], parts[1], parts[2]),
-            format!(".{}.{}", parts[1], parts[2]),
-        ] {
+        for bad in crate::test_keys::malformed_variants(&token) {
             assert_eq!(verify_jwt(&bad, &keys), Err(JwtError::Malformed), "{bad}");
         }
         let oversized = format!("{token}{}", "A".repeat(MAX_TOKEN_LEN));

@@ -23,6 +23,11 @@
 //! The crate also holds the other secrets' machinery: Argon2id client-secret hashes, the ES256
 //! token signing key and token verification, and the local TLS certificate authority.
 //!
+//! For the token endpoint it verifies other parties' tokens: client assertions signed with a
+//! registered [`ClientCertificate`] and federated assertions from external OIDC issuers checked
+//! against a [`JwkSet`] ([`verify_external_jws`], RS*/PS*/ES256/ES384 only, the algorithm bound
+//! to the key's type; [`jws_header`] reads the unverified header to choose the key).
+//!
 //! Rules kept throughout: secret bytes live only in zeroizing types with redacted `Debug`
 //! ([`SecretBytes`], [`SecretString`], the key types); errors never carry key bytes, plaintext or
 //! tokens; secrets are compared in constant time; nothing reads the clock (time is passed in).
@@ -30,17 +35,25 @@
 mod aead;
 mod der;
 mod error;
+mod jwk;
+mod jws;
 mod jwt;
 mod keyfile;
 mod keyring;
 mod password;
 mod secret;
+#[cfg(test)]
+mod test_keys;
 mod tls;
+mod x509;
 
 pub use error::{CryptoError, JwtError};
+pub use jwk::{EcPublicKey, JwkSet, PublicKey, RsaPublicKey};
+pub use jws::{jws_header, verify_external_jws};
 pub use jwt::{verify_jwt, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
 pub use keyfile::{load_or_create_key_file, Kek, RootKey};
 pub use keyring::{envelope_key_id, record_aad, Keyring, BACKUP_MAGIC};
 pub use password::{hash_client_secret, verify_client_secret};
 pub use secret::{ct_eq, random_bytes, random_vec, SecretBytes, SecretString};
 pub use tls::{generate_ca, issue_server_cert, private_key_pem, CaMaterial, IssuedCert};
+pub use x509::ClientCertificate;

@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::der::{self, Tlv};
 use crate::secret::random_bytes;
+use crate::x509::TbsCertificate;
 use crate::{CryptoError, SecretBytes, SecretString};
 
 const HOUR: i64 = 3_600;
@@ -241,32 +242,14 @@ struct ParsedCert<'a> {
 
 impl<'a> ParsedCert<'a> {
     fn parse(der_bytes: &'a [u8]) -> Option<Self> {
-        let cert = der::read_only(der_bytes, der::TAG_SEQUENCE)?;
-        let (tbs, _) = der::read(cert.content)?;
-        if tbs.tag != der::TAG_SEQUENCE {
-            return None;
-        }
-        let fields = der::children(tbs.content)?;
-        // With an explicit version, the fields shift by one.
-        let offset = usize::from(fields.first()?.tag == der::TAG_VERSION);
-        let field = |i: usize, tag: u8| fields.get(offset + i).filter(|f| f.tag == tag).copied();
-        field(0, der::TAG_INTEGER)?;
-        let issuer = field(2, der::TAG_SEQUENCE)?;
-        let subject = field(4, der::TAG_SEQUENCE)?;
-        let spki = der::children(field(5, der::TAG_SEQUENCE)?.content)?;
-        let bits = spki.get(1).filter(|t| t.tag == der::TAG_BIT_STRING)?;
-        let (&unused_bits, public_key) = bits.content.split_first()?;
-        if unused_bits != 0 {
-            return None;
-        }
-        let subject_key_id = fields
-            .iter()
-            .skip(offset + 6)
-            .find(|f| f.tag == der::TAG_EXTENSIONS)
+        let tbs = TbsCertificate::parse(der_bytes)?;
+        let (_, public_key) = tbs.public_key()?;
+        let subject_key_id = tbs
+            .extensions
             .and_then(|extensions| subject_key_id(extensions.content));
         Some(Self {
-            issuer,
-            subject,
+            issuer: tbs.issuer,
+            subject: tbs.subject,
             public_key,
             subject_key_id,
         })

@@ -77,13 +77,21 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
         .ok_or_else(|| unauthorized("AKV10001: The Authorization header is not a Bearer token."))?;
     let now = state.clock.now();
     let key = digest(token);
-    if let Some(caller) = state.tokens.get(&key, now) {
-        return Ok(caller);
-    }
-    match state.issuer.verify(token, now) {
-        Ok(caller) => {
+    let caller = match state.tokens.get(&key, now) {
+        Some(caller) => Ok(caller),
+        None => state.issuer.verify(token, now).inspect(|caller| {
             state.tokens.insert(key, caller.clone(), now);
-            Ok(caller)
+        }),
+    };
+    match caller {
+        // A token outlives nothing it was issued through: its principal and credential must
+        // still exist in the current access snapshot.
+        Ok(caller) if state.access.snapshot().token_is_current(&caller) => Ok(caller),
+        Ok(caller) => {
+            tracing::info!(client_id = %caller.client_id, "token of a removed principal or credential refused");
+            Err(unauthorized(
+                "AKV10022: Invalid token: the principal or credential it was issued to no longer exists.",
+            ))
         }
         Err(rejection) => {
             tracing::info!(%rejection, "bearer token refused");
@@ -91,5 +99,29 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
                 "AKV10022: Invalid token: the token was refused.",
             ))
         }
+    }
+}
+
+/// The network address of the client, inserted by the listener into every request.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+/// The client's IP address, if the request came through the listener.
+pub fn peer_ip(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    extensions.get::<PeerAddr>().map(|p| p.0.ip())
+}
+
+/// Extractor of the client's IP address.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(peer_ip(&parts.extensions)))
     }
 }

@@ -15,7 +15,7 @@ use arca_store::{PrincipalRecord, Store, VaultRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::identity::principal::{ClientSecretHash, PrincipalData};
+use crate::identity::principal::{ClientSecretHash, PrincipalData, PrincipalKind};
 use crate::identity::Issuer;
 use crate::state::{AppState, Urls};
 
@@ -50,18 +50,18 @@ impl std::fmt::Debug for BootstrapFile {
 const SERVER_CERT_RENEW_BEFORE_SECS: i64 = 30 * 86_400;
 
 /// Seals and opens deployment secrets (signing key, CA key, ...) with the keyring.
-struct Sealer<'k>(&'k Keyring);
+pub(crate) struct Sealer<'k>(pub(crate) &'k Keyring);
 
 impl Sealer<'_> {
     fn aad(item: &str) -> Vec<u8> {
         record_aad("", "deployment", item, "", "sealed")
     }
 
-    fn seal(&self, item: &str, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    pub(crate) fn seal(&self, item: &str, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
         Ok(self.0.seal(&Self::aad(item), bytes)?)
     }
 
-    fn open(&self, item: &str, bytes: &[u8]) -> anyhow::Result<SecretBytes> {
+    pub(crate) fn open(&self, item: &str, bytes: &[u8]) -> anyhow::Result<SecretBytes> {
         self.0
             .open(&Self::aad(item), bytes)
             .map_err(|_| anyhow!("sealed {item} does not open"))
@@ -83,7 +83,7 @@ pub fn uuid_v4(mut b: [u8; 16]) -> String {
     )
 }
 
-fn new_uuid() -> anyhow::Result<String> {
+pub(crate) fn new_uuid() -> anyhow::Result<String> {
     Ok(uuid_v4(arca_crypto::random_bytes::<16>()?))
 }
 
@@ -182,8 +182,9 @@ pub async fn prepare(
         seal("token_signing_key", pkcs8.expose())
     })
     .await?;
-    let signing =
-        TokenSigningKey::from_pkcs8(open("token_signing_key", &sealed_signing)?.expose())?;
+    // Opened once here so a key file that cannot open it fails start-up early; the issuer loads
+    // the current key set (after rotations) below.
+    TokenSigningKey::from_pkcs8(open("token_signing_key", &sealed_signing)?.expose())?;
 
     // Local CA and server certificate.
     let stored_ca = ensure_meta(&*store, "ca", || {
@@ -259,12 +260,16 @@ pub async fn prepare(
             let hash = arca_crypto::hash_client_secret(secret.expose().as_bytes())?;
             let data = PrincipalData {
                 display_name: "bootstrap administrator".into(),
+                kind: PrincipalKind::ManagedIdentity,
                 secrets: vec![ClientSecretHash {
                     id: new_uuid()?,
                     hash,
                     created: now,
                     expires: None,
+                    description: Some("bootstrap.json".into()),
+                    hint: secret.expose().chars().take(3).collect(),
                 }],
+                certificates: Vec::new(),
             };
             store
                 .create_principal(&PrincipalRecord {
@@ -296,11 +301,14 @@ pub async fn prepare(
         }
     };
     refresh_bootstrap(&bootstrap_path, &urls, &ca_path)?;
+    assign_bootstrap_administrator(&*store, &client_id, now).await?;
 
+    let access = crate::access::Access::new(crate::access::Snapshot::load(&*store).await?);
+    let keys = crate::identity::keys::load(&*store, &keyring, now).await?;
     let issuer = Issuer::new(
         &urls,
         tenant_id,
-        signing,
+        keys,
         identity_header,
         client_id,
         i64::from(config.token_lifetime_secs),
@@ -312,6 +320,9 @@ pub async fn prepare(
         urls,
         issuer,
         tokens: Default::default(),
+        access,
+        jwks: crate::identity::jwks_fetch::JwksCache::new(),
+        lockout: Default::default(),
     });
     let chain = format!("{cert_pem}{}", ca.cert_pem);
     Ok(Prepared {
@@ -319,6 +330,40 @@ pub async fn prepare(
         tls_cert_chain_pem: chain,
         tls_key_pkcs8: key_pkcs8,
     })
+}
+
+/// Gives the bootstrap principal Key Vault Administrator at `/`, once per deployment (an
+/// operator may later remove that assignment once another administrator exists). The assignment
+/// id is fixed, so racing replicas or a crash between the two writes cannot duplicate it.
+async fn assign_bootstrap_administrator(
+    store: &dyn Store,
+    client_id: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    const MARKER: &str = "bootstrap_administrator_assigned";
+    if store.meta(MARKER).await?.is_some() {
+        return Ok(());
+    }
+    let principal = store
+        .principal(client_id)
+        .await?
+        .ok_or_else(|| anyhow!("the bootstrap principal is missing"))?;
+    let doc = crate::access::AssignmentDoc {
+        id: "00000000-0000-4000-8000-000000000001".into(),
+        role_id: crate::access::ADMINISTRATOR_ROLE_ID.into(),
+        principal_client_id: principal.client_id,
+        principal_object_id: principal.object_id,
+        scope: "/".into(),
+        created: now,
+    };
+    let record = crate::access::policy_record(crate::access::kinds::ASSIGNMENT, &doc.id, &doc);
+    match store.create_policy(&record).await {
+        Ok(()) | Err(arca_store::StoreError::Conflict) => {}
+        Err(e) => return Err(e.into()),
+    }
+    store.put_meta(MARKER, b"1").await?;
+    tracing::info!("assigned Key Vault Administrator at / to the bootstrap principal");
+    Ok(())
 }
 
 #[derive(Serialize, Deserialize)]

@@ -30,6 +30,11 @@ pub enum ApiError {
     VaultNotFound(String),
     /// Any other missing admin resource.
     NotFound(String),
+    /// A missing admin resource with its own code (`PrincipalNotFound`, `RoleNotFound`, ...).
+    Missing {
+        code: &'static str,
+        message: String,
+    },
     /// No route for the path.
     UnknownPath,
     MethodNotAllowed,
@@ -78,6 +83,7 @@ impl ApiError {
             }
             VaultNotFound(_) => (StatusCode::NOT_FOUND, "VaultNotFound", None),
             NotFound(_) | UnknownPath => (StatusCode::NOT_FOUND, "NotFound", None),
+            Missing { code, .. } => (StatusCode::NOT_FOUND, code, None),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", None),
             Forbidden { inner, .. } => (StatusCode::FORBIDDEN, "Forbidden", *inner),
             Conflict { inner, .. } => (StatusCode::CONFLICT, "Conflict", *inner),
@@ -99,7 +105,9 @@ impl ApiError {
             VaultNotFound(name) => format!("Vault not found: {name}"),
             UnknownPath => "The requested path is not part of the Key Vault API.".into(),
             MethodNotAllowed => "The HTTP method is not allowed for this path.".into(),
-            Forbidden { message, .. } | Conflict { message, .. } => message.clone(),
+            Forbidden { message, .. } | Conflict { message, .. } | Missing { message, .. } => {
+                message.clone()
+            }
             Unavailable => "The service is temporarily unavailable; retry later.".into(),
             Internal => "The server encountered an internal error; the x-ms-request-id header identifies it in the server log.".into(),
         }
@@ -136,6 +144,7 @@ impl From<arca_store::StoreError> for ApiError {
                 tracing::warn!(%cause, "storage unavailable");
                 ApiError::Unavailable
             }
+            StoreError::Invalid(limit) => ApiError::BadParameter(limit),
             other => {
                 tracing::error!(error = %other, "unexpected storage outcome");
                 ApiError::Internal

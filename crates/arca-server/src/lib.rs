@@ -4,6 +4,7 @@
 //! `api` (Key Vault routes and bodies) -> `service` (lifecycle, sealing) -> `arca_store`.
 //! Only this crate knows HTTP. Start-up and shutdown have one owner: [`run`].
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
@@ -53,6 +54,42 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
     }
 }
 
+/// How often the access snapshot is compared with the store: the bound on how long a change
+/// made by another replica takes to apply here.
+const ACCESS_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keeps the access snapshot and the signing keys current until shutdown.
+async fn access_refresher(
+    state: Arc<state::AppState>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(ACCESS_REFRESH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = state.refresh_access().await {
+            tracing::warn!(error = %e, "access refresh failed; keeping the previous snapshot");
+        }
+        // Retired signing keys leave JWKS when their overlap ends, without any store change.
+        let now = state.clock.now();
+        if state
+            .issuer
+            .keys()
+            .info
+            .iter()
+            .any(|k| k.retires.is_some_and(|r| r <= now))
+        {
+            match identity::keys::load(&*state.store, &state.keyring, now).await {
+                Ok(keys) => state.issuer.set_keys(keys),
+                Err(e) => tracing::warn!(error = %e, "signing keys reload failed"),
+            }
+        }
+    }
+}
+
 /// Starts Arca with `config` and serves until `shutdown` completes.
 ///
 /// Order: bind the port, open storage and keys (initialising on first start), build the state,
@@ -75,7 +112,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let state = prepared.state;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let purger = tokio::spawn(purger::run(state.clone(), stop_rx));
+    let purger = tokio::spawn(purger::run(state.clone(), stop_rx.clone()));
+    let refresher = tokio::spawn(access_refresher(state.clone(), stop_rx));
     let app = router::build(state.clone());
 
     tracing::info!(
@@ -88,6 +126,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     listener::serve(listener, tls, app, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = purger.await;
+    let _ = refresher.await;
     drop(state);
     tracing::info!("stopped");
     Ok(())

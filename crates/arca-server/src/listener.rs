@@ -89,7 +89,13 @@ pub async fn serve(
                     return;
                 }
             };
-            let service = TowerToHyperService::new(app);
+            let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+                app,
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(crate::auth::PeerAddr(peer));
+                    request
+                },
+            ));
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
             if let Err(e) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -35,6 +35,7 @@ pub fn build(state: SharedState) -> Router {
             identity::MANAGED_IDENTITY_PATH,
             get(identity::managed_identity),
         )
+        .route(identity::IMDS_PATH, get(identity::imds))
         .nest("/admin", crate::admin::routes())
         .fallback(|| async { ApiError::UnknownPath })
         .with_state(state.clone());
@@ -134,10 +135,13 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     }
     // Authentication comes before routing or any validation, so the SDKs' bodiless probe always
     // receives the challenge.
-    if let Err(e) = crate::auth::authenticate(&state, request.headers()) {
-        crate::api::drain(request.into_body(), UNAUTHENTICATED_DRAIN_LIMIT).await;
-        return e.into_response();
-    }
+    let caller = match crate::auth::authenticate(&state, request.headers()) {
+        Ok(caller) => caller,
+        Err(e) => {
+            crate::api::drain(request.into_body(), UNAUTHENTICATED_DRAIN_LIMIT).await;
+            return e.into_response();
+        }
+    };
     let vault = match arca_core::VaultName::parse(vault_label) {
         Ok(name) => match state.store.vault(name.as_str()).await {
             Ok(Some(v)) => Ok(v),
@@ -146,8 +150,22 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
         },
         Err(_) => Err(ApiError::VaultNotFound(vault_label.to_owned())),
     };
+    let peer = crate::auth::peer_ip(request.extensions());
+    let vault = vault.and_then(|vault| {
+        if state.access.snapshot().admits(&vault.name, peer) {
+            Ok(vault)
+        } else {
+            tracing::info!(vault = %vault.name, peer = ?peer, "request refused by the vault firewall");
+            Err(crate::access::firewall_denial(
+                peer,
+                &caller,
+                &state.issuer.issuer,
+                &vault.name,
+            ))
+        }
+    });
     match vault {
-        Ok(vault) => crate::api::serve(&state, vault, &host, request).await,
+        Ok(vault) => crate::api::serve(&state, vault, &host, &caller, request).await,
         Err(e) => {
             crate::api::drain(request.into_body(), arca_core::limits::MAX_BODY_BYTES).await;
             e.into_response()

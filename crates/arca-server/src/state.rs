@@ -7,7 +7,10 @@ use arca_core::Clock;
 use arca_crypto::Keyring;
 use arca_store::Store;
 
+use crate::access::Access;
 use crate::auth::TokenCache;
+use crate::identity::jwks_fetch::JwksCache;
+use crate::identity::lockout::Lockout;
 use crate::identity::Issuer;
 
 /// Public URLs derived from the configuration and the bound port.
@@ -61,6 +64,25 @@ pub struct AppState {
     pub urls: Urls,
     pub issuer: Issuer,
     pub tokens: TokenCache,
+    /// Roles, assignments, principals' credentials and network rules, as of the last refresh.
+    pub access: Access,
+    /// JWK sets of federated issuers given by URL.
+    pub jwks: JwksCache,
+    /// Failed client-secret attempts per client id.
+    pub lockout: Lockout,
+}
+
+impl AppState {
+    /// Brings the access snapshot (and, when it moved, the signing keys) up to date with the
+    /// store. Called after every change made through this process, and every second.
+    pub async fn refresh_access(&self) -> anyhow::Result<()> {
+        if self.access.refresh(&*self.store).await? {
+            let keys =
+                crate::identity::keys::load(&*self.store, &self.keyring, self.clock.now()).await?;
+            self.issuer.set_keys(keys);
+        }
+        Ok(())
+    }
 }
 
 pub type SharedState = Arc<AppState>;

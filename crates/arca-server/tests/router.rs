@@ -9,7 +9,7 @@ use std::sync::Arc;
 use arca_core::{FixedClock, ObjectKind};
 use arca_crypto::{Keyring, SecretString, TokenSigningKey};
 use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
-use arca_server::identity::Issuer;
+use arca_server::identity::{Issuer, SigningKeys};
 use arca_server::state::{AppState, Urls};
 use arca_store::{PrincipalRecord, Store, VaultRecord};
 use axum::body::Body;
@@ -40,7 +40,7 @@ async fn harness() -> Harness {
     let issuer = Issuer::new(
         &urls,
         "tenant".into(),
-        signing,
+        SigningKeys::single(signing),
         SecretString::new("mi-header".into()),
         "client".into(),
         3600,
@@ -62,13 +62,15 @@ async fn harness() -> Harness {
             .unwrap();
     }
     let data = PrincipalData {
-        display_name: "test".into(),
         secrets: vec![ClientSecretHash {
             id: "s1".into(),
             hash: arca_crypto::hash_client_secret(CLIENT_SECRET.as_bytes()).unwrap(),
             created: START,
             expires: None,
+            description: None,
+            hint: "cor".into(),
         }],
+        ..PrincipalData::new("test")
     };
     store
         .create_principal(&PrincipalRecord {
@@ -79,7 +81,29 @@ async fn harness() -> Harness {
         })
         .await
         .unwrap();
-    let token = issuer.issue("client", "object", START, "u1").unwrap().0;
+    let admin = arca_server::access::AssignmentDoc {
+        id: "admin".into(),
+        role_id: arca_server::access::ADMINISTRATOR_ROLE_ID.into(),
+        principal_client_id: "client".into(),
+        principal_object_id: "object".into(),
+        scope: "/".into(),
+        created: START,
+    };
+    store
+        .create_policy(&arca_server::access::policy_record(
+            arca_server::access::kinds::ASSIGNMENT,
+            "admin",
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let token = issuer
+        .issue("client", "object", "s:s1", START, "u1")
+        .unwrap()
+        .0;
+    let access = arca_server::access::Access::new(
+        arca_server::access::Snapshot::load(&*store).await.unwrap(),
+    );
     let state = Arc::new(AppState {
         store,
         keyring: Arc::new(Keyring::generate().unwrap()),
@@ -87,6 +111,9 @@ async fn harness() -> Harness {
         urls,
         issuer,
         tokens: Default::default(),
+        access,
+        jwks: arca_server::identity::jwks_fetch::JwksCache::new(),
+        lockout: Default::default(),
     });
     let app = arca_server::router::build(state.clone());
     Harness {
@@ -229,7 +256,7 @@ async fn expired_not_yet_valid_and_foreign_tokens_are_refused() {
     h.token = h
         .state
         .issuer
-        .issue("client", "object", START + 3600, "u2")
+        .issue("client", "object", "s:s1", START + 3600, "u2")
         .unwrap()
         .0;
     let (status, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
@@ -239,20 +266,23 @@ async fn expired_not_yet_valid_and_foreign_tokens_are_refused() {
     let other = Issuer::new(
         &Urls::new("localhost", "vault.localhost", 8443),
         "tenant".into(),
-        other_key,
+        SigningKeys::single(other_key),
         SecretString::new("x".into()),
         "client".into(),
         3600,
     )
     .unwrap();
-    h.token = other.issue("client", "object", START, "u3").unwrap().0;
+    h.token = other
+        .issue("client", "object", "s:s1", START, "u3")
+        .unwrap()
+        .0;
     let (status, _) = h.call("GET", &format!("/secrets?{V}"), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Tampered payload.
     let good = h
         .state
         .issuer
-        .issue("client", "object", START, "u4")
+        .issue("client", "object", "s:s1", START, "u4")
         .unwrap()
         .0;
     let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
@@ -554,7 +584,7 @@ async fn delete_recover_purge_and_automatic_purge() {
     h.token = h
         .state
         .issuer
-        .issue("client", "object", h.clock_now(), "later")
+        .issue("client", "object", "s:s1", h.clock_now(), "later")
         .unwrap()
         .0;
     assert_eq!(arca_server::purger::purge_due(&h.state).await.unwrap(), 1);
@@ -598,7 +628,7 @@ async fn purge_protection_forbids_purge_until_retention_ends() {
     h.token = h
         .state
         .issuer
-        .issue("client", "object", h.clock_now(), "later")
+        .issue("client", "object", "s:s1", h.clock_now(), "later")
         .unwrap()
         .0;
     let (status, _) = h

@@ -9,6 +9,10 @@
 //! a small pool of `query_only` connections in Tokio's blocking pool, with cached prepared
 //! statements, and in WAL mode they neither wait for the writer nor for each other.
 //!
+//! Access control. Principals and access-control documents are written like everything else,
+//! and each such write also increments the one-row access generation inside its own savepoint,
+//! so the counter moves exactly when, and as many times as, such writes commit.
+//!
 //! Durability. The file uses WAL journal mode with `synchronous = FULL`, so the WAL is synced
 //! on every commit and a write is on disk before it is acknowledged; foreign keys are on
 //! (deleting a vault or purging an object cascades); a busy timeout covers other processes
@@ -26,8 +30,8 @@ mod writer;
 use std::path::Path;
 
 use arca_store::{
-    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PrincipalRecord, PurgedObject,
-    Store, StoreResult, VaultRecord, VersionRecord,
+    check_policy_key, Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord,
+    PrincipalRecord, PurgedObject, Store, StoreResult, VaultRecord, VersionRecord,
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -166,6 +170,55 @@ impl Store for SqliteStore {
         let client_id = client_id.to_owned();
         self.write(move |c| ops::delete_principal(c, &client_id))
             .await
+    }
+
+    // Limits are checked here, before a write is queued or a read takes a connection.
+
+    async fn create_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
+        record.check_limits()?;
+        let record = record.clone();
+        self.write(move |c| ops::create_policy(c, &record)).await
+    }
+
+    async fn put_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
+        record.check_limits()?;
+        let record = record.clone();
+        self.write(move |c| ops::put_policy(c, &record)).await
+    }
+
+    async fn policy(&self, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
+        check_policy_key(kind, id)?;
+        let (kind, id) = (kind.to_owned(), id.to_owned());
+        self.read(move |c| ops::policy(c, &kind, &id)).await
+    }
+
+    async fn list_policies(&self, kind: &str) -> StoreResult<Vec<PolicyRecord>> {
+        check_policy_key(kind, "")?;
+        let kind = kind.to_owned();
+        self.read(move |c| ops::list_policies(c, &kind)).await
+    }
+
+    async fn delete_policy(&self, kind: &str, id: &str) -> StoreResult<()> {
+        check_policy_key(kind, id)?;
+        let (kind, id) = (kind.to_owned(), id.to_owned());
+        self.write(move |c| ops::delete_policy(c, &kind, &id)).await
+    }
+
+    async fn delete_access(
+        &self,
+        policies: &[(String, String)],
+        principal: Option<&str>,
+    ) -> StoreResult<()> {
+        for (kind, id) in policies {
+            check_policy_key(kind, id)?;
+        }
+        let (policies, principal) = (policies.to_vec(), principal.map(str::to_owned));
+        self.write(move |c| ops::delete_access(c, &policies, principal.as_deref()))
+            .await
+    }
+
+    async fn access_generation(&self) -> StoreResult<u64> {
+        self.read(|c| ops::access_generation(c)).await
     }
 
     async fn put_version(

@@ -1,14 +1,16 @@
 //! The SQL behind each [`Store`](arca_store::Store) method, as plain functions on a connection.
 //!
 //! Write functions run on the writer thread inside a savepoint (see `writer`), so each is atomic
-//! on its own and may check-then-act without races: there is exactly one writer. Read functions
-//! run on a pooled `query_only` connection. Every statement goes through `prepare_cached`.
+//! on its own and may check-then-act without races: there is exactly one writer. A write that
+//! returns `Err` is rolled back to its savepoint, so it may fail after changing rows (the access
+//! generation included). Read functions run on a pooled `query_only` connection. Every statement
+//! goes through `prepare_cached`. Limits on arguments are checked by the caller (`lib.rs`).
 
 use std::collections::HashSet;
 
 use arca_store::{
-    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PrincipalRecord, PurgedObject,
-    StoreError, StoreResult, VaultRecord, VersionRecord,
+    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord, PrincipalRecord,
+    PurgedObject, StoreError, StoreResult, VaultRecord, VersionRecord,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -109,6 +111,9 @@ const LIST_DELETED: &str = list_objects_sql!(deleted, "");
 const LIST_DELETED_AFTER: &str = list_objects_sql!(deleted, " AND o.lname > ?3");
 const LIST_VERSIONS: &str = list_versions_sql!("");
 const LIST_VERSIONS_AFTER: &str = list_versions_sql!(" AND version > ?4");
+const POLICY: &str = "SELECT kind, id, data FROM policies WHERE kind = ?1 AND id = ?2";
+const LIST_POLICIES: &str = "SELECT kind, id, data FROM policies WHERE kind = ?1 ORDER BY id";
+const ACCESS_GENERATION: &str = "SELECT generation FROM access_generation WHERE slot = 0";
 const PURGE_DUE: &str = "SELECT vault, kind, lname, name FROM objects \
      WHERE deleted_at IS NOT NULL AND scheduled_purge <= ?1 ORDER BY scheduled_purge LIMIT ?2";
 
@@ -170,6 +175,14 @@ fn principal_at(row: &Row<'_>) -> rusqlite::Result<PrincipalRecord> {
         object_id: row.get(1)?,
         created: row.get(2)?,
         data: row.get(3)?,
+    })
+}
+
+fn policy_at(row: &Row<'_>) -> rusqlite::Result<PolicyRecord> {
+    Ok(PolicyRecord {
+        kind: row.get(0)?,
+        id: row.get(1)?,
+        data: row.get(2)?,
     })
 }
 
@@ -268,6 +281,34 @@ fn vault_exists(conn: &Connection, vault: &str) -> StoreResult<bool> {
         .map_err(db)
 }
 
+// ---- access generation ----
+
+/// Advances the access generation by one. Called last by every write to principals or
+/// policies, once that write is sure to succeed; it shares the write's savepoint, so the two
+/// are committed, or rolled back, together.
+fn bump_access_generation(conn: &Connection) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached("UPDATE access_generation SET generation = generation + 1 WHERE slot = 0")
+        .and_then(|mut s| s.execute([]))
+        .map_err(db)?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(
+            "the access generation row is missing".to_owned(),
+        ))
+    }
+}
+
+pub(crate) fn access_generation(conn: &Connection) -> StoreResult<u64> {
+    let generation: i64 = conn
+        .prepare_cached(ACCESS_GENERATION)
+        .and_then(|mut s| s.query_row([], |row| row.get(0)))
+        .map_err(db)?;
+    u64::try_from(generation)
+        .map_err(|_| StoreError::Corrupt("the access generation is negative".to_owned()))
+}
+
 // ---- principals ----
 
 pub(crate) fn create_principal(conn: &Connection, principal: &PrincipalRecord) -> StoreResult<()> {
@@ -282,7 +323,7 @@ pub(crate) fn create_principal(conn: &Connection, principal: &PrincipalRecord) -
         principal.data
     ])
     .map_err(insert_error)?;
-    Ok(())
+    bump_access_generation(conn)
 }
 
 pub(crate) fn update_principal(conn: &Connection, principal: &PrincipalRecord) -> StoreResult<()> {
@@ -290,7 +331,8 @@ pub(crate) fn update_principal(conn: &Connection, principal: &PrincipalRecord) -
         .prepare_cached("UPDATE principals SET data = ?2 WHERE client_id = ?1")
         .and_then(|mut s| s.execute(params![principal.client_id, principal.data]))
         .map_err(db)?;
-    changed_one(changed)
+    changed_one(changed)?;
+    bump_access_generation(conn)
 }
 
 pub(crate) fn principal(
@@ -312,12 +354,82 @@ pub(crate) fn list_principals(conn: &Connection) -> StoreResult<Vec<PrincipalRec
     .map_err(db)
 }
 
-pub(crate) fn delete_principal(conn: &Connection, client_id: &str) -> StoreResult<()> {
+/// Removes the principal without counting the change; `NotFound` if there is none.
+fn remove_principal(conn: &Connection, client_id: &str) -> StoreResult<()> {
     let changed = conn
         .prepare_cached("DELETE FROM principals WHERE client_id = ?1")
         .and_then(|mut s| s.execute([client_id]))
         .map_err(db)?;
     changed_one(changed)
+}
+
+pub(crate) fn delete_principal(conn: &Connection, client_id: &str) -> StoreResult<()> {
+    remove_principal(conn, client_id)?;
+    bump_access_generation(conn)
+}
+
+// ---- access control ----
+
+pub(crate) fn create_policy(conn: &Connection, record: &PolicyRecord) -> StoreResult<()> {
+    conn.prepare_cached("INSERT INTO policies (kind, id, data) VALUES (?1, ?2, ?3)")
+        .map_err(db)?
+        .execute(params![record.kind, record.id, record.data])
+        .map_err(insert_error)?;
+    bump_access_generation(conn)
+}
+
+pub(crate) fn put_policy(conn: &Connection, record: &PolicyRecord) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO policies (kind, id, data) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+    )
+    .and_then(|mut s| s.execute(params![record.kind, record.id, record.data]))
+    .map_err(db)?;
+    bump_access_generation(conn)
+}
+
+pub(crate) fn policy(conn: &Connection, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
+    conn.prepare_cached(POLICY)
+        .and_then(|mut s| s.query_row([kind, id], policy_at).optional())
+        .map_err(db)
+}
+
+pub(crate) fn list_policies(conn: &Connection, kind: &str) -> StoreResult<Vec<PolicyRecord>> {
+    conn.prepare_cached(LIST_POLICIES)
+        .and_then(|mut s| s.query_map([kind], policy_at)?.collect())
+        .map_err(db)
+}
+
+/// Removes the document if it exists, without counting the change; returns whether it did.
+fn remove_policy(conn: &Connection, kind: &str, id: &str) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached("DELETE FROM policies WHERE kind = ?1 AND id = ?2")
+        .and_then(|mut s| s.execute([kind, id]))
+        .map_err(db)?;
+    Ok(changed > 0)
+}
+
+pub(crate) fn delete_policy(conn: &Connection, kind: &str, id: &str) -> StoreResult<()> {
+    if !remove_policy(conn, kind, id)? {
+        return Err(StoreError::NotFound);
+    }
+    bump_access_generation(conn)
+}
+
+/// The principal goes first, so that a missing one fails the call before any document is
+/// touched; were it otherwise, rolling back the savepoint would still restore them.
+pub(crate) fn delete_access(
+    conn: &Connection,
+    policies: &[(String, String)],
+    principal: Option<&str>,
+) -> StoreResult<()> {
+    if let Some(client_id) = principal {
+        remove_principal(conn, client_id)?;
+    }
+    for (kind, id) in policies {
+        remove_policy(conn, kind, id)?;
+    }
+    bump_access_generation(conn)
 }
 
 // ---- objects ----
@@ -667,6 +779,9 @@ mod tests {
             (LIST_VERSIONS, "INDEX"),
             (LIST_VERSIONS_AFTER, "INDEX"),
             (PURGE_DUE, "objects_by_scheduled_purge"),
+            (POLICY, "PRIMARY KEY"),
+            (LIST_POLICIES, "PRIMARY KEY"),
+            (ACCESS_GENERATION, "PRIMARY KEY"),
         ];
         for (sql, index) in cases {
             let steps = plan(&conn, sql);

@@ -16,7 +16,7 @@ pub(crate) const APPLICATION_ID: i64 = 0x4152_4341;
 /// The schema version this build creates and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1. Names are keyed by their lower-case form (`lname`) and keep their spelling in
 /// `name`. Versions hang off their object and objects off their vault, both `ON DELETE CASCADE`,
@@ -76,6 +76,31 @@ CREATE TABLE versions (
     PRIMARY KEY (vault, kind, lname, version),
     FOREIGN KEY (vault, kind, lname) REFERENCES objects (vault, kind, lname) ON DELETE CASCADE
 ) STRICT;
+";
+
+/// Version 2: access-control documents and the access generation.
+///
+/// `policies` is keyed by `(kind, id)` with the default `BINARY` collation, so keys compare
+/// exactly and a kind's documents are listed in byte order of their ids by walking the primary
+/// key. It is a `WITHOUT ROWID` table: documents are typically small (role definitions and
+/// assignments); the rare large one (up to 1 MiB) spills to overflow pages.
+///
+/// `access_generation` holds exactly one row (`slot = 0`), created here at 0; writes to
+/// principals and policies increment it in their own savepoint.
+const V2: &str = "
+CREATE TABLE policies (
+    kind TEXT NOT NULL,
+    id   TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE access_generation (
+    slot       INTEGER NOT NULL PRIMARY KEY CHECK (slot = 0),
+    generation INTEGER NOT NULL CHECK (generation >= 0)
+) STRICT;
+
+INSERT INTO access_generation (slot, generation) VALUES (0, 0);
 ";
 
 /// Brings the schema of `conn`'s database up to [`SCHEMA_VERSION`], in one transaction.
@@ -157,6 +182,112 @@ mod tests {
         assert!(matches!(migrate(&mut conn), Err(StoreError::Corrupt(_))));
     }
 
+    /// Creates, in `conn`'s empty database, what a build of schema version 1 left: the V1
+    /// tables, the version pragmas, and a row in every table.
+    fn make_version_1(conn: &Connection) {
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO meta VALUES ('root_key', x'0102');
+             INSERT INTO vaults VALUES ('alpha', 30, 1, 1700000000);
+             INSERT INTO principals VALUES ('client-a', 'object-a', 1700000000, x'aa');
+             INSERT INTO objects VALUES ('alpha', 'secret', 'db', 'Db', 'v1', NULL, NULL);
+             INSERT INTO versions VALUES
+                 ('alpha', 'secret', 'db', 'v1', 1700000000, 1700000001, 1, NULL, 1800000000,
+                  x'6d', x'76');",
+        )
+        .unwrap();
+    }
+
+    fn rows(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn version_1_migrates_keeping_its_data() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        make_version_1(&conn);
+        migrate(&mut conn).unwrap();
+        const { assert!(SCHEMA_VERSION >= 2) };
+        assert_eq!(user_version(&conn), i64::from(SCHEMA_VERSION));
+        for table in ["meta", "vaults", "principals", "objects", "versions"] {
+            assert_eq!(rows(&conn, table), 1, "{table} lost its row");
+        }
+        let (client, data): (String, Vec<u8>) = conn
+            .query_row("SELECT client_id, data FROM principals", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(
+            (client.as_str(), data.as_slice()),
+            ("client-a", &[0xaa][..])
+        );
+        let (value, exp): (Vec<u8>, Option<i64>) = conn
+            .query_row("SELECT value, exp FROM versions", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((value, exp), (b"v".to_vec(), Some(1_800_000_000)));
+        assert_eq!(rows(&conn, "policies"), 0);
+        let generation: i64 = conn
+            .query_row("SELECT generation FROM access_generation", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(generation, 0, "existing principals do not count as changes");
+        // Migrating again changes nothing.
+        migrate(&mut conn).unwrap();
+        assert_eq!(rows(&conn, "access_generation"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_version_1_file_opens_as_a_store_with_its_data() {
+        use arca_store::{ObjectKind, PolicyRecord, Store};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        make_version_1(&Connection::open(&path).unwrap());
+        let store = crate::SqliteStore::open(&path).unwrap();
+        assert_eq!(store.meta("root_key").await.unwrap(), Some(vec![1, 2]));
+        assert!(
+            store
+                .vault("alpha")
+                .await
+                .unwrap()
+                .unwrap()
+                .purge_protection
+        );
+        assert_eq!(
+            store.principal("client-a").await.unwrap().unwrap().data,
+            [0xaa]
+        );
+        let current = store
+            .version("alpha", ObjectKind::Secret, "DB", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(current.object.name, "Db");
+        assert_eq!(current.version.value, b"v");
+        assert_eq!(store.access_generation().await.unwrap(), 0);
+        assert!(store.list_policies("role").await.unwrap().is_empty());
+        let doc = PolicyRecord {
+            kind: "role".into(),
+            id: "reader".into(),
+            data: b"doc".to_vec(),
+        };
+        store.create_policy(&doc).await.unwrap();
+        store.delete_access(&[], Some("client-a")).await.unwrap();
+        assert_eq!(store.access_generation().await.unwrap(), 2);
+        drop(store);
+        let store = crate::SqliteStore::open(&path).unwrap();
+        assert_eq!(store.policy("role", "reader").await.unwrap(), Some(doc));
+        assert_eq!(store.access_generation().await.unwrap(), 2);
+        store.close().await;
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(user_version(&conn), i64::from(SCHEMA_VERSION));
+    }
+
     #[test]
     fn strict_tables_reject_wrong_types() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -170,5 +301,11 @@ mod tests {
             [],
         );
         assert!(half_deleted.is_err(), "deleted_at without scheduled_purge");
+        let text_data = conn.execute("INSERT INTO policies VALUES ('role', 'r', 'text')", []);
+        assert!(text_data.is_err(), "policy data must be a blob");
+        let second_row = conn.execute("INSERT INTO access_generation VALUES (1, 0)", []);
+        assert!(second_row.is_err(), "the generation has one row");
+        let negative = conn.execute("UPDATE access_generation SET generation = -1", []);
+        assert!(negative.is_err(), "the generation is never negative");
     }
 }

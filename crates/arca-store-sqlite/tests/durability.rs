@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arca_store::{
-    Deletion, Listing, ObjectKind, PrincipalRecord, Store, StoreError, VaultRecord, VersionRecord,
+    Deletion, Listing, ObjectKind, PolicyRecord, PrincipalRecord, Store, StoreError, VaultRecord,
+    VersionRecord,
 };
 use arca_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
@@ -49,6 +50,14 @@ fn principal() -> PrincipalRecord {
     }
 }
 
+fn policy(id: &str, data: &[u8]) -> PolicyRecord {
+    PolicyRecord {
+        kind: "assignment".into(),
+        id: id.to_owned(),
+        data: data.to_vec(),
+    }
+}
+
 const SECRET: ObjectKind = ObjectKind::Secret;
 
 /// Writes a bit of everything.
@@ -56,6 +65,10 @@ async fn populate(store: &SqliteStore) {
     store.put_meta("root", b"sealed root").await.unwrap();
     store.create_vault(&vault("alpha")).await.unwrap();
     store.create_principal(&principal()).await.unwrap();
+    store.create_policy(&policy("a1", b"first")).await.unwrap();
+    store.put_policy(&policy("a1", b"second")).await.unwrap();
+    store.put_policy(&policy("a2", b"other")).await.unwrap();
+    store.delete_policy("assignment", "a2").await.unwrap();
     for n in 1..=3 {
         store
             .put_version("alpha", SECRET, "Db-Password", &version(n))
@@ -105,6 +118,11 @@ async fn verify(store: &SqliteStore) {
     );
     assert_eq!(store.vault("alpha").await.unwrap(), Some(vault("alpha")));
     assert_eq!(store.principal("client").await.unwrap(), Some(principal()));
+    assert_eq!(
+        store.list_policies("assignment").await.unwrap(),
+        vec![policy("a1", b"second")]
+    );
+    assert_eq!(store.access_generation().await.unwrap(), 5);
     let current = store
         .version("alpha", SECRET, "DB-PASSWORD", None)
         .await
@@ -196,6 +214,35 @@ async fn acknowledged_writes_are_in_the_files_before_any_close() {
     let recovered = SqliteStore::open(&copy).unwrap();
     verify(&recovered).await;
     drop(store);
+}
+
+#[tokio::test]
+async fn access_generation_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arca.db");
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.access_generation().await.unwrap(), 0);
+    store.create_principal(&principal()).await.unwrap();
+    store.create_policy(&policy("a1", b"doc")).await.unwrap();
+    assert!(matches!(
+        store.create_policy(&policy("a1", b"again")).await,
+        Err(StoreError::Conflict)
+    ));
+    store.close().await;
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.access_generation().await.unwrap(), 2);
+    store
+        .delete_access(&[("assignment".into(), "a1".into())], Some("client"))
+        .await
+        .unwrap();
+    assert_eq!(store.access_generation().await.unwrap(), 3);
+    drop(store);
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.access_generation().await.unwrap(), 3);
+    assert_eq!(store.principal("client").await.unwrap(), None);
+    assert_eq!(store.policy("assignment", "a1").await.unwrap(), None);
 }
 
 fn read_pragma(path: &Path, name: &str) -> rusqlite::types::Value {

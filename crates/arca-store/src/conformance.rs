@@ -18,8 +18,9 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 use crate::{
-    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PrincipalRecord, Store,
-    StoreError, StoreResult, VaultRecord, VersionRecord,
+    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord, PrincipalRecord,
+    Store, StoreError, StoreResult, VaultRecord, VersionRecord, POLICY_DATA_MAX, POLICY_ID_MAX,
+    POLICY_KIND_MAX,
 };
 
 type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -58,6 +59,21 @@ cases![
     principal_conflict_on_object_id,
     principal_update_replaces_data,
     principal_update_and_delete_missing_are_not_found,
+    policy_create_read_and_conflict,
+    policy_put_creates_and_replaces,
+    policy_absent_is_none,
+    policy_keys_are_compared_exactly,
+    policy_list_is_ordered_by_id_within_kind,
+    policy_data_round_trips,
+    policy_over_limits_is_invalid,
+    policy_delete_and_not_found,
+    delete_access_removes_listed_documents_and_principal,
+    delete_access_missing_principal_changes_nothing,
+    access_generation_counts_each_access_write,
+    access_generation_ignores_failed_writes,
+    access_generation_ignores_unrelated_writes,
+    access_generation_counts_concurrent_writes,
+    vault_delete_keeps_principals_and_policies,
     put_version_creates_object,
     put_version_adds_current_version,
     put_version_names_are_case_insensitive_and_keep_first_spelling,
@@ -195,6 +211,23 @@ fn principal(client_id: &str, object_id: &str) -> PrincipalRecord {
     }
 }
 
+fn policy_record(kind: &str, id: &str, data: &str) -> PolicyRecord {
+    PolicyRecord {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        data: data.as_bytes().to_vec(),
+    }
+}
+
+/// A `(kind, id)` pair as [`Store::delete_access`] takes it.
+fn pair(kind: &str, id: &str) -> (String, String) {
+    (kind.to_owned(), id.to_owned())
+}
+
+fn policy_ids(records: &[PolicyRecord]) -> Vec<String> {
+    records.iter().map(|r| r.id.clone()).collect()
+}
+
 fn deletion(at: i64) -> Deletion {
     Deletion {
         deleted_at: at,
@@ -291,6 +324,18 @@ fn active(name: &str, current: &str) -> ObjectRecord {
         current_version: current.to_owned(),
         deleted: None,
     }
+}
+
+async fn generation<S: Store>(store: &S) -> u64 {
+    ok(store.access_generation().await, "access_generation")
+}
+
+async fn stored_policy<S: Store>(store: &S, kind: &str, id: &str) -> Option<PolicyRecord> {
+    ok(store.policy(kind, id).await, "policy")
+}
+
+async fn listed_policies<S: Store>(store: &S, kind: &str) -> Vec<PolicyRecord> {
+    ok(store.list_policies(kind).await, "list_policies")
 }
 
 async fn join_all<T: Send + 'static>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
@@ -570,6 +615,728 @@ async fn principal_update_and_delete_missing_are_not_found<S: Store>(s: Arc<S>) 
         StoreError::NotFound,
         "delete missing principal"
     );
+}
+
+// ---- access control ----
+
+async fn policy_create_read_and_conflict<S: Store>(s: Arc<S>) {
+    let doc = policy_record("role", "reader", "doc-1");
+    ok(s.create_policy(&doc).await, "create_policy");
+    assert_eq!(
+        stored_policy(&*s, "role", "reader").await,
+        Some(doc.clone())
+    );
+    assert_err!(
+        s.create_policy(&policy_record("role", "reader", "doc-2"))
+            .await,
+        StoreError::Conflict,
+        "duplicate document"
+    );
+    assert_eq!(
+        stored_policy(&*s, "role", "reader").await,
+        Some(doc.clone()),
+        "a refused create changed the stored document"
+    );
+    assert_eq!(listed_policies(&*s, "role").await, vec![doc]);
+    // The same id under another kind is another document.
+    let other = policy_record("assignment", "reader", "doc-3");
+    ok(s.create_policy(&other).await, "create under another kind");
+    assert_eq!(
+        stored_policy(&*s, "assignment", "reader").await,
+        Some(other)
+    );
+}
+
+async fn policy_put_creates_and_replaces<S: Store>(s: Arc<S>) {
+    let first = policy_record("role", "reader", "first");
+    ok(s.put_policy(&first).await, "put_policy creates");
+    assert_eq!(stored_policy(&*s, "role", "reader").await, Some(first));
+    ok(
+        s.create_policy(&policy_record("role", "writer", "kept"))
+            .await,
+        "create sibling",
+    );
+    let second = policy_record("role", "reader", "second, longer document");
+    ok(s.put_policy(&second).await, "put_policy replaces");
+    assert_eq!(
+        stored_policy(&*s, "role", "reader").await,
+        Some(second.clone())
+    );
+    let shorter = policy_record("role", "reader", "3");
+    ok(s.put_policy(&shorter).await, "put_policy replaces again");
+    assert_eq!(
+        listed_policies(&*s, "role").await,
+        vec![shorter, policy_record("role", "writer", "kept")]
+    );
+    // A document created by put exists for create too.
+    assert_err!(
+        s.create_policy(&second).await,
+        StoreError::Conflict,
+        "create over a put document"
+    );
+}
+
+async fn policy_absent_is_none<S: Store>(s: Arc<S>) {
+    assert_eq!(stored_policy(&*s, "role", "reader").await, None);
+    assert!(listed_policies(&*s, "role").await.is_empty());
+    ok(
+        s.create_policy(&policy_record("role", "reader", "doc"))
+            .await,
+        "create_policy",
+    );
+    assert_eq!(stored_policy(&*s, "role", "writer").await, None);
+    assert_eq!(stored_policy(&*s, "assignment", "reader").await, None);
+    assert!(listed_policies(&*s, "assignment").await.is_empty());
+}
+
+async fn policy_keys_are_compared_exactly<S: Store>(s: Arc<S>) {
+    let keys = [
+        ("role", "Reader"),
+        ("role", "reader"),
+        ("Role", "reader"),
+        ("role", "reader "),
+    ];
+    for (kind, id) in keys {
+        ok(
+            s.create_policy(&policy_record(kind, id, &format!("{kind}/{id}")))
+                .await,
+            "create_policy differing only in case or spacing",
+        );
+    }
+    for (kind, id) in keys {
+        assert_eq!(
+            stored_policy(&*s, kind, id).await,
+            Some(policy_record(kind, id, &format!("{kind}/{id}"))),
+            "({kind:?}, {id:?})"
+        );
+    }
+    assert_eq!(stored_policy(&*s, "ROLE", "reader").await, None);
+    assert_eq!(stored_policy(&*s, "role", "READER").await, None);
+    assert_err!(
+        s.delete_policy("role", "READER").await,
+        StoreError::NotFound,
+        "delete with another case"
+    );
+    assert_eq!(
+        policy_ids(&listed_policies(&*s, "role").await),
+        ["Reader", "reader", "reader "]
+    );
+    assert_eq!(policy_ids(&listed_policies(&*s, "Role").await), ["reader"]);
+}
+
+async fn policy_list_is_ordered_by_id_within_kind<S: Store>(s: Arc<S>) {
+    let ids = [
+        "b", "a", "é", "B", "~", "aa", "", "a0", "Z", "a/b", "10", "9",
+    ];
+    for id in ids {
+        ok(
+            s.create_policy(&policy_record("role", id, id)).await,
+            "create_policy",
+        );
+    }
+    // Other kinds, including a prefix and an extension of "role", with colliding ids.
+    for kind in ["rol", "role2", "rolE", "", "assignment"] {
+        for id in ["a", "m", "zz"] {
+            ok(
+                s.create_policy(&policy_record(kind, id, kind)).await,
+                "create_policy of another kind",
+            );
+        }
+    }
+    let listed = listed_policies(&*s, "role").await;
+    // Byte order: digits < upper case < lower case < '~' < any multi-byte character.
+    assert_eq!(
+        policy_ids(&listed),
+        ["", "10", "9", "B", "Z", "a", "a/b", "a0", "aa", "b", "~", "é"]
+    );
+    for record in &listed {
+        assert_eq!(record.kind, "role");
+        assert_eq!(record.data, record.id.as_bytes(), "data of {:?}", record.id);
+    }
+    for kind in ["rol", "role2", "rolE", "", "assignment"] {
+        let listed = listed_policies(&*s, kind).await;
+        assert_eq!(policy_ids(&listed), ["a", "m", "zz"], "kind {kind:?}");
+        assert!(listed
+            .iter()
+            .all(|r| r.kind == kind && r.data == kind.as_bytes()));
+    }
+    assert!(listed_policies(&*s, "ro").await.is_empty());
+    assert!(listed_policies(&*s, "role%").await.is_empty());
+}
+
+async fn policy_data_round_trips<S: Store>(s: Arc<S>) {
+    let binary: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let largest: Vec<u8> = (0..=255u8).rev().cycle().take(POLICY_DATA_MAX).collect();
+    let cases = [
+        ("binary", binary),
+        ("empty", Vec::new()),
+        ("largest", largest),
+    ];
+    for (id, data) in &cases {
+        let record = PolicyRecord {
+            kind: "keys".into(),
+            id: (*id).to_owned(),
+            data: data.clone(),
+        };
+        ok(s.create_policy(&record).await, "create_policy");
+        assert_eq!(stored_policy(&*s, "keys", id).await, Some(record), "{id}");
+    }
+    let listed = listed_policies(&*s, "keys").await;
+    assert_eq!(policy_ids(&listed), ["binary", "empty", "largest"]);
+    // Replacing the largest document with a small one leaves nothing of the old one behind.
+    let small = policy_record("keys", "largest", "small");
+    ok(s.put_policy(&small).await, "put_policy");
+    assert_eq!(stored_policy(&*s, "keys", "largest").await, Some(small));
+}
+
+async fn policy_over_limits_is_invalid<S: Store>(s: Arc<S>) {
+    // At the limits, counted in bytes: accepted.
+    let kind_max = "k".repeat(POLICY_KIND_MAX);
+    let kind_max_wide = "é".repeat(POLICY_KIND_MAX / 2);
+    let id_max = "i".repeat(POLICY_ID_MAX);
+    for kind in [&kind_max, &kind_max_wide] {
+        let record = policy_record(kind, &id_max, "at the limits");
+        ok(
+            s.create_policy(&record).await,
+            "create_policy at the limits",
+        );
+        assert_eq!(stored_policy(&*s, kind, &id_max).await, Some(record));
+    }
+    ok(
+        s.create_principal(&principal("client-a", "object-a")).await,
+        "create_principal",
+    );
+    let before = generation(&*s).await;
+
+    let long_kinds = [
+        format!("{kind_max}k"),
+        // 33 two-byte characters: 66 bytes.
+        format!("{kind_max_wide}é"),
+    ];
+    let long_id = format!("{id_max}i");
+    let mut bad_keys: Vec<(String, String)> =
+        long_kinds.iter().map(|kind| pair(kind, "i")).collect();
+    bad_keys.push(pair("role", &long_id));
+    for (kind, id) in &bad_keys {
+        let record = policy_record(kind, id, "doc");
+        let what = format!("kind of {} bytes, id of {} bytes", kind.len(), id.len());
+        assert_err!(
+            s.create_policy(&record).await,
+            StoreError::Invalid(_),
+            format!("create_policy with {what}")
+        );
+        assert_err!(
+            s.put_policy(&record).await,
+            StoreError::Invalid(_),
+            format!("put_policy with {what}")
+        );
+        assert_err!(
+            s.policy(kind, id).await,
+            StoreError::Invalid(_),
+            format!("policy with {what}")
+        );
+        assert_err!(
+            s.delete_policy(kind, id).await,
+            StoreError::Invalid(_),
+            format!("delete_policy with {what}")
+        );
+        // One bad pair fails the whole call: the principal stays.
+        assert_err!(
+            s.delete_access(
+                &[pair(&kind_max, &id_max), pair(kind, id)],
+                Some("client-a")
+            )
+            .await,
+            StoreError::Invalid(_),
+            format!("delete_access with {what}")
+        );
+    }
+    for kind in &long_kinds {
+        assert_err!(
+            s.list_policies(kind).await,
+            StoreError::Invalid(_),
+            "list_policies with a long kind"
+        );
+    }
+    let oversized = PolicyRecord {
+        kind: "keys".into(),
+        id: "big".into(),
+        data: vec![7; POLICY_DATA_MAX + 1],
+    };
+    assert_err!(
+        s.create_policy(&oversized).await,
+        StoreError::Invalid(_),
+        "create_policy with data over the limit"
+    );
+    assert_err!(
+        s.put_policy(&oversized).await,
+        StoreError::Invalid(_),
+        "put_policy with data over the limit"
+    );
+
+    // Nothing changed.
+    assert_eq!(stored_policy(&*s, "keys", "big").await, None);
+    assert_eq!(stored_policy(&*s, "role", "i").await, None);
+    for kind in [&kind_max, &kind_max_wide] {
+        assert_eq!(
+            policy_ids(&listed_policies(&*s, kind).await),
+            std::slice::from_ref(&id_max)
+        );
+    }
+    assert!(ok(s.principal("client-a").await, "principal").is_some());
+    assert_eq!(
+        generation(&*s).await,
+        before,
+        "refused writes moved the generation"
+    );
+}
+
+async fn policy_delete_and_not_found<S: Store>(s: Arc<S>) {
+    assert_err!(
+        s.delete_policy("role", "ghost").await,
+        StoreError::NotFound,
+        "delete missing document"
+    );
+    let doc = policy_record("role", "reader", "doc");
+    ok(s.create_policy(&doc).await, "create_policy");
+    ok(
+        s.create_policy(&policy_record("role", "writer", "kept"))
+            .await,
+        "create sibling",
+    );
+    ok(
+        s.create_policy(&policy_record("assignment", "reader", "kept"))
+            .await,
+        "create same id, other kind",
+    );
+    ok(s.delete_policy("role", "reader").await, "delete_policy");
+    assert_eq!(stored_policy(&*s, "role", "reader").await, None);
+    assert_err!(
+        s.delete_policy("role", "reader").await,
+        StoreError::NotFound,
+        "delete twice"
+    );
+    assert_eq!(policy_ids(&listed_policies(&*s, "role").await), ["writer"]);
+    assert_eq!(
+        policy_ids(&listed_policies(&*s, "assignment").await),
+        ["reader"]
+    );
+    // The key is free again.
+    ok(s.create_policy(&doc).await, "create after delete");
+    assert_eq!(stored_policy(&*s, "role", "reader").await, Some(doc));
+}
+
+async fn delete_access_removes_listed_documents_and_principal<S: Store>(s: Arc<S>) {
+    for (client, object) in [("client-a", "object-a"), ("client-b", "object-b")] {
+        ok(
+            s.create_principal(&principal(client, object)).await,
+            "create_principal",
+        );
+    }
+    for (kind, id) in [
+        ("assignment", "a1"),
+        ("assignment", "a2"),
+        ("assignment", "a3"),
+        ("credential", "a1"),
+    ] {
+        ok(
+            s.create_policy(&policy_record(kind, id, "doc")).await,
+            "create_policy",
+        );
+    }
+    ok(
+        s.delete_access(
+            &[
+                pair("assignment", "a1"),
+                pair("assignment", "ghost"),
+                pair("ghost-kind", "a2"),
+                pair("credential", "a1"),
+                pair("assignment", "a1"),
+            ],
+            Some("client-a"),
+        )
+        .await,
+        "delete_access with a principal",
+    );
+    assert_eq!(ok(s.principal("client-a").await, "principal"), None);
+    assert_eq!(
+        ok(s.list_principals().await, "list_principals"),
+        vec![principal("client-b", "object-b")]
+    );
+    assert_eq!(
+        policy_ids(&listed_policies(&*s, "assignment").await),
+        ["a2", "a3"]
+    );
+    assert!(listed_policies(&*s, "credential").await.is_empty());
+    // The principal's ids are free again.
+    ok(
+        s.create_principal(&principal("client-a", "object-a")).await,
+        "create_principal again",
+    );
+
+    // Documents only.
+    ok(
+        s.delete_access(&[pair("assignment", "a2")], None).await,
+        "delete_access without a principal",
+    );
+    assert_eq!(
+        policy_ids(&listed_policies(&*s, "assignment").await),
+        ["a3"]
+    );
+    // The principal only.
+    ok(
+        s.delete_access(&[], Some("client-b")).await,
+        "delete_access of a principal only",
+    );
+    assert_eq!(ok(s.principal("client-b").await, "principal"), None);
+    // Nothing listed and nothing found: still a success.
+    ok(
+        s.delete_access(&[pair("assignment", "ghost")], None).await,
+        "delete_access that finds nothing",
+    );
+    ok(s.delete_access(&[], None).await, "empty delete_access");
+    assert_eq!(
+        policy_ids(&listed_policies(&*s, "assignment").await),
+        ["a3"]
+    );
+    assert_eq!(
+        ok(s.list_principals().await, "list_principals"),
+        vec![principal("client-a", "object-a")]
+    );
+}
+
+async fn delete_access_missing_principal_changes_nothing<S: Store>(s: Arc<S>) {
+    ok(
+        s.create_principal(&principal("client-a", "object-a")).await,
+        "create_principal",
+    );
+    for id in ["a1", "a2"] {
+        ok(
+            s.create_policy(&policy_record("assignment", id, "doc"))
+                .await,
+            "create_policy",
+        );
+    }
+    let before = generation(&*s).await;
+    assert_err!(
+        s.delete_access(
+            &[pair("assignment", "a1"), pair("assignment", "a2")],
+            Some("ghost"),
+        )
+        .await,
+        StoreError::NotFound,
+        "delete_access of a missing principal"
+    );
+    assert_eq!(
+        policy_ids(&listed_policies(&*s, "assignment").await),
+        ["a1", "a2"],
+        "documents were removed by a failed delete_access"
+    );
+    assert!(ok(s.principal("client-a").await, "principal").is_some());
+    assert_eq!(generation(&*s).await, before);
+
+    // A principal removed by one call is missing for the next, which then changes nothing.
+    ok(
+        s.delete_access(&[pair("assignment", "a1")], Some("client-a"))
+            .await,
+        "delete_access",
+    );
+    let before = generation(&*s).await;
+    assert_err!(
+        s.delete_access(&[pair("assignment", "a2")], Some("client-a"))
+            .await,
+        StoreError::NotFound,
+        "delete_access of a principal already removed"
+    );
+    assert_eq!(
+        policy_ids(&listed_policies(&*s, "assignment").await),
+        ["a2"]
+    );
+    assert_eq!(generation(&*s).await, before);
+}
+
+async fn access_generation_counts_each_access_write<S: Store>(s: Arc<S>) {
+    assert_eq!(generation(&*s).await, 0, "a new store starts at 0");
+    let mut expected = 0u64;
+    macro_rules! step {
+        ($write:expr, $what:expr) => {
+            ok($write.await, $what);
+            expected += 1;
+            assert_eq!(generation(&*s).await, expected, "after {}", $what);
+        };
+    }
+    let p = principal("client-a", "object-a");
+    step!(s.create_principal(&p), "create_principal");
+    let updated = PrincipalRecord {
+        data: b"new data".to_vec(),
+        ..p.clone()
+    };
+    step!(s.update_principal(&updated), "update_principal");
+    step!(s.update_principal(&updated), "update_principal, same data");
+    let doc = policy_record("role", "reader", "v1");
+    step!(s.create_policy(&doc), "create_policy");
+    step!(
+        s.put_policy(&policy_record("role", "writer", "v1")),
+        "put_policy creating"
+    );
+    step!(
+        s.put_policy(&policy_record("role", "reader", "v2")),
+        "put_policy replacing"
+    );
+    step!(
+        s.put_policy(&policy_record("role", "reader", "v2")),
+        "put_policy, same data"
+    );
+    step!(s.delete_policy("role", "writer"), "delete_policy");
+    step!(
+        s.delete_access(&[pair("role", "reader")], None),
+        "delete_access of documents"
+    );
+    step!(
+        s.delete_access(&[pair("role", "ghost")], None),
+        "delete_access that finds nothing"
+    );
+    step!(
+        s.delete_access(&[], Some("client-a")),
+        "delete_access of a principal"
+    );
+    step!(s.create_principal(&p), "create_principal again");
+    step!(s.delete_principal("client-a"), "delete_principal");
+
+    // Reads do not move it.
+    ok(s.principal("client-a").await, "principal");
+    ok(s.list_principals().await, "list_principals");
+    ok(s.policy("role", "reader").await, "policy");
+    ok(s.list_policies("role").await, "list_policies");
+    assert_eq!(generation(&*s).await, expected, "after reads");
+    assert_eq!(expected, 13);
+}
+
+async fn access_generation_ignores_failed_writes<S: Store>(s: Arc<S>) {
+    ok(
+        s.create_principal(&principal("client-a", "object-a")).await,
+        "create_principal",
+    );
+    let doc = policy_record("role", "reader", "doc");
+    ok(s.create_policy(&doc).await, "create_policy");
+    let before = generation(&*s).await;
+    assert_eq!(before, 2);
+
+    macro_rules! refused {
+        ($write:expr, $pattern:pat, $what:expr) => {
+            assert_err!($write.await, $pattern, $what);
+            assert_eq!(generation(&*s).await, before, "after {}", $what);
+        };
+    }
+    refused!(
+        s.create_principal(&principal("client-a", "object-b")),
+        StoreError::Conflict,
+        "create_principal, client id taken"
+    );
+    refused!(
+        s.create_principal(&principal("client-b", "object-a")),
+        StoreError::Conflict,
+        "create_principal, object id taken"
+    );
+    refused!(
+        s.update_principal(&principal("ghost", "ghost-object")),
+        StoreError::NotFound,
+        "update_principal of a missing principal"
+    );
+    refused!(
+        s.delete_principal("ghost"),
+        StoreError::NotFound,
+        "delete_principal of a missing principal"
+    );
+    refused!(
+        s.create_policy(&policy_record("role", "reader", "other")),
+        StoreError::Conflict,
+        "create_policy of an existing document"
+    );
+    refused!(
+        s.delete_policy("role", "ghost"),
+        StoreError::NotFound,
+        "delete_policy of a missing document"
+    );
+    refused!(
+        s.delete_access(&[pair("role", "reader")], Some("ghost")),
+        StoreError::NotFound,
+        "delete_access of a missing principal"
+    );
+    let too_long = "x".repeat(POLICY_ID_MAX + 1);
+    refused!(
+        s.create_policy(&policy_record("role", &too_long, "doc")),
+        StoreError::Invalid(_),
+        "create_policy with a long id"
+    );
+    refused!(
+        s.put_policy(&policy_record("role", &too_long, "doc")),
+        StoreError::Invalid(_),
+        "put_policy with a long id"
+    );
+    refused!(
+        s.delete_policy("role", &too_long),
+        StoreError::Invalid(_),
+        "delete_policy with a long id"
+    );
+    refused!(
+        s.delete_access(&[pair("role", &too_long)], None),
+        StoreError::Invalid(_),
+        "delete_access with a long id"
+    );
+    assert_eq!(stored_policy(&*s, "role", "reader").await, Some(doc));
+    assert_eq!(
+        ok(s.list_principals().await, "list_principals"),
+        vec![principal("client-a", "object-a")]
+    );
+}
+
+async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
+    ok(
+        s.create_policy(&policy_record("role", "reader", "doc"))
+            .await,
+        "create_policy",
+    );
+    assert_eq!(generation(&*s).await, 1);
+    ok(s.put_meta("k", b"v").await, "put_meta");
+    ok(s.put_meta_if_absent("k2", b"v").await, "put_meta_if_absent");
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    let mut updated = version(1, T0 + 1);
+    updated.enabled = false;
+    ok(
+        s.update_version("alpha", SECRET, "s", &updated).await,
+        "update_version",
+    );
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete_object",
+    );
+    ok(
+        s.recover_object("alpha", SECRET, "s").await,
+        "recover_object",
+    );
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete_object again",
+    );
+    ok(s.purge_object("alpha", SECRET, "s").await, "purge_object");
+    ok(
+        s.restore_object("alpha", SECRET, "r", &[version(2, T0)], &vid(2))
+            .await,
+        "restore_object",
+    );
+    ok(
+        s.delete_object("alpha", SECRET, "r", deletion(T0)).await,
+        "delete_object r",
+    );
+    let purged = ok(s.purge_expired(T0 + 365 * DAY, 10).await, "purge_expired");
+    assert_eq!(purged.len(), 1);
+    ok(s.delete_vault("alpha").await, "delete_vault");
+    // Failed unrelated writes do not move it either.
+    assert_err!(
+        s.delete_vault("alpha").await,
+        StoreError::NotFound,
+        "delete missing vault"
+    );
+    assert_eq!(
+        generation(&*s).await,
+        1,
+        "unrelated writes moved the generation"
+    );
+}
+
+async fn access_generation_counts_concurrent_writes<S: Store>(s: Arc<S>) {
+    ok(
+        s.create_policy(&policy_record("role", "taken", "doc"))
+            .await,
+        "create_policy",
+    );
+    let start = generation(&*s).await;
+    const WRITERS: u64 = 80;
+    let done = Arc::new(AtomicBool::new(false));
+    let _stop_reader = SetOnDrop(done.clone());
+    let reader = {
+        let (s, done) = (s.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut last = 0u64;
+            loop {
+                let finished = done.load(Ordering::Acquire);
+                let now = s.access_generation().await.unwrap();
+                assert!(now >= last, "the generation went back from {last} to {now}");
+                last = now;
+                if finished {
+                    break last;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let barrier = Arc::new(Barrier::new(WRITERS as usize));
+    let mut handles = Vec::new();
+    for n in 0..WRITERS {
+        let (s, barrier) = (s.clone(), barrier.clone());
+        handles.push(tokio::spawn(async move {
+            barrier.wait().await;
+            match n % 5 {
+                // Succeeds.
+                0 => {
+                    s.create_policy(&policy_record("role", &format!("r{n}"), "doc"))
+                        .await
+                }
+                // Fails: the document exists.
+                1 => s.create_policy(&policy_record("role", "taken", "x")).await,
+                // Succeeds, all on one document.
+                2 => s.put_policy(&policy_record("role", "shared", "doc")).await,
+                // Succeeds.
+                3 => {
+                    s.create_principal(&principal(&format!("c{n}"), &format!("o{n}")))
+                        .await
+                }
+                // Fails: no such principal.
+                _ => {
+                    s.delete_access(&[pair("role", "taken")], Some("ghost"))
+                        .await
+                }
+            }
+        }));
+    }
+    let mut successes = 0u64;
+    for (n, result) in join_all(handles).await.into_iter().enumerate() {
+        match n % 5 {
+            0 | 2 | 3 => {
+                ok(result, "a valid concurrent access write");
+                successes += 1;
+            }
+            1 => assert_err!(result, StoreError::Conflict, "duplicate document"),
+            _ => assert_err!(result, StoreError::NotFound, "missing principal"),
+        }
+    }
+    done.store(true, Ordering::Release);
+    let end = generation(&*s).await;
+    assert_eq!(end - start, successes, "one step per successful write");
+    assert_eq!(reader.await.expect("the reader panicked"), end);
+    assert!(stored_policy(&*s, "role", "taken").await.is_some());
+    assert_eq!(
+        listed_policies(&*s, "role").await.len() as u64,
+        2 + WRITERS / 5
+    );
+}
+
+async fn vault_delete_keeps_principals_and_policies<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let p = principal("client-a", "object-a");
+    ok(s.create_principal(&p).await, "create_principal");
+    let doc = policy_record("assignment", "/vaults/alpha", "reader for alpha");
+    ok(s.create_policy(&doc).await, "create_policy");
+    let before = generation(&*s).await;
+    ok(s.delete_vault("alpha").await, "delete_vault");
+    assert_eq!(
+        stored_policy(&*s, "assignment", "/vaults/alpha").await,
+        Some(doc)
+    );
+    assert_eq!(ok(s.principal("client-a").await, "principal"), Some(p));
+    assert_eq!(generation(&*s).await, before);
 }
 
 // ---- put_version / version ----
@@ -1815,6 +2582,12 @@ mod tests {
         DuplicateVersionOverwrites,
         VaultDeleteKeepsObjects,
         MetaIfAbsentOverwrites,
+        PolicyCreateOverwrites,
+        PolicyKeysIgnoreCase,
+        PolicyListIgnoresKind,
+        DeleteAccessNotAtomic,
+        GenerationCountsFailedWrites,
+        PrincipalWritesKeepGeneration,
     }
 
     type ObjectKey = (String, ObjectKind, String);
@@ -1830,6 +2603,9 @@ mod tests {
         vaults: BTreeMap<String, VaultRecord>,
         principals: BTreeMap<String, PrincipalRecord>,
         objects: BTreeMap<ObjectKey, Object>,
+        /// Keyed by `(kind, id)`: the map's order is the listing order.
+        policies: BTreeMap<(String, String), PolicyRecord>,
+        generation: u64,
     }
 
     struct Memory {
@@ -1842,6 +2618,29 @@ mod tests {
             Memory {
                 state: Mutex::new(State::default()),
                 flaw,
+            }
+        }
+    }
+
+    impl Memory {
+        fn policy_key(&self, kind: &str, id: &str) -> (String, String) {
+            if self.flaw == Flaw::PolicyKeysIgnoreCase {
+                (kind.to_lowercase(), id.to_lowercase())
+            } else {
+                (kind.to_owned(), id.to_owned())
+            }
+        }
+
+        /// Counts an access-control write: the step the contract asks for on success, and the
+        /// steps the flaws take by mistake.
+        fn count(&self, state: &mut State, result: &StoreResult<()>, principal: bool) {
+            let counts = match self.flaw {
+                Flaw::GenerationCountsFailedWrites => true,
+                Flaw::PrincipalWritesKeepGeneration if principal => false,
+                _ => result.is_ok(),
+            };
+            if counts {
+                state.generation += 1;
             }
         }
     }
@@ -1925,23 +2724,29 @@ mod tests {
                 .principals
                 .values()
                 .any(|p| p.client_id == principal.client_id || p.object_id == principal.object_id);
-            if taken {
-                return Err(StoreError::Conflict);
-            }
-            state
-                .principals
-                .insert(principal.client_id.clone(), principal.clone());
-            Ok(())
+            let result = if taken {
+                Err(StoreError::Conflict)
+            } else {
+                state
+                    .principals
+                    .insert(principal.client_id.clone(), principal.clone());
+                Ok(())
+            };
+            self.count(&mut state, &result, true);
+            result
         }
 
         async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
             let mut state = self.state.lock().unwrap();
-            let stored = state
-                .principals
-                .get_mut(&principal.client_id)
-                .ok_or(StoreError::NotFound)?;
-            stored.data = principal.data.clone();
-            Ok(())
+            let result = match state.principals.get_mut(&principal.client_id) {
+                Some(stored) => {
+                    stored.data = principal.data.clone();
+                    Ok(())
+                }
+                None => Err(StoreError::NotFound),
+            };
+            self.count(&mut state, &result, true);
+            result
         }
 
         async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
@@ -1967,11 +2772,99 @@ mod tests {
 
         async fn delete_principal(&self, client_id: &str) -> StoreResult<()> {
             let mut state = self.state.lock().unwrap();
-            state
+            let result = state
                 .principals
                 .remove(client_id)
                 .map(|_| ())
-                .ok_or(StoreError::NotFound)
+                .ok_or(StoreError::NotFound);
+            self.count(&mut state, &result, true);
+            result
+        }
+
+        async fn create_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
+            record.check_limits()?;
+            let mut state = self.state.lock().unwrap();
+            let key = self.policy_key(&record.kind, &record.id);
+            let result =
+                if state.policies.contains_key(&key) && self.flaw != Flaw::PolicyCreateOverwrites {
+                    Err(StoreError::Conflict)
+                } else {
+                    state.policies.insert(key, record.clone());
+                    Ok(())
+                };
+            self.count(&mut state, &result, false);
+            result
+        }
+
+        async fn put_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
+            record.check_limits()?;
+            let mut state = self.state.lock().unwrap();
+            let key = self.policy_key(&record.kind, &record.id);
+            state.policies.insert(key, record.clone());
+            self.count(&mut state, &Ok(()), false);
+            Ok(())
+        }
+
+        async fn policy(&self, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
+            crate::check_policy_key(kind, id)?;
+            let state = self.state.lock().unwrap();
+            Ok(state.policies.get(&self.policy_key(kind, id)).cloned())
+        }
+
+        async fn list_policies(&self, kind: &str) -> StoreResult<Vec<PolicyRecord>> {
+            crate::check_policy_key(kind, "")?;
+            let state = self.state.lock().unwrap();
+            let any_kind = self.flaw == Flaw::PolicyListIgnoresKind;
+            Ok(state
+                .policies
+                .values()
+                .filter(|r| any_kind || r.kind == kind)
+                .cloned()
+                .collect())
+        }
+
+        async fn delete_policy(&self, kind: &str, id: &str) -> StoreResult<()> {
+            crate::check_policy_key(kind, id)?;
+            let mut state = self.state.lock().unwrap();
+            let result = state
+                .policies
+                .remove(&self.policy_key(kind, id))
+                .map(|_| ())
+                .ok_or(StoreError::NotFound);
+            self.count(&mut state, &result, false);
+            result
+        }
+
+        async fn delete_access(
+            &self,
+            policies: &[(String, String)],
+            principal: Option<&str>,
+        ) -> StoreResult<()> {
+            for (kind, id) in policies {
+                crate::check_policy_key(kind, id)?;
+            }
+            let mut state = self.state.lock().unwrap();
+            let missing = principal.is_some_and(|p| !state.principals.contains_key(p));
+            let result = if missing {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            };
+            if result.is_ok() || self.flaw == Flaw::DeleteAccessNotAtomic {
+                for (kind, id) in policies {
+                    let key = self.policy_key(kind, id);
+                    state.policies.remove(&key);
+                }
+                if let Some(p) = principal {
+                    state.principals.remove(p);
+                }
+            }
+            self.count(&mut state, &result, false);
+            result
+        }
+
+        async fn access_generation(&self) -> StoreResult<u64> {
+            Ok(self.state.lock().unwrap().generation)
         }
 
         async fn put_version(
@@ -2245,6 +3138,30 @@ mod tests {
             (
                 Flaw::MetaIfAbsentOverwrites,
                 "meta_put_if_absent_race_has_one_winner",
+            ),
+            (
+                Flaw::PolicyCreateOverwrites,
+                "policy_create_read_and_conflict",
+            ),
+            (
+                Flaw::PolicyKeysIgnoreCase,
+                "policy_keys_are_compared_exactly",
+            ),
+            (
+                Flaw::PolicyListIgnoresKind,
+                "policy_list_is_ordered_by_id_within_kind",
+            ),
+            (
+                Flaw::DeleteAccessNotAtomic,
+                "delete_access_missing_principal_changes_nothing",
+            ),
+            (
+                Flaw::GenerationCountsFailedWrites,
+                "access_generation_ignores_failed_writes",
+            ),
+            (
+                Flaw::PrincipalWritesKeepGeneration,
+                "access_generation_counts_each_access_write",
             ),
         ];
         for (flaw, case) in expectations {

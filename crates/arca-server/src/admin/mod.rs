@@ -1,150 +1,138 @@
-//! The admin API, on the deployment host under `/admin`: vault management. It authenticates
-//! like any client (bearer token from Arca's issuer, challenge on 401); until role-based access
-//! arrives, every principal of the deployment may use it.
+//! The admin API, on the deployment host under `/admin` (contract: `docs/admin-api.md`): vaults,
+//! principals and their credentials, roles and role assignments, federated credentials, network
+//! rules and the token signing keys.
+//!
+//! Every handler starts with [`authorize`]: a bearer token from Arca's issuer (401 with the
+//! challenge otherwise), the admin network rules (403 ForbiddenByFirewall), and the
+//! administration action at scope `/` (403 ForbiddenByRbac). After a change it refreshes the
+//! access snapshot, so the change governs the very next request.
 
-use arca_core::{ObjectKind, VaultName, VaultSettings};
-use arca_store::{Listing, StoreError, VaultRecord};
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+mod federation;
+mod keys;
+mod network;
+mod principals;
+mod roles;
+mod vaults;
 
+use std::net::IpAddr;
+
+use axum::http::HeaderMap;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+use crate::access::{self, Scope, ADMIN_ACTION, ADMIN_NETWORK_ID};
 use crate::error::{ApiError, ApiResult};
+use crate::identity::Caller;
 use crate::state::{AppState, SharedState};
+
+/// Largest admin request body.
+const MAX_ADMIN_BODY: usize = 64 * 1024;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
-        .route("/vaults", get(list_vaults).post(create_vault))
-        .route("/vaults/{name}", get(show_vault).delete(delete_vault))
+        .route("/vaults", get(vaults::list).post(vaults::create))
+        .route("/vaults/{name}", get(vaults::show).delete(vaults::remove))
+        .route(
+            "/vaults/{name}/network-rules",
+            get(network::show_vault).put(network::set_vault),
+        )
+        .route(
+            "/network-rules",
+            get(network::show_admin).put(network::set_admin),
+        )
+        .route(
+            "/principals",
+            get(principals::list).post(principals::create),
+        )
+        .route(
+            "/principals/{principal}",
+            get(principals::show).delete(principals::remove),
+        )
+        .route(
+            "/principals/{principal}/secrets",
+            post(principals::add_secret),
+        )
+        .route(
+            "/principals/{principal}/secrets/{id}",
+            delete(principals::remove_secret),
+        )
+        .route(
+            "/principals/{principal}/certificates",
+            post(principals::add_certificate),
+        )
+        .route(
+            "/principals/{principal}/certificates/{id}",
+            delete(principals::remove_certificate),
+        )
+        .route("/roles", get(roles::list).post(roles::define))
+        .route("/roles/{role}", get(roles::show).delete(roles::remove))
+        .route(
+            "/role-assignments",
+            get(roles::assignments).post(roles::assign),
+        )
+        .route("/role-assignments/{id}", delete(roles::unassign))
+        .route("/check-access", post(roles::check_access))
+        .route(
+            "/federated-credentials",
+            get(federation::list).post(federation::add),
+        )
+        .route("/federated-credentials/{id}", delete(federation::remove))
+        .route("/signing-keys", get(keys::list))
+        .route("/signing-keys/rotate", post(keys::rotate))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateVault {
-    name: String,
-    #[serde(default)]
-    retention_days: Option<u32>,
-    #[serde(default)]
-    purge_protection: Option<bool>,
+/// Authenticates the caller and checks the admin network rules and the administration action.
+pub(crate) fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+) -> ApiResult<Caller> {
+    let caller = crate::auth::authenticate(state, headers)?;
+    let snapshot = state.access.snapshot();
+    if !snapshot.admits(ADMIN_NETWORK_ID, peer) {
+        tracing::info!(peer = ?peer, "admin request refused by the admin network rules");
+        return Err(access::firewall_denial(
+            peer,
+            &caller,
+            &state.issuer.issuer,
+            "admin",
+        ));
+    }
+    let decision = access::decide(&snapshot, &caller.object_id, ADMIN_ACTION, &Scope::root());
+    if !decision.allowed {
+        tracing::info!(client_id = %caller.client_id, "admin request denied by role-based access control");
+        return Err(access::rbac_denial(
+            &decision,
+            &caller,
+            &state.issuer.issuer,
+            None,
+        ));
+    }
+    Ok(caller)
 }
 
-fn vault_json(state: &AppState, v: &VaultRecord) -> serde_json::Value {
-    let settings = VaultSettings {
-        retention_days: v.retention_days,
-        purge_protection: v.purge_protection,
-    };
-    json!({
-        "name": v.name,
-        "url": state.urls.vault_url(&v.name),
-        "retention_days": v.retention_days,
-        "purge_protection": v.purge_protection,
-        "recovery_level": settings.recovery_level().as_str(),
-        "created": v.created,
+/// Makes a change visible to the next request of this process at once.
+pub(crate) async fn changed(state: &AppState) {
+    if let Err(e) = state.refresh_access().await {
+        tracing::warn!(error = %e, "access refresh after a change failed; the poll will retry");
+    }
+}
+
+/// Reads and parses a JSON admin body.
+pub(crate) async fn body<T: serde::de::DeserializeOwned>(body: axum::body::Body) -> ApiResult<T> {
+    let bytes = crate::api::read_body(body, MAX_ADMIN_BODY).await?;
+    crate::api::parse_json(&bytes)
+}
+
+/// A fresh random UUID.
+pub(crate) fn new_id() -> ApiResult<String> {
+    crate::bootstrap::new_uuid().map_err(|e| {
+        tracing::error!(error = %e, "no randomness");
+        ApiError::Internal
     })
 }
 
-fn vault_name(raw: &str) -> ApiResult<VaultName> {
-    VaultName::parse(raw).map_err(|_| {
-        let shown: String = raw.chars().take(40).collect();
-        ApiError::BadParameter(format!(
-            "Invalid vault name {shown:?}: use 3 to 24 letters, digits and dashes, starting with a letter, ending with a letter or digit, without consecutive dashes."
-        ))
-    })
-}
-
-async fn list_vaults(State(state): State<SharedState>, headers: HeaderMap) -> ApiResult<Response> {
-    crate::auth::authenticate(&state, &headers)?;
-    let vaults = state.store.list_vaults().await?;
-    let value: Vec<_> = vaults.iter().map(|v| vault_json(&state, v)).collect();
-    Ok(Json(json!({ "value": value })).into_response())
-}
-
-async fn show_vault(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> ApiResult<Response> {
-    crate::auth::authenticate(&state, &headers)?;
-    let name = vault_name(&name)?;
-    match state.store.vault(name.as_str()).await? {
-        Some(v) => Ok(Json(vault_json(&state, &v)).into_response()),
-        None => Err(ApiError::VaultNotFound(name.to_string())),
-    }
-}
-
-async fn create_vault(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    crate::auth::authenticate(&state, &headers)?;
-    let bytes = crate::api::read_body(body, 16 * 1024).await?;
-    let request: CreateVault = crate::api::parse_json(&bytes)?;
-    let name = vault_name(&request.name)?;
-    let defaults = VaultSettings::default();
-    let retention = request.retention_days.unwrap_or(defaults.retention_days);
-    let settings = VaultSettings::new(retention, request.purge_protection.unwrap_or(false))
-        .ok_or_else(|| {
-            ApiError::BadParameter(format!(
-                "retention_days must be from 7 to 90; {retention} was given."
-            ))
-        })?;
-    let record = VaultRecord {
-        name: name.to_string(),
-        retention_days: settings.retention_days,
-        purge_protection: settings.purge_protection,
-        created: state.clock.now(),
-    };
-    match state.store.create_vault(&record).await {
-        Ok(()) => {
-            tracing::info!(vault = %record.name, "vault created");
-            Ok((StatusCode::CREATED, Json(vault_json(&state, &record))).into_response())
-        }
-        Err(StoreError::Conflict) => Err(ApiError::Conflict {
-            message: format!("Vault {name} already exists."),
-            inner: None,
-        }),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn delete_vault(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> ApiResult<Response> {
-    crate::auth::authenticate(&state, &headers)?;
-    let name = vault_name(&name)?;
-    let Some(vault) = state.store.vault(name.as_str()).await? else {
-        return Err(ApiError::VaultNotFound(name.to_string()));
-    };
-    if vault.purge_protection {
-        for kind in [ObjectKind::Secret, ObjectKind::Key, ObjectKind::Certificate] {
-            for which in [Listing::Active, Listing::Deleted] {
-                if !state
-                    .store
-                    .list_objects(&vault.name, kind, which, None, 1)
-                    .await?
-                    .is_empty()
-                {
-                    return Err(ApiError::Conflict {
-                        message: format!("Vault {name} has purge protection and still holds objects; it cannot be deleted."),
-                        inner: None,
-                    });
-                }
-            }
-        }
-    }
-    match state.store.delete_vault(&vault.name).await {
-        Ok(()) => {
-            tracing::info!(vault = %vault.name, "vault deleted");
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        Err(StoreError::NotFound) => Err(ApiError::VaultNotFound(name.to_string())),
-        Err(e) => Err(e.into()),
-    }
+/// Truncates user input quoted in an error message.
+pub(crate) fn shown(raw: &str) -> String {
+    raw.chars().take(80).collect()
 }

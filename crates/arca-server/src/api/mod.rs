@@ -1,7 +1,9 @@
 //! The Key Vault data plane: requests whose Host is `<vault>.<dns-suffix>`.
 //!
 //! Order of checks, fixed: authentication (401 with the challenge, before anything else), vault
-//! lookup (404), api-version (400), route, then body and parameter validation.
+//! lookup (404), the vault's network rules (403 ForbiddenByFirewall), api-version (400), route,
+//! role-based authorization of the operation (403 ForbiddenByRbac), then body and parameter
+//! validation.
 
 pub mod secrets;
 
@@ -68,6 +70,7 @@ pub async fn serve(
     state: &AppState,
     vault: arca_store::VaultRecord,
     host: &str,
+    caller: &crate::identity::Caller,
     request: Request<Body>,
 ) -> Response {
     let (parts, body) = request.into_parts();
@@ -94,6 +97,7 @@ pub async fn serve(
         vault: &vault,
         origin: Origin::new(host),
         query,
+        caller,
     };
     let result = match segments.first() {
         Some(c) if c.eq_ignore_ascii_case("secrets") => {

@@ -15,7 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::{parse_json, Origin, Query};
+use crate::access::actions::*;
+use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::Caller;
 use crate::service::secrets::{self as service, NewSecret, Page, SecretPatch, SecretView};
 use crate::state::AppState;
 
@@ -25,6 +28,37 @@ pub struct Ctx<'a> {
     pub vault: &'a VaultRecord,
     pub origin: Origin,
     pub query: Query,
+    pub caller: &'a Caller,
+}
+
+impl Ctx<'_> {
+    /// Asks the one decision point whether the caller may perform `action` on the vault (no
+    /// name) or on one of its secrets. Runs before any storage access for the operation.
+    fn authorize(&self, action: &str, name: Option<&ObjectName>) -> ApiResult<()> {
+        let resource = match name {
+            Some(n) => Scope::object(&self.vault.name, "secrets", n.as_str()),
+            None => Scope::vault(&self.vault.name),
+        };
+        let snapshot = self.state.access.snapshot();
+        let decision = crate::access::decide(&snapshot, &self.caller.object_id, action, &resource);
+        if decision.allowed {
+            Ok(())
+        } else {
+            tracing::info!(
+                client_id = %self.caller.client_id,
+                action,
+                resource = %resource,
+                reason = decision.reason,
+                "request denied by role-based access control"
+            );
+            Err(crate::access::rbac_denial(
+                &decision,
+                self.caller,
+                &self.state.issuer.issuer,
+                Some(&self.vault.name),
+            ))
+        }
+    }
 }
 
 fn object_name(raw: &str) -> ApiResult<ObjectName> {
@@ -48,8 +82,14 @@ pub async fn route(
     body: &[u8],
 ) -> ApiResult<Response> {
     match (method, rest) {
-        (&Method::GET, [] | [""]) => list(ctx, Listing::Active).await,
-        (&Method::POST, ["restore"]) => restore(ctx, body).await,
+        (&Method::GET, [] | [""]) => {
+            ctx.authorize(SECRET_READ_METADATA, None)?;
+            list(ctx, Listing::Active).await
+        }
+        (&Method::POST, ["restore"]) => {
+            ctx.authorize(SECRET_RESTORE, None)?;
+            restore(ctx, body).await
+        }
         (&Method::PUT, [name]) => set(ctx, &object_name(name)?, body).await,
         (&Method::GET, [name] | [name, ""]) => get(ctx, &object_name(name)?, None).await,
         (&Method::GET, [name, v]) if v.eq_ignore_ascii_case("versions") => {
@@ -68,11 +108,13 @@ pub async fn route(
         }
         (&Method::DELETE, [name]) => {
             let name = object_name(name)?;
+            ctx.authorize(SECRET_DELETE, Some(&name))?;
             let v = service::delete(ctx.state, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
         }
         (&Method::POST, [name, b]) if b.eq_ignore_ascii_case("backup") => {
             let name = object_name(name)?;
+            ctx.authorize(SECRET_BACKUP, Some(&name))?;
             let value = service::backup(ctx.state, ctx.vault, &name).await?;
             Ok(Json(BackupBlob { value }).into_response())
         }
@@ -84,17 +126,26 @@ pub async fn route(
 /// `/deletedsecrets/...` routes.
 pub async fn route_deleted(ctx: &Ctx<'_>, method: &Method, rest: &[&str]) -> ApiResult<Response> {
     match (method, rest) {
-        (&Method::GET, [] | [""]) => list(ctx, Listing::Deleted).await,
+        (&Method::GET, [] | [""]) => {
+            ctx.authorize(SECRET_READ_METADATA, None)?;
+            list(ctx, Listing::Deleted).await
+        }
         (&Method::GET, [name]) => {
-            let v = service::get_deleted(ctx.state, ctx.vault, &object_name(name)?).await?;
+            let name = object_name(name)?;
+            ctx.authorize(SECRET_READ_METADATA, Some(&name))?;
+            let v = service::get_deleted(ctx.state, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
         }
         (&Method::DELETE, [name]) => {
-            service::purge(ctx.state, ctx.vault, &object_name(name)?).await?;
+            let name = object_name(name)?;
+            ctx.authorize(SECRET_PURGE, Some(&name))?;
+            service::purge(ctx.state, ctx.vault, &name).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         (&Method::POST, [name, r]) if r.eq_ignore_ascii_case("recover") => {
-            let v = service::recover(ctx.state, ctx.vault, &object_name(name)?).await?;
+            let name = object_name(name)?;
+            ctx.authorize(SECRET_RECOVER, Some(&name))?;
+            let v = service::recover(ctx.state, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
         }
         (_, [] | [""] | [_] | [_, _]) => Err(ApiError::MethodNotAllowed),
@@ -103,6 +154,7 @@ pub async fn route_deleted(ctx: &Ctx<'_>, method: &Method, rest: &[&str]) -> Api
 }
 
 async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: &[u8]) -> ApiResult<Response> {
+    ctx.authorize(SECRET_SET, Some(name))?;
     let params: SecretSetParameters = parse_json(body)?;
     let SecretSetParameters {
         value,
@@ -132,6 +184,7 @@ async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: &[u8]) -> ApiResult<Respons
 }
 
 async fn get(ctx: &Ctx<'_>, name: &ObjectName, version: Option<&VersionId>) -> ApiResult<Response> {
+    ctx.authorize(SECRET_GET, Some(name))?;
     let v = service::get(ctx.state, ctx.vault, name, version).await?;
     Ok(bundle(ctx, &v))
 }
@@ -142,6 +195,7 @@ async fn update(
     version: Option<&VersionId>,
     bytes: &[u8],
 ) -> ApiResult<Response> {
+    ctx.authorize(SECRET_UPDATE, Some(name))?;
     let params: SecretUpdateParameters = if bytes.is_empty() {
         SecretUpdateParameters::default()
     } else {
@@ -232,6 +286,7 @@ async fn list(ctx: &Ctx<'_>, which: Listing) -> ApiResult<Response> {
 }
 
 async fn versions(ctx: &Ctx<'_>, name: &ObjectName) -> ApiResult<Response> {
+    ctx.authorize(SECRET_READ_METADATA, Some(name))?;
     let size = page_size(&ctx.query)?;
     let after = cursor(&ctx.query)?;
     let Page { items, next } =

@@ -1,23 +1,38 @@
-//! HTTP endpoints of the issuer: OpenID discovery, JWKS, the OAuth 2.0 token endpoint (client
-//! credentials with a client secret) and the App Service managed-identity endpoint.
+//! HTTP endpoints of the issuer: OpenID discovery, JWKS, the OAuth 2.0 token endpoint and the
+//! two managed-identity endpoints (App Service and IMDS).
 //!
-//! OAuth errors use the OAuth envelope (`{"error":"invalid_client","error_description":..}`), as
-//! Entra ID does, not the Key Vault one.
+//! The token endpoint grants `client_credentials` with any of the credentials azure-identity
+//! sends: a client secret (`ClientSecretCredential`), a JWT assertion signed with a registered
+//! certificate (`CertificateCredential`), or a JWT from a trusted external issuer
+//! (`WorkloadIdentityCredential`, federated identity). OAuth errors use the OAuth envelope
+//! (`{"error":"invalid_client","error_description":..}`), as Entra ID does, not the Key Vault one.
 
+use arca_crypto::{ClientCertificate, JwkSet, PublicKey};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
 
-use super::principal::PrincipalData;
+use super::jwks_fetch::JwksSource;
+use super::principal::{PrincipalData, PrincipalKind};
+use super::CLOCK_SKEW_SECS;
+use crate::access::{self, FederationDoc};
+use crate::auth::Peer;
 use crate::state::SharedState;
 
 /// Largest form body the token endpoint reads.
 const MAX_FORM_BYTES: usize = 64 * 1024;
-/// The path of the managed-identity endpoint (App Service protocol).
+/// The path of the App Service managed-identity endpoint.
 pub const MANAGED_IDENTITY_PATH: &str = "/msi/token";
+/// The path of the IMDS managed-identity endpoint.
+pub const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
+/// The `client_assertion_type` of JWT client assertions (RFC 7523).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+type Refusal = Box<Response>;
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (
@@ -25,6 +40,22 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         Json(json!({ "error": error, "error_description": description, "error_codes": [] })),
     )
         .into_response()
+}
+
+fn invalid_client(description: &str) -> Refusal {
+    Box::new(oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        description,
+    ))
+}
+
+fn unavailable() -> Refusal {
+    Box::new(oauth_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "Storage is unavailable.",
+    ))
 }
 
 pub async fn openid_configuration(
@@ -38,7 +69,7 @@ pub async fn openid_configuration(
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
         "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
         "jwks_uri": format!("{base}/discovery/v2.0/keys"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": ["token"],
         "subject_types_supported": ["pairwise"],
@@ -55,7 +86,7 @@ pub async fn jwks(State(state): State<SharedState>, Path(_tenant): Path<String>)
 }
 
 /// Maps a requested scope list to the one resource Arca issues tokens for.
-fn resource_of_scope(state: &SharedState, scope: &str) -> Result<(), Box<Response>> {
+fn resource_of_scope(state: &SharedState, scope: &str) -> Result<(), Refusal> {
     let mut resources = scope
         .split_whitespace()
         .filter(|s| !matches!(*s, "openid" | "profile" | "offline_access"));
@@ -90,12 +121,19 @@ struct Minted {
     expires: i64,
 }
 
-/// Mints a token for a principal, or the OAuth error response to send instead.
-fn mint(state: &SharedState, client_id: &str, object_id: &str) -> Result<Minted, Box<Response>> {
+/// Mints a token for a principal through one of its credentials.
+fn mint(
+    state: &SharedState,
+    client_id: &str,
+    object_id: &str,
+    credential: &str,
+) -> Result<Minted, Refusal> {
     let now = state.clock.now();
     let minted = arca_crypto::random_bytes::<16>().and_then(|id| {
         let id = arca_core::VersionId::from_random(id);
-        state.issuer.issue(client_id, object_id, now, id.as_str())
+        state
+            .issuer
+            .issue(client_id, object_id, credential, now, id.as_str())
     });
     match minted {
         Ok((token, expires)) => Ok(Minted {
@@ -114,23 +152,37 @@ fn mint(state: &SharedState, client_id: &str, object_id: &str) -> Result<Minted,
     }
 }
 
-fn token_response(state: &SharedState, client_id: &str, object_id: &str) -> Response {
-    match mint(state, client_id, object_id) {
-        Ok(m) => Json(json!({
-            "token_type": "Bearer",
-            "expires_in": m.expires - m.now,
-            "ext_expires_in": m.expires - m.now,
-            "access_token": m.token,
-        }))
-        .into_response(),
-        Err(response) => *response,
-    }
+/// The principal a token request names, with its document.
+struct Client {
+    client_id: String,
+    object_id: String,
+    data: PrincipalData,
 }
 
-/// `POST /<tenant>/oauth2/v2.0/token`, grant type `client_credentials` with `client_secret`.
+async fn load_client(state: &SharedState, client_id: &str) -> Result<Option<Client>, Refusal> {
+    let principal = match state.store.principal(client_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            tracing::warn!(error = %e, "principal lookup failed");
+            return Err(unavailable());
+        }
+    };
+    let Some(data) = PrincipalData::decode(&principal.data) else {
+        tracing::error!(client_id, "principal document is unreadable");
+        return Ok(None);
+    };
+    Ok(Some(Client {
+        client_id: principal.client_id,
+        object_id: principal.object_id,
+        data,
+    }))
+}
+
+/// `POST /<tenant>/oauth2/v2.0/token`, grant type `client_credentials`.
 pub async fn token(
     State(state): State<SharedState>,
-    Path(_tenant): Path<String>,
+    Path(tenant): Path<String>,
     body: Body,
 ) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
@@ -172,63 +224,406 @@ pub async fn token(
     if let Err(r) = resource_of_scope(&state, field("scope").unwrap_or_default()) {
         return *r;
     }
-    let (Some(client_id), Some(secret)) = (field("client_id"), field("client_secret")) else {
+    let Some(client_id) = field("client_id").filter(|c| !c.is_empty() && c.len() <= 128) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "client_id and client_secret are required.",
+            "client_id is required.",
         );
     };
-    let invalid = || {
-        oauth_error(
+    let granted = match (
+        field("client_secret"),
+        field("client_assertion_type"),
+        field("client_assertion"),
+    ) {
+        (Some(secret), None, None) => by_secret(&state, client_id, secret).await,
+        (None, Some(JWT_BEARER), Some(assertion)) => {
+            by_assertion(&state, &tenant, client_id, assertion).await
+        }
+        (None, Some(_), Some(_)) => Err(Box::new(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("client_assertion_type must be {JWT_BEARER}."),
+        ))),
+        _ => Err(Box::new(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Exactly one of client_secret and client_assertion (with client_assertion_type) is required.",
+        ))),
+    };
+    let (client, credential) = match granted {
+        Ok(g) => g,
+        Err(refusal) => return *refusal,
+    };
+    match mint(&state, &client.client_id, &client.object_id, &credential) {
+        Ok(m) => Json(json!({
+            "token_type": "Bearer",
+            "expires_in": m.expires - m.now,
+            "ext_expires_in": m.expires - m.now,
+            "access_token": m.token,
+        }))
+        .into_response(),
+        Err(response) => *response,
+    }
+}
+
+/// Client secret: verified against the slow hashes of the principal's unexpired secrets, with
+/// repeated failures slowed down and then locked out per client id.
+async fn by_secret(
+    state: &SharedState,
+    client_id: &str,
+    secret: &str,
+) -> Result<(Client, String), Refusal> {
+    let now = state.clock.now();
+    if let Some(left) = state.lockout.locked(client_id, now) {
+        tracing::warn!(client_id, "token request for a locked client id");
+        let mut response = oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
-            "Invalid client id or client secret.",
-        )
-    };
-    let principal = match state.store.principal(client_id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return invalid(),
-        Err(e) => {
-            tracing::warn!(error = %e, "principal lookup failed");
-            return oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "Storage is unavailable.",
-            );
-        }
-    };
-    let Some(data) = PrincipalData::decode(&principal.data) else {
-        tracing::error!(client_id, "principal document is unreadable");
-        return invalid();
-    };
-    let now = state.clock.now();
-    let hashes: Vec<String> = data
-        .secrets
-        .iter()
-        .filter(|s| s.expires.is_none_or(|e| e > now))
-        .map(|s| s.hash.clone())
-        .collect();
-    let candidate = arca_crypto::SecretString::new(secret.to_owned());
-    let Ok(_permit) = state.issuer.hash_slots.acquire().await else {
-        return oauth_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "Shutting down.",
+            &format!(
+                "AADSTS50053: Too many failed sign-in attempts for client {client_id}; it is temporarily locked. Try again in {left} seconds."
+            ),
         );
+        if let Ok(v) = HeaderValue::from_str(&left.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Err(Box::new(response));
+    }
+    let client = load_client(state, client_id).await?;
+    let candidates: Vec<(String, String)> = client
+        .as_ref()
+        .map(|c| {
+            c.data
+                .secrets
+                .iter()
+                .filter(|s| s.expires.is_none_or(|e| e > now))
+                .map(|s| (s.id.clone(), s.hash.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let presented = arca_crypto::SecretString::new(secret.to_owned());
+    let Ok(_permit) = state.issuer.hash_slots.acquire().await else {
+        return Err(unavailable());
     };
     let matched = tokio::task::spawn_blocking(move || {
-        hashes
-            .iter()
-            .any(|h| arca_crypto::verify_client_secret(h, candidate.expose().as_bytes()))
+        candidates
+            .into_iter()
+            .find(|(_, hash)| {
+                arca_crypto::verify_client_secret(hash, presented.expose().as_bytes())
+            })
+            .map(|(id, _)| id)
     })
     .await
-    .unwrap_or(false);
-    if !matched {
-        tracing::info!(client_id, "token request with a wrong client secret");
-        return invalid();
+    .ok()
+    .flatten();
+    match (client, matched) {
+        (Some(client), Some(secret_id)) => {
+            state.lockout.succeeded(client_id);
+            Ok((client, access::secret_credential(&secret_id)))
+        }
+        _ => {
+            tracing::info!(client_id, "token request with a wrong client secret");
+            let delay = state.lockout.failed(client_id, now);
+            tokio::time::sleep(delay).await;
+            Err(invalid_client(
+                "AADSTS7000215: Invalid client secret provided, or no such client.",
+            ))
+        }
     }
-    token_response(&state, &principal.client_id, &principal.object_id)
+}
+
+/// The claims of a JWT read without verification, to decide which key should verify it.
+fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
+    if token.len() > arca_crypto::MAX_TOKEN_LEN {
+        return None;
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = crate::b64url_decode(payload)?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// Checks `exp` (required) and `nbf` against the clock, with the usual skew.
+fn within_lifetime(claims: &Map<String, Value>, now: i64) -> bool {
+    let int = |k: &str| claims.get(k).and_then(Value::as_i64);
+    let Some(exp) = int("exp") else {
+        return false;
+    };
+    now <= exp + CLOCK_SKEW_SECS && int("nbf").is_none_or(|nbf| nbf <= now + CLOCK_SKEW_SECS)
+}
+
+/// Whether the `aud` claim (a string or a list) contains one of `accepted`.
+fn audience_matches(claims: &Map<String, Value>, accepted: &[String]) -> bool {
+    let is_accepted = |a: &str| {
+        accepted
+            .iter()
+            .any(|x| x.trim_end_matches('/') == a.trim_end_matches('/'))
+    };
+    match claims.get("aud") {
+        Some(Value::String(a)) => is_accepted(a),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(is_accepted),
+        _ => false,
+    }
+}
+
+/// A JWT client assertion: signed with a registered certificate when it is issued by the client
+/// itself (`iss` = `sub` = client id), otherwise a federated token from a trusted issuer.
+async fn by_assertion(
+    state: &SharedState,
+    tenant: &str,
+    client_id: &str,
+    assertion: &str,
+) -> Result<(Client, String), Refusal> {
+    let malformed =
+        || invalid_client("AADSTS50027: The client assertion is not a well-formed JWT.");
+    let claims = unverified_claims(assertion).ok_or_else(malformed)?;
+    let header = arca_crypto::jws_header(assertion).map_err(|_| malformed())?;
+    let issuer = claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(client) = load_client(state, client_id).await? else {
+        return Err(invalid_client(&format!(
+            "AADSTS700016: Application with identifier '{client_id}' was not found."
+        )));
+    };
+    if issuer == client_id {
+        by_certificate(state, tenant, client, assertion, &header)
+    } else {
+        by_federation(state, client, assertion, &header, issuer).await
+    }
+}
+
+fn by_certificate(
+    state: &SharedState,
+    tenant: &str,
+    client: Client,
+    assertion: &str,
+    header: &Map<String, Value>,
+) -> Result<(Client, String), Refusal> {
+    let now = state.clock.now();
+    let thumbprint = |name: &str| {
+        header
+            .get(name)
+            .and_then(Value::as_str)
+            .and_then(crate::b64url_decode)
+    };
+    let (sha256, sha1) = (thumbprint("x5t#S256"), thumbprint("x5t"));
+    let mut verified = None;
+    for entry in &client.data.certificates {
+        let Ok(der) = base64::engine::general_purpose::STANDARD.decode(&entry.der) else {
+            continue;
+        };
+        let Ok(cert) = ClientCertificate::from_der(&der) else {
+            continue;
+        };
+        let named = match (&sha256, &sha1) {
+            (Some(t), _) => t.as_slice() == cert.sha256_thumbprint.as_slice(),
+            (None, Some(t)) => t.as_slice() == cert.sha1_thumbprint.as_slice(),
+            (None, None) => true,
+        };
+        if !named {
+            continue;
+        }
+        if let Ok(claims) = arca_crypto::verify_external_jws(assertion, &cert.key) {
+            verified = Some((entry.id.clone(), cert, claims));
+            break;
+        }
+    }
+    let Some((cert_id, cert, claims)) = verified else {
+        return Err(invalid_client(
+            "AADSTS700027: The client assertion is not signed by a certificate registered for this client.",
+        ));
+    };
+    if now < cert.not_before || now > cert.not_after {
+        return Err(invalid_client(
+            "AADSTS700027: The certificate that signed the client assertion is not within its validity period.",
+        ));
+    }
+    let text = |k: &str| claims.get(k).and_then(Value::as_str);
+    if text("sub") != Some(client.client_id.as_str()) {
+        return Err(invalid_client(
+            "AADSTS700023: The client assertion's sub claim must be the client id.",
+        ));
+    }
+    let authority = &state.issuer.authority_host;
+    let accepted: Vec<String> = [tenant, state.issuer.tenant_id.as_str()]
+        .iter()
+        .flat_map(|t| {
+            [
+                format!("{authority}/{t}/oauth2/v2.0/token"),
+                format!("{authority}/{t}/oauth2/token"),
+                format!("{authority}/{t}/v2.0"),
+                format!("{authority}/{t}"),
+            ]
+        })
+        .collect();
+    if !audience_matches(&claims, &accepted) {
+        return Err(invalid_client(
+            "AADSTS700021: The client assertion's audience is not this token endpoint.",
+        ));
+    }
+    if !within_lifetime(&claims, now) {
+        return Err(invalid_client(
+            "AADSTS700024: The client assertion is not within its valid time range.",
+        ));
+    }
+    Ok((client, access::certificate_credential(&cert_id)))
+}
+
+/// The keys that may verify a federated token of `fed`.
+async fn federation_keys(
+    state: &SharedState,
+    fed: &FederationDoc,
+    kid: Option<&str>,
+    now: i64,
+) -> Vec<PublicKey> {
+    let parse = |doc: &Value| -> Option<JwkSet> { JwkSet::parse(doc).ok() };
+    let pick =
+        |set: &JwkSet| -> Vec<PublicKey> { set.keys_for(kid).into_iter().cloned().collect() };
+    if let Some(doc) = &fed.jwks {
+        return parse(doc).map(|s| pick(&s)).unwrap_or_default();
+    }
+    let Some(url) = &fed.jwks_url else {
+        return Vec::new();
+    };
+    let source = JwksSource {
+        url: url.clone(),
+        ca_pem: fed.jwks_ca_pem.clone(),
+    };
+    let keys = match state.jwks.get(&fed.id, &source, now).await {
+        Ok(doc) => parse(&doc).map(|s| pick(&s)).unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(federation = %fed.id, error = %e, "cannot fetch the JWK set of a federated issuer");
+            Vec::new()
+        }
+    };
+    if !keys.is_empty() {
+        return keys;
+    }
+    match state
+        .jwks
+        .refresh_for_unknown_kid(&fed.id, &source, now)
+        .await
+    {
+        Ok(doc) => parse(&doc).map(|s| pick(&s)).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+async fn by_federation(
+    state: &SharedState,
+    client: Client,
+    assertion: &str,
+    header: &Map<String, Value>,
+    issuer: &str,
+) -> Result<(Client, String), Refusal> {
+    let now = state.clock.now();
+    let snapshot = state.access.snapshot();
+    let trusted: Vec<&FederationDoc> = snapshot
+        .federations
+        .get(&client.client_id)
+        .map(|list| list.iter().filter(|f| f.issuer == issuer).collect())
+        .unwrap_or_default();
+    if trusted.is_empty() {
+        return Err(invalid_client(
+            "AADSTS700211: No matching federated identity record found for presented assertion issuer.",
+        ));
+    }
+    let kid = header.get("kid").and_then(Value::as_str);
+    let mut verified = None;
+    'feds: for fed in &trusted {
+        for key in federation_keys(state, fed, kid, now).await {
+            if let Ok(claims) = arca_crypto::verify_external_jws(assertion, &key) {
+                verified = Some(claims);
+                break 'feds;
+            }
+        }
+    }
+    let Some(claims) = verified else {
+        return Err(invalid_client(
+            "AADSTS700212: The federated assertion's signature does not verify with the issuer's keys.",
+        ));
+    };
+    if !within_lifetime(&claims, now) {
+        return Err(invalid_client(
+            "AADSTS700024: The client assertion is not within its valid time range.",
+        ));
+    }
+    let subject = claims.get("sub").and_then(Value::as_str);
+    let Some(fed) = trusted.iter().find(|f| Some(f.subject.as_str()) == subject) else {
+        return Err(invalid_client(
+            "AADSTS700213: No matching federated identity record found for presented assertion subject.",
+        ));
+    };
+    if !audience_matches(&claims, &fed.audiences) {
+        return Err(invalid_client(
+            "AADSTS700212: No matching federated identity record found for presented assertion audience.",
+        ));
+    }
+    let credential = access::federation_credential(&fed.id);
+    Ok((client, credential))
+}
+
+/// Query parameters of the managed-identity endpoints.
+fn query_params(query: Option<&str>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default()
+}
+
+/// Picks the managed identity a request names: by `client_id`, `object_id` / `principal_id`, or
+/// none (the endpoint's configured identity). A named identity must be a managed identity.
+async fn managed_principal(
+    state: &SharedState,
+    params: &[(String, String)],
+) -> Result<Client, Refusal> {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let not_assigned = || {
+        Box::new(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Identity not found: no managed identity with that id is assigned.",
+        ))
+    };
+    if param("mi_res_id").or(param("msi_res_id")).is_some() {
+        return Err(not_assigned());
+    }
+    let by_object = param("object_id").or(param("principal_id"));
+    let client = match (param("client_id"), by_object) {
+        (None, None) => {
+            let id = state.issuer.managed_identity_client.clone();
+            return load_client(state, &id).await?.ok_or_else(|| {
+                Box::new(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "The managed identity is not configured.",
+                ))
+            });
+        }
+        (Some(client_id), _) => load_client(state, client_id).await?,
+        (None, Some(object_id)) => {
+            let snapshot = state.access.snapshot();
+            match snapshot.principals.get(object_id) {
+                Some(p) => load_client(state, &p.client_id).await?,
+                None => None,
+            }
+        }
+    };
+    match client {
+        Some(c)
+            if c.data.kind == PrincipalKind::ManagedIdentity
+                || c.client_id == state.issuer.managed_identity_client =>
+        {
+            Ok(c)
+        }
+        _ => Err(not_assigned()),
+    }
 }
 
 /// `GET /msi/token`: the App Service managed-identity protocol (api-version 2019-08-01).
@@ -248,15 +643,8 @@ pub async fn managed_identity(
             "A valid X-IDENTITY-HEADER is required.",
         );
     }
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let Some(resource) = param("resource") else {
+    let params = query_params(query.as_deref());
+    let Some((_, resource)) = params.iter().find(|(k, _)| k == "resource") else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -266,40 +654,106 @@ pub async fn managed_identity(
     if let Err(r) = resource_of_scope(&state, resource) {
         return *r;
     }
-    let client_id = state.issuer.managed_identity_client.clone();
-    if param("client_id").is_some_and(|c| c != client_id) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "No managed identity with that client_id.",
-        );
-    }
-    let principal = match state.store.principal(&client_id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "The managed identity is not configured.",
-            )
-        }
-        Err(_) => {
-            return oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "Storage is unavailable.",
-            )
-        }
+    let client = match managed_principal(&state, &params).await {
+        Ok(c) => c,
+        Err(r) => return *r,
     };
-    match mint(&state, &principal.client_id, &principal.object_id) {
+    match mint(
+        &state,
+        &client.client_id,
+        &client.object_id,
+        access::MANAGED_IDENTITY_CREDENTIAL,
+    ) {
         Ok(m) => Json(json!({
             "access_token": m.token,
             "expires_on": m.expires.to_string(),
             "resource": state.issuer.resource,
             "token_type": "Bearer",
-            "client_id": principal.client_id,
+            "client_id": client.client_id,
         }))
         .into_response(),
         Err(response) => *response,
+    }
+}
+
+/// `GET /metadata/identity/oauth2/token`: the IMDS protocol. IMDS has no secret of its own; on a
+/// real host only the machine itself can reach it, so here only loopback callers are served.
+pub async fn imds(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    if !peer.is_some_and(|ip| ip.is_loopback() || is_mapped_loopback(ip)) {
+        return oauth_error(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "The IMDS endpoint answers only callers on this machine.",
+        );
+    }
+    let metadata = headers
+        .get("metadata")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !metadata {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Required metadata header not specified",
+        );
+    }
+    let params = query_params(query.as_deref());
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if param("api-version").is_none() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Required query variable 'api-version' is missing",
+        );
+    }
+    let Some(resource) = param("resource") else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Required query variable 'resource' is missing",
+        );
+    };
+    if let Err(r) = resource_of_scope(&state, resource) {
+        return *r;
+    }
+    let client = match managed_principal(&state, &params).await {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    match mint(
+        &state,
+        &client.client_id,
+        &client.object_id,
+        access::MANAGED_IDENTITY_CREDENTIAL,
+    ) {
+        Ok(m) => Json(json!({
+            "access_token": m.token,
+            "client_id": client.client_id,
+            "expires_in": (m.expires - m.now).to_string(),
+            "expires_on": m.expires.to_string(),
+            "ext_expires_in": (m.expires - m.now).to_string(),
+            "not_before": m.now.to_string(),
+            "resource": state.issuer.resource,
+            "token_type": "Bearer",
+        }))
+        .into_response(),
+        Err(response) => *response,
+    }
+}
+
+fn is_mapped_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        std::net::IpAddr::V4(_) => false,
     }
 }

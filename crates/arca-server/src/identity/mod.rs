@@ -3,11 +3,18 @@
 //! managed-identity endpoint. Tokens are ES256 JWTs whose audience is the challenge resource.
 
 pub mod endpoints;
+pub mod jwks_fetch;
+pub mod keys;
+pub mod lockout;
 pub mod principal;
 
-use arca_crypto::{SecretString, TokenSigningKey, VerifyingKey};
+use std::sync::{Arc, RwLock};
+
+use arca_crypto::SecretString;
 use axum::http::HeaderValue;
 use serde_json::json;
+
+pub use keys::SigningKeys;
 
 use crate::state::Urls;
 
@@ -19,6 +26,9 @@ pub const CLOCK_SKEW_SECS: i64 = 60;
 pub struct Caller {
     pub object_id: String,
     pub client_id: String,
+    /// The credential the token was issued through (see `access::secret_credential` and
+    /// friends); a token stops working when its credential is removed.
+    pub credential: String,
     /// Unix seconds after which the token (plus skew) no longer counts.
     pub expires: i64,
 }
@@ -46,8 +56,7 @@ pub struct Issuer {
     pub resource: String,
     pub authority_host: String,
     pub token_lifetime: i64,
-    signing: TokenSigningKey,
-    verifying: Vec<VerifyingKey>,
+    keys: RwLock<Arc<SigningKeys>>,
     identity_header: SecretString,
     /// The client id the managed-identity endpoint issues tokens for.
     pub managed_identity_client: String,
@@ -60,7 +69,7 @@ impl Issuer {
     pub fn new(
         urls: &Urls,
         tenant_id: String,
-        signing: TokenSigningKey,
+        keys: SigningKeys,
         identity_header: SecretString,
         managed_identity_client: String,
         token_lifetime: i64,
@@ -69,15 +78,13 @@ impl Issuer {
             "Bearer authorization=\"{}/{}\", resource=\"{}\"",
             urls.authority_host, tenant_id, urls.resource
         ))?;
-        let verifying = vec![signing.verifying_key()];
         Ok(Self {
             issuer: format!("{}/{}/v2.0", urls.authority_host, tenant_id),
             resource: urls.resource.clone(),
             authority_host: urls.authority_host.clone(),
             tenant_id,
             token_lifetime,
-            signing,
-            verifying,
+            keys: RwLock::new(Arc::new(keys)),
             identity_header,
             managed_identity_client,
             hash_slots: tokio::sync::Semaphore::new(2),
@@ -90,8 +97,26 @@ impl Issuer {
         self.challenge.clone()
     }
 
+    /// The keys in use.
+    pub fn keys(&self) -> Arc<SigningKeys> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the keys (after a rotation, or when another replica rotated).
+    pub fn set_keys(&self, keys: SigningKeys) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+    }
+
+    /// The JWK set: every key that may still verify a token.
     pub fn jwks(&self) -> serde_json::Value {
-        json!({ "keys": [self.signing.public_jwk()] })
+        let keys = self.keys();
+        let published: Vec<_> = keys.verifying.iter().map(|k| k.to_jwk()).collect();
+        json!({ "keys": published })
+    }
+
+    /// The maximum life of a token including skew: how long a retired key must keep verifying.
+    pub fn key_overlap(&self) -> i64 {
+        self.token_lifetime + CLOCK_SKEW_SECS
     }
 
     pub fn identity_header_matches(&self, presented: &str) -> bool {
@@ -106,6 +131,7 @@ impl Issuer {
         &self,
         client_id: &str,
         object_id: &str,
+        credential: &str,
         now: i64,
         token_id: &str,
     ) -> Result<(String, i64), arca_crypto::CryptoError> {
@@ -124,14 +150,15 @@ impl Issuer {
             "idtyp": "app",
             "ver": "2.0",
             "uti": token_id,
+            "arca_cred": credential,
         });
-        Ok((self.signing.sign(&claims)?, exp))
+        Ok((self.keys().signing.sign(&claims)?, exp))
     }
 
     /// Verifies signature, issuer, audience, `nbf` and `exp` of a presented token.
     pub fn verify(&self, token: &str, now: i64) -> Result<Caller, TokenRejection> {
-        let claims =
-            arca_crypto::verify_jwt(token, &self.verifying).map_err(|_| TokenRejection::Invalid)?;
+        let claims = arca_crypto::verify_jwt(token, &self.keys().verifying)
+            .map_err(|_| TokenRejection::Invalid)?;
         let text = |k: &str| claims.get(k).and_then(|v| v.as_str());
         let int = |k: &str| claims.get(k).and_then(|v| v.as_i64());
         if text("iss") != Some(self.issuer.as_str()) {
@@ -156,12 +183,17 @@ impl Issuer {
                 return Err(TokenRejection::NotYetValid);
             }
         }
-        let (Some(oid), Some(appid)) = (text("oid"), text("appid").or_else(|| text("azp"))) else {
+        let (Some(oid), Some(appid), Some(credential)) = (
+            text("oid"),
+            text("appid").or_else(|| text("azp")),
+            text("arca_cred"),
+        ) else {
             return Err(TokenRejection::Invalid);
         };
         Ok(Caller {
             object_id: oid.to_owned(),
             client_id: appid.to_owned(),
+            credential: credential.to_owned(),
             expires: exp + CLOCK_SKEW_SECS,
         })
     }
@@ -172,11 +204,11 @@ mod tests {
     use super::*;
 
     fn issuer() -> Issuer {
-        let (key, _) = TokenSigningKey::generate().unwrap();
+        let (key, _) = arca_crypto::TokenSigningKey::generate().unwrap();
         Issuer::new(
             &Urls::new("localhost", "vault.localhost", 8443),
             "tid".into(),
-            key,
+            SigningKeys::single(key),
             SecretString::new("h".into()),
             "cid".into(),
             3600,
@@ -187,7 +219,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify_within_their_lifetime_only() {
         let i = issuer();
-        let (token, exp) = i.issue("cid", "oid", 1_000, "u").unwrap();
+        let (token, exp) = i.issue("cid", "oid", "s:1", 1_000, "u").unwrap();
         assert_eq!(exp, 4_600);
         let caller = i.verify(&token, 1_000).unwrap();
         assert_eq!(
@@ -207,18 +239,22 @@ mod tests {
     #[test]
     fn tokens_of_another_issuer_or_audience_are_refused() {
         let a = issuer();
-        let (token, _) = a.issue("cid", "oid", 1_000, "u").unwrap();
+        let (token, _) = a.issue("cid", "oid", "s:1", 1_000, "u").unwrap();
         // Same key, other resource: the audience check fails.
         let mut b = Issuer::new(
             &Urls::new("localhost", "other.localhost", 8443),
             "tid".into(),
-            TokenSigningKey::generate().unwrap().0,
+            SigningKeys::single(arca_crypto::TokenSigningKey::generate().unwrap().0),
             SecretString::new("h".into()),
             "c".into(),
             60,
         )
         .unwrap();
-        b.verifying = a.verifying.clone();
+        b.set_keys(SigningKeys {
+            signing: arca_crypto::TokenSigningKey::generate().unwrap().0,
+            verifying: a.keys().verifying.clone(),
+            info: vec![],
+        });
         b.issuer = a.issuer.clone();
         assert_eq!(b.verify(&token, 1_000), Err(TokenRejection::WrongAudience));
         b.resource = a.resource.clone();

@@ -1,0 +1,468 @@
+//! Who may do what: role definitions, role assignments, network rules, and the one function that
+//! decides every request ([`decide`]).
+//!
+//! Everything a decision needs lives in an immutable [`Snapshot`] built from storage. [`Access`]
+//! holds the current snapshot and replaces it whenever the store's access generation moves: at
+//! once after a change made through this process, and within a second (a poll) after a change
+//! made by another replica. A request reads the snapshot once and decides against it; no lock is
+//! held while it runs and storage is never touched by a decision.
+
+pub mod actions;
+pub mod network;
+pub mod roles;
+pub mod scope;
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+
+use arca_store::{PolicyRecord, Store, StoreResult};
+use serde::{Deserialize, Serialize};
+
+use crate::identity::principal::PrincipalData;
+use crate::identity::Caller;
+pub use network::{NetworkRules, NetworkRulesDoc};
+pub use roles::{RoleDefinition, ADMINISTRATOR_ROLE_ID, ADMIN_ACTION};
+pub use scope::Scope;
+
+/// Policy document kinds in storage.
+pub mod kinds {
+    pub const ROLE: &str = "role";
+    pub const ASSIGNMENT: &str = "assignment";
+    pub const FEDERATION: &str = "federation";
+    pub const NETWORK: &str = "network";
+    pub const SIGNING_KEYS: &str = "signing-keys";
+}
+
+/// The id under which the admin API's own network rules are stored (not a valid vault name).
+pub const ADMIN_NETWORK_ID: &str = "@admin";
+
+/// The credential id a token minted by a managed-identity endpoint carries.
+pub const MANAGED_IDENTITY_CREDENTIAL: &str = "mi";
+
+/// A role assignment as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentDoc {
+    pub id: String,
+    pub role_id: String,
+    pub principal_client_id: String,
+    pub principal_object_id: String,
+    pub scope: String,
+    pub created: i64,
+}
+
+/// A federated identity credential: tokens of `issuer` about `subject`, for one of `audiences`,
+/// may be exchanged for tokens of the principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederationDoc {
+    pub id: String,
+    pub principal_client_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    #[serde(default)]
+    pub jwks_ca_pem: Option<String>,
+    pub created: i64,
+}
+
+/// What the snapshot knows of a principal.
+#[derive(Debug, Clone)]
+pub struct PrincipalEntry {
+    pub client_id: String,
+    pub object_id: String,
+    pub display_name: String,
+    /// Ids of the credentials tokens may have been issued through.
+    pub credentials: HashSet<String>,
+}
+
+/// An immutable view of all access-control state at one store generation.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub generation: u64,
+    /// By object id.
+    pub principals: HashMap<String, PrincipalEntry>,
+    /// By role id: built-in and custom.
+    pub roles: HashMap<String, RoleDefinition>,
+    /// By principal object id.
+    pub assignments: HashMap<String, Vec<AssignmentDoc>>,
+    /// By principal client id.
+    pub federations: HashMap<String, Vec<FederationDoc>>,
+    /// By vault name, plus [`ADMIN_NETWORK_ID`].
+    pub network: HashMap<String, NetworkRules>,
+}
+
+/// The credential-id forms tokens carry: `s:<secret id>`, `c:<certificate id>`, `f:<federated
+/// credential id>`, or [`MANAGED_IDENTITY_CREDENTIAL`].
+pub fn secret_credential(id: &str) -> String {
+    format!("s:{id}")
+}
+pub fn certificate_credential(id: &str) -> String {
+    format!("c:{id}")
+}
+pub fn federation_credential(id: &str) -> String {
+    format!("f:{id}")
+}
+
+impl Snapshot {
+    /// Reads every principal and policy document at the current generation.
+    pub async fn load(store: &dyn Store) -> StoreResult<Snapshot> {
+        let generation = store.access_generation().await?;
+        let mut snapshot = Snapshot {
+            generation,
+            ..Snapshot::default()
+        };
+        for role in roles::builtin_roles() {
+            snapshot.roles.insert(role.id.clone(), role);
+        }
+        for record in store.list_policies(kinds::ROLE).await? {
+            match serde_json::from_slice::<RoleDefinition>(&record.data) {
+                Ok(role) if !role.builtin => {
+                    snapshot.roles.insert(role.id.clone(), role);
+                }
+                _ => tracing::error!(id = %record.id, "unreadable role document ignored"),
+            }
+        }
+        let mut federation_ids: HashMap<String, Vec<String>> = HashMap::new();
+        for record in store.list_policies(kinds::FEDERATION).await? {
+            match serde_json::from_slice::<FederationDoc>(&record.data) {
+                Ok(f) => {
+                    federation_ids
+                        .entry(f.principal_client_id.clone())
+                        .or_default()
+                        .push(federation_credential(&f.id));
+                    snapshot
+                        .federations
+                        .entry(f.principal_client_id.clone())
+                        .or_default()
+                        .push(f);
+                }
+                Err(_) => {
+                    tracing::error!(id = %record.id, "unreadable federation document ignored")
+                }
+            }
+        }
+        for p in store.list_principals().await? {
+            let Some(data) = PrincipalData::decode(&p.data) else {
+                tracing::error!(client_id = %p.client_id, "unreadable principal document ignored");
+                continue;
+            };
+            let mut credentials: HashSet<String> = data
+                .secrets
+                .iter()
+                .map(|s| secret_credential(&s.id))
+                .chain(
+                    data.certificates
+                        .iter()
+                        .map(|c| certificate_credential(&c.id)),
+                )
+                .collect();
+            credentials.extend(federation_ids.remove(&p.client_id).unwrap_or_default());
+            credentials.insert(MANAGED_IDENTITY_CREDENTIAL.to_owned());
+            snapshot.principals.insert(
+                p.object_id.clone(),
+                PrincipalEntry {
+                    client_id: p.client_id,
+                    object_id: p.object_id,
+                    display_name: data.display_name,
+                    credentials,
+                },
+            );
+        }
+        for record in store.list_policies(kinds::ASSIGNMENT).await? {
+            match serde_json::from_slice::<AssignmentDoc>(&record.data) {
+                Ok(a) => snapshot
+                    .assignments
+                    .entry(a.principal_object_id.clone())
+                    .or_default()
+                    .push(a),
+                Err(_) => {
+                    tracing::error!(id = %record.id, "unreadable assignment document ignored")
+                }
+            }
+        }
+        for record in store.list_policies(kinds::NETWORK).await? {
+            let rules = serde_json::from_slice::<NetworkRulesDoc>(&record.data)
+                .ok()
+                .and_then(|doc| NetworkRules::from_doc(&doc).ok());
+            match rules {
+                Some(rules) => {
+                    snapshot.network.insert(record.id, rules);
+                }
+                // A rule set that cannot be read must not fail open.
+                None => {
+                    tracing::error!(id = %record.id, "unreadable network rules: denying all");
+                    snapshot.network.insert(
+                        record.id,
+                        NetworkRules {
+                            default_action: network::DefaultAction::Deny,
+                            ip_rules: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Whether the token's principal still exists and still has the credential it was issued
+    /// through.
+    pub fn token_is_current(&self, caller: &Caller) -> bool {
+        self.principals.get(&caller.object_id).is_some_and(|p| {
+            p.client_id == caller.client_id && p.credentials.contains(&caller.credential)
+        })
+    }
+
+    /// Whether the network rules of `rules_id` (a vault name or [`ADMIN_NETWORK_ID`]) admit `addr`.
+    pub fn admits(&self, rules_id: &str, addr: Option<IpAddr>) -> bool {
+        self.network
+            .get(rules_id)
+            .is_none_or(|rules| rules.admits(addr))
+    }
+
+    /// The role with this id, or the one with this name (case-insensitive).
+    pub fn role(&self, id_or_name: &str) -> Option<&RoleDefinition> {
+        self.roles.get(id_or_name).or_else(|| {
+            self.roles
+                .values()
+                .find(|r| r.name.eq_ignore_ascii_case(id_or_name))
+        })
+    }
+
+    /// Assignments of the administrator role at `/`.
+    pub fn root_administrators(&self) -> Vec<&AssignmentDoc> {
+        self.assignments
+            .values()
+            .flatten()
+            .filter(|a| a.scope == "/" && a.role_id == ADMINISTRATOR_ROLE_ID)
+            .collect()
+    }
+}
+
+/// The outcome of an authorization decision; the audit record will carry it as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub action: String,
+    pub resource: Scope,
+    /// The assignment that granted the action.
+    pub assignment_id: Option<String>,
+    pub role_name: Option<String>,
+    pub reason: &'static str,
+}
+
+/// The one authorization function: may the principal `object_id` perform `action` on
+/// `resource`? Deny by default; allowed when an assignment whose scope covers the resource binds
+/// a role that permits the action.
+pub fn decide(snapshot: &Snapshot, object_id: &str, action: &str, resource: &Scope) -> Decision {
+    let mut decision = Decision {
+        allowed: false,
+        action: action.to_owned(),
+        resource: resource.clone(),
+        assignment_id: None,
+        role_name: None,
+        reason: "no role assignment grants the action at this scope",
+    };
+    let Some(assignments) = snapshot.assignments.get(object_id) else {
+        decision.reason = "the principal has no role assignments";
+        return decision;
+    };
+    for a in assignments {
+        let Ok(scope) = Scope::parse(&a.scope) else {
+            continue;
+        };
+        if !scope.covers(resource) {
+            continue;
+        }
+        let Some(role) = snapshot.roles.get(&a.role_id) else {
+            continue;
+        };
+        if role.permits(action) {
+            decision.allowed = true;
+            decision.assignment_id = Some(a.id.clone());
+            decision.role_name = Some(role.name.clone());
+            decision.reason = "granted by role assignment";
+            return decision;
+        }
+    }
+    decision
+}
+
+/// The caller as Key Vault names it in errors and logs.
+pub fn caller_text(caller: &Caller, issuer: &str) -> String {
+    format!(
+        "appid={};oid={};iss={}",
+        caller.client_id, caller.object_id, issuer
+    )
+}
+
+/// The 403 of a denied decision, worded as Key Vault words `ForbiddenByRbac`.
+pub fn rbac_denial(
+    decision: &Decision,
+    caller: &Caller,
+    issuer: &str,
+    vault: Option<&str>,
+) -> crate::error::ApiError {
+    let mut message = format!(
+        "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {}\r\nAction: '{}'\r\nResource: '{}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\n",
+        caller_text(caller, issuer),
+        decision.action,
+        decision.resource
+    );
+    if let Some(vault) = vault {
+        message.push_str(&format!("Vault: {vault};location=arca\r\n"));
+    }
+    crate::error::ApiError::Forbidden {
+        message,
+        inner: Some("ForbiddenByRbac"),
+    }
+}
+
+/// The 403 of a refused network address, worded as Key Vault words `ForbiddenByFirewall`.
+pub fn firewall_denial(
+    addr: Option<IpAddr>,
+    caller: &Caller,
+    issuer: &str,
+    target: &str,
+) -> crate::error::ApiError {
+    let shown = addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    crate::error::ApiError::Forbidden {
+        message: format!(
+            "Client address is not authorized and caller is not a trusted service.\r\nClient address: {shown}\r\nCaller: {}\r\nVault: {target};location=arca",
+            caller_text(caller, issuer)
+        ),
+        inner: Some("ForbiddenByFirewall"),
+    }
+}
+
+/// Holder of the current snapshot.
+pub struct Access {
+    current: RwLock<Arc<Snapshot>>,
+    /// Serialises reloads so two callers do not read the whole store at once.
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl Access {
+    pub fn new(snapshot: Snapshot) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(snapshot)),
+            reload: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The snapshot requests decide against.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reloads if the store's generation differs from the snapshot's. Returns whether it did.
+    pub async fn refresh(&self, store: &dyn Store) -> StoreResult<bool> {
+        let _guard = self.reload.lock().await;
+        let generation = store.access_generation().await?;
+        if generation == self.snapshot().generation {
+            return Ok(false);
+        }
+        let snapshot = Snapshot::load(store).await?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
+        Ok(true)
+    }
+}
+
+/// Stores a policy document as JSON.
+pub fn policy_record<T: Serialize>(kind: &str, id: &str, doc: &T) -> PolicyRecord {
+    PolicyRecord {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        // Serialising plain strings, numbers and JSON values cannot fail.
+        data: serde_json::to_vec(doc).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot_with(assignments: Vec<(&str, &str)>) -> Snapshot {
+        let mut s = Snapshot::default();
+        for role in roles::builtin_roles() {
+            s.roles.insert(role.id.clone(), role);
+        }
+        for (i, (role, scope)) in assignments.into_iter().enumerate() {
+            let role_id = s.role(role).unwrap().id.clone();
+            s.assignments
+                .entry("oid".into())
+                .or_default()
+                .push(AssignmentDoc {
+                    id: format!("a{i}"),
+                    role_id,
+                    principal_client_id: "cid".into(),
+                    principal_object_id: "oid".into(),
+                    scope: scope.into(),
+                    created: 0,
+                });
+        }
+        s
+    }
+
+    const GET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
+    const LIST: &str = "Microsoft.KeyVault/vaults/secrets/readMetadata/action";
+
+    #[test]
+    fn deny_by_default() {
+        let s = snapshot_with(vec![]);
+        let d = decide(&s, "oid", GET, &Scope::vault("v"));
+        assert!(!d.allowed);
+        assert_eq!(d.reason, "the principal has no role assignments");
+    }
+
+    #[test]
+    fn scopes_limit_assignments() {
+        let s = snapshot_with(vec![("Key Vault Secrets User", "/vaults/prod/secrets/db")]);
+        let db = Scope::object("prod", "secrets", "DB");
+        assert!(decide(&s, "oid", GET, &db).allowed);
+        assert!(!decide(&s, "oid", GET, &Scope::object("prod", "secrets", "other")).allowed);
+        assert!(!decide(&s, "oid", LIST, &Scope::vault("prod")).allowed);
+        assert!(!decide(&s, "someone-else", GET, &db).allowed);
+
+        let s = snapshot_with(vec![("key vault reader", "/vaults/prod")]);
+        assert!(decide(&s, "oid", LIST, &Scope::vault("prod")).allowed);
+        assert!(!decide(&s, "oid", LIST, &Scope::vault("test")).allowed);
+        assert!(!decide(&s, "oid", GET, &Scope::object("prod", "secrets", "db")).allowed);
+
+        let s = snapshot_with(vec![("Key Vault Administrator", "/")]);
+        let d = decide(&s, "oid", ADMIN_ACTION, &Scope::root());
+        assert!(d.allowed);
+        assert_eq!(d.role_name.as_deref(), Some("Key Vault Administrator"));
+        assert_eq!(d.assignment_id.as_deref(), Some("a0"));
+        let s = snapshot_with(vec![("Key Vault Administrator", "/vaults/prod")]);
+        assert!(!decide(&s, "oid", ADMIN_ACTION, &Scope::root()).allowed);
+    }
+
+    #[test]
+    fn denial_message_names_caller_action_and_resource() {
+        let s = snapshot_with(vec![]);
+        let d = decide(&s, "oid", GET, &Scope::object("prod", "secrets", "db"));
+        let caller = Caller {
+            object_id: "oid".into(),
+            client_id: "cid".into(),
+            credential: "s:x".into(),
+            expires: 0,
+        };
+        let crate::error::ApiError::Forbidden { message, inner } =
+            rbac_denial(&d, &caller, "https://localhost/t/v2.0", Some("prod"))
+        else {
+            panic!("not forbidden");
+        };
+        assert_eq!(inner, Some("ForbiddenByRbac"));
+        assert!(message.contains("Caller: appid=cid;oid=oid;iss=https://localhost/t/v2.0"));
+        assert!(message.contains(&format!("Action: '{GET}'")));
+        assert!(message.contains("Resource: '/vaults/prod/secrets/db'"));
+        assert!(message.contains("Vault: prod;location=arca"));
+    }
+}

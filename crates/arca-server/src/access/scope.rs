@@ -1,0 +1,157 @@
+//! Scopes of role assignments and the resources requests act on: `/` (the deployment),
+//! `/vaults/<vault>`, and one object, `/vaults/<vault>/<secrets|keys|certificates>/<name>`.
+//!
+//! Scopes are kept in a canonical lower-case form, because vault and object names compare
+//! case-insensitively. An assignment applies to a resource when its scope is the resource or one
+//! of the resource's ancestors.
+
+use arca_core::{ObjectName, VaultName};
+
+/// The collections an object scope can name.
+const COLLECTIONS: &[&str] = &["secrets", "keys", "certificates"];
+
+/// A parsed scope or resource path in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope(String);
+
+impl Scope {
+    /// The deployment.
+    pub fn root() -> Self {
+        Scope("/".to_owned())
+    }
+
+    /// A whole vault. `vault` must already be a valid vault name.
+    pub fn vault(vault: &str) -> Self {
+        Scope(format!("/vaults/{}", vault.to_ascii_lowercase()))
+    }
+
+    /// One object of a vault; `collection` is `secrets`, `keys` or `certificates`.
+    pub fn object(vault: &str, collection: &str, name: &str) -> Self {
+        Scope(format!(
+            "/vaults/{}/{collection}/{}",
+            vault.to_ascii_lowercase(),
+            name.to_ascii_lowercase()
+        ))
+    }
+
+    /// Parses a scope given by an administrator. Trailing slashes are ignored.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let shown: String = raw.chars().take(80).collect();
+        let bad = || {
+            format!(
+                "Invalid scope {shown:?}: use /, /vaults/<vault> or /vaults/<vault>/<secrets|keys|certificates>/<name>."
+            )
+        };
+        let trimmed = raw.trim_end_matches('/');
+        if trimmed.is_empty() {
+            return if raw.starts_with('/') {
+                Ok(Self::root())
+            } else {
+                Err(bad())
+            };
+        }
+        let mut parts = trimmed.split('/');
+        if parts.next() != Some("")
+            || !parts
+                .next()
+                .is_some_and(|p| p.eq_ignore_ascii_case("vaults"))
+        {
+            return Err(bad());
+        }
+        let rest: Vec<&str> = parts.collect();
+        match rest.as_slice() {
+            [vault] => {
+                let vault = VaultName::parse(vault).map_err(|_| bad())?;
+                Ok(Self::vault(vault.as_str()))
+            }
+            [vault, collection, name] => {
+                let vault = VaultName::parse(vault).map_err(|_| bad())?;
+                let collection = collection.to_ascii_lowercase();
+                if !COLLECTIONS.contains(&collection.as_str()) {
+                    return Err(bad());
+                }
+                let name = ObjectName::parse(name).map_err(|_| bad())?;
+                Ok(Self::object(vault.as_str(), &collection, name.as_str()))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The vault this scope lies in, if any.
+    pub fn vault_name(&self) -> Option<&str> {
+        self.0
+            .strip_prefix("/vaults/")
+            .map(|r| r.split('/').next().unwrap_or(r))
+    }
+
+    /// Whether an assignment at this scope applies to `resource`.
+    pub fn covers(&self, resource: &Scope) -> bool {
+        if self.0 == "/" {
+            return true;
+        }
+        match resource.0.strip_prefix(self.0.as_str()) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_to_canonical_form() {
+        assert_eq!(Scope::parse("/").unwrap().as_str(), "/");
+        assert_eq!(
+            Scope::parse("/vaults/Prod/").unwrap().as_str(),
+            "/vaults/prod"
+        );
+        assert_eq!(
+            Scope::parse("/Vaults/prod/Secrets/Db-Password")
+                .unwrap()
+                .as_str(),
+            "/vaults/prod/secrets/db-password"
+        );
+        for bad in [
+            "",
+            "vaults/prod",
+            "/vaults",
+            "/vaults/p",
+            "/vaults/prod/secrets",
+            "/vaults/prod/blobs/x",
+            "/vaults/prod/secrets/a/b",
+            "/vaults/prod/secrets/bad_name",
+            "/subscriptions/x",
+        ] {
+            assert!(Scope::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn coverage_follows_the_hierarchy() {
+        let root = Scope::root();
+        let vault = Scope::vault("prod");
+        let secret = Scope::object("prod", "secrets", "db");
+        assert!(root.covers(&secret) && root.covers(&vault) && root.covers(&root));
+        assert!(vault.covers(&secret) && vault.covers(&vault));
+        assert!(!vault.covers(&root));
+        assert!(!Scope::vault("pro").covers(&secret));
+        assert!(secret.covers(&secret));
+        assert!(!secret.covers(&vault));
+        assert!(!secret.covers(&Scope::object("prod", "secrets", "db2")));
+        assert_eq!(secret.vault_name(), Some("prod"));
+        assert_eq!(vault.vault_name(), Some("prod"));
+        assert_eq!(root.vault_name(), None);
+    }
+}

@@ -1,0 +1,48 @@
+//! Admin API: the token signing keys and their rotation.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::auth::Peer;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, SharedState};
+
+fn listing(state: &AppState) -> Response {
+    Json(json!({ "value": state.issuer.keys().info })).into_response()
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    Ok(listing(&state))
+}
+
+pub async fn rotate(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let keys = crate::identity::keys::rotate(
+        &*state.store,
+        &state.keyring,
+        state.clock.now(),
+        state.issuer.key_overlap(),
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "signing key rotation failed");
+        ApiError::Internal
+    })?;
+    let kid = keys.signing.kid().to_owned();
+    state.issuer.set_keys(keys);
+    super::changed(&state).await;
+    tracing::info!(%kid, "token signing key rotated");
+    Ok(listing(&state))
+}

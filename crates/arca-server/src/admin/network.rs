@@ -1,0 +1,104 @@
+//! Admin API: network rules of each vault and of the admin API itself.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::access::{kinds, policy_record, NetworkRules, NetworkRulesDoc, ADMIN_NETWORK_ID};
+use crate::auth::Peer;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, SharedState};
+
+/// The rules stored under `id`, or the open default.
+fn current(state: &AppState, id: &str) -> NetworkRulesDoc {
+    state
+        .access
+        .snapshot()
+        .network
+        .get(id)
+        .map(NetworkRules::to_doc)
+        .unwrap_or_else(|| NetworkRulesDoc {
+            default_action: "Allow".into(),
+            ip_rules: Vec::new(),
+        })
+}
+
+async fn existing_vault(state: &AppState, raw: &str) -> ApiResult<String> {
+    let name = super::vaults::vault_name(raw)?;
+    match state.store.vault(name.as_str()).await? {
+        Some(v) => Ok(v.name),
+        None => Err(ApiError::VaultNotFound(name.to_string())),
+    }
+}
+
+fn checked(doc: &NetworkRulesDoc) -> ApiResult<NetworkRules> {
+    NetworkRules::from_doc(doc).map_err(ApiError::BadParameter)
+}
+
+async fn store_rules(state: &AppState, id: &str, rules: &NetworkRules) -> ApiResult<Response> {
+    let doc = rules.to_doc();
+    state
+        .store
+        .put_policy(&policy_record(kinds::NETWORK, id, &doc))
+        .await?;
+    super::changed(state).await;
+    tracing::info!(rules = id, default_action = %doc.default_action, count = doc.ip_rules.len(), "network rules set");
+    Ok(Json(doc).into_response())
+}
+
+pub async fn show_vault(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let vault = existing_vault(&state, &name).await?;
+    Ok(Json(current(&state, &vault)).into_response())
+}
+
+pub async fn set_vault(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Body,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let doc: NetworkRulesDoc = super::body(body).await?;
+    let vault = existing_vault(&state, &name).await?;
+    let rules = checked(&doc)?;
+    store_rules(&state, &vault, &rules).await
+}
+
+pub async fn show_admin(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    Ok(Json(current(&state, ADMIN_NETWORK_ID)).into_response())
+}
+
+pub async fn set_admin(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let doc: NetworkRulesDoc = super::body(body).await?;
+    let rules = checked(&doc)?;
+    if !rules.admits(peer) {
+        let shown = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+        return Err(ApiError::Conflict {
+            message: format!(
+                "These rules would refuse the address making this request ({shown}) and lock the admin API; include it in ip_rules."
+            ),
+            inner: None,
+        });
+    }
+    store_rules(&state, ADMIN_NETWORK_ID, &rules).await
+}

@@ -1,0 +1,448 @@
+//! Admin API: principals, their client secrets (shown once, stored as slow hashes) and their
+//! registered client certificates.
+
+use arca_store::{PrincipalRecord, StoreError};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::access::kinds;
+use crate::auth::Peer;
+use crate::error::{ApiError, ApiResult};
+use crate::identity::principal::{
+    CertificateEntry, ClientSecretHash, PrincipalData, PrincipalKind, MAX_CERTIFICATES,
+    MAX_DESCRIPTION_LEN, MAX_DISPLAY_NAME_LEN, MAX_SECRETS,
+};
+use crate::state::{AppState, SharedState};
+
+/// Default and longest lifetime of a client secret, in days.
+const DEFAULT_SECRET_DAYS: u32 = 365;
+const MAX_SECRET_DAYS: u32 = 3650;
+/// Largest PEM accepted for a certificate.
+const MAX_CERTIFICATE_PEM: usize = 32 * 1024;
+
+/// A principal with its decoded document.
+pub(crate) struct Loaded {
+    pub record: PrincipalRecord,
+    pub data: PrincipalData,
+}
+
+/// Resolves a client id or object id to the stored principal.
+pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<Loaded> {
+    let not_found = || ApiError::Missing {
+        code: "PrincipalNotFound",
+        message: format!(
+            "No principal has the client id or object id {:?}.",
+            super::shown(id)
+        ),
+    };
+    let record = match state.store.principal(id).await? {
+        Some(r) => r,
+        None => {
+            let client_id = state
+                .access
+                .snapshot()
+                .principals
+                .get(id)
+                .map(|p| p.client_id.clone())
+                .ok_or_else(not_found)?;
+            state
+                .store
+                .principal(&client_id)
+                .await?
+                .ok_or_else(not_found)?
+        }
+    };
+    let data = PrincipalData::decode(&record.data).ok_or_else(|| {
+        tracing::error!(client_id = %record.client_id, "principal document is unreadable");
+        ApiError::Internal
+    })?;
+    Ok(Loaded { record, data })
+}
+
+fn principal_json(p: &Loaded) -> Value {
+    let secrets: Vec<Value> = p
+        .data
+        .secrets
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "description": s.description,
+                "hint": s.hint,
+                "created": s.created,
+                "expires": s.expires,
+            })
+        })
+        .collect();
+    let certificates: Vec<Value> = p.data.certificates.iter().map(certificate_json).collect();
+    json!({
+        "client_id": p.record.client_id,
+        "object_id": p.record.object_id,
+        "display_name": p.data.display_name,
+        "kind": p.data.kind.as_str(),
+        "created": p.record.created,
+        "secrets": secrets,
+        "certificates": certificates,
+    })
+}
+
+fn certificate_json(c: &CertificateEntry) -> Value {
+    json!({
+        "id": c.id,
+        "thumbprint_sha256": c.thumbprint_sha256,
+        "subject": c.subject,
+        "not_before": c.not_before,
+        "not_after": c.not_after,
+        "added": c.added,
+    })
+}
+
+async fn save(state: &AppState, p: &Loaded) -> ApiResult<()> {
+    let record = PrincipalRecord {
+        data: p.data.encode(),
+        ..p.record.clone()
+    };
+    match state.store.update_principal(&record).await {
+        Ok(()) => {
+            super::changed(state).await;
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(ApiError::Missing {
+            code: "PrincipalNotFound",
+            message: "The principal was deleted meanwhile.".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let mut all: Vec<Loaded> = state
+        .store
+        .list_principals()
+        .await?
+        .into_iter()
+        .filter_map(|record| {
+            PrincipalData::decode(&record.data).map(|data| Loaded { record, data })
+        })
+        .collect();
+    all.sort_by(|a, b| {
+        (a.data.display_name.to_lowercase(), &a.record.client_id)
+            .cmp(&(b.data.display_name.to_lowercase(), &b.record.client_id))
+    });
+    let value: Vec<Value> = all.iter().map(principal_json).collect();
+    Ok(Json(json!({ "value": value })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreatePrincipal {
+    display_name: String,
+    #[serde(default)]
+    kind: Option<PrincipalKind>,
+}
+
+pub async fn create(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let request: CreatePrincipal = super::body(body).await?;
+    let name = request.display_name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_DISPLAY_NAME_LEN
+        || name.chars().any(char::is_control)
+    {
+        return Err(ApiError::BadParameter(format!(
+            "display_name must have 1 to {MAX_DISPLAY_NAME_LEN} printable characters."
+        )));
+    }
+    let p = Loaded {
+        record: PrincipalRecord {
+            client_id: super::new_id()?,
+            object_id: super::new_id()?,
+            created: state.clock.now(),
+            data: Vec::new(),
+        },
+        data: PrincipalData {
+            display_name: name.to_owned(),
+            kind: request.kind.unwrap_or_default(),
+            secrets: Vec::new(),
+            certificates: Vec::new(),
+        },
+    };
+    let record = PrincipalRecord {
+        data: p.data.encode(),
+        ..p.record.clone()
+    };
+    state.store.create_principal(&record).await?;
+    super::changed(&state).await;
+    tracing::info!(client_id = %record.client_id, kind = p.data.kind.as_str(), "principal created");
+    Ok((StatusCode::CREATED, Json(principal_json(&p))).into_response())
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let p = load(&state, &id).await?;
+    Ok(Json(principal_json(&p)).into_response())
+}
+
+pub async fn remove(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let p = load(&state, &id).await?;
+    let snapshot = state.access.snapshot();
+    let assignments: Vec<String> = snapshot
+        .assignments
+        .get(&p.record.object_id)
+        .map(|list| list.iter().map(|a| a.id.clone()).collect())
+        .unwrap_or_default();
+    super::roles::refuse_removing_last_admin(&snapshot, &assignments)?;
+    let mut doomed: Vec<(String, String)> = assignments
+        .into_iter()
+        .map(|id| (kinds::ASSIGNMENT.to_owned(), id))
+        .collect();
+    let federations: Vec<String> = snapshot
+        .federations
+        .get(&p.record.client_id)
+        .map(|list| list.iter().map(|f| f.id.clone()).collect())
+        .unwrap_or_default();
+    doomed.extend(
+        federations
+            .iter()
+            .map(|id| (kinds::FEDERATION.to_owned(), id.clone())),
+    );
+    match state
+        .store
+        .delete_access(&doomed, Some(&p.record.client_id))
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::Missing {
+                code: "PrincipalNotFound",
+                message: "The principal was deleted meanwhile.".into(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
+    for id in &federations {
+        state.jwks.forget(id);
+    }
+    super::changed(&state).await;
+    tracing::info!(client_id = %p.record.client_id, "principal deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddSecret {
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+pub async fn add_secret(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let request: AddSecret = super::body(body).await?;
+    let days = request.expires_in_days.unwrap_or(DEFAULT_SECRET_DAYS);
+    if !(1..=MAX_SECRET_DAYS).contains(&days) {
+        return Err(ApiError::BadParameter(format!(
+            "expires_in_days must be from 1 to {MAX_SECRET_DAYS}."
+        )));
+    }
+    if let Some(d) = &request.description {
+        if d.chars().count() > MAX_DESCRIPTION_LEN || d.chars().any(char::is_control) {
+            return Err(ApiError::BadParameter(format!(
+                "description must have at most {MAX_DESCRIPTION_LEN} printable characters."
+            )));
+        }
+    }
+    let mut p = load(&state, &id).await?;
+    if p.data.secrets.len() >= MAX_SECRETS {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "A principal can have at most {MAX_SECRETS} client secrets; remove one first."
+            ),
+            inner: None,
+        });
+    }
+    let secret = arca_crypto::random_bytes::<30>()
+        .map(|b| arca_crypto::SecretString::new(crate::b64url(&b)))
+        .map_err(ApiError::from)?;
+    let hash = {
+        let _permit = state
+            .issuer
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        let candidate = arca_crypto::SecretBytes::from_slice(secret.expose().as_bytes());
+        tokio::task::spawn_blocking(move || arca_crypto::hash_client_secret(candidate.expose()))
+            .await
+            .map_err(|_| ApiError::Internal)??
+    };
+    let now = state.clock.now();
+    let entry = ClientSecretHash {
+        id: super::new_id()?,
+        hash,
+        created: now,
+        expires: Some(now + i64::from(days) * 86_400),
+        description: request.description,
+        hint: secret.expose().chars().take(3).collect(),
+    };
+    let answer = json!({
+        "id": entry.id,
+        "secret": secret.expose(),
+        "hint": entry.hint,
+        "created": entry.created,
+        "expires": entry.expires,
+        "description": entry.description,
+    });
+    p.data.secrets.push(entry);
+    save(&state, &p).await?;
+    tracing::info!(client_id = %p.record.client_id, "client secret added");
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+pub async fn remove_secret(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path((id, secret_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let mut p = load(&state, &id).await?;
+    let before = p.data.secrets.len();
+    p.data.secrets.retain(|s| s.id != secret_id);
+    if p.data.secrets.len() == before {
+        return Err(ApiError::Missing {
+            code: "SecretNotFound",
+            message: format!(
+                "The principal has no client secret {:?}.",
+                super::shown(&secret_id)
+            ),
+        });
+    }
+    save(&state, &p).await?;
+    tracing::info!(client_id = %p.record.client_id, "client secret removed");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddCertificate {
+    certificate: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+pub async fn add_certificate(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let request: AddCertificate = super::body(body).await?;
+    if request.certificate.len() > MAX_CERTIFICATE_PEM {
+        return Err(ApiError::BadParameter(format!(
+            "The certificate PEM must be at most {MAX_CERTIFICATE_PEM} bytes."
+        )));
+    }
+    let cert = arca_crypto::ClientCertificate::from_pem(&request.certificate).map_err(|_| {
+        ApiError::BadParameter(
+            "certificate must be one PEM CERTIFICATE block with an RSA (2048 bits or more) or EC P-256/P-384 public key."
+                .into(),
+        )
+    })?;
+    let mut p = load(&state, &id).await?;
+    let entry = CertificateEntry {
+        id: hex(&cert.sha1_thumbprint),
+        thumbprint_sha256: hex(&cert.sha256_thumbprint),
+        subject: cert.subject.clone(),
+        not_before: cert.not_before,
+        not_after: cert.not_after,
+        added: state.clock.now(),
+        der: base64::engine::general_purpose::STANDARD.encode(&cert.der),
+    };
+    if p.data.certificates.iter().any(|c| c.id == entry.id) {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "Certificate {} is already registered for this principal.",
+                entry.id
+            ),
+            inner: None,
+        });
+    }
+    if p.data.certificates.len() >= MAX_CERTIFICATES {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "A principal can have at most {MAX_CERTIFICATES} certificates; remove one first."
+            ),
+            inner: None,
+        });
+    }
+    let answer = certificate_json(&entry);
+    p.data.certificates.push(entry);
+    save(&state, &p).await?;
+    tracing::info!(client_id = %p.record.client_id, "client certificate registered");
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+pub async fn remove_certificate(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path((id, cert_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let mut p = load(&state, &id).await?;
+    let before = p.data.certificates.len();
+    p.data
+        .certificates
+        .retain(|c| !c.id.eq_ignore_ascii_case(&cert_id));
+    if p.data.certificates.len() == before {
+        return Err(ApiError::Missing {
+            code: "CertificateNotFound",
+            message: format!(
+                "The principal has no certificate {:?}.",
+                super::shown(&cert_id)
+            ),
+        });
+    }
+    save(&state, &p).await?;
+    tracing::info!(client_id = %p.record.client_id, "client certificate removed");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,167 @@
+//! Admin API: vault management. Deleting a vault also removes the role assignments scoped to it
+//! and its network rules, so a later vault of the same name starts with no grants.
+
+use arca_core::{ObjectKind, VaultName, VaultSettings};
+use arca_store::{Listing, StoreError, VaultRecord};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Peer;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, SharedState};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateVault {
+    name: String,
+    #[serde(default)]
+    retention_days: Option<u32>,
+    #[serde(default)]
+    purge_protection: Option<bool>,
+}
+
+fn vault_json(state: &AppState, v: &VaultRecord) -> serde_json::Value {
+    let settings = VaultSettings {
+        retention_days: v.retention_days,
+        purge_protection: v.purge_protection,
+    };
+    json!({
+        "name": v.name,
+        "url": state.urls.vault_url(&v.name),
+        "retention_days": v.retention_days,
+        "purge_protection": v.purge_protection,
+        "recovery_level": settings.recovery_level().as_str(),
+        "created": v.created,
+    })
+}
+
+pub(crate) fn vault_name(raw: &str) -> ApiResult<VaultName> {
+    VaultName::parse(raw).map_err(|_| {
+        let shown: String = raw.chars().take(40).collect();
+        ApiError::BadParameter(format!(
+            "Invalid vault name {shown:?}: use 3 to 24 letters, digits and dashes, starting with a letter, ending with a letter or digit, without consecutive dashes."
+        ))
+    })
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let vaults = state.store.list_vaults().await?;
+    let value: Vec<_> = vaults.iter().map(|v| vault_json(&state, v)).collect();
+    Ok(Json(json!({ "value": value })).into_response())
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let name = vault_name(&name)?;
+    match state.store.vault(name.as_str()).await? {
+        Some(v) => Ok(Json(vault_json(&state, &v)).into_response()),
+        None => Err(ApiError::VaultNotFound(name.to_string())),
+    }
+}
+
+pub async fn create(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let request: CreateVault = super::body(body).await?;
+    let name = vault_name(&request.name)?;
+    let defaults = VaultSettings::default();
+    let retention = request.retention_days.unwrap_or(defaults.retention_days);
+    let settings = VaultSettings::new(retention, request.purge_protection.unwrap_or(false))
+        .ok_or_else(|| {
+            ApiError::BadParameter(format!(
+                "retention_days must be from 7 to 90; {retention} was given."
+            ))
+        })?;
+    let record = VaultRecord {
+        name: name.to_string(),
+        retention_days: settings.retention_days,
+        purge_protection: settings.purge_protection,
+        created: state.clock.now(),
+    };
+    match state.store.create_vault(&record).await {
+        Ok(()) => {
+            tracing::info!(vault = %record.name, "vault created");
+            Ok((StatusCode::CREATED, Json(vault_json(&state, &record))).into_response())
+        }
+        Err(StoreError::Conflict) => Err(ApiError::Conflict {
+            message: format!("Vault {name} already exists."),
+            inner: None,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn remove(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    super::authorize(&state, &headers, peer)?;
+    let name = vault_name(&name)?;
+    let Some(vault) = state.store.vault(name.as_str()).await? else {
+        return Err(ApiError::VaultNotFound(name.to_string()));
+    };
+    if vault.purge_protection {
+        for kind in [ObjectKind::Secret, ObjectKind::Key, ObjectKind::Certificate] {
+            for which in [Listing::Active, Listing::Deleted] {
+                if !state
+                    .store
+                    .list_objects(&vault.name, kind, which, None, 1)
+                    .await?
+                    .is_empty()
+                {
+                    return Err(ApiError::Conflict {
+                        message: format!("Vault {name} has purge protection and still holds objects; it cannot be deleted."),
+                        inner: None,
+                    });
+                }
+            }
+        }
+    }
+    match state.store.delete_vault(&vault.name).await {
+        Ok(()) => {
+            tracing::info!(vault = %vault.name, "vault deleted");
+            forget_vault_grants(&state, &vault.name).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Err(StoreError::NotFound) => Err(ApiError::VaultNotFound(name.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes the role assignments scoped to a vault (or its objects) and its network rules.
+async fn forget_vault_grants(state: &AppState, vault: &str) -> ApiResult<()> {
+    let scope = crate::access::Scope::vault(vault);
+    let snapshot = state.access.snapshot();
+    let mut doomed: Vec<(String, String)> = snapshot
+        .assignments
+        .values()
+        .flatten()
+        .filter(|a| crate::access::Scope::parse(&a.scope).is_ok_and(|s| scope.covers(&s)))
+        .map(|a| (crate::access::kinds::ASSIGNMENT.to_owned(), a.id.clone()))
+        .collect();
+    doomed.push((crate::access::kinds::NETWORK.to_owned(), vault.to_owned()));
+    state.store.delete_access(&doomed, None).await?;
+    super::changed(state).await;
+    Ok(())
+}
