@@ -4,205 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod common;
 
-use arca_core::{FixedClock, ObjectKind};
-use arca_crypto::{Keyring, SecretString, TokenSigningKey};
-use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
+use arca_core::ObjectKind;
+use arca_crypto::{SecretString, TokenSigningKey};
 use arca_server::identity::{Issuer, SigningKeys};
-use arca_server::state::{AppState, Urls};
-use arca_store::{PrincipalRecord, Store, VaultRecord};
+use arca_server::state::Urls;
 use axum::body::Body;
-use axum::http::{Request, Response, StatusCode};
+use axum::http::{Request, StatusCode};
+use common::*;
 use serde_json::{json, Value};
-use tower::ServiceExt;
-
-const START: i64 = 1_800_000_000;
-const HOST: &str = "default.vault.localhost:8443";
-const CLIENT_SECRET: &str = "correct-horse-battery-staple";
-
-struct Harness {
-    _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
-    clock: Arc<FixedClock>,
-    state: Arc<AppState>,
-    app: axum::Router,
-    token: String,
-}
-
-async fn harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("arca.db");
-    let store: Arc<dyn Store> = Arc::new(arca_store_sqlite::SqliteStore::open(&db).unwrap());
-    let clock = Arc::new(FixedClock::new(START));
-    let urls = Urls::new("localhost", "vault.localhost", 8443);
-    let (signing, _) = TokenSigningKey::generate().unwrap();
-    let issuer = Issuer::new(
-        &urls,
-        "tenant".into(),
-        SigningKeys::single(signing),
-        SecretString::new("mi-header".into()),
-        "client".into(),
-        3600,
-    )
-    .unwrap();
-    for (name, retention, protection) in [
-        ("default", 90, false),
-        ("short", 7, false),
-        ("guarded", 30, true),
-    ] {
-        store
-            .create_vault(&VaultRecord {
-                name: name.into(),
-                retention_days: retention,
-                purge_protection: protection,
-                created: START,
-            })
-            .await
-            .unwrap();
-    }
-    let data = PrincipalData {
-        secrets: vec![ClientSecretHash {
-            id: "s1".into(),
-            hash: arca_crypto::hash_client_secret(CLIENT_SECRET.as_bytes()).unwrap(),
-            created: START,
-            expires: None,
-            description: None,
-            hint: "cor".into(),
-        }],
-        ..PrincipalData::new("test")
-    };
-    store
-        .create_principal(&PrincipalRecord {
-            client_id: "client".into(),
-            object_id: "object".into(),
-            created: START,
-            data: data.encode(),
-        })
-        .await
-        .unwrap();
-    let admin = arca_server::access::AssignmentDoc {
-        id: "admin".into(),
-        role_id: arca_server::access::ADMINISTRATOR_ROLE_ID.into(),
-        principal_client_id: "client".into(),
-        principal_object_id: "object".into(),
-        scope: "/".into(),
-        created: START,
-    };
-    store
-        .create_policy(&arca_server::access::policy_record(
-            arca_server::access::kinds::ASSIGNMENT,
-            "admin",
-            &admin,
-        ))
-        .await
-        .unwrap();
-    let token = issuer
-        .issue("client", "object", "s:s1", START, "u1")
-        .unwrap()
-        .0;
-    let access = arca_server::access::Access::new(
-        arca_server::access::Snapshot::load(&*store).await.unwrap(),
-    );
-    let state = Arc::new(AppState {
-        store,
-        keyring: Arc::new(Keyring::generate().unwrap()),
-        clock: clock.clone(),
-        urls,
-        issuer,
-        tokens: Default::default(),
-        access,
-        jwks: arca_server::identity::jwks_fetch::JwksCache::new(),
-        lockout: Default::default(),
-    });
-    let app = arca_server::router::build(state.clone());
-    Harness {
-        _dir: dir,
-        db,
-        clock,
-        state,
-        app,
-        token,
-    }
-}
-
-impl Harness {
-    async fn send(&self, request: Request<Body>) -> Response<Body> {
-        self.app.clone().oneshot(request).await.unwrap()
-    }
-
-    /// An authenticated request to `host`; returns status and JSON body (Null when empty).
-    async fn call_on(
-        &self,
-        host: &str,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", host)
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("content-type", "application/json")
-            .body(
-                body.map(|b| Body::from(b.to_string()))
-                    .unwrap_or_else(Body::empty),
-            )
-            .unwrap();
-        split(self.send(request).await).await
-    }
-
-    /// Sets a secret by name in the vault at `host`.
-    async fn put(&self, host: &str, name: &str, value: &str) -> (StatusCode, Value) {
-        let path = format!("/secrets/{name}?{V}");
-        self.call_on(host, "PUT", &path, Some(json!({ "value": value })))
-            .await
-    }
-
-    /// Deletes a secret by name in the vault at `host`.
-    async fn delete(&self, host: &str, name: &str) -> (StatusCode, Value) {
-        self.call_on(host, "DELETE", &format!("/secrets/{name}?{V}"), None)
-            .await
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.call_on(HOST, method, path, body).await
-    }
-
-    async fn raw(&self, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", HOST)
-            .header("authorization", format!("Bearer {}", self.token))
-            .body(Body::from(body.to_owned()))
-            .unwrap();
-        split(self.send(request).await).await
-    }
-}
-
-async fn split(response: Response<Body>) -> (StatusCode, Value) {
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let json = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (status, json)
-}
-
-fn code(body: &Value) -> (&str, Option<&str>) {
-    (
-        body["error"]["code"].as_str().unwrap_or("?"),
-        body["error"]["innererror"]["code"].as_str(),
-    )
-}
-
-const V: &str = "api-version=2026-04-01";
 
 #[tokio::test]
 async fn challenge_comes_before_any_validation() {
@@ -596,13 +407,6 @@ async fn delete_recover_purge_and_automatic_purge() {
     assert_eq!(status, StatusCode::OK);
 }
 
-impl Harness {
-    fn clock_now(&self) -> i64 {
-        use arca_core::Clock;
-        self.clock.now()
-    }
-}
-
 #[tokio::test]
 async fn purge_protection_forbids_purge_until_retention_ends() {
     let mut h = harness().await;
@@ -817,17 +621,6 @@ async fn a_ciphertext_moved_to_another_record_fails_to_open() {
     // The same blob in its own place still opens.
     let (_, got) = h.call("GET", &format!("/secrets/a?{V}"), None).await;
     assert_eq!(got["value"], "value-of-a");
-}
-
-async fn token_request(h: &Harness, form: &str) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method("POST")
-        .uri("/tenant/oauth2/v2.0/token")
-        .header("host", "localhost:8443")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(form.to_owned()))
-        .unwrap();
-    split(h.send(request).await).await
 }
 
 #[tokio::test]

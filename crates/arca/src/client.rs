@@ -1,6 +1,7 @@
 //! A small HTTPS client for the admin subcommands: trusts the deployment's CA, performs the
-//! bearer challenge handshake, obtains a token with the bootstrap credentials and calls the
-//! admin API. One connection per request; these are interactive commands, not a hot path.
+//! bearer challenge handshake, obtains a token with the bootstrap credentials (or those in
+//! `ARCA_CLIENT_ID`/`ARCA_CLIENT_SECRET`) and calls the admin API. One connection per request;
+//! these are interactive commands, not a hot path. No secret reaches an error message.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,12 +16,15 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-/// The credentials and addresses written by `arca serve` on first start.
+/// The credentials and addresses written by `arca serve` on first start. A copy without the
+/// credentials serves callers who bring their own in the environment.
 #[derive(Deserialize)]
 pub struct Bootstrap {
     pub tenant_id: String,
-    pub client_id: String,
-    pub client_secret: Zeroizing<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<Zeroizing<String>>,
     pub authority_host: String,
     pub ca_cert: PathBuf,
 }
@@ -38,10 +42,65 @@ impl Bootstrap {
     }
 }
 
+/// The client credentials the CLI signs in with.
+pub struct Credentials {
+    client_id: String,
+    client_secret: Zeroizing<String>,
+}
+
+impl Credentials {
+    /// `ARCA_CLIENT_ID` and `ARCA_CLIENT_SECRET` when both are set, else bootstrap.json's.
+    pub fn from_env_or(bootstrap: &Bootstrap) -> anyhow::Result<Self> {
+        let client_id = env_var("ARCA_CLIENT_ID")?;
+        let client_secret = env_var("ARCA_CLIENT_SECRET")?.map(Zeroizing::new);
+        Self::choose(bootstrap, client_id, client_secret)
+    }
+
+    fn choose(
+        bootstrap: &Bootstrap,
+        client_id: Option<String>,
+        client_secret: Option<Zeroizing<String>>,
+    ) -> anyhow::Result<Self> {
+        match (client_id, client_secret) {
+            (Some(client_id), Some(client_secret)) => Ok(Self {
+                client_id,
+                client_secret,
+            }),
+            // Half an override is a mistake: falling back to the bootstrap administrator would
+            // act with more rights than the caller meant to use.
+            (Some(_), None) => bail!("ARCA_CLIENT_ID is set but ARCA_CLIENT_SECRET is not"),
+            (None, Some(_)) => bail!("ARCA_CLIENT_SECRET is set but ARCA_CLIENT_ID is not"),
+            (None, None) => match (&bootstrap.client_id, &bootstrap.client_secret) {
+                (Some(client_id), Some(client_secret)) => Ok(Self {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                }),
+                _ => bail!(
+                    "the bootstrap file holds no client credentials: set ARCA_CLIENT_ID and \
+                     ARCA_CLIENT_SECRET"
+                ),
+            },
+        }
+    }
+}
+
+/// An environment variable, unset when empty; its value is never quoted in an error.
+fn env_var(name: &str) -> anyhow::Result<Option<String>> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(value) if value.is_empty() => Ok(None),
+        Some(value) => match value.into_string() {
+            Ok(value) => Ok(Some(value)),
+            Err(_) => bail!("{name} is not valid UTF-8"),
+        },
+    }
+}
+
 pub struct Response {
     pub status: StatusCode,
     pub www_authenticate: Option<String>,
-    pub body: Bytes,
+    /// Zeroized on drop: a body may carry a token or a client secret.
+    pub body: Zeroizing<Vec<u8>>,
 }
 
 /// An authenticated client of one Arca deployment.
@@ -137,7 +196,7 @@ impl AdminClient {
             .get(hyper::header::WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response.into_body().collect().await?.to_bytes();
+        let body = Zeroizing::new(Vec::from(response.into_body().collect().await?.to_bytes()));
         Ok(Response {
             status,
             www_authenticate,
@@ -146,25 +205,34 @@ impl AdminClient {
     }
 
     /// Runs the challenge handshake and obtains a token for the advertised resource.
-    pub async fn login(&mut self, bootstrap: &Bootstrap) -> anyhow::Result<()> {
+    pub async fn login(
+        &mut self,
+        tenant_id: &str,
+        credentials: &Credentials,
+    ) -> anyhow::Result<()> {
         let probe = self
             .send(Method::GET, "/admin/vaults", None, Vec::new())
             .await?;
-        let challenge = probe
-            .www_authenticate
-            .ok_or_else(|| anyhow!("the server sent no authentication challenge"))?;
+        let Some(challenge) = probe.www_authenticate else {
+            // The admin network rules answer before authentication (403 ForbiddenByFirewall).
+            let body = json_body(&probe.body);
+            if body["error"]["code"].is_string() {
+                bail!("{}", error_message(probe.status, &body));
+            }
+            bail!("the server sent no authentication challenge");
+        };
         let resource = challenge_parameter(&challenge, "resource")
             .ok_or_else(|| anyhow!("the challenge names no resource"))?;
         let form = Zeroizing::new(
             serde_urlencoded::to_string([
                 ("grant_type", "client_credentials"),
-                ("client_id", bootstrap.client_id.as_str()),
-                ("client_secret", bootstrap.client_secret.as_str()),
+                ("client_id", credentials.client_id.as_str()),
+                ("client_secret", credentials.client_secret.as_str()),
                 ("scope", &format!("{resource}/.default")),
             ])
             .context("cannot encode the token request")?,
         );
-        let path = format!("/{}/oauth2/v2.0/token", bootstrap.tenant_id);
+        let path = format!("/{tenant_id}/oauth2/v2.0/token");
         let response = self
             .send(
                 Method::POST,
@@ -202,13 +270,13 @@ impl AdminClient {
             None => (None, Vec::new()),
         };
         let response = self.send(method, path, ct, bytes).await?;
-        let json = if response.body.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null)
-        };
-        Ok((response.status, json))
+        Ok((response.status, json_body(&response.body)))
     }
+}
+
+/// A response body as JSON; `null` when it is empty or not JSON.
+fn json_body(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or(serde_json::Value::Null)
 }
 
 /// Extracts `name="value"` from a `WWW-Authenticate: Bearer ...` header.
@@ -247,5 +315,52 @@ mod tests {
             Some("https://localhost:8443/t")
         );
         assert_eq!(challenge_parameter(h, "scope"), None);
+    }
+
+    fn bootstrap(credentials: bool) -> Bootstrap {
+        let mut b = serde_json::json!({"tenant_id": "t", "authority_host": "https://localhost:8443",
+                                       "ca_cert": "/ca.pem"});
+        if credentials {
+            b["client_id"] = "boot-id".into();
+            b["client_secret"] = "boot-secret".into();
+        }
+        serde_json::from_value(b).unwrap()
+    }
+
+    #[test]
+    fn environment_credentials_override_the_bootstrap_file_only_when_both_are_set() {
+        let boot = bootstrap(true);
+        let c = Credentials::choose(&boot, None, None).unwrap();
+        assert_eq!(
+            (c.client_id.as_str(), c.client_secret.as_str()),
+            ("boot-id", "boot-secret")
+        );
+        let c = Credentials::choose(
+            &boot,
+            Some("env-id".into()),
+            Some(Zeroizing::new("env-secret".into())),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.client_id.as_str(), c.client_secret.as_str()),
+            ("env-id", "env-secret")
+        );
+        let e = Credentials::choose(&boot, Some("env-id".into()), None)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("ARCA_CLIENT_SECRET is not"), "{e}");
+        let e = Credentials::choose(&boot, None, Some(Zeroizing::new("env-secret".into())))
+            .err()
+            .unwrap();
+        assert!(!e.to_string().contains("env-secret"), "{e}");
+        let bare = bootstrap(false);
+        assert!(Credentials::choose(&bare, None, None).is_err());
+        let c = Credentials::choose(
+            &bare,
+            Some("env-id".into()),
+            Some(Zeroizing::new("s".into())),
+        )
+        .unwrap();
+        assert_eq!(c.client_id, "env-id");
     }
 }

@@ -3,12 +3,21 @@
 //! and calls the libraries.
 
 mod client;
+mod federation;
+mod network;
+mod output;
+mod principal;
+mod role;
+mod session;
+mod signing_key;
 mod vault;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use session::{AdminArgs, Connection, Operation};
 
 #[derive(Parser)]
 #[command(
@@ -25,8 +34,38 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
-    /// Manage vaults through a running server's admin API.
-    Vault(vault::VaultArgs),
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// The clients of a running server's admin API.
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Manage vaults and their network rules through a running server's admin API.
+    Vault(AdminArgs<vault::VaultCommand>),
+    /// Manage principals and their client secrets and certificates.
+    Principal(AdminArgs<principal::PrincipalCommand>),
+    /// Manage role definitions and role assignments.
+    Role(AdminArgs<role::RoleCommand>),
+    /// Manage federated credentials (tokens from external issuers).
+    Federation(AdminArgs<federation::FederationCommand>),
+    /// Manage the admin API itself (its network rules).
+    Admin(AdminArgs<network::AdminCommand>),
+    /// List or rotate the token signing keys.
+    SigningKey(AdminArgs<signing_key::SigningKeyCommand>),
+}
+
+impl ClientCommand {
+    fn parts(&self) -> (&Connection, &dyn Operation) {
+        match self {
+            Self::Vault(a) => (&a.connection, &a.command),
+            Self::Principal(a) => (&a.connection, &a.command),
+            Self::Role(a) => (&a.connection, &a.command),
+            Self::Federation(a) => (&a.connection, &a.command),
+            Self::Admin(a) => (&a.connection, &a.command),
+            Self::SigningKey(a) => (&a.connection, &a.command),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -101,22 +140,29 @@ fn serve(args: ServeArgs) -> ExitCode {
     for name in unknown_env {
         tracing::warn!(variable = %name, "ignoring unknown ARCA_* environment variable");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("arca: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(arca_server::run(config, shutdown_signal())) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    match block_on(&mut runtime, arca_server::run(config, shutdown_signal())) {
+        Err(code) => code,
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             tracing::error!("{e:#}");
             eprintln!("arca: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `future` on a runtime made by `builder`; a runtime that cannot start is reported and
+/// becomes exit status 1.
+fn block_on<F: std::future::Future>(
+    builder: &mut tokio::runtime::Builder,
+    future: F,
+) -> Result<F::Output, ExitCode> {
+    match builder.enable_all().build() {
+        Ok(runtime) => Ok(runtime.block_on(future)),
+        Err(e) => {
+            eprintln!("arca: cannot start the runtime: {e}");
+            Err(ExitCode::FAILURE)
         }
     }
 }
@@ -125,6 +171,64 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Vault(args) => vault::main(args),
+        Command::Client(client) => {
+            let (connection, operation) = client.parts();
+            session::main(connection, operation)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+    use crate::session::Call;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("arca").chain(args.iter().copied()))
+    }
+
+    /// The request `arca <args>` would make (without sending it).
+    pub fn call(args: &[&str]) -> anyhow::Result<Call> {
+        match parse(args)?.command {
+            Command::Client(client) => client.parts().1.call(),
+            Command::Serve(_) => anyhow::bail!("not an admin command"),
+        }
+    }
+
+    /// Whether clap refuses `arca <args>` as a usage error (exit status 2).
+    pub fn usage_error(args: &[&str]) -> bool {
+        parse(args).err().is_some_and(|e| e.exit_code() == 2)
+    }
+
+    #[test]
+    fn connection_options_go_anywhere_after_the_group() {
+        for args in [
+            &["principal", "--data-dir", "/d", "--output", "json", "list"][..],
+            &["principal", "list", "--data-dir", "/d", "--output", "json"],
+            &[
+                "principal",
+                "secret",
+                "add",
+                "p",
+                "--output",
+                "json",
+                "--bootstrap",
+                "/b.json",
+            ],
+        ] {
+            let Command::Client(client) = parse(args).unwrap().command else {
+                panic!("{args:?}")
+            };
+            assert_eq!(
+                client.parts().0.output,
+                crate::output::Output::Json,
+                "{args:?}"
+            );
+        }
+        assert!(!usage_error(&["role", "list"]));
+        assert!(usage_error(&["principal", "list", "--output", "xml"]));
+        assert!(usage_error(&["nonsense"]));
     }
 }

@@ -1,42 +1,15 @@
-//! `arca vault create|list|show|delete`: vault management through the admin API.
+//! `arca vault create|list|show|delete|network-rules`: vault management through the admin API.
+//! The server judges names and values; this only keeps a vault name inside its path segment.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use clap::Subcommand;
+use serde_json::{json, Value};
 
-use clap::{Args, Subcommand, ValueEnum};
-use hyper::{Method, StatusCode};
-use serde_json::json;
-
-use crate::client::{error_message, AdminClient, Bootstrap};
-
-#[derive(Args)]
-pub struct VaultArgs {
-    #[command(subcommand)]
-    command: VaultCommand,
-    /// Data directory of the server, whose bootstrap.json holds the credentials.
-    #[arg(
-        long,
-        global = true,
-        env = "ARCA_DATA_DIR",
-        default_value = "./arca-data"
-    )]
-    data_dir: PathBuf,
-    /// Bootstrap file to use instead of <data-dir>/bootstrap.json.
-    #[arg(long, global = true, env = "ARCA_BOOTSTRAP")]
-    bootstrap: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
-    output: Output,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Output {
-    Table,
-    Json,
-}
+use crate::network::VaultRules;
+use crate::output::{fields, items, text, time, Table};
+use crate::session::{Call, Operation};
 
 #[derive(Subcommand)]
-enum VaultCommand {
+pub enum VaultCommand {
     /// Create a vault.
     Create {
         name: String,
@@ -53,112 +26,151 @@ enum VaultCommand {
     Show { name: String },
     /// Delete a vault and everything in it.
     Delete { name: String },
+    /// Show or replace a vault's network rules.
+    NetworkRules {
+        #[command(subcommand)]
+        command: VaultRules,
+    },
 }
 
-fn print_vaults(output: Output, vaults: &[serde_json::Value]) {
-    match output {
-        Output::Json => {}
-        Output::Table => {
-            println!(
-                "{:<24}  {:>9}  {:<16}  {:<32}  URL",
-                "NAME", "RETENTION", "PURGE-PROTECTION", "RECOVERY-LEVEL"
-            );
-            for v in vaults {
-                println!(
-                    "{:<24}  {:>9}  {:<16}  {:<32}  {}",
-                    v["name"].as_str().unwrap_or_default(),
-                    v["retention_days"],
-                    v["purge_protection"],
-                    v["recovery_level"].as_str().unwrap_or_default(),
-                    v["url"].as_str().unwrap_or_default()
-                );
-            }
-        }
+/// `/admin/vaults/{name}`, for a name that can only be one path segment.
+pub fn path(name: &str) -> anyhow::Result<String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        anyhow::bail!("invalid vault name {name:?}");
     }
+    Ok(format!("/admin/vaults/{name}"))
 }
 
-async fn run(args: VaultArgs) -> anyhow::Result<()> {
-    let path = args
-        .bootstrap
-        .clone()
-        .unwrap_or_else(|| args.data_dir.join("bootstrap.json"));
-    let bootstrap = Bootstrap::load(&path)?;
-    let mut client = AdminClient::new(&bootstrap)?;
-    client.login(&bootstrap).await?;
-    let (method, path, body, expected) = match &args.command {
-        VaultCommand::Create {
-            name,
-            retention_days,
-            purge_protection,
-        } => (
-            Method::POST,
-            "/admin/vaults".to_owned(),
-            Some(
+fn list_table(answer: &Value) -> String {
+    let mut table = Table::new(&[
+        "NAME",
+        "RETENTION",
+        "PURGE-PROTECTION",
+        "RECOVERY-LEVEL",
+        "URL",
+    ]);
+    for v in items(answer) {
+        table.row(vec![
+            text(&v["name"]),
+            text(&v["retention_days"]),
+            text(&v["purge_protection"]),
+            text(&v["recovery_level"]),
+            text(&v["url"]),
+        ]);
+    }
+    table.render("")
+}
+
+fn vault_fields(v: &Value) -> String {
+    fields(&[
+        ("name", text(&v["name"])),
+        ("url", text(&v["url"])),
+        ("retention days", text(&v["retention_days"])),
+        ("purge protection", text(&v["purge_protection"])),
+        ("recovery level", text(&v["recovery_level"])),
+        ("created", time(&v["created"])),
+    ])
+}
+
+impl Operation for VaultCommand {
+    fn call(&self) -> anyhow::Result<Call> {
+        Ok(match self {
+            Self::Create {
+                name,
+                retention_days,
+                purge_protection,
+            } => Call::create(
+                "/admin/vaults".to_owned(),
                 json!({ "name": name, "retention_days": retention_days, "purge_protection": purge_protection }),
+                vault_fields,
             ),
-            StatusCode::CREATED,
-        ),
-        VaultCommand::List => (
-            Method::GET,
-            "/admin/vaults".to_owned(),
-            None,
-            StatusCode::OK,
-        ),
-        VaultCommand::Show { name } => (
-            Method::GET,
-            format!("/admin/vaults/{name}"),
-            None,
-            StatusCode::OK,
-        ),
-        VaultCommand::Delete { name } => (
-            Method::DELETE,
-            format!("/admin/vaults/{name}"),
-            None,
-            StatusCode::NO_CONTENT,
-        ),
-    };
-    if let VaultCommand::Show { name } | VaultCommand::Delete { name } = &args.command {
-        // The server validates names; this only keeps the name inside its path segment.
-        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            anyhow::bail!("invalid vault name {name:?}");
-        }
+            Self::List => Call::get("/admin/vaults".to_owned(), list_table),
+            Self::Show { name } => Call::get(path(name)?, vault_fields),
+            Self::Delete { name } => Call::delete(path(name)?, "vault", name),
+            Self::NetworkRules { command } => command.call()?,
+        })
     }
-    let (status, json) = client.call(method, &path, body).await?;
-    if status != expected {
-        anyhow::bail!("{}", error_message(status, &json));
-    }
-    match (&args.command, args.output) {
-        (VaultCommand::Delete { name }, Output::Table) => println!("deleted vault {name}"),
-        (VaultCommand::Delete { name }, Output::Json) => println!("{}", json!({ "deleted": name })),
-        (_, Output::Json) => println!("{}", serde_json::to_string_pretty(&json)?),
-        (VaultCommand::List, Output::Table) => print_vaults(
-            Output::Table,
-            json["value"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        ),
-        (_, Output::Table) => print_vaults(Output::Table, std::slice::from_ref(&json)),
-    }
-    Ok(())
 }
 
-pub fn main(args: VaultArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("arca: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
+#[cfg(test)]
+mod tests {
+    use hyper::{Method, StatusCode};
+    use serde_json::json;
+
+    use crate::tests::{call, usage_error};
+
+    #[test]
+    fn vault_commands_make_their_requests() {
+        let c = call(&[
+            "vault",
+            "create",
+            "team-a",
+            "--retention-days",
+            "30",
+            "--purge-protection",
+        ])
+        .unwrap();
+        assert_eq!((c.method, c.path.as_str()), (Method::POST, "/admin/vaults"));
+        assert_eq!(
+            c.body,
+            Some(json!({"name": "team-a", "retention_days": 30, "purge_protection": true}))
+        );
+        assert_eq!(c.expected, StatusCode::CREATED);
+        let c = call(&["vault", "list", "--output", "json"]).unwrap();
+        assert_eq!((c.method, c.path.as_str()), (Method::GET, "/admin/vaults"));
+        let c = call(&["vault", "--output", "json", "show", "team-a"]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str()),
+            (Method::GET, "/admin/vaults/team-a")
+        );
+        let c = call(&["vault", "delete", "team-a"]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str()),
+            (Method::DELETE, "/admin/vaults/team-a")
+        );
+        assert_eq!(c.expected, StatusCode::NO_CONTENT);
+    }
+
+    #[test]
+    fn vault_names_stay_in_their_segment() {
+        for bad in ["", "a/b", "..", "a b", "a?b"] {
+            assert!(call(&["vault", "show", bad]).is_err(), "{bad:?}");
+            assert!(
+                call(&["vault", "network-rules", "show", bad]).is_err(),
+                "{bad:?}"
+            );
         }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("arca: {e:#}");
-            ExitCode::FAILURE
-        }
+    }
+
+    #[test]
+    fn vault_usage_errors() {
+        assert!(usage_error(&["vault", "create"]));
+        assert!(usage_error(&[
+            "vault",
+            "create",
+            "x",
+            "--retention-days",
+            "-1"
+        ]));
+        assert!(usage_error(&["vault", "list", "--output", "yaml"]));
+    }
+
+    #[test]
+    fn vault_tables() {
+        let v = json!({"name": "team-a", "url": "https://team-a.vault.localhost:8443",
+                       "retention_days": 30, "purge_protection": false,
+                       "recovery_level": "Recoverable+Purgeable", "created": 1_700_000_000});
+        let list = super::list_table(&json!({ "value": [v] }));
+        assert!(
+            list.starts_with("NAME    RETENTION  PURGE-PROTECTION"),
+            "{list}"
+        );
+        assert!(list.contains("team-a  30         false"), "{list}");
+        let shown = super::vault_fields(&v);
+        assert!(shown.contains("retention days:    30\n"), "{shown}");
+        assert!(
+            shown.contains("created:           2023-11-14 22:13:20\n"),
+            "{shown}"
+        );
     }
 }

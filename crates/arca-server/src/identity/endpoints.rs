@@ -347,7 +347,12 @@ fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
 
 /// Checks `exp` (required) and `nbf` against the clock, with the usual skew.
 fn within_lifetime(claims: &Map<String, Value>, now: i64) -> bool {
-    let int = |k: &str| claims.get(k).and_then(Value::as_i64);
+    // NumericDate may carry a fraction (RFC 7519 section 2); whole seconds are enough here.
+    let int = |k: &str| {
+        claims
+            .get(k)
+            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f.floor() as i64)))
+    };
     let Some(exp) = int("exp") else {
         return false;
     };

@@ -23,7 +23,8 @@ const FIRST_KEY_META: &str = "token_signing_key";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyInfo {
     pub kid: String,
-    pub created: i64,
+    /// Unknown (`None`) for the key made on first start, before rotation existed.
+    pub created: Option<i64>,
     pub active: bool,
     pub retires: Option<i64>,
 }
@@ -44,7 +45,7 @@ impl SigningKeys {
             signing,
             info: vec![KeyInfo {
                 kid,
-                created: 0,
+                created: None,
                 active: true,
                 retires: None,
             }],
@@ -56,7 +57,7 @@ impl SigningKeys {
 struct StoredKey {
     /// base64url of the sealed PKCS#8 key.
     sealed: String,
-    created: i64,
+    created: Option<i64>,
     retires: Option<i64>,
 }
 
@@ -76,7 +77,7 @@ async fn stored(store: &dyn Store) -> anyhow::Result<StoredKeys> {
     Ok(StoredKeys {
         keys: vec![StoredKey {
             sealed: crate::b64url(&first),
-            created: 0,
+            created: None,
             retires: None,
         }],
     })
@@ -137,7 +138,7 @@ pub async fn rotate(
     let sealed = Sealer(keyring).seal(SEAL_ITEM, pkcs8.expose())?;
     doc.keys.push(StoredKey {
         sealed: crate::b64url(&sealed),
-        created: now,
+        created: Some(now),
         retires: None,
     });
     store

@@ -1,0 +1,261 @@
+//! The in-process harness the router and access-control tests share: `AppState` over a real
+//! SQLite store in a temporary directory, a controlled clock, three vaults and one administrator
+//! principal, driven through the whole router with `oneshot`. It holds no assertions of its own.
+
+// Each test crate uses a different part of the harness.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use arca_core::FixedClock;
+use arca_crypto::{Keyring, SecretString, TokenSigningKey};
+use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
+use arca_server::identity::Issuer;
+use arca_server::state::{AppState, Urls};
+use arca_store::{PrincipalRecord, Store, VaultRecord};
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+pub const START: i64 = 1_800_000_000;
+/// The `default` vault's host.
+pub const HOST: &str = "default.vault.localhost:8443";
+/// The deployment host: identity endpoints and the admin API.
+pub const ADMIN_HOST: &str = "localhost:8443";
+/// The client secret of the administrator principal `client`.
+pub const CLIENT_SECRET: &str = "correct-horse-battery-staple";
+pub const V: &str = "api-version=2026-04-01";
+
+pub struct Harness {
+    pub _dir: tempfile::TempDir,
+    pub db: std::path::PathBuf,
+    pub clock: Arc<FixedClock>,
+    pub state: Arc<AppState>,
+    pub app: axum::Router,
+    /// A token of the administrator principal (`client` / `object`, Key Vault Administrator at
+    /// `/`), issued through its client secret `s1`.
+    pub token: String,
+}
+
+/// Vaults `default` (90 days), `short` (7 days) and `guarded` (30 days, purge protection), and
+/// the principal `client` / `object` with the client secret [`CLIENT_SECRET`] (id `s1`), assigned
+/// Key Vault Administrator at `/` (assignment id `admin`). It is also the issuer's managed
+/// identity, as the bootstrap principal is in a real deployment.
+pub async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("arca.db");
+    let store: Arc<dyn Store> = Arc::new(arca_store_sqlite::SqliteStore::open(&db).unwrap());
+    let clock = Arc::new(FixedClock::new(START));
+    let urls = Urls::new("localhost", "vault.localhost", 8443);
+    let keyring = Keyring::generate().unwrap();
+    // The first signing key is stored as bootstrap stores it (sealed under the deployment
+    // associated data that `bootstrap::Sealer` uses), so that rotation finds it.
+    let (_, pkcs8) = TokenSigningKey::generate().unwrap();
+    let aad = arca_crypto::record_aad("", "deployment", "token_signing_key", "", "sealed");
+    store
+        .put_meta(
+            "token_signing_key",
+            &keyring.seal(&aad, pkcs8.expose()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let keys = arca_server::identity::keys::load(&*store, &keyring, START)
+        .await
+        .unwrap();
+    let issuer = Issuer::new(
+        &urls,
+        "tenant".into(),
+        keys,
+        SecretString::new("mi-header".into()),
+        "client".into(),
+        3600,
+    )
+    .unwrap();
+    for (name, retention, protection) in [
+        ("default", 90, false),
+        ("short", 7, false),
+        ("guarded", 30, true),
+    ] {
+        store
+            .create_vault(&VaultRecord {
+                name: name.into(),
+                retention_days: retention,
+                purge_protection: protection,
+                created: START,
+            })
+            .await
+            .unwrap();
+    }
+    let data = PrincipalData {
+        secrets: vec![ClientSecretHash {
+            id: "s1".into(),
+            hash: arca_crypto::hash_client_secret(CLIENT_SECRET.as_bytes()).unwrap(),
+            created: START,
+            expires: None,
+            description: None,
+            hint: "cor".into(),
+        }],
+        ..PrincipalData::new("test")
+    };
+    store
+        .create_principal(&PrincipalRecord {
+            client_id: "client".into(),
+            object_id: "object".into(),
+            created: START,
+            data: data.encode(),
+        })
+        .await
+        .unwrap();
+    let admin = arca_server::access::AssignmentDoc {
+        id: "admin".into(),
+        role_id: arca_server::access::ADMINISTRATOR_ROLE_ID.into(),
+        principal_client_id: "client".into(),
+        principal_object_id: "object".into(),
+        scope: "/".into(),
+        created: START,
+    };
+    store
+        .create_policy(&arca_server::access::policy_record(
+            arca_server::access::kinds::ASSIGNMENT,
+            "admin",
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let token = issuer
+        .issue("client", "object", "s:s1", START, "u1")
+        .unwrap()
+        .0;
+    let access = arca_server::access::Access::new(
+        arca_server::access::Snapshot::load(&*store).await.unwrap(),
+    );
+    let state = Arc::new(AppState {
+        store,
+        keyring: Arc::new(keyring),
+        clock: clock.clone(),
+        urls,
+        issuer,
+        tokens: Default::default(),
+        access,
+        jwks: arca_server::identity::jwks_fetch::JwksCache::new(),
+        lockout: Default::default(),
+    });
+    let app = arca_server::router::build(state.clone());
+    Harness {
+        _dir: dir,
+        db,
+        clock,
+        state,
+        app,
+        token,
+    }
+}
+
+impl Harness {
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.app.clone().oneshot(request).await.unwrap()
+    }
+
+    /// The request [`Harness::call_on`] sends: `method path` on `host` with the harness token
+    /// and a JSON body (none when `body` is None).
+    pub fn request(
+        &self,
+        host: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Request<Body> {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", host)
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(
+                body.map(|b| Body::from(b.to_string()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .unwrap()
+    }
+
+    /// An authenticated request to `host`; returns status and JSON body (Null when empty).
+    pub async fn call_on(
+        &self,
+        host: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        split(self.send(self.request(host, method, path, body)).await).await
+    }
+
+    /// Sets a secret by name in the vault at `host`.
+    pub async fn put(&self, host: &str, name: &str, value: &str) -> (StatusCode, Value) {
+        let path = format!("/secrets/{name}?{V}");
+        self.call_on(host, "PUT", &path, Some(json!({ "value": value })))
+            .await
+    }
+
+    /// Deletes a secret by name in the vault at `host`.
+    pub async fn delete(&self, host: &str, name: &str) -> (StatusCode, Value) {
+        self.call_on(host, "DELETE", &format!("/secrets/{name}?{V}"), None)
+            .await
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_on(HOST, method, path, body).await
+    }
+
+    pub async fn raw(&self, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", HOST)
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        split(self.send(request).await).await
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        use arca_core::Clock;
+        self.clock.now()
+    }
+}
+
+pub async fn split(response: Response<Body>) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, json)
+}
+
+/// The Key Vault error code and inner code of an error body.
+pub fn code(body: &Value) -> (&str, Option<&str>) {
+    (
+        body["error"]["code"].as_str().unwrap_or("?"),
+        body["error"]["innererror"]["code"].as_str(),
+    )
+}
+
+/// A form-encoded request to the token endpoint of the harness tenant.
+pub fn token_form(form: &str) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri("/tenant/oauth2/v2.0/token")
+        .header("host", ADMIN_HOST)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap()
+}
+
+pub async fn token_request(h: &Harness, form: &str) -> (StatusCode, Value) {
+    split(h.send(token_form(form)).await).await
+}

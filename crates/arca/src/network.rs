@@ -1,0 +1,222 @@
+//! Network rules, of a vault (`arca vault network-rules`) and of the admin API itself
+//! (`arca admin network-rules`): arguments, request body and table. Addresses are not checked
+//! here: the server is the one judge of what a rule may be.
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+
+use crate::output::{fields, list_section, text};
+use crate::session::{Call, Operation};
+
+#[derive(Subcommand)]
+pub enum VaultRules {
+    /// Show a vault's network rules.
+    Show { vault: String },
+    /// Replace all of a vault's network rules.
+    Set {
+        vault: String,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+}
+
+/// `arca admin ...`: settings of the admin API itself.
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Show or replace the network rules of the admin API.
+    NetworkRules {
+        #[command(subcommand)]
+        command: AdminRules,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminRules {
+    /// Show the admin API's network rules.
+    Show,
+    /// Replace all of the admin API's network rules (refused if they would shut out this caller).
+    Set(RuleArgs),
+}
+
+#[derive(Args)]
+pub struct RuleArgs {
+    /// What happens to a caller no --allow rule matches.
+    #[arg(long, value_enum, ignore_case = true)]
+    default_action: DefaultAction,
+    /// An address or CIDR range to admit (repeat for more); without any, the list is emptied.
+    #[arg(long = "allow", value_name = "CIDR")]
+    allow: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DefaultAction {
+    Allow,
+    Deny,
+}
+
+impl RuleArgs {
+    fn body(&self) -> Value {
+        let action = match self.default_action {
+            DefaultAction::Allow => "Allow",
+            DefaultAction::Deny => "Deny",
+        };
+        json!({ "default_action": action, "ip_rules": self.allow })
+    }
+}
+
+fn rules_table(rules: &Value) -> String {
+    fields(&[("default action", text(&rules["default_action"]))])
+        + &list_section("allowed", &rules["ip_rules"])
+}
+
+impl Operation for VaultRules {
+    fn call(&self) -> anyhow::Result<Call> {
+        Ok(match self {
+            Self::Show { vault } => Call::get(
+                format!("{}/network-rules", crate::vault::path(vault)?),
+                rules_table,
+            ),
+            Self::Set { vault, rules } => Call::put(
+                format!("{}/network-rules", crate::vault::path(vault)?),
+                rules.body(),
+                rules_table,
+            ),
+        })
+    }
+}
+
+impl Operation for AdminCommand {
+    fn call(&self) -> anyhow::Result<Call> {
+        const PATH: &str = "/admin/network-rules";
+        let Self::NetworkRules { command } = self;
+        Ok(match command {
+            AdminRules::Show => Call::get(PATH.to_owned(), rules_table),
+            AdminRules::Set(rules) => Call::put(PATH.to_owned(), rules.body(), rules_table),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hyper::{Method, StatusCode};
+    use serde_json::json;
+
+    use crate::tests::{call, usage_error};
+
+    #[test]
+    fn vault_rules_requests() {
+        let c = call(&["vault", "network-rules", "show", "team-a"]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str()),
+            (Method::GET, "/admin/vaults/team-a/network-rules")
+        );
+        let c = call(&[
+            "vault",
+            "network-rules",
+            "set",
+            "team-a",
+            "--default-action",
+            "deny",
+            "--allow",
+            "10.0.0.0/8",
+            "--allow",
+            "192.0.2.7",
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str(), c.expected),
+            (
+                Method::PUT,
+                "/admin/vaults/team-a/network-rules",
+                StatusCode::OK
+            )
+        );
+        assert_eq!(
+            c.body,
+            Some(json!({"default_action": "Deny", "ip_rules": ["10.0.0.0/8", "192.0.2.7"]}))
+        );
+    }
+
+    #[test]
+    fn set_without_allow_empties_the_list() {
+        let c = call(&[
+            "vault",
+            "network-rules",
+            "set",
+            "v1",
+            "--default-action",
+            "Allow",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.body,
+            Some(json!({"default_action": "Allow", "ip_rules": []}))
+        );
+    }
+
+    #[test]
+    fn admin_rules_requests() {
+        let c = call(&["admin", "network-rules", "show"]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str()),
+            (Method::GET, "/admin/network-rules")
+        );
+        let c = call(&[
+            "admin",
+            "network-rules",
+            "set",
+            "--default-action",
+            "deny",
+            "--allow",
+            "127.0.0.1",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str()),
+            (Method::PUT, "/admin/network-rules")
+        );
+        assert_eq!(
+            c.body,
+            Some(json!({"default_action": "Deny", "ip_rules": ["127.0.0.1"]}))
+        );
+    }
+
+    #[test]
+    fn rule_usage_errors() {
+        assert!(usage_error(&["admin", "network-rules", "set"]));
+        assert!(usage_error(&[
+            "admin",
+            "network-rules",
+            "set",
+            "--default-action",
+            "block"
+        ]));
+        assert!(usage_error(&[
+            "admin",
+            "network-rules",
+            "set",
+            "--default-action",
+            "deny",
+            "--allow"
+        ]));
+        assert!(usage_error(&[
+            "vault",
+            "network-rules",
+            "set",
+            "--default-action",
+            "deny"
+        ]));
+        assert!(usage_error(&["vault", "network-rules", "show"]));
+        assert!(usage_error(&["admin", "network-rules", "show", "extra"]));
+    }
+
+    #[test]
+    fn rules_table() {
+        let t = super::rules_table(&json!({"default_action": "Deny", "ip_rules": ["10.0.0.0/8"]}));
+        assert_eq!(t, "default action:  Deny\nallowed:\n  10.0.0.0/8\n");
+        let t = super::rules_table(&json!({"default_action": "Allow", "ip_rules": []}));
+        assert_eq!(t, "default action:  Allow\nallowed: none\n");
+    }
+}

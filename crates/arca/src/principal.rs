@@ -1,0 +1,421 @@
+//! `arca principal ...`: service principals and managed identities, their client secrets and
+//! client certificates, through the admin API. A new client secret is printed exactly once, by
+//! `principal secret add`; nothing here prints any other secret or sends a private key.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::{json, Map, Value};
+
+use crate::output::{count, fields, items, section, text, time, Table};
+use crate::session::{segment, Call, Operation};
+
+#[derive(Subcommand)]
+pub enum PrincipalCommand {
+    /// Create a service principal (or, with --managed-identity, a managed identity).
+    Create {
+        display_name: String,
+        /// Create a managed identity instead of a service principal.
+        #[arg(long)]
+        managed_identity: bool,
+    },
+    /// List principals.
+    List,
+    /// Show a principal with its secrets and certificates.
+    Show {
+        /// Client id or object id.
+        principal: String,
+    },
+    /// Delete a principal with its role assignments and federated credentials.
+    Delete {
+        /// Client id or object id.
+        principal: String,
+    },
+    /// Add or remove client secrets.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Add or remove client certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SecretCommand {
+    /// Add a client secret; it is printed now and can never be shown again.
+    Add {
+        /// Client id or object id.
+        principal: String,
+        /// Days until the secret expires (1 to 3650) [server default: 365].
+        #[arg(long, value_name = "N")]
+        expires_in_days: Option<u32>,
+        /// What the secret is for.
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+    },
+    /// Remove a client secret; tokens issued with it stop working.
+    Remove {
+        /// Client id or object id.
+        principal: String,
+        secret_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CertCommand {
+    /// Register a client certificate (a PEM file holding one certificate, no private key).
+    Add {
+        /// Client id or object id.
+        principal: String,
+        pem_file: PathBuf,
+    },
+    /// Remove a client certificate; tokens issued with it stop working.
+    Remove {
+        /// Client id or object id.
+        principal: String,
+        /// The certificate's SHA-1 thumbprint, as `principal show` lists it.
+        cert_id: String,
+    },
+}
+
+fn principal_path(principal: &str) -> anyhow::Result<String> {
+    Ok(format!("/admin/principals/{}", segment(principal)?))
+}
+
+/// Reads a certificate to register, refusing a file that also holds a private key: the key must
+/// never leave the machine that uses it.
+fn read_certificate(file: &PathBuf) -> anyhow::Result<String> {
+    let pem = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the certificate file {}", file.display()))?;
+    if pem.contains("PRIVATE KEY-----") {
+        anyhow::bail!(
+            "{} holds a private key: give a file with the certificate only",
+            file.display()
+        );
+    }
+    Ok(pem)
+}
+
+fn list_table(answer: &Value) -> String {
+    let mut table = Table::new(&[
+        "DISPLAY-NAME",
+        "CLIENT-ID",
+        "KIND",
+        "SECRETS",
+        "CERTIFICATES",
+        "CREATED",
+    ]);
+    for p in items(answer) {
+        table.row(vec![
+            text(&p["display_name"]),
+            text(&p["client_id"]),
+            text(&p["kind"]),
+            count(&p["secrets"]),
+            count(&p["certificates"]),
+            time(&p["created"]),
+        ]);
+    }
+    table.render("")
+}
+
+fn principal_table(p: &Value) -> String {
+    let mut secrets = Table::new(&["ID", "DESCRIPTION", "HINT", "CREATED", "EXPIRES"]);
+    for s in p["secrets"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        secrets.row(vec![
+            text(&s["id"]),
+            text(&s["description"]),
+            text(&s["hint"]),
+            time(&s["created"]),
+            time(&s["expires"]),
+        ]);
+    }
+    let mut certificates = Table::new(&["THUMBPRINT", "SUBJECT", "NOT-BEFORE", "NOT-AFTER"]);
+    for c in p["certificates"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        certificates.row(vec![
+            text(&c["id"]),
+            text(&c["subject"]),
+            time(&c["not_before"]),
+            time(&c["not_after"]),
+        ]);
+    }
+    fields(&[
+        ("display name", text(&p["display_name"])),
+        ("client id", text(&p["client_id"])),
+        ("object id", text(&p["object_id"])),
+        ("kind", text(&p["kind"])),
+        ("created", time(&p["created"])),
+    ]) + &section("secrets", &secrets)
+        + &section("certificates", &certificates)
+}
+
+/// The new secret: its details, then the value on a line of its own and the warning last, where
+/// the eye lands.
+fn new_secret_table(s: &Value) -> String {
+    let details = fields(&[
+        ("id", text(&s["id"])),
+        ("description", text(&s["description"])),
+        ("hint", text(&s["hint"])),
+        ("created", time(&s["created"])),
+        ("expires", time(&s["expires"])),
+    ]);
+    let value = s["secret"].as_str().unwrap_or_default();
+    format!(
+        "{details}\nsecret: {value}\n\
+         Store this secret now: it will not be shown again (add a new one if it is lost).\n"
+    )
+}
+
+fn certificate_table(c: &Value) -> String {
+    fields(&[
+        ("thumbprint", text(&c["id"])),
+        ("sha-256 thumbprint", text(&c["thumbprint_sha256"])),
+        ("subject", text(&c["subject"])),
+        ("not before", time(&c["not_before"])),
+        ("not after", time(&c["not_after"])),
+        ("added", time(&c["added"])),
+    ])
+}
+
+impl Operation for PrincipalCommand {
+    fn call(&self) -> anyhow::Result<Call> {
+        Ok(match self {
+            Self::Create {
+                display_name,
+                managed_identity,
+            } => {
+                let kind = if *managed_identity {
+                    "managed_identity"
+                } else {
+                    "service_principal"
+                };
+                Call::create(
+                    "/admin/principals".to_owned(),
+                    json!({ "display_name": display_name, "kind": kind }),
+                    principal_table,
+                )
+            }
+            Self::List => Call::get("/admin/principals".to_owned(), list_table),
+            Self::Show { principal } => Call::get(principal_path(principal)?, principal_table),
+            Self::Delete { principal } => {
+                Call::delete(principal_path(principal)?, "principal", principal)
+            }
+            Self::Secret(SecretCommand::Add {
+                principal,
+                expires_in_days,
+                description,
+            }) => {
+                let mut body = Map::new();
+                if let Some(days) = expires_in_days {
+                    body.insert("expires_in_days".into(), json!(days));
+                }
+                if let Some(description) = description {
+                    body.insert("description".into(), json!(description));
+                }
+                Call::create(
+                    format!("{}/secrets", principal_path(principal)?),
+                    Value::Object(body),
+                    new_secret_table,
+                )
+            }
+            Self::Secret(SecretCommand::Remove {
+                principal,
+                secret_id,
+            }) => Call::delete(
+                format!(
+                    "{}/secrets/{}",
+                    principal_path(principal)?,
+                    segment(secret_id)?
+                ),
+                "secret",
+                secret_id,
+            ),
+            Self::Cert(CertCommand::Add {
+                principal,
+                pem_file,
+            }) => Call::create(
+                format!("{}/certificates", principal_path(principal)?),
+                json!({ "certificate": read_certificate(pem_file)? }),
+                certificate_table,
+            ),
+            Self::Cert(CertCommand::Remove { principal, cert_id }) => Call::delete(
+                format!(
+                    "{}/certificates/{}",
+                    principal_path(principal)?,
+                    segment(cert_id)?
+                ),
+                "certificate",
+                cert_id,
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hyper::{Method, StatusCode};
+    use serde_json::json;
+
+    use crate::tests::{call, usage_error};
+
+    const ID: &str = "6f1c2a8e-0b7d-4a51-9c3e-2f4b5d6e7a8b";
+
+    #[test]
+    fn create_list_show_delete() {
+        let c = call(&["principal", "create", "ci pipeline"]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str()),
+            (Method::POST, "/admin/principals")
+        );
+        assert_eq!(
+            c.body,
+            Some(json!({"display_name": "ci pipeline", "kind": "service_principal"}))
+        );
+        let c = call(&["principal", "create", "web", "--managed-identity"]).unwrap();
+        assert_eq!(
+            c.body,
+            Some(json!({"display_name": "web", "kind": "managed_identity"}))
+        );
+        let c = call(&["principal", "list"]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str()),
+            (Method::GET, "/admin/principals")
+        );
+        let c = call(&["principal", "show", ID]).unwrap();
+        assert_eq!(c.path, format!("/admin/principals/{ID}"));
+        let c = call(&["principal", "delete", ID, "--output", "json"]).unwrap();
+        assert_eq!(
+            (c.method, c.expected),
+            (Method::DELETE, StatusCode::NO_CONTENT)
+        );
+        assert_eq!(c.path, format!("/admin/principals/{ID}"));
+        assert!(call(&["principal", "show", ""]).is_err());
+    }
+
+    #[test]
+    fn secrets() {
+        let c = call(&["principal", "secret", "add", ID]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str(), c.expected),
+            (
+                Method::POST,
+                format!("/admin/principals/{ID}/secrets").as_str(),
+                StatusCode::CREATED
+            )
+        );
+        assert_eq!(c.body, Some(json!({})));
+        let c = call(&[
+            "principal",
+            "secret",
+            "add",
+            ID,
+            "--expires-in-days",
+            "30",
+            "--description",
+            "for CI",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.body,
+            Some(json!({"expires_in_days": 30, "description": "for CI"}))
+        );
+        let c = call(&["principal", "secret", "remove", ID, "s/1"]).unwrap();
+        assert_eq!(
+            (c.method, c.path),
+            (
+                Method::DELETE,
+                format!("/admin/principals/{ID}/secrets/s%2F1")
+            )
+        );
+    }
+
+    #[test]
+    fn certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let file = dir.path().join("client.pem");
+        std::fs::write(&file, pem).unwrap();
+        let c = call(&["principal", "cert", "add", ID, file.to_str().unwrap()]).unwrap();
+        assert_eq!(
+            (c.method, c.path),
+            (Method::POST, format!("/admin/principals/{ID}/certificates"))
+        );
+        assert_eq!(c.body, Some(json!({ "certificate": pem })));
+
+        let with_key = dir.path().join("both.pem");
+        std::fs::write(
+            &with_key,
+            format!("{pem}-----BEGIN PRIVATE KEY-----\nMC4C\n-----END PRIVATE KEY-----\n"),
+        )
+        .unwrap();
+        let e = call(&["principal", "cert", "add", ID, with_key.to_str().unwrap()])
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("private key"), "{e}");
+        let missing = dir.path().join("missing.pem");
+        assert!(call(&["principal", "cert", "add", ID, missing.to_str().unwrap()]).is_err());
+
+        let c = call(&["principal", "cert", "remove", ID, "AB12"]).unwrap();
+        assert_eq!(
+            (c.method, c.path),
+            (
+                Method::DELETE,
+                format!("/admin/principals/{ID}/certificates/AB12")
+            )
+        );
+    }
+
+    #[test]
+    fn principal_usage_errors() {
+        assert!(usage_error(&["principal", "create"]));
+        assert!(usage_error(&["principal", "show"]));
+        assert!(usage_error(&[
+            "principal",
+            "secret",
+            "add",
+            ID,
+            "--expires-in-days",
+            "soon"
+        ]));
+        assert!(usage_error(&["principal", "secret", "remove", ID]));
+        assert!(usage_error(&["principal", "cert", "add", ID]));
+        assert!(usage_error(&["principal", "secret"]));
+    }
+
+    #[test]
+    fn principal_tables() {
+        let p = json!({"client_id": "c1", "object_id": "o1", "display_name": "ci", "kind": "service_principal",
+                       "created": 0,
+                       "secrets": [{"id": "s1", "description": null, "hint": "abc", "created": 0, "expires": null}],
+                       "certificates": []});
+        let shown = super::principal_table(&p);
+        assert!(shown.starts_with("display name:  ci\n"), "{shown}");
+        assert!(shown.contains("secrets:\n  ID  DESCRIPTION  HINT  CREATED              EXPIRES\n  s1  -            abc   1970-01-01 00:00:00  -\n"), "{shown}");
+        assert!(shown.ends_with("certificates: none\n"), "{shown}");
+        let list = super::list_table(&json!({ "value": [p] }));
+        assert!(
+            list.contains("\nci            c1         service_principal  1        0"),
+            "{list}"
+        );
+    }
+
+    #[test]
+    fn a_new_secret_is_shown_on_its_own_line_with_a_warning() {
+        let s = json!({"id": "s1", "secret": "abc8Q~xyz", "hint": "abc", "created": 0, "expires": 86400,
+                       "description": "ci"});
+        let shown = super::new_secret_table(&s);
+        assert!(shown.lines().any(|l| l == "secret: abc8Q~xyz"), "{shown}");
+        assert!(shown.contains("will not be shown again"), "{shown}");
+        assert!(
+            shown.contains("expires:      1970-01-02 00:00:00"),
+            "{shown}"
+        );
+    }
+}
