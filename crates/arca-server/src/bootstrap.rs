@@ -305,14 +305,28 @@ pub async fn prepare(
 
     let access = crate::access::Access::new(crate::access::Snapshot::load(&*store).await?);
     let keys = crate::identity::keys::load(&*store, &keyring, now).await?;
-    let issuer = Issuer::new(
+    for (key, id) in [
+        ("app_service_identity", &config.app_service_identity),
+        ("imds_identity", &config.imds_identity),
+    ] {
+        if let Some(id) = id {
+            if store.principal(id).await?.is_none() {
+                bail!("{key} names {id}, which is not the client id of any principal");
+            }
+        }
+    }
+    let mut issuer = Issuer::new(
         &urls,
         tenant_id,
         keys,
         identity_header,
-        client_id,
+        config
+            .app_service_identity
+            .clone()
+            .unwrap_or_else(|| client_id.clone()),
         i64::from(config.token_lifetime_secs),
     )?;
+    issuer.imds_client = config.imds_identity.clone().unwrap_or(client_id);
     let state = Arc::new(AppState {
         store,
         keyring,

@@ -23,6 +23,11 @@ pub struct Config {
     pub issuer_host: String,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_secs: u32,
+    /// The client id the App Service managed-identity endpoint issues tokens for when the
+    /// request names none; `None` means the bootstrap principal.
+    pub app_service_identity: Option<String>,
+    /// Likewise for the IMDS endpoint.
+    pub imds_identity: Option<String>,
 }
 
 /// Raw settings from one source, before validation. `None` means "not given here".
@@ -34,6 +39,8 @@ pub struct Settings {
     pub key_file: Option<String>,
     pub token_lifetime_secs: Option<String>,
     pub issuer_host: Option<String>,
+    pub app_service_identity: Option<String>,
+    pub imds_identity: Option<String>,
 }
 
 /// One configuration problem.
@@ -73,6 +80,8 @@ const KEYS: &[&str] = &[
     "key_file",
     "token_lifetime_secs",
     "issuer_host",
+    "app_service_identity",
+    "imds_identity",
 ];
 
 pub const DEFAULT_DATA_DIR: &str = "./arca-data";
@@ -90,6 +99,8 @@ impl Settings {
             "key_file" => &mut self.key_file,
             "token_lifetime_secs" => &mut self.token_lifetime_secs,
             "issuer_host" => &mut self.issuer_host,
+            "app_service_identity" => &mut self.app_service_identity,
+            "imds_identity" => &mut self.imds_identity,
             _ => return false,
         };
         *slot = Some(value);
@@ -104,6 +115,8 @@ impl Settings {
             "key_file" => self.key_file.as_ref(),
             "token_lifetime_secs" => self.token_lifetime_secs.as_ref(),
             "issuer_host" => self.issuer_host.as_ref(),
+            "app_service_identity" => self.app_service_identity.as_ref(),
+            "imds_identity" => self.imds_identity.as_ref(),
             _ => None,
         }
     }
@@ -281,8 +294,25 @@ impl Config {
             );
         }
 
+        let mut identity = |key: &str| match merged.get(key) {
+            Some((id, origin)) => {
+                let ok = !id.is_empty()
+                    && id.len() <= 128
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                if !ok {
+                    fail(key, origin, format!("{id:?} is not a client id"));
+                }
+                Some(id.clone())
+            }
+            None => None,
+        };
+        let app_service_identity = identity("app_service_identity");
+        let imds_identity = identity("imds_identity");
+
         match (errors.is_empty(), listen) {
             (true, Some(listen)) => Ok(Config {
+                app_service_identity,
+                imds_identity,
                 issuer_host,
                 data_dir,
                 listen,

@@ -71,7 +71,7 @@ impl ClientCommand {
 #[derive(clap::Args)]
 struct ServeArgs {
     /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs,
-    /// issuer_host).
+    /// issuer_host, app_service_identity, imds_identity).
     #[arg(long, env = "ARCA_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory [default: ./arca-data; env ARCA_DATA_DIR].
@@ -93,6 +93,14 @@ struct ServeArgs {
     /// ARCA_ISSUER_HOST].
     #[arg(long)]
     issuer_host: Option<String>,
+    /// Client id of the principal the App Service managed-identity endpoint serves by default
+    /// [default: the bootstrap principal; env ARCA_APP_SERVICE_IDENTITY].
+    #[arg(long)]
+    app_service_identity: Option<String>,
+    /// Client id of the principal the IMDS endpoint serves by default [default: the bootstrap
+    /// principal; env ARCA_IMDS_IDENTITY].
+    #[arg(long)]
+    imds_identity: Option<String>,
 }
 
 fn init_logging() {
@@ -128,6 +136,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         key_file: args.key_file,
         token_lifetime_secs: args.token_lifetime_secs,
         issuer_host: args.issuer_host,
+        app_service_identity: args.app_service_identity,
+        imds_identity: args.imds_identity,
     };
     let (config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags) {
         Ok(c) => c,

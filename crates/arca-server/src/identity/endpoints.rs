@@ -582,6 +582,7 @@ fn query_params(query: Option<&str>) -> Vec<(String, String)> {
 async fn managed_principal(
     state: &SharedState,
     params: &[(String, String)],
+    default_client: &str,
 ) -> Result<Client, Refusal> {
     let param = |name: &str| {
         params
@@ -602,8 +603,7 @@ async fn managed_principal(
     let by_object = param("object_id").or(param("principal_id"));
     let client = match (param("client_id"), by_object) {
         (None, None) => {
-            let id = state.issuer.managed_identity_client.clone();
-            return load_client(state, &id).await?.ok_or_else(|| {
+            return load_client(state, default_client).await?.ok_or_else(|| {
                 Box::new(oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
@@ -622,8 +622,7 @@ async fn managed_principal(
     };
     match client {
         Some(c)
-            if c.data.kind == PrincipalKind::ManagedIdentity
-                || c.client_id == state.issuer.managed_identity_client =>
+            if c.data.kind == PrincipalKind::ManagedIdentity || c.client_id == default_client =>
         {
             Ok(c)
         }
@@ -659,10 +658,11 @@ pub async fn managed_identity(
     if let Err(r) = resource_of_scope(&state, resource) {
         return *r;
     }
-    let client = match managed_principal(&state, &params).await {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
+    let client =
+        match managed_principal(&state, &params, &state.issuer.managed_identity_client).await {
+            Ok(c) => c,
+            Err(r) => return *r,
+        };
     match mint(
         &state,
         &client.client_id,
@@ -731,7 +731,7 @@ pub async fn imds(
     if let Err(r) = resource_of_scope(&state, resource) {
         return *r;
     }
-    let client = match managed_principal(&state, &params).await {
+    let client = match managed_principal(&state, &params, &state.issuer.imds_client).await {
         Ok(c) => c,
         Err(r) => return *r,
     };

@@ -58,8 +58,10 @@ pub struct Issuer {
     pub token_lifetime: i64,
     keys: RwLock<Arc<SigningKeys>>,
     identity_header: SecretString,
-    /// The client id the managed-identity endpoint issues tokens for.
+    /// The client id the App Service managed-identity endpoint issues tokens for by default.
     pub managed_identity_client: String,
+    /// The client id the IMDS endpoint issues tokens for by default.
+    pub imds_client: String,
     /// Bounds concurrent slow-hash verifications so the token endpoint cannot starve the server.
     pub hash_slots: tokio::sync::Semaphore,
     challenge: HeaderValue,
@@ -86,6 +88,7 @@ impl Issuer {
             token_lifetime,
             keys: RwLock::new(Arc::new(keys)),
             identity_header,
+            imds_client: managed_identity_client.clone(),
             managed_identity_client,
             hash_slots: tokio::sync::Semaphore::new(2),
             challenge,
