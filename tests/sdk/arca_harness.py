@@ -295,11 +295,27 @@ class ArcaServer:
         return "\n".join(lines)
 
     # -- admin CLI -----------------------------------------------------
-    def cli(self, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
-        """Run `arca <args...> --data-dir <dir>`; never raises on non-zero exit."""
+    def cli(self, *args: str, timeout: float = CLI_TIMEOUT,
+            extra_env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
+        """Run `arca <args...> --data-dir <dir>`; never raises on non-zero exit.
+
+        `extra_env` is added to the server's environment (e.g. ARCA_CLIENT_ID and
+        ARCA_CLIENT_SECRET, which make the CLI sign in as another principal)."""
         cmd = [self.binary, *args, "--data-dir", str(self.data_dir)]
+        env = dict(self.env, **(extra_env or {}))
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout, env=self.env, cwd=str(self.workdir))
+                              timeout=timeout, env=env, cwd=str(self.workdir))
+
+    def cli_json(self, *args: str, extra_env: Optional[Dict[str, str]] = None) -> Any:
+        """`arca <args...> --output json`, parsed; raises AssertionError on a non-zero exit."""
+        proc = self.cli(*args, "--output", "json", extra_env=extra_env)
+        if proc.returncode != 0:
+            raise AssertionError(cli_failure(proc))
+        try:
+            return json.loads(proc.stdout) if proc.stdout.strip() else None
+        except ValueError as exc:
+            raise AssertionError(f"--output json printed something that is not JSON ({exc})\n"
+                                 + cli_failure(proc)) from None
 
     def vault_cli(self, verb: str, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
         """`arca vault <verb> <args...> --data-dir <dir> --output json`."""
@@ -333,6 +349,18 @@ def vault_names_from_list_output(stdout: str) -> List[str]:
         else:
             raise AssertionError(f"vault list entry without a name: {item!r}")
     return names
+
+
+def listed(data: Any) -> List[Any]:
+    """The items of a list answer printed by `--output json`: a JSON array, or an object holding
+    the array under value/items."""
+    if isinstance(data, dict):
+        for key in ("value", "items"):
+            if isinstance(data.get(key), list):
+                return data[key]
+    if not isinstance(data, list):
+        raise AssertionError(f"expected a JSON array or {{\"value\": [...]}}, got {data!r}")
+    return data
 
 
 def find_values(obj: Any, key_fragment: str) -> List[Any]:

@@ -355,3 +355,109 @@ def make_secrets_api(bootstrap: Dict[str, Any]):
     yield make
     for api in made:
         api.close()
+
+
+# ---------------------------------------------------------------------------
+# Fixtures: principals, role assignments and the admin API, shared by the
+# access-control suites (test_access, test_credentials, test_rbac,
+# test_firewall). Setup goes through the `arca` CLI as the bootstrap principal.
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def new_vault(make_vault) -> Callable[[], Any]:
+    """new_vault() -> (name, url) of a fresh vault."""
+
+    def make():
+        name = f"v{uuid.uuid4().hex[:14]}"
+        return name, make_vault(name)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_principal(arca: ArcaServer, unique_name) -> Callable[..., Dict[str, Any]]:
+    """make_principal(name=None, managed_identity=False, secret=True) -> the principal printed by
+    `arca principal create --output json`, plus "secret" (from `principal secret add`) if asked."""
+
+    def make(name: Optional[str] = None, managed_identity: bool = False, secret: bool = True) -> Dict[str, Any]:
+        args = ["principal", "create", name or unique_name("sp")]
+        if managed_identity:
+            args.append("--managed-identity")
+        principal = dict(arca.cli_json(*args))
+        if secret:
+            principal["secret"] = arca.cli_json("principal", "secret", "add", principal["client_id"])["secret"]
+        return principal
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def assign_role(arca: ArcaServer) -> Callable[[str, Dict[str, Any], str], Dict[str, Any]]:
+    """assign_role(role, principal, scope) -> the assignment printed by `arca role assign`."""
+
+    def assign(role: str, principal: Dict[str, Any], scope: str) -> Dict[str, Any]:
+        return arca.cli_json("role", "assign", "--role", role, "--principal", principal["client_id"],
+                             "--scope", scope)
+
+    return assign
+
+
+@pytest.fixture
+def principal_client(bootstrap: Dict[str, Any]):
+    """principal_client(principal, vault_url) -> a sync SecretClient signed in with the principal's
+    client secret (ClientSecretCredential); closed after the test."""
+    from azure.identity import ClientSecretCredential
+    from azure.keyvault.secrets import SecretClient
+
+    made = []
+
+    def make(principal: Dict[str, Any], url: str):
+        cred = ClientSecretCredential(bootstrap["tenant_id"], principal["client_id"], principal["secret"],
+                                      authority=bootstrap["authority_host"], disable_instance_discovery=True)
+        client = SecretClient(url, cred)
+        made.append((client, cred))
+        return client
+
+    yield make
+    for client, cred in made:
+        client.close()
+        cred.close()
+
+
+@pytest.fixture(scope="session")
+def request_token(bootstrap: Dict[str, Any], resource: str, ca_cert: str) -> Callable[..., Any]:
+    """request_token(client_id, secret=None, **form) -> the raw response of a client-credentials
+    POST to <authority>/<tenant>/oauth2/v2.0/token (scope = <resource>/.default)."""
+    import requests
+
+    url = f"{bootstrap['authority_host'].rstrip('/')}/{bootstrap['tenant_id']}/oauth2/v2.0/token"
+
+    def post(client_id: str, secret: Optional[str] = None, **form: str):
+        body = {"grant_type": "client_credentials", "client_id": client_id, "scope": f"{resource}/.default"}
+        if secret is not None:
+            body["client_secret"] = secret
+        body.update(form)
+        return requests.post(url, data=body, verify=ca_cert, timeout=60)
+
+    return post
+
+
+@pytest.fixture(scope="session")
+def admin_api(bootstrap: Dict[str, Any], ca_cert: str, client_secret_credential, resource: str):
+    """admin_api(method, path, token=<bootstrap's>, **requests_kwargs) -> raw response of
+    <authority>/admin<path>; token=None sends no Authorization header."""
+    import requests
+
+    base = bootstrap["authority_host"].rstrip("/") + "/admin"
+    default = object()
+
+    def call(method: str, path: str, token: Any = default, **kwargs: Any):
+        if token is default:
+            token = client_secret_credential.get_token(f"{resource}/.default").token
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, base + path, headers=headers, verify=ca_cert, timeout=60, **kwargs)
+
+    return call
