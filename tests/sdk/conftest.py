@@ -461,3 +461,20 @@ def admin_api(bootstrap: Dict[str, Any], ca_cert: str, client_secret_credential,
         return requests.request(method, base + path, headers=headers, verify=ca_cert, timeout=60, **kwargs)
 
     return call
+
+
+@pytest.fixture
+def private_server(server_env):
+    """A server of its own, for tests whose changes (admin network rules, the last
+    administrator) would disturb every other test on the session server."""
+    workdir = Path(tempfile.mkdtemp(prefix="arca-private-"))
+    server = ArcaServer(workdir, env=server_env)
+    ok = False
+    try:
+        server.start()
+        yield server
+        ok = True
+    finally:
+        server.kill()
+        if ok:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -10,10 +10,7 @@ malformed rules with 400.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
@@ -240,21 +237,6 @@ def test_deleting_a_vault_removes_its_network_rules(arca, make_vault, sdk_client
 # the admin API's own rules (a server of its own: a mistake here would lock
 # every other test out)
 # ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def private_server(server_env):
-    workdir = Path(tempfile.mkdtemp(prefix="arca-fw-"))
-    server = ArcaServer(workdir, env=server_env)
-    ok = False
-    try:
-        server.start()
-        yield server
-        ok = True
-    finally:
-        server.kill()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def private_admin(server: ArcaServer):

@@ -12,16 +12,13 @@ Administrator at `/`; the conflicts that protect role definitions and the last a
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict, Tuple
 
 import pytest
 import requests
 
-from arca_harness import ArcaServer, cli_failure, listed
+from arca_harness import cli_failure, listed
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -460,21 +457,6 @@ def test_deleting_a_vault_removes_its_assignments(arca, make_principal, assign_r
 # the last administrator (on a server of its own: the session server's
 # administrators change as other tests run)
 # ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def private_server(server_env):
-    workdir = Path(tempfile.mkdtemp(prefix="arca-rbac-"))
-    server = ArcaServer(workdir, env=server_env)
-    ok = False
-    try:
-        server.start()
-        yield server
-        ok = True
-    finally:
-        server.kill()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_last_root_administrator_cannot_be_removed(private_server):

@@ -416,6 +416,12 @@ fn by_certificate(
             .and_then(crate::b64url_decode)
     };
     let (sha256, sha1) = (thumbprint("x5t#S256"), thumbprint("x5t"));
+    if sha256.is_none() && sha1.is_none() {
+        // As in Entra ID, the header names the certificate; keys are never tried blindly.
+        return Err(invalid_client(
+            "AADSTS700027: The client assertion header must name its certificate (x5t or x5t#S256).",
+        ));
+    }
     let mut verified = None;
     for entry in &client.data.certificates {
         let Ok(der) = base64::engine::general_purpose::STANDARD.decode(&entry.der) else {
@@ -427,7 +433,7 @@ fn by_certificate(
         let named = match (&sha256, &sha1) {
             (Some(t), _) => t.as_slice() == cert.sha256_thumbprint.as_slice(),
             (None, Some(t)) => t.as_slice() == cert.sha1_thumbprint.as_slice(),
-            (None, None) => true,
+            (None, None) => false,
         };
         if !named {
             continue;
