@@ -42,6 +42,9 @@ install_localhost_resolver()
 # The environment as the test run received it; servers started by tests get
 # this one, not the one rewritten for the SDK clients below.
 SERVER_ENV: Dict[str, str] = dict(os.environ)
+# The session server's IMDS endpoint serves the bootstrap principal when a request names no
+# identity, as an Azure VM with a system-assigned identity does (opt-in: IMDS has no secret).
+SERVER_ENV["ARCA_IMDS_IDENTITY"] = "bootstrap"
 
 CREDENTIAL_KINDS = ("client_secret", "default")
 

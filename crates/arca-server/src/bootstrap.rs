@@ -305,28 +305,26 @@ pub async fn prepare(
 
     let access = crate::access::Access::new(crate::access::Snapshot::load(&*store).await?);
     let keys = crate::identity::keys::load(&*store, &keyring, now).await?;
-    for (key, id) in [
-        ("app_service_identity", &config.app_service_identity),
-        ("imds_identity", &config.imds_identity),
-    ] {
-        if let Some(id) = id {
-            if store.principal(id).await?.is_none() {
-                bail!("{key} names {id}, which is not the client id of any principal");
-            }
+    // "bootstrap" names the bootstrap principal; any other value must be a principal's client id.
+    let resolve = async |key: &str, id: &Option<String>| -> anyhow::Result<Option<String>> {
+        match id.as_deref() {
+            None => Ok(None),
+            Some("bootstrap") => Ok(Some(client_id.clone())),
+            Some(id) if store.principal(id).await?.is_some() => Ok(Some(id.to_owned())),
+            Some(id) => bail!("{key} names {id}, which is not the client id of any principal"),
         }
-    }
+    };
+    let app_service = resolve("app_service_identity", &config.app_service_identity).await?;
+    let imds = resolve("imds_identity", &config.imds_identity).await?;
     let mut issuer = Issuer::new(
         &urls,
         tenant_id,
         keys,
         identity_header,
-        config
-            .app_service_identity
-            .clone()
-            .unwrap_or_else(|| client_id.clone()),
+        app_service.unwrap_or_else(|| client_id.clone()),
         i64::from(config.token_lifetime_secs),
     )?;
-    issuer.imds_client = config.imds_identity.clone().unwrap_or(client_id);
+    issuer.imds_client = imds;
     let state = Arc::new(AppState {
         store,
         keyring,

@@ -97,8 +97,8 @@ struct ServeArgs {
     /// [default: the bootstrap principal; env ARCA_APP_SERVICE_IDENTITY].
     #[arg(long)]
     app_service_identity: Option<String>,
-    /// Client id of the principal the IMDS endpoint serves by default [default: the bootstrap
-    /// principal; env ARCA_IMDS_IDENTITY].
+    /// Client id (or "bootstrap") of the principal the IMDS endpoint serves when a request names
+    /// none [default: none, only managed identities requested by id; env ARCA_IMDS_IDENTITY].
     #[arg(long)]
     imds_identity: Option<String>,
 }

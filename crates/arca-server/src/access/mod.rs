@@ -328,7 +328,10 @@ pub fn firewall_denial(
     issuer: &str,
     target: &str,
 ) -> crate::error::ApiError {
-    let shown = addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    let shown = addr.map_or_else(
+        || "unknown".to_owned(),
+        |a| network::canonical(a).to_string(),
+    );
     crate::error::ApiError::Forbidden {
         message: format!(
             "Client address is not authorized and caller is not a trusted service.\r\nClient address: {shown}\r\nCaller: {}\r\nVault: {target};location=arca",

@@ -54,6 +54,20 @@ impl IpRange {
                 _ => return Err(format!("{shown:?} has an invalid prefix length.")),
             },
         };
+        // A rule written as an IPv4-mapped IPv6 address (as dual-stack sockets report IPv4
+        // callers) means that IPv4 range, because callers are compared as IPv4.
+        let (network, prefix) = match network {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) if prefix >= 96 => (IpAddr::V4(v4), prefix - 96),
+                Some(_) => {
+                    return Err(format!(
+                    "{shown:?} mixes IPv4-mapped and other IPv6 addresses; write the IPv4 range."
+                ))
+                }
+                None => (network, prefix),
+            },
+            v4 => (v4, prefix),
+        };
         let range = IpRange { network, prefix };
         if range.mask(network) != network {
             return Err(format!(
@@ -101,7 +115,7 @@ impl std::fmt::Display for IpRange {
 
 /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`, as a dual-stack socket reports IPv4 peers)
 /// are compared as IPv4.
-fn canonical(addr: IpAddr) -> IpAddr {
+pub fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V6(v6) => v6
             .to_ipv4_mapped()
@@ -191,6 +205,14 @@ mod tests {
         assert!(!v6.contains(ip("10.0.0.1")));
         assert!(IpRange::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
         assert!(IpRange::parse("::/0").unwrap().contains(ip("::1")));
+        let mapped = IpRange::parse("::ffff:10.1.2.3").unwrap();
+        assert_eq!(mapped.to_string(), "10.1.2.3/32");
+        assert!(mapped.contains(ip("10.1.2.3")) && mapped.contains(ip("::ffff:10.1.2.3")));
+        assert_eq!(
+            IpRange::parse("::ffff:10.0.0.0/104").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert!(IpRange::parse("::ffff:0.0.0.0/95").is_err());
         for bad in [
             "10.0.0.1/8",
             "10.0.0.0/33",

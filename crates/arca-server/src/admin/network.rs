@@ -92,7 +92,10 @@ pub async fn set_admin(
     let doc: NetworkRulesDoc = super::body(body).await?;
     let rules = checked(&doc)?;
     if !rules.admits(peer) {
-        let shown = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+        let shown = peer.map_or_else(
+            || "unknown".to_owned(),
+            |p| crate::access::network::canonical(p).to_string(),
+        );
         return Err(ApiError::Conflict {
             message: format!(
                 "These rules would refuse the address making this request ({shown}) and lock the admin API; include it in ip_rules."

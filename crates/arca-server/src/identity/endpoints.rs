@@ -275,20 +275,23 @@ async fn by_secret(
     secret: &str,
 ) -> Result<(Client, String), Refusal> {
     let now = state.clock.now();
-    if let Some(left) = state.lockout.locked(client_id, now) {
-        tracing::warn!(client_id, "token request for a locked client id");
-        let mut response = oauth_error(
+    let delay = match state.lockout.attempt(client_id, now) {
+        Ok(delay) => delay,
+        Err(left) => {
+            tracing::warn!(client_id, "token request for a locked client id");
+            let mut response = oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             &format!(
                 "AADSTS50053: Too many failed sign-in attempts for client {client_id}; it is temporarily locked. Try again in {left} seconds."
             ),
         );
-        if let Ok(v) = HeaderValue::from_str(&left.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
+            if let Ok(v) = HeaderValue::from_str(&left.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Err(Box::new(response));
         }
-        return Err(Box::new(response));
-    }
+    };
     let client = load_client(state, client_id).await?;
     let candidates: Vec<(String, String)> = client
         .as_ref()
@@ -302,7 +305,7 @@ async fn by_secret(
         })
         .unwrap_or_default();
     let presented = arca_crypto::SecretString::new(secret.to_owned());
-    let Ok(_permit) = state.issuer.hash_slots.acquire().await else {
+    let Ok(permit) = state.issuer.hash_slots.acquire().await else {
         return Err(unavailable());
     };
     let matched = tokio::task::spawn_blocking(move || {
@@ -316,6 +319,8 @@ async fn by_secret(
     .await
     .ok()
     .flatten();
+    // The slot is for hashing only; a delayed answer must not hold up other clients.
+    drop(permit);
     match (client, matched) {
         (Some(client), Some(secret_id)) => {
             state.lockout.succeeded(client_id);
@@ -323,7 +328,6 @@ async fn by_secret(
         }
         _ => {
             tracing::info!(client_id, "token request with a wrong client secret");
-            let delay = state.lockout.failed(client_id, now);
             tokio::time::sleep(delay).await;
             Err(invalid_client(
                 "AADSTS7000215: Invalid client secret provided, or no such client.",
@@ -588,7 +592,7 @@ fn query_params(query: Option<&str>) -> Vec<(String, String)> {
 async fn managed_principal(
     state: &SharedState,
     params: &[(String, String)],
-    default_client: &str,
+    default_client: Option<&str>,
 ) -> Result<Client, Refusal> {
     let param = |name: &str| {
         params
@@ -609,6 +613,9 @@ async fn managed_principal(
     let by_object = param("object_id").or(param("principal_id"));
     let client = match (param("client_id"), by_object) {
         (None, None) => {
+            let Some(default_client) = default_client else {
+                return Err(not_assigned());
+            };
             return load_client(state, default_client).await?.ok_or_else(|| {
                 Box::new(oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -628,7 +635,8 @@ async fn managed_principal(
     };
     match client {
         Some(c)
-            if c.data.kind == PrincipalKind::ManagedIdentity || c.client_id == default_client =>
+            if c.data.kind == PrincipalKind::ManagedIdentity
+                || Some(c.client_id.as_str()) == default_client =>
         {
             Ok(c)
         }
@@ -665,7 +673,8 @@ pub async fn managed_identity(
         return *r;
     }
     let client =
-        match managed_principal(&state, &params, &state.issuer.managed_identity_client).await {
+        match managed_principal(&state, &params, Some(&state.issuer.managed_identity_client)).await
+        {
             Ok(c) => c,
             Err(r) => return *r,
         };
@@ -737,7 +746,8 @@ pub async fn imds(
     if let Err(r) = resource_of_scope(&state, resource) {
         return *r;
     }
-    let client = match managed_principal(&state, &params, &state.issuer.imds_client).await {
+    let client = match managed_principal(&state, &params, state.issuer.imds_client.as_deref()).await
+    {
         Ok(c) => c,
         Err(r) => return *r,
     };

@@ -37,19 +37,28 @@ pub struct Lockout {
 }
 
 impl Lockout {
-    /// `Some(seconds left)` if the client id is locked at `now`.
-    pub fn locked(&self, client_id: &str, now: i64) -> Option<i64> {
+    /// Whether the client id is locked at `now` (without counting an attempt).
+    pub fn is_locked(&self, client_id: &str, now: i64) -> bool {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(client_id)
             .and_then(|e| e.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| until - now)
+            .is_some_and(|until| until > now)
     }
 
-    /// Counts a failure and returns how long to wait before answering.
-    pub fn failed(&self, client_id: &str, now: i64) -> Duration {
+    /// Starts an attempt for `client_id`: `Err(seconds left)` if the client id is locked;
+    /// otherwise the attempt is counted before the secret is checked (so guesses sent together
+    /// cannot all slip in before the lock), and `Ok(delay)` is how long to wait before answering
+    /// if it turns out wrong. A right secret then calls [`Lockout::succeeded`].
+    pub fn attempt(&self, client_id: &str, now: i64) -> Result<Duration, i64> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = entries
+            .get(client_id)
+            .and_then(|e| e.locked_until)
+            .filter(|until| *until > now)
+        {
+            return Err(until - now);
+        }
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(client_id) {
             entries.retain(|_, e| {
                 e.locked_until.is_some_and(|u| u > now) || now - e.first_failure < WINDOW_SECS
@@ -76,7 +85,7 @@ impl Lockout {
         if entry.failures >= LOCK_AFTER {
             entry.locked_until = Some(now + LOCK_SECS);
         }
-        delay_for(entry.failures)
+        Ok(delay_for(entry.failures))
     }
 
     /// Clears the count after a successful sign-in.
@@ -102,28 +111,31 @@ mod tests {
     fn delays_grow_then_lock_then_expire() {
         let l = Lockout::default();
         let delays: Vec<u128> = (0..LOCK_AFTER)
-            .map(|_| l.failed("a", 100).as_millis())
+            .map(|_| l.attempt("a", 100).unwrap().as_millis())
             .collect();
         assert_eq!(delays, [0, 0, 0, 100, 200, 400, 800, 1000, 1000, 1000]);
-        assert_eq!(l.locked("a", 100), Some(LOCK_SECS));
-        assert_eq!(l.locked("b", 100), None, "other clients are not affected");
-        assert_eq!(l.locked("a", 100 + LOCK_SECS), None);
+        assert_eq!(l.attempt("a", 100), Err(LOCK_SECS));
+        assert_eq!(
+            l.attempt("b", 100),
+            Ok(Duration::ZERO),
+            "other clients are not affected"
+        );
         // After the lock, counting starts afresh.
-        assert_eq!(l.failed("a", 100 + LOCK_SECS), Duration::ZERO);
-        assert_eq!(l.locked("a", 100 + LOCK_SECS), None);
+        assert_eq!(l.attempt("a", 100 + LOCK_SECS), Ok(Duration::ZERO));
+        assert_eq!(l.attempt("a", 100 + LOCK_SECS), Ok(Duration::ZERO));
     }
 
     #[test]
     fn success_and_time_clear_the_count() {
         let l = Lockout::default();
         for _ in 0..5 {
-            l.failed("a", 0);
+            l.attempt("a", 0).unwrap();
         }
         l.succeeded("a");
-        assert_eq!(l.failed("a", 0), Duration::ZERO);
+        assert_eq!(l.attempt("a", 0), Ok(Duration::ZERO));
         for _ in 0..5 {
-            l.failed("b", 0);
+            l.attempt("b", 0).unwrap();
         }
-        assert_eq!(l.failed("b", WINDOW_SECS), Duration::ZERO);
+        assert_eq!(l.attempt("b", WINDOW_SECS), Ok(Duration::ZERO));
     }
 }

@@ -60,8 +60,10 @@ pub struct Issuer {
     identity_header: SecretString,
     /// The client id the App Service managed-identity endpoint issues tokens for by default.
     pub managed_identity_client: String,
-    /// The client id the IMDS endpoint issues tokens for by default.
-    pub imds_client: String,
+    /// The client id the IMDS endpoint issues tokens for by default; `None` (the default): only
+    /// managed identities requested by id. IMDS has no secret of its own, so serving the
+    /// administrator to every local process is an explicit choice (`--imds-identity`).
+    pub imds_client: Option<String>,
     /// Bounds concurrent slow-hash verifications so the token endpoint cannot starve the server.
     pub hash_slots: tokio::sync::Semaphore,
     challenge: HeaderValue,
@@ -88,7 +90,7 @@ impl Issuer {
             token_lifetime,
             keys: RwLock::new(Arc::new(keys)),
             identity_header,
-            imds_client: managed_identity_client.clone(),
+            imds_client: None,
             managed_identity_client,
             hash_slots: tokio::sync::Semaphore::new(2),
             challenge,
