@@ -548,38 +548,34 @@ async fn by_federation(
         ));
     }
     let kid = header.get("kid").and_then(Value::as_str);
-    let mut verified = None;
-    'feds: for fed in &trusted {
-        for key in federation_keys(state, fed, kid, now).await {
-            if let Ok(claims) = arca_crypto::verify_external_jws(assertion, &key) {
-                verified = Some(claims);
-                break 'feds;
-            }
+    // Each federated credential is judged with its own keys only, so two credentials trusting
+    // the same issuer URL with different key sets (two clusters) cannot stand in for each other.
+    let mut refusal =
+        "AADSTS700212: The federated assertion's signature does not verify with the issuer's keys.";
+    for fed in &trusted {
+        let keys = federation_keys(state, fed, kid, now).await;
+        let Some(claims) = keys
+            .iter()
+            .find_map(|key| arca_crypto::verify_external_jws(assertion, key).ok())
+        else {
+            continue;
+        };
+        if !within_lifetime(&claims, now) {
+            return Err(invalid_client(
+                "AADSTS700024: The client assertion is not within its valid time range.",
+            ));
         }
+        if claims.get("sub").and_then(Value::as_str) != Some(fed.subject.as_str()) {
+            refusal = "AADSTS700213: No matching federated identity record found for presented assertion subject.";
+            continue;
+        }
+        if !audience_matches(&claims, &fed.audiences) {
+            refusal = "AADSTS700212: No matching federated identity record found for presented assertion audience.";
+            continue;
+        }
+        return Ok((client, access::federation_credential(&fed.id)));
     }
-    let Some(claims) = verified else {
-        return Err(invalid_client(
-            "AADSTS700212: The federated assertion's signature does not verify with the issuer's keys.",
-        ));
-    };
-    if !within_lifetime(&claims, now) {
-        return Err(invalid_client(
-            "AADSTS700024: The client assertion is not within its valid time range.",
-        ));
-    }
-    let subject = claims.get("sub").and_then(Value::as_str);
-    let Some(fed) = trusted.iter().find(|f| Some(f.subject.as_str()) == subject) else {
-        return Err(invalid_client(
-            "AADSTS700213: No matching federated identity record found for presented assertion subject.",
-        ));
-    };
-    if !audience_matches(&claims, &fed.audiences) {
-        return Err(invalid_client(
-            "AADSTS700212: No matching federated identity record found for presented assertion audience.",
-        ));
-    }
-    let credential = access::federation_credential(&fed.id);
-    Ok((client, credential))
+    Err(invalid_client(refusal))
 }
 
 /// Query parameters of the managed-identity endpoints.
