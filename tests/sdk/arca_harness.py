@@ -434,3 +434,20 @@ def es256_verify(jwk: Dict[str, Any], token: str) -> bool:
         return True
     except InvalidSignature:
         return False
+
+
+# ---------------------------------------------------------------------------
+# Assertion helpers shared by the test modules
+# ---------------------------------------------------------------------------
+
+
+def describe(resp: Any) -> str:
+    """A `requests` response as text for an assertion message."""
+    return (f"{resp.request.method} {resp.request.url} -> {resp.status_code}\n"
+            f"headers: {dict(resp.headers)}\nbody: {resp.text[:2000]}")
+
+
+def assert_refused(proc) -> None:
+    """A CLI run that must fail and say why on standard error."""
+    assert proc.returncode != 0, "expected a non-zero exit\n" + cli_failure(proc)
+    assert proc.stderr.strip(), "a refusal must explain itself on stderr\n" + cli_failure(proc)

@@ -481,3 +481,21 @@ def private_server(server_env):
         server.kill()
         if ok:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def sdk_client(client_secret_credential):
+    """sdk_client(url) -> a new SecretClient of the bootstrap administrator (fresh challenge cache
+    entry per vault host), closed after the test."""
+    from azure.keyvault.secrets import SecretClient
+
+    made = []
+
+    def make(url: str):
+        client = SecretClient(url, client_secret_credential)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 import identity_tools as idt
-from arca_harness import DNS_SUFFIX, ArcaServer, cli_failure, listed
+from arca_harness import DNS_SUFFIX, ArcaServer, cli_failure, listed, describe, assert_refused
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -49,16 +49,6 @@ SET_SECRET = "Microsoft.KeyVault/vaults/secrets/setSecret/action"
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
-
-def describe(resp: requests.Response) -> str:
-    return (f"{resp.request.method} {resp.request.url} -> {resp.status_code}\n"
-            f"headers: {dict(resp.headers)}\nbody: {resp.text[:2000]}")
-
-
-def assert_refused(proc) -> None:
-    assert proc.returncode != 0, "expected a non-zero exit\n" + cli_failure(proc)
-    assert proc.stderr.strip(), "a refusal must explain itself on stderr\n" + cli_failure(proc)
 
 
 def assert_oauth_refused(resp: requests.Response, errors=("invalid_client", "invalid_request", "invalid_grant")) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from arca_harness import ArcaServer, cli_failure, find_values, vault_names_from_list_output
+from arca_harness import ArcaServer, cli_failure, find_values, vault_names_from_list_output, assert_refused
 
 API = "2026-04-01"
 
@@ -33,11 +33,6 @@ def vault_names(server: ArcaServer) -> list:
 
 def vault_name(prefix: str = "cli") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
-
-
-def assert_refused(proc) -> None:
-    assert proc.returncode != 0, "expected a non-zero exit\n" + cli_failure(proc)
-    assert proc.stderr.strip(), "a refusal must explain itself on stderr\n" + cli_failure(proc)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ import pytest
 import requests
 
 import identity_tools as idt
-from arca_harness import cli_failure
+from arca_harness import cli_failure, describe
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -42,11 +42,6 @@ SUBJECT = "system:serviceaccount:ns:sa"
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
-
-def describe(resp: requests.Response) -> str:
-    return (f"{resp.request.method} {resp.request.url} -> {resp.status_code}\n"
-            f"headers: {dict(resp.headers)}\nbody: {resp.text[:2000]}")
 
 
 def claims_of(token: str) -> Dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List
 import pytest
 import requests
 
-from arca_harness import ArcaServer, cli_failure
+from arca_harness import ArcaServer, cli_failure, describe, assert_refused
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -24,16 +24,6 @@ EFFECT_LIMIT = 5.0
 
 INVALID_RULES = ["10.0.0.0/33", "10.0.0.1/8", "300.1.1.1", "10.0.0", "abc", "", "10.0.0.0/-1", "10.0.0.0/",
                  "::/129", "2001:db8::1/32", "10.0.0.0/8 ", "http://10.0.0.1"]
-
-
-def describe(resp: requests.Response) -> str:
-    return (f"{resp.request.method} {resp.request.url} -> {resp.status_code}\n"
-            f"headers: {dict(resp.headers)}\nbody: {resp.text[:2000]}")
-
-
-def assert_refused(proc) -> None:
-    assert proc.returncode != 0, "expected a non-zero exit\n" + cli_failure(proc)
-    assert proc.stderr.strip(), "a refusal must explain itself on stderr\n" + cli_failure(proc)
 
 
 def same_rules(shown: List[str], given: List[str]) -> bool:
@@ -73,24 +63,6 @@ def vault_rules(server: ArcaServer, vault: str, default_action: str, *allow: str
     for rule in allow:
         args += ["--allow", rule]
     return server.cli_json(*args)
-
-
-@pytest.fixture
-def sdk_client(client_secret_credential):
-    """sdk_client(url) -> a new SecretClient of the bootstrap administrator (fresh challenge cache
-    entry per vault host), closed after the test."""
-    from azure.keyvault.secrets import SecretClient
-
-    made = []
-
-    def make(url: str):
-        client = SecretClient(url, client_secret_credential)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
 
 
 def unauthenticated(url: str, verify: str) -> requests.Response:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 import requests
 
-from arca_harness import b64url_decode, b64url_encode, es256_sign, es256_verify, jwt_encode_unsigned, jwt_parts
+from arca_harness import b64url_decode, b64url_encode, es256_sign, es256_verify, jwt_encode_unsigned, jwt_parts, describe
 
 API = "2026-04-01"
 ACCEPTED_API_VERSIONS = ["2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01", "2026-04-01"]
@@ -119,11 +119,6 @@ class Vault:
     def purge_all(self, name: str) -> None:
         self.delete(f"/secrets/{name}")
         self.delete(f"/deletedsecrets/{name}")
-
-
-def describe(resp: requests.Response) -> str:
-    return (f"{resp.request.method} {resp.request.url} -> {resp.status_code}\n"
-            f"headers: {dict(resp.headers)}\nbody: {resp.text[:2000]}")
 
 
 def assert_error(resp: requests.Response, status: int, code: str, inner: Optional[str] = None) -> None:

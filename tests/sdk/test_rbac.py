@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Tuple
 import pytest
 import requests
 
-from arca_harness import cli_failure, listed
+from arca_harness import cli_failure, listed, describe, assert_refused
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -38,16 +38,6 @@ ACTIONS = {
 # ---------------------------------------------------------------------------
 
 
-def describe(resp: requests.Response) -> str:
-    return (f"{resp.request.method} {resp.request.url} -> {resp.status_code}\n"
-            f"headers: {dict(resp.headers)}\nbody: {resp.text[:2000]}")
-
-
-def assert_refused(proc) -> None:
-    assert proc.returncode != 0, "expected a non-zero exit\n" + cli_failure(proc)
-    assert proc.stderr.strip(), "a refusal must explain itself on stderr\n" + cli_failure(proc)
-
-
 def vault_name(url: str) -> str:
     return url.split("://", 1)[1].split(".", 1)[0]
 
@@ -61,30 +51,13 @@ class Target:
 
 
 @pytest.fixture
-def target(new_vault, secret_client_for, unique_name) -> Target:
+def target(new_vault, sdk_client, unique_name) -> Target:
     name, url = new_vault()
-    admin = secret_client_for(url)
+    admin = sdk_client(url)
     existing, doomed = unique_name("existing"), unique_name("doomed")
     admin.set_secret(existing, "existing-value")
     admin.set_secret(doomed, "doomed-value")
     return Target(name, url, existing, doomed)
-
-
-@pytest.fixture
-def secret_client_for(client_secret_credential):
-    """secret_client_for(url) -> SecretClient of the bootstrap administrator."""
-    from azure.keyvault.secrets import SecretClient
-
-    made = []
-
-    def make(url: str):
-        client = SecretClient(url, client_secret_credential)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
 
 
 def operation(op: str, client, target: Target, unique_name) -> Any:
@@ -187,12 +160,12 @@ def test_principal_without_assignment_is_denied_everything(make_principal, princ
                                                         "ARCA_CLIENT_SECRET": sp["secret"]}))
 
 
-def test_denial_changes_nothing(make_principal, principal_client, target, unique_name, secret_client_for):
+def test_denial_changes_nothing(make_principal, principal_client, target, unique_name, sdk_client):
     sp = make_principal()
     client = principal_client(sp, target.url)
     forbidden(lambda: client.set_secret(target.existing, "overwritten"))
     forbidden(lambda: client.begin_delete_secret(target.existing))
-    admin = secret_client_for(target.url)
+    admin = sdk_client(target.url)
     assert admin.get_secret(target.existing).value == "existing-value"
     assert len(list(admin.list_properties_of_secret_versions(target.existing))) == 1
 
@@ -322,24 +295,24 @@ def test_custom_role_actions_compare_case_insensitively(arca, make_principal, as
 
 
 def test_assignment_at_root_covers_every_vault(make_principal, assign_role, principal_client, new_vault,
-                                               secret_client_for, unique_name):
+                                               sdk_client, unique_name):
     sp = make_principal()
     assign_role("Key Vault Secrets User", sp, "/")
     for _ in range(2):
         _, url = new_vault()
         name = unique_name("root")
-        secret_client_for(url).set_secret(name, "everywhere")
+        sdk_client(url).set_secret(name, "everywhere")
         assert principal_client(sp, url).get_secret(name).value == "everywhere"
 
 
 def test_assignment_on_one_vault_does_not_reach_another(make_principal, assign_role, principal_client, new_vault,
-                                                        secret_client_for, unique_name):
+                                                        sdk_client, unique_name):
     sp = make_principal()
     (granted, granted_url), (other, other_url) = new_vault(), new_vault()
     assign_role("Key Vault Secrets Officer", sp, f"/vaults/{granted}")
     name = unique_name("scoped")
     principal_client(sp, granted_url).set_secret(name, "mine")
-    secret_client_for(other_url).set_secret(name, "theirs")
+    sdk_client(other_url).set_secret(name, "theirs")
     client = principal_client(sp, other_url)
     _, message = forbidden(lambda: client.get_secret(name))
     assert_denial_names(message, sp, ACTIONS["get"], other, name)
@@ -348,10 +321,10 @@ def test_assignment_on_one_vault_does_not_reach_another(make_principal, assign_r
 
 
 def test_object_scope_assignment(make_principal, assign_role, principal_client, target, unique_name, arca,
-                                 secret_client_for):
+                                 sdk_client):
     sp = make_principal()
     other = unique_name("other")
-    secret_client_for(target.url).set_secret(other, "not yours")
+    sdk_client(target.url).set_secret(other, "not yours")
     assignment = assign_role("Key Vault Secrets User", sp, f"/vaults/{target.name}/secrets/{target.existing}")
     client = principal_client(sp, target.url)
     assert client.get_secret(target.existing).value == "existing-value"

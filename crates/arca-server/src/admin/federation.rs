@@ -4,14 +4,14 @@
 use arca_store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::Admin;
 use crate::access::{kinds, policy_record, FederationDoc};
-use crate::auth::Peer;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::principal::MAX_FEDERATIONS;
 use crate::state::SharedState;
@@ -51,11 +51,9 @@ pub struct Filter {
 
 pub async fn list(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let principal = match &filter.principal {
         Some(p) => Some(super::principals::load(&state, p).await?.record.client_id),
         None => None,
@@ -103,11 +101,9 @@ fn check_text(value: &str, what: &str, max: usize) -> ApiResult<()> {
 
 pub async fn add(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: AddFederation = super::body(body).await?;
     check_text(&request.issuer, "issuer", MAX_ISSUER_LEN)?;
     check_text(&request.subject, "subject", MAX_SUBJECT_LEN)?;
@@ -209,11 +205,9 @@ pub async fn add(
 
 pub async fn remove(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     match state.store.delete_policy(kinds::FEDERATION, &id).await {
         Ok(()) => {}
         Err(StoreError::NotFound) => {

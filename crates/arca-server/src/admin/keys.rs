@@ -1,12 +1,11 @@
 //! Admin API: the token signing keys and their rotation.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::auth::Peer;
+use super::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, SharedState};
 
@@ -14,21 +13,11 @@ fn listing(state: &AppState) -> Response {
     Json(json!({ "value": state.issuer.keys().info })).into_response()
 }
 
-pub async fn list(
-    State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
+pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     Ok(listing(&state))
 }
 
-pub async fn rotate(
-    State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
+pub async fn rotate(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let keys = crate::identity::keys::rotate(
         &*state.store,
         &state.keyring,

@@ -2,7 +2,7 @@
 //! principals and their credentials, roles and role assignments, federated credentials, network
 //! rules and the token signing keys.
 //!
-//! Every handler starts with [`authorize`]: a bearer token from Arca's issuer (401 with the
+//! Every handler takes the [`Admin`] extractor, which runs [`authorize`] first: a bearer token from Arca's issuer (401 with the
 //! challenge otherwise), the admin network rules (403 ForbiddenByFirewall), and the
 //! administration action at scope `/` (403 ForbiddenByRbac). After a change it refreshes the
 //! access snapshot, so the change governs the very next request.
@@ -79,6 +79,26 @@ pub fn routes() -> Router<SharedState> {
         .route("/federated-credentials/{id}", delete(federation::remove))
         .route("/signing-keys", get(keys::list))
         .route("/signing-keys/rotate", post(keys::rotate))
+}
+
+/// Extractor of an authorized admin request: runs [`authorize`] before any other part of the
+/// request (path, query, body) is looked at.
+pub(crate) struct Admin {
+    /// The client's address.
+    pub peer: Option<IpAddr>,
+}
+
+impl axum::extract::FromRequestParts<SharedState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = crate::auth::peer_ip(&parts.extensions);
+        authorize(state, &parts.headers, peer)?;
+        Ok(Admin { peer })
+    }
 }
 
 /// Authenticates the caller and checks the admin network rules and the administration action.

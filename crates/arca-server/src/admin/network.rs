@@ -2,12 +2,11 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::Admin;
 use crate::access::{kinds, policy_record, NetworkRules, NetworkRulesDoc, ADMIN_NETWORK_ID};
-use crate::auth::Peer;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, SharedState};
 
@@ -50,47 +49,37 @@ async fn store_rules(state: &AppState, id: &str, rules: &NetworkRules) -> ApiRes
 
 pub async fn show_vault(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let vault = existing_vault(&state, &name).await?;
     Ok(Json(current(&state, &vault)).into_response())
 }
 
 pub async fn set_vault(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(name): Path<String>,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let doc: NetworkRulesDoc = super::body(body).await?;
     let vault = existing_vault(&state, &name).await?;
     let rules = checked(&doc)?;
     store_rules(&state, &vault, &rules).await
 }
 
-pub async fn show_admin(
-    State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
+pub async fn show_admin(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     Ok(Json(current(&state, ADMIN_NETWORK_ID)).into_response())
 }
 
 pub async fn set_admin(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let doc: NetworkRulesDoc = super::body(body).await?;
     let rules = checked(&doc)?;
+    let peer = admin.peer;
     if !rules.admits(peer) {
         let shown = peer.map_or_else(
             || "unknown".to_owned(),

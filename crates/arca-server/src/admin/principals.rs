@@ -4,15 +4,15 @@
 use arca_store::{PrincipalRecord, StoreError};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::Admin;
 use crate::access::kinds;
-use crate::auth::Peer;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::principal::{
     CertificateEntry, ClientSecretHash, PrincipalData, PrincipalKind, MAX_CERTIFICATES,
@@ -121,12 +121,7 @@ async fn save(state: &AppState, p: &Loaded) -> ApiResult<()> {
     }
 }
 
-pub async fn list(
-    State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
+pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let mut all: Vec<Loaded> = state
         .store
         .list_principals()
@@ -154,11 +149,9 @@ struct CreatePrincipal {
 
 pub async fn create(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: CreatePrincipal = super::body(body).await?;
     let name = request.display_name.trim();
     if name.is_empty()
@@ -195,22 +188,18 @@ pub async fn create(
 
 pub async fn show(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let p = load(&state, &id).await?;
     Ok(Json(principal_json(&p)).into_response())
 }
 
 pub async fn remove(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let p = load(&state, &id).await?;
     let snapshot = state.access.snapshot();
     let assignments: Vec<String> = snapshot
@@ -266,12 +255,10 @@ struct AddSecret {
 
 pub async fn add_secret(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: AddSecret = super::body(body).await?;
     let days = request.expires_in_days.unwrap_or(DEFAULT_SECRET_DAYS);
     if !(1..=MAX_SECRET_DAYS).contains(&days) {
@@ -335,11 +322,9 @@ pub async fn add_secret(
 
 pub async fn remove_secret(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path((id, secret_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let mut p = load(&state, &id).await?;
     let before = p.data.secrets.len();
     p.data.secrets.retain(|s| s.id != secret_id);
@@ -369,12 +354,10 @@ fn hex(bytes: &[u8]) -> String {
 
 pub async fn add_certificate(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: AddCertificate = super::body(body).await?;
     if request.certificate.len() > MAX_CERTIFICATE_PEM {
         return Err(ApiError::BadParameter(format!(
@@ -423,11 +406,9 @@ pub async fn add_certificate(
 
 pub async fn remove_certificate(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path((id, cert_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let mut p = load(&state, &id).await?;
     let before = p.data.certificates.len();
     p.data

@@ -3,18 +3,18 @@
 use arca_store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::Admin;
 use crate::access::roles::{
     check_action_pattern, MAX_ACTION_LEN, MAX_ROLE_ACTIONS, MAX_ROLE_DESCRIPTION_LEN,
     MAX_ROLE_NAME_LEN,
 };
 use crate::access::{self, kinds, policy_record, AssignmentDoc, RoleDefinition, Scope, Snapshot};
-use crate::auth::Peer;
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 
@@ -69,12 +69,7 @@ pub(crate) fn refuse_removing_last_admin(
     Ok(())
 }
 
-pub async fn list(
-    State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
+pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let snapshot = state.access.snapshot();
     let builtin = access::roles::builtin_roles();
     let mut custom: Vec<&RoleDefinition> = snapshot.roles.values().filter(|r| !r.builtin).collect();
@@ -85,11 +80,9 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(role): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let snapshot = state.access.snapshot();
     let role = snapshot.role(&role).ok_or_else(|| role_not_found(&role))?;
     Ok(Json(role_json(role)).into_response())
@@ -119,11 +112,9 @@ fn check_actions(list: &[String], what: &str) -> ApiResult<()> {
 
 pub async fn define(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: DefineRole = super::body(body).await?;
     let name = request.name.trim().to_owned();
     if name.is_empty()
@@ -183,11 +174,9 @@ pub async fn define(
 
 pub async fn remove(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let snapshot = state.access.snapshot();
     let role = snapshot.role(&raw).ok_or_else(|| role_not_found(&raw))?;
     if role.builtin {
@@ -230,11 +219,9 @@ pub struct AssignmentFilter {
 
 pub async fn assignments(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Query(filter): Query<AssignmentFilter>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let scope = filter
         .scope
         .as_deref()
@@ -283,11 +270,9 @@ async fn existing_scope(state: &SharedState, raw: &str) -> ApiResult<Scope> {
 
 pub async fn assign(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: Assign = super::body(body).await?;
     let snapshot = state.access.snapshot();
     let role = snapshot
@@ -333,11 +318,9 @@ pub async fn assign(
 
 pub async fn unassign(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let snapshot = state.access.snapshot();
     refuse_removing_last_admin(&snapshot, std::slice::from_ref(&id))?;
     match state.store.delete_policy(kinds::ASSIGNMENT, &id).await {
@@ -365,11 +348,9 @@ struct CheckAccess {
 
 pub async fn check_access(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: CheckAccess = super::body(body).await?;
     if request.action.is_empty() || request.action.len() > MAX_ACTION_LEN {
         return Err(ApiError::BadParameter(format!(

@@ -5,13 +5,13 @@ use arca_core::{ObjectKind, VaultName, VaultSettings};
 use arca_store::{Listing, StoreError, VaultRecord};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Peer;
+use super::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, SharedState};
 
@@ -49,12 +49,7 @@ pub(crate) fn vault_name(raw: &str) -> ApiResult<VaultName> {
     })
 }
 
-pub async fn list(
-    State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
+pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let vaults = state.store.list_vaults().await?;
     let value: Vec<_> = vaults.iter().map(|v| vault_json(&state, v)).collect();
     Ok(Json(json!({ "value": value })).into_response())
@@ -62,11 +57,9 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let name = vault_name(&name)?;
     match state.store.vault(name.as_str()).await? {
         Some(v) => Ok(Json(vault_json(&state, &v)).into_response()),
@@ -76,11 +69,9 @@ pub async fn show(
 
 pub async fn create(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let request: CreateVault = super::body(body).await?;
     let name = vault_name(&request.name)?;
     let defaults = VaultSettings::default();
@@ -112,11 +103,9 @@ pub async fn create(
 
 pub async fn remove(
     State(state): State<SharedState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    _admin: Admin,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    super::authorize(&state, &headers, peer)?;
     let name = vault_name(&name)?;
     let Some(vault) = state.store.vault(name.as_str()).await? else {
         return Err(ApiError::VaultNotFound(name.to_string()));
