@@ -640,6 +640,22 @@ async fn managed_principal(
     }
 }
 
+/// Picks the managed identity a request names and mints its token.
+async fn mint_managed(
+    state: &SharedState,
+    params: &[(String, String)],
+    default_client: Option<&str>,
+) -> Result<(Client, Minted), Refusal> {
+    let client = managed_principal(state, params, default_client).await?;
+    let minted = mint(
+        state,
+        &client.client_id,
+        &client.object_id,
+        access::MANAGED_IDENTITY_CREDENTIAL,
+    )?;
+    Ok((client, minted))
+}
+
 /// `GET /msi/token`: the App Service managed-identity protocol (api-version 2019-08-01).
 pub async fn managed_identity(
     State(state): State<SharedState>,
@@ -668,19 +684,9 @@ pub async fn managed_identity(
     if let Err(r) = resource_of_scope(&state, resource) {
         return *r;
     }
-    let client =
-        match managed_principal(&state, &params, Some(&state.issuer.managed_identity_client)).await
-        {
-            Ok(c) => c,
-            Err(r) => return *r,
-        };
-    match mint(
-        &state,
-        &client.client_id,
-        &client.object_id,
-        access::MANAGED_IDENTITY_CREDENTIAL,
-    ) {
-        Ok(m) => Json(json!({
+    let default = Some(state.issuer.managed_identity_client.as_str());
+    match mint_managed(&state, &params, default).await {
+        Ok((client, m)) => Json(json!({
             "access_token": m.token,
             "expires_on": m.expires.to_string(),
             "resource": state.issuer.resource,
@@ -742,18 +748,8 @@ pub async fn imds(
     if let Err(r) = resource_of_scope(&state, resource) {
         return *r;
     }
-    let client = match managed_principal(&state, &params, state.issuer.imds_client.as_deref()).await
-    {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    match mint(
-        &state,
-        &client.client_id,
-        &client.object_id,
-        access::MANAGED_IDENTITY_CREDENTIAL,
-    ) {
-        Ok(m) => Json(json!({
+    match mint_managed(&state, &params, state.issuer.imds_client.as_deref()).await {
+        Ok((client, m)) => Json(json!({
             "access_token": m.token,
             "client_id": client.client_id,
             "expires_in": (m.expires - m.now).to_string(),
