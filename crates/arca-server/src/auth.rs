@@ -11,6 +11,7 @@ use std::sync::RwLock;
 
 use axum::http::{header, HeaderMap};
 
+use crate::access::Snapshot;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::state::AppState;
@@ -56,6 +57,15 @@ impl TokenCache {
 /// Checks the `Authorization` header. Every failure is a 401 carrying the challenge, so the SDKs
 /// (re)run their handshake.
 pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    authenticate_with(state, headers, &state.access.snapshot())
+}
+
+/// [`authenticate`] against a snapshot the caller already holds for the rest of the request.
+pub fn authenticate_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+) -> Result<Caller, ApiError> {
     let unauthorized = |message: &'static str| ApiError::Unauthorized {
         challenge: state.issuer.challenge(),
         message,
@@ -86,7 +96,7 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
     match caller {
         // A token outlives nothing it was issued through: its principal and credential must
         // still exist in the current access snapshot.
-        Ok(caller) if state.access.snapshot().token_is_current(&caller) => Ok(caller),
+        Ok(caller) if snapshot.token_is_current(&caller) => Ok(caller),
         Ok(caller) => {
             tracing::info!(client_id = %caller.client_id, "token of a removed principal or credential refused");
             Err(unauthorized(

@@ -335,6 +335,7 @@ pub async fn prepare(
         access,
         jwks: crate::identity::jwks_fetch::JwksCache::new(),
         lockout: Default::default(),
+        vaults: Default::default(),
     });
     let chain = format!("{cert_pem}{}", ca.cert_pem);
     Ok(Prepared {

@@ -135,7 +135,9 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     }
     // Authentication comes before routing or any validation, so the SDKs' bodiless probe always
     // receives the challenge.
-    let caller = match crate::auth::authenticate(&state, request.headers()) {
+    // One snapshot of access state decides the whole request.
+    let snapshot = state.access.snapshot();
+    let caller = match crate::auth::authenticate_with(&state, request.headers(), &snapshot) {
         Ok(caller) => caller,
         Err(e) => {
             crate::api::drain(request.into_body(), UNAUTHENTICATED_DRAIN_LIMIT).await;
@@ -143,7 +145,7 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
         }
     };
     let vault = match arca_core::VaultName::parse(vault_label) {
-        Ok(name) => match state.store.vault(name.as_str()).await {
+        Ok(name) => match state.vault(name.as_str()).await {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(ApiError::VaultNotFound(vault_label.to_owned())),
             Err(e) => Err(ApiError::from(e)),
@@ -152,7 +154,7 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     };
     let peer = crate::auth::peer_ip(request.extensions());
     let vault = vault.and_then(|vault| {
-        if state.access.snapshot().admits(&vault.name, peer) {
+        if snapshot.admits(&vault.name, peer) {
             Ok(vault)
         } else {
             tracing::info!(vault = %vault.name, peer = ?peer, "request refused by the vault firewall");
@@ -165,7 +167,7 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
         }
     });
     match vault {
-        Ok(vault) => crate::api::serve(&state, vault, &host, &caller, request).await,
+        Ok(vault) => crate::api::serve(&state, &snapshot, vault, &host, &caller, request).await,
         Err(e) => {
             crate::api::drain(request.into_body(), arca_core::limits::MAX_BODY_BYTES).await;
             e.into_response()

@@ -271,10 +271,8 @@ pub fn decide(snapshot: &Snapshot, object_id: &str, action: &str, resource: &Sco
         return decision;
     };
     for a in assignments {
-        let Ok(scope) = Scope::parse(&a.scope) else {
-            continue;
-        };
-        if !scope.covers(resource) {
+        // Stored scopes are canonical (written by `Scope::to_string`).
+        if !scope::covers(&a.scope, resource) {
             continue;
         }
         let Some(role) = snapshot.roles.get(&a.role_id) else {

@@ -90,13 +90,19 @@ impl Scope {
 
     /// Whether an assignment at this scope applies to `resource`.
     pub fn covers(&self, resource: &Scope) -> bool {
-        if self.0 == "/" {
-            return true;
-        }
-        match resource.0.strip_prefix(self.0.as_str()) {
-            Some(rest) => rest.is_empty() || rest.starts_with('/'),
-            None => false,
-        }
+        covers(&self.0, resource)
+    }
+}
+
+/// Whether an assignment at `scope`, a scope in canonical form (as stored), applies to
+/// `resource`. Compares strings only, so deciding allocates nothing.
+pub fn covers(scope: &str, resource: &Scope) -> bool {
+    if scope == "/" {
+        return true;
+    }
+    match resource.0.strip_prefix(scope) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
     }
 }
 

@@ -90,6 +90,7 @@ pub async fn create(
     };
     match state.store.create_vault(&record).await {
         Ok(()) => {
+            state.vaults.forget(&record.name);
             tracing::info!(vault = %record.name, "vault created");
             Ok((StatusCode::CREATED, Json(vault_json(&state, &record))).into_response())
         }
@@ -129,6 +130,7 @@ pub async fn remove(
     }
     match state.store.delete_vault(&vault.name).await {
         Ok(()) => {
+            state.vaults.forget(&vault.name);
             tracing::info!(vault = %vault.name, "vault deleted");
             forget_vault_grants(&state, &vault.name).await?;
             Ok(StatusCode::NO_CONTENT.into_response())

@@ -68,6 +68,7 @@ impl Origin {
 /// Serves one authenticated request for an existing vault.
 pub async fn serve(
     state: &AppState,
+    snapshot: &crate::access::Snapshot,
     vault: arca_store::VaultRecord,
     host: &str,
     caller: &crate::identity::Caller,
@@ -98,6 +99,7 @@ pub async fn serve(
         origin: Origin::new(host),
         query,
         caller,
+        snapshot,
     };
     let result = match segments.first() {
         Some(c) if c.eq_ignore_ascii_case("secrets") => {

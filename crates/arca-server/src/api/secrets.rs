@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub origin: Origin,
     pub query: Query,
     pub caller: &'a Caller,
+    /// The access state the whole request is decided against.
+    pub snapshot: &'a crate::access::Snapshot,
 }
 
 impl Ctx<'_> {
@@ -39,8 +41,8 @@ impl Ctx<'_> {
             Some(n) => Scope::object(&self.vault.name, "secrets", n.as_str()),
             None => Scope::vault(&self.vault.name),
         };
-        let snapshot = self.state.access.snapshot();
-        let decision = crate::access::decide(&snapshot, &self.caller.object_id, action, &resource);
+        let decision =
+            crate::access::decide(self.snapshot, &self.caller.object_id, action, &resource);
         if decision.allowed {
             Ok(())
         } else {

@@ -140,6 +140,7 @@ pub async fn harness() -> Harness {
         access,
         jwks: arca_server::identity::jwks_fetch::JwksCache::new(),
         lockout: Default::default(),
+        vaults: Default::default(),
     });
     let app = arca_server::router::build(state.clone());
     Harness {
