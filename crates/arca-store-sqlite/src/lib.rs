@@ -106,13 +106,20 @@ impl SqliteStore {
     {
         self.readers.run(op).await
     }
+
+    /// A point lookup, run on the calling thread (see `ReadPool::run_inline`).
+    async fn lookup<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut Connection) -> StoreResult<T>,
+    {
+        self.readers.run_inline(op).await
+    }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let key = key.to_owned();
-        self.read(move |c| ops::meta(c, &key)).await
+        self.lookup(|c| ops::meta(c, key)).await
     }
 
     async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool> {
@@ -132,8 +139,7 @@ impl Store for SqliteStore {
     }
 
     async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>> {
-        let name = name.to_owned();
-        self.read(move |c| ops::vault(c, &name)).await
+        self.lookup(|c| ops::vault(c, name)).await
     }
 
     async fn list_vaults(&self) -> StoreResult<Vec<VaultRecord>> {
@@ -158,8 +164,7 @@ impl Store for SqliteStore {
     }
 
     async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
-        let client_id = client_id.to_owned();
-        self.read(move |c| ops::principal(c, &client_id)).await
+        self.lookup(|c| ops::principal(c, client_id)).await
     }
 
     async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>> {
@@ -188,8 +193,7 @@ impl Store for SqliteStore {
 
     async fn policy(&self, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
         check_policy_key(kind, id)?;
-        let (kind, id) = (kind.to_owned(), id.to_owned());
-        self.read(move |c| ops::policy(c, &kind, &id)).await
+        self.lookup(|c| ops::policy(c, kind, id)).await
     }
 
     async fn list_policies(&self, kind: &str) -> StoreResult<Vec<PolicyRecord>> {
@@ -218,7 +222,7 @@ impl Store for SqliteStore {
     }
 
     async fn access_generation(&self) -> StoreResult<u64> {
-        self.read(|c| ops::access_generation(c)).await
+        self.lookup(|c| ops::access_generation(c)).await
     }
 
     async fn put_version(
@@ -240,9 +244,7 @@ impl Store for SqliteStore {
         name: &str,
         version: Option<&str>,
     ) -> StoreResult<Option<ObjectWithVersion>> {
-        let (vault, name) = (vault.to_owned(), name.to_owned());
-        let version = version.map(str::to_owned);
-        self.read(move |c| ops::version(c, &Key::new(&vault, kind, &name), version.as_deref()))
+        self.lookup(|c| ops::version(c, &Key::new(vault, kind, name), version))
             .await
     }
 

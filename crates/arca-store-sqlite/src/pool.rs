@@ -60,6 +60,27 @@ impl ReadPool {
         })
     }
 
+    /// Runs `op` on a pooled connection on the calling thread. For point lookups by primary key
+    /// (tens of microseconds when the page is cached): handing them to a blocking thread would
+    /// cost more than the lookup itself. Listings and scans go through [`ReadPool::run`].
+    pub(crate) async fn run_inline<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut Connection) -> StoreResult<T>,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Unavailable("storage read pool is closed".to_owned()))?;
+        let mut conn = match self.shared.take() {
+            Some(conn) => conn,
+            None => open_reader(&self.shared.path)?,
+        };
+        let result = op(&mut conn);
+        self.shared.give_back(conn);
+        result
+    }
+
     /// Runs `op` on a pooled connection in a blocking task.
     pub(crate) async fn run<T, F>(&self, op: F) -> StoreResult<T>
     where
@@ -128,6 +149,22 @@ mod tests {
             assert_eq!(handle.await.unwrap().unwrap(), 7);
         }
         assert_eq!(pool.shared.idle.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn inline_reads_use_and_return_pooled_connections() {
+        let (_dir, _writer, pool) = pool(1);
+        for _ in 0..3 {
+            let x = pool
+                .run_inline(|conn| {
+                    conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))
+                        .map_err(db)
+                })
+                .await
+                .unwrap();
+            assert_eq!(x, 7);
+        }
+        assert_eq!(pool.shared.idle.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]
