@@ -1,7 +1,10 @@
 //! Hashing and verification of service-principal client secrets with Argon2id.
 //!
-//! Hashes are PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) with the OWASP
-//! minimum parameters and a random 128-bit salt. Verification accepts only Argon2id hashes whose
+//! Hashes are PHC strings (`$argon2id$v=19$m=7168,t=5,p=1$<salt>$<hash>`) with a random 128-bit
+//! salt. The parameters are one of the OWASP Password Storage Cheat Sheet's equivalent Argon2id
+//! configurations (7 MiB, 5 passes), chosen over 19 MiB / 2 passes because every verification
+//! holds its memory at once and the server's peak memory matters; hashes made with other
+//! parameters (such as the earlier 19 MiB ones) still verify. Verification accepts only Argon2id hashes whose
 //! cost stays within a bound, so a tampered row cannot make one login burn gigabytes of memory.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -10,10 +13,10 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use crate::secret::random_bytes;
 use crate::CryptoError;
 
-/// Memory cost in KiB (OWASP: 19 MiB).
-const M_COST_KIB: u32 = 19_456;
-/// Iterations (OWASP: 2 with 19 MiB).
-const T_COST: u32 = 2;
+/// Memory cost in KiB (OWASP: 7 MiB with 5 passes).
+const M_COST_KIB: u32 = 7_168;
+/// Iterations (OWASP: 5 with 7 MiB).
+const T_COST: u32 = 5;
 /// Parallelism.
 const P_COST: u32 = 1;
 /// Highest memory cost a stored hash may ask for during verification (256 MiB).
@@ -65,7 +68,7 @@ mod tests {
     #[test]
     fn right_secret_verifies_and_wrong_does_not() {
         let phc = hash_client_secret(b"client-secret-1").unwrap();
-        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(phc.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{phc}");
         assert!(verify_client_secret(&phc, b"client-secret-1"));
         assert!(!verify_client_secret(&phc, b"client-secret-2"));
         assert!(!verify_client_secret(&phc, b""));
@@ -94,9 +97,11 @@ mod tests {
     #[test]
     fn excessive_cost_is_refused_without_hashing() {
         let phc = hash_client_secret(b"x").unwrap();
-        let greedy = phc.replacen("m=19456", "m=4194304", 1);
+        let greedy = phc.replacen("m=7168", "m=4194304", 1);
+        assert_ne!(greedy, phc);
         assert!(!verify_client_secret(&greedy, b"x"));
-        let slow = phc.replacen("t=2", "t=1000", 1);
+        let slow = phc.replacen("t=5", "t=1000", 1);
+        assert_ne!(slow, phc);
         assert!(!verify_client_secret(&slow, b"x"));
     }
 
