@@ -105,7 +105,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     create_private_file(&db_path)?;
     let store = arca_store_sqlite::SqliteStore::open(&db_path)
         .with_context(|| format!("cannot open the database {}", db_path.display()))?;
-    let store: Arc<dyn arca_store::Store> = Arc::new(store);
+    // This process is the embedded store's only writer, so its current versions can be cached.
+    let store: Arc<dyn arca_store::Store> = Arc::new(arca_store::CachedStore::new(
+        Arc::new(store),
+        arca_store::cache::DEFAULT_BUDGET_BYTES,
+    ));
     let clock: Arc<dyn arca_core::Clock> = Arc::new(arca_core::SystemClock);
     let prepared = bootstrap::prepare(&config, addr.port(), store, clock).await?;
     let tls = listener::tls_config(&prepared.tls_cert_chain_pem, &prepared.tls_key_pkcs8)?;

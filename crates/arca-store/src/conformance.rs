@@ -3092,6 +3092,17 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_cached_reference_store_passes() {
+        run_all(|| {
+            std::future::ready(crate::CachedStore::new(
+                std::sync::Arc::new(Memory::new(Flaw::None)),
+                crate::cache::DEFAULT_BUDGET_BYTES,
+            ))
+        })
+        .await;
+    }
+
     /// Runs the suite against a store with `flaw` and returns the failure message, if any.
     async fn failure_with(flaw: Flaw) -> Option<String> {
         let outcome = tokio::spawn(run_all(move || std::future::ready(Memory::new(flaw)))).await;

@@ -19,11 +19,13 @@
 //! for an embedded backend, committed for a database). Each such method is one atomic
 //! transaction: on error nothing has changed.
 
+pub mod cache;
 pub mod conformance;
 
 use async_trait::async_trait;
 
 pub use arca_core::ObjectKind;
+pub use cache::CachedStore;
 
 /// Errors a backend reports. Lifecycle outcomes are variants, not strings, so callers can map
 /// them to Key Vault's error codes.

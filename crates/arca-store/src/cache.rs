@@ -1,0 +1,359 @@
+//! [`CachedStore`]: a [`Store`] wrapper that keeps each object's current version in memory, so
+//! the hot read (get the latest version of a secret) does not reach the backend.
+//!
+//! What is cached: the answer of `version(vault, kind, name, None)` — the object and its current
+//! version, sealed blobs included (values stay ciphertext in memory). A request for a specific
+//! version is answered from the cache when it names the current one.
+//!
+//! Correctness: every write that can change an object goes through this wrapper, and after the
+//! backend has answered it removes the object's entry and advances a global epoch, under the lock
+//! of the entry's shard. A read that missed records the epoch before asking the backend and stores
+//! what it got only if, under the same shard lock, the epoch has not moved. So an answer read
+//! before a write committed can never be stored after that write's invalidation, and a write is
+//! acknowledged only once no stale entry can be served. This holds while this process is the only
+//! writer of the backend (the embedded store); a backend shared by several processes must not be
+//! wrapped.
+//!
+//! Memory is bounded by a byte budget per shard; a shard over budget is emptied (reads then go to
+//! the backend until it refills). Sixteen shards keep readers of different objects off each
+//! other's locks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+
+use crate::{
+    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord, PrincipalRecord,
+    PurgedObject, Store, StoreResult, VaultRecord, VersionRecord,
+};
+
+/// Number of shards (a power of two).
+const SHARDS: usize = 16;
+/// Default budget of sealed bytes over all shards.
+pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
+/// Bookkeeping bytes counted per entry on top of its blobs and names.
+const ENTRY_OVERHEAD: usize = 160;
+
+/// `(vault, kind, lower-case name)`.
+type Key = (String, ObjectKind, String);
+
+#[derive(Default)]
+struct Shard {
+    entries: HashMap<Key, Arc<ObjectWithVersion>>,
+    bytes: usize,
+}
+
+fn entry_size(key: &Key, value: &ObjectWithVersion) -> usize {
+    key.0.len()
+        + key.2.len()
+        + value.object.name.len()
+        + value.version.meta.len()
+        + value.version.value.len()
+        + ENTRY_OVERHEAD
+}
+
+/// A [`Store`] with the current version of each object cached in memory. See the module docs for
+/// when it may be used.
+pub struct CachedStore {
+    inner: Arc<dyn Store>,
+    shards: Vec<RwLock<Shard>>,
+    epoch: AtomicU64,
+    shard_budget: usize,
+}
+
+impl CachedStore {
+    pub fn new(inner: Arc<dyn Store>, budget_bytes: usize) -> Self {
+        Self {
+            inner,
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+            epoch: AtomicU64::new(0),
+            shard_budget: (budget_bytes / SHARDS).max(1),
+        }
+    }
+
+    fn key(vault: &str, kind: ObjectKind, name: &str) -> Key {
+        (vault.to_ascii_lowercase(), kind, name.to_ascii_lowercase())
+    }
+
+    fn shard(&self, key: &Key) -> &RwLock<Shard> {
+        use std::hash::BuildHasher;
+        // A fixed hasher: the shard only spreads lock contention; the maps inside use random keys.
+        let hash =
+            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                .hash_one(key);
+        let index = usize::try_from(hash % SHARDS as u64).unwrap_or(0);
+        &self.shards[index]
+    }
+
+    fn cached(&self, key: &Key) -> Option<Arc<ObjectWithVersion>> {
+        let shard = self.shard(key).read().unwrap_or_else(|p| p.into_inner());
+        shard.entries.get(key).cloned()
+    }
+
+    /// Stores a value read by a miss that started at `epoch`, unless a write intervened.
+    fn fill(&self, key: Key, value: &ObjectWithVersion, epoch: u64) {
+        let mut shard = self.shard(&key).write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch.load(Ordering::SeqCst) != epoch {
+            return;
+        }
+        let size = entry_size(&key, value);
+        if size > self.shard_budget {
+            return;
+        }
+        if shard.bytes + size > self.shard_budget {
+            shard.entries.clear();
+            shard.bytes = 0;
+        }
+        if let Some(old) = shard.entries.insert(key.clone(), Arc::new(value.clone())) {
+            shard.bytes = shard.bytes.saturating_sub(entry_size(&key, &old));
+        }
+        shard.bytes += size;
+    }
+
+    /// Forgets one object after a write to it (whether or not the write succeeded).
+    fn invalidate(&self, vault: &str, kind: ObjectKind, name: &str) {
+        let key = Self::key(vault, kind, name);
+        let mut shard = self.shard(&key).write().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = shard.entries.remove(&key) {
+            shard.bytes = shard.bytes.saturating_sub(entry_size(&key, &old));
+        }
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Forgets every object of a vault.
+    fn invalidate_vault(&self, vault: &str) {
+        let vault = vault.to_ascii_lowercase();
+        for shard in &self.shards {
+            let mut shard = shard.write().unwrap_or_else(|p| p.into_inner());
+            shard.entries.retain(|k, _| k.0 != vault);
+            shard.bytes = shard.entries.iter().map(|(k, v)| entry_size(k, v)).sum();
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.meta(key).await
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool> {
+        self.inner.put_meta_if_absent(key, value).await
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
+        self.inner.put_meta(key, value).await
+    }
+
+    async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()> {
+        self.inner.create_vault(vault).await
+    }
+
+    async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>> {
+        self.inner.vault(name).await
+    }
+
+    async fn list_vaults(&self) -> StoreResult<Vec<VaultRecord>> {
+        self.inner.list_vaults().await
+    }
+
+    async fn delete_vault(&self, name: &str) -> StoreResult<()> {
+        let result = self.inner.delete_vault(name).await;
+        self.invalidate_vault(name);
+        result
+    }
+
+    async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
+        self.inner.create_principal(principal).await
+    }
+
+    async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
+        self.inner.update_principal(principal).await
+    }
+
+    async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
+        self.inner.principal(client_id).await
+    }
+
+    async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>> {
+        self.inner.list_principals().await
+    }
+
+    async fn delete_principal(&self, client_id: &str) -> StoreResult<()> {
+        self.inner.delete_principal(client_id).await
+    }
+
+    async fn create_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
+        self.inner.create_policy(record).await
+    }
+
+    async fn put_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
+        self.inner.put_policy(record).await
+    }
+
+    async fn policy(&self, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
+        self.inner.policy(kind, id).await
+    }
+
+    async fn list_policies(&self, kind: &str) -> StoreResult<Vec<PolicyRecord>> {
+        self.inner.list_policies(kind).await
+    }
+
+    async fn delete_policy(&self, kind: &str, id: &str) -> StoreResult<()> {
+        self.inner.delete_policy(kind, id).await
+    }
+
+    async fn delete_access(
+        &self,
+        policies: &[(String, String)],
+        principal: Option<&str>,
+    ) -> StoreResult<()> {
+        self.inner.delete_access(policies, principal).await
+    }
+
+    async fn access_generation(&self) -> StoreResult<u64> {
+        self.inner.access_generation().await
+    }
+
+    async fn put_version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: &VersionRecord,
+    ) -> StoreResult<ObjectRecord> {
+        let result = self.inner.put_version(vault, kind, name, version).await;
+        self.invalidate(vault, kind, name);
+        result
+    }
+
+    async fn version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: Option<&str>,
+    ) -> StoreResult<Option<ObjectWithVersion>> {
+        let key = Self::key(vault, kind, name);
+        if let Some(hit) = self.cached(&key) {
+            if version.is_none_or(|v| v == hit.version.version) {
+                return Ok(Some((*hit).clone()));
+            }
+        }
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let found = self.inner.version(vault, kind, name, version).await?;
+        if let Some(found) = &found {
+            if found.version.version == found.object.current_version {
+                self.fill(key, found, epoch);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn update_version(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: &VersionRecord,
+    ) -> StoreResult<()> {
+        let result = self.inner.update_version(vault, kind, name, version).await;
+        self.invalidate(vault, kind, name);
+        result
+    }
+
+    async fn list_objects(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        which: Listing,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectWithVersion>> {
+        self.inner
+            .list_objects(vault, kind, which, after, limit)
+            .await
+    }
+
+    async fn list_versions(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<VersionRecord>> {
+        self.inner
+            .list_versions(vault, kind, name, after, limit)
+            .await
+    }
+
+    async fn delete_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        deletion: Deletion,
+    ) -> StoreResult<ObjectRecord> {
+        let result = self.inner.delete_object(vault, kind, name, deletion).await;
+        self.invalidate(vault, kind, name);
+        result
+    }
+
+    async fn recover_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+    ) -> StoreResult<ObjectRecord> {
+        let result = self.inner.recover_object(vault, kind, name).await;
+        self.invalidate(vault, kind, name);
+        result
+    }
+
+    async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()> {
+        let result = self.inner.purge_object(vault, kind, name).await;
+        self.invalidate(vault, kind, name);
+        result
+    }
+
+    async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>> {
+        let result = self.inner.purge_expired(now, limit).await;
+        match &result {
+            Ok(purged) => {
+                for p in purged {
+                    self.invalidate(&p.vault, p.kind, &p.name);
+                }
+            }
+            // Which objects went is unknown: forget everything.
+            Err(_) => {
+                for shard in &self.shards {
+                    let mut shard = shard.write().unwrap_or_else(|p| p.into_inner());
+                    shard.entries.clear();
+                    shard.bytes = 0;
+                    self.epoch.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+        result
+    }
+
+    async fn restore_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        versions: &[VersionRecord],
+        current: &str,
+    ) -> StoreResult<ObjectRecord> {
+        let result = self
+            .inner
+            .restore_object(vault, kind, name, versions, current)
+            .await;
+        self.invalidate(vault, kind, name);
+        result
+    }
+}
