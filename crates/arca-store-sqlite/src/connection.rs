@@ -54,7 +54,10 @@ pub(crate) fn open_reader(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open_with_flags(path, flags).map_err(db)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch("PRAGMA query_only = ON;").map_err(db)?;
+    // Hot objects are served from `CachedStore` above this crate and the file's pages from the
+    // OS page cache; a small page cache per reader keeps the pool's memory low.
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -512;")
+        .map_err(db)?;
     Ok(conn)
 }
 
