@@ -20,7 +20,6 @@
 //! Dropping the store closes the writer's queue; the writer finishes every queued write and
 //! exits before the drop returns.
 
-mod checkpoint;
 mod connection;
 mod error;
 mod ops;
@@ -37,7 +36,6 @@ use arca_store::{
 use async_trait::async_trait;
 use rusqlite::Connection;
 
-use crate::checkpoint::Checkpointer;
 use crate::ops::Key;
 use crate::pool::ReadPool;
 use crate::writer::Writer;
@@ -56,7 +54,6 @@ const READERS: usize = 4;
 pub struct SqliteStore {
     writer: Writer,
     readers: ReadPool,
-    _checkpointer: Checkpointer,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -73,20 +70,9 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         let mut conn = connection::open_writer(path)?;
         schema::migrate(&mut conn)?;
-        conn.pragma_update(
-            None,
-            "wal_autocheckpoint",
-            checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
-        )
-        .map_err(crate::error::db)?;
         let readers = ReadPool::open(path.to_path_buf(), READERS)?;
-        let checkpointer = Checkpointer::start(path)?;
         let writer = Writer::start(conn)?;
-        Ok(SqliteStore {
-            writer,
-            readers,
-            _checkpointer: checkpointer,
-        })
+        Ok(SqliteStore { writer, readers })
     }
 
     /// Closes the store: the writer finishes every queued write and exits, and the connections
