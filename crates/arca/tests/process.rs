@@ -43,9 +43,13 @@ impl Server {
             .unwrap();
         let server = Server { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-            || !dir.join("bootstrap.json").exists()
-        {
+        // The port is bound before start-up finishes, and a restart finds the previous run's
+        // bootstrap.json: ready means listening with a bootstrap file that names this port.
+        let names_port = || {
+            std::fs::read_to_string(dir.join("bootstrap.json"))
+                .is_ok_and(|text| text.contains(&format!(":{port}\"")))
+        };
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || !names_port() {
             assert!(Instant::now() < deadline, "server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
