@@ -451,3 +451,13 @@ def assert_refused(proc) -> None:
     """A CLI run that must fail and say why on standard error."""
     assert proc.returncode != 0, "expected a non-zero exit\n" + cli_failure(proc)
     assert proc.stderr.strip(), "a refusal must explain itself on stderr\n" + cli_failure(proc)
+
+
+def assert_challenge(resp: Any, challenge: str) -> None:
+    """A 401 carrying exactly the deployment's bearer challenge and a Key Vault error body."""
+    assert resp.status_code == 401, describe(resp)
+    assert resp.headers.get("WWW-Authenticate") == challenge, describe(resp)
+    assert resp.headers.get("Content-Type", "").lower().startswith("application/json"), describe(resp)
+    error = resp.json().get("error")
+    assert isinstance(error, dict) and error.get("code") == "Unauthorized", describe(resp)
+    assert isinstance(error.get("message"), str) and error["message"], describe(resp)

@@ -499,3 +499,10 @@ def sdk_client(client_secret_credential):
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def challenge(port, bootstrap) -> str:
+    """The WWW-Authenticate value every 401 of the session server must carry."""
+    return (f'Bearer authorization="https://localhost:{port}/{bootstrap["tenant_id"]}", '
+            f'resource="https://vault.localhost:{port}"')

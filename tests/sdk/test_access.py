@@ -24,7 +24,7 @@ import pytest
 import requests
 
 import identity_tools as idt
-from arca_harness import DNS_SUFFIX, ArcaServer, cli_failure, listed, describe, assert_refused
+from arca_harness import DNS_SUFFIX, ArcaServer, cli_failure, listed, describe, assert_refused, assert_challenge
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -94,18 +94,6 @@ def workdir():
     path = Path(tempfile.mkdtemp(prefix="arca-access-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def challenge(port, bootstrap) -> str:
-    return (f'Bearer authorization="https://localhost:{port}/{bootstrap["tenant_id"]}", '
-            f'resource="https://vault.localhost:{port}"')
-
-
-def assert_challenge(resp: requests.Response, challenge: str) -> None:
-    assert resp.status_code == 401, describe(resp)
-    assert resp.headers.get("WWW-Authenticate") == challenge, describe(resp)
-    assert resp.json()["error"]["code"] == "Unauthorized", describe(resp)
 
 
 def vault_get(url: str, token: Optional[str], verify: str, path: str = "/secrets") -> requests.Response:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 import requests
 
-from arca_harness import b64url_decode, b64url_encode, es256_sign, es256_verify, jwt_encode_unsigned, jwt_parts, describe
+from arca_harness import b64url_decode, b64url_encode, es256_sign, es256_verify, jwt_encode_unsigned, jwt_parts, describe, assert_challenge
 
 API = "2026-04-01"
 ACCEPTED_API_VERSIONS = ["2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01", "2026-04-01"]
@@ -157,18 +157,6 @@ def kv(http, vault_url, token) -> Vault:
 @pytest.fixture
 def anon(http, vault_url) -> Vault:
     return Vault(http, vault_url, None)
-
-
-@pytest.fixture(scope="session")
-def challenge(port, bootstrap) -> str:
-    return (f'Bearer authorization="https://localhost:{port}/{bootstrap["tenant_id"]}", '
-            f'resource="https://vault.localhost:{port}"')
-
-
-def assert_challenge(resp: requests.Response, challenge: str) -> None:
-    assert resp.status_code == 401, describe(resp)
-    assert resp.headers.get("WWW-Authenticate") == challenge, describe(resp)
-    assert_error(resp, 401, "Unauthorized")
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ use ring::signature::{
 use serde_json::{Map, Value};
 
 use crate::jwt::CompactJws;
+
+/// A decoded JOSE header or claims set.
+pub type JsonObject = Map<String, Value>;
 use crate::{JwtError, PublicKey};
 
 /// The decoded, UNVERIFIED header of a compact JWS, for choosing a key (`kid`, `x5t`,
@@ -25,6 +28,16 @@ use crate::{JwtError, PublicKey};
 /// a base64url JSON object. Nothing in the header may be trusted until the token verifies.
 pub fn jws_header(token: &str) -> Result<Map<String, Value>, JwtError> {
     Ok(CompactJws::parse(token)?.into_header())
+}
+
+/// The decoded, UNVERIFIED header and claims of a compact JWS, for a caller that must read the
+/// claims (`iss`) to know which party's keys to verify with. Same refusals as [`jws_header`],
+/// plus claims that are not a base64url JSON object. Nothing here may be trusted until the token
+/// verifies.
+pub fn jws_unverified(token: &str) -> Result<(JsonObject, JsonObject), JwtError> {
+    let jws = CompactJws::parse(token)?;
+    let claims = jws.claims()?;
+    Ok((jws.into_header(), claims))
 }
 
 /// Verifies a compact JWS signed with `key` and returns its claims.
@@ -470,6 +483,17 @@ mod tests {
         for bad in ["", "a.b", "a.b.c.d", "!!.b.c", "W10.b.c"] {
             assert_eq!(jws_header(bad), Err(JwtError::Malformed), "{bad}");
         }
+    }
+
+    #[test]
+    fn unverified_parts_are_header_and_claims() {
+        let token = rs256(&json!({ "alg": "RS256", "kid": "k" }), &claims());
+        let (header, body) = jws_unverified(&token).unwrap();
+        assert_eq!(header.get("kid"), Some(&json!("k")));
+        assert_eq!(Value::Object(body), claims());
+        let parts = segments(&token);
+        let array_claims = format!("{}.W10.{}", parts[0], parts[2]);
+        assert_eq!(jws_unverified(&array_claims), Err(JwtError::Malformed));
     }
 
     #[test]

@@ -49,7 +49,7 @@ mod x509;
 
 pub use error::{CryptoError, JwtError};
 pub use jwk::{EcPublicKey, JwkSet, PublicKey, RsaPublicKey};
-pub use jws::{jws_header, verify_external_jws};
+pub use jws::{jws_header, jws_unverified, verify_external_jws};
 pub use jwt::{verify_jwt, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
 pub use keyfile::{load_or_create_key_file, Kek, RootKey};
 pub use keyring::{envelope_key_id, record_aad, Keyring, BACKUP_MAGIC};

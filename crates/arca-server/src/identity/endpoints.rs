@@ -336,19 +336,6 @@ async fn by_secret(
     }
 }
 
-/// The claims of a JWT read without verification, to decide which key should verify it.
-fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
-    if token.len() > arca_crypto::MAX_TOKEN_LEN {
-        return None;
-    }
-    let payload = token.split('.').nth(1)?;
-    let bytes = crate::b64url_decode(payload)?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
-}
-
 /// Checks `exp` (required) and `nbf` against the clock, with the usual skew.
 fn within_lifetime(claims: &Map<String, Value>, now: i64) -> bool {
     // NumericDate may carry a fraction (RFC 7519 section 2); whole seconds are enough here.
@@ -387,8 +374,7 @@ async fn by_assertion(
 ) -> Result<(Client, String), Refusal> {
     let malformed =
         || invalid_client("AADSTS50027: The client assertion is not a well-formed JWT.");
-    let claims = unverified_claims(assertion).ok_or_else(malformed)?;
-    let header = arca_crypto::jws_header(assertion).map_err(|_| malformed())?;
+    let (header, claims) = arca_crypto::jws_unverified(assertion).map_err(|_| malformed())?;
     let issuer = claims
         .get("iss")
         .and_then(Value::as_str)
@@ -706,7 +692,7 @@ pub async fn imds(
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    if !peer.is_some_and(|ip| ip.is_loopback() || is_mapped_loopback(ip)) {
+    if !peer.is_some_and(|ip| crate::access::network::canonical(ip).is_loopback()) {
         return oauth_error(
             StatusCode::FORBIDDEN,
             "access_denied",
@@ -761,12 +747,5 @@ pub async fn imds(
         }))
         .into_response(),
         Err(response) => *response,
-    }
-}
-
-fn is_mapped_loopback(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-        std::net::IpAddr::V4(_) => false,
     }
 }
