@@ -42,6 +42,19 @@ impl SecretBytes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The bytes as secret text, without copying them; `None` (with the bytes zeroized) when
+    /// they are not UTF-8.
+    pub fn into_utf8(mut self) -> Option<SecretString> {
+        let bytes = std::mem::take(&mut *self.0);
+        match String::from_utf8(bytes) {
+            Ok(text) => Some(SecretString::new(text)),
+            Err(e) => {
+                drop(Zeroizing::new(e.into_bytes()));
+                None
+            }
+        }
+    }
 }
 
 impl From<Vec<u8>> for SecretBytes {
@@ -137,6 +150,13 @@ pub fn random_vec(n: usize) -> Result<Vec<u8>, CryptoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_bytes_become_text_only_when_utf8() {
+        let text = SecretBytes::new("pässword".as_bytes().to_vec()).into_utf8();
+        assert_eq!(text.as_ref().map(SecretString::expose), Some("pässword"));
+        assert!(SecretBytes::new(vec![0xff, 0xfe]).into_utf8().is_none());
+    }
 
     #[test]
     fn secret_bytes_debug_is_redacted() {

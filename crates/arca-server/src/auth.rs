@@ -7,7 +7,7 @@
 //! from the cache.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use axum::http::{header, HeaderMap};
 
@@ -33,16 +33,16 @@ fn digest(token: &str) -> TokenDigest {
 /// Verified tokens, keyed by their digest.
 #[derive(Default)]
 pub struct TokenCache {
-    entries: RwLock<HashMap<TokenDigest, Caller>>,
+    entries: RwLock<HashMap<TokenDigest, Arc<Caller>>>,
 }
 
 impl TokenCache {
-    fn get(&self, token: &TokenDigest, now: i64) -> Option<Caller> {
+    fn get(&self, token: &TokenDigest, now: i64) -> Option<Arc<Caller>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         entries.get(token).filter(|c| now <= c.expires).cloned()
     }
 
-    fn insert(&self, token: TokenDigest, caller: Caller, now: i64) {
+    fn insert(&self, token: TokenDigest, caller: Arc<Caller>, now: i64) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_CACHED_TOKENS {
             entries.retain(|_, c| now <= c.expires);
@@ -56,7 +56,7 @@ impl TokenCache {
 
 /// Checks the `Authorization` header. Every failure is a 401 carrying the challenge, so the SDKs
 /// (re)run their handshake.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Arc<Caller>, ApiError> {
     authenticate_with(state, headers, &state.access.snapshot())
 }
 
@@ -65,7 +65,7 @@ pub fn authenticate_with(
     state: &AppState,
     headers: &HeaderMap,
     snapshot: &Snapshot,
-) -> Result<Caller, ApiError> {
+) -> Result<Arc<Caller>, ApiError> {
     let unauthorized = |message: &'static str| ApiError::Unauthorized {
         challenge: state.issuer.challenge(),
         message,
@@ -89,8 +89,10 @@ pub fn authenticate_with(
     let key = digest(token);
     let caller = match state.tokens.get(&key, now) {
         Some(caller) => Ok(caller),
-        None => state.issuer.verify(token, now).inspect(|caller| {
-            state.tokens.insert(key, caller.clone(), now);
+        None => state.issuer.verify(token, now).map(|caller| {
+            let caller = Arc::new(caller);
+            state.tokens.insert(key, Arc::clone(&caller), now);
+            caller
         }),
     };
     match caller {

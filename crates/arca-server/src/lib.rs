@@ -14,6 +14,7 @@ pub mod error;
 pub mod identity;
 pub mod listener;
 pub mod purger;
+pub mod request_id;
 pub mod router;
 pub mod service;
 pub mod state;

@@ -78,37 +78,14 @@ pub fn vault_of_host<'h>(host: &'h str, dns_suffix: &str) -> Option<&'h str> {
     (!label.is_empty() && !label.contains('.')).then_some(label)
 }
 
-/// Per-process request ids: a random prefix and a counter, cheap enough for every request.
-struct RequestIds {
-    prefix: String,
-    next: std::sync::atomic::AtomicU64,
-}
-
-static REQUEST_IDS: std::sync::OnceLock<RequestIds> = std::sync::OnceLock::new();
-
-fn request_id() -> String {
-    let ids = REQUEST_IDS.get_or_init(|| RequestIds {
-        prefix: arca_crypto::random_bytes::<4>()
-            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect())
-            .unwrap_or_else(|_| "00000000".into()),
-        next: std::sync::atomic::AtomicU64::new(1),
-    });
-    let n = ids.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{}-{n:012x}", ids.prefix)
-}
-
-/// Tags every response with `x-ms-request-id` (and echoes `x-ms-client-request-id`), and runs
-/// the request inside a span carrying that id, so a 5xx seen by a client can be found in the log.
+/// Tags every response with `x-ms-request-id` (and echoes `x-ms-client-request-id`), and serves
+/// the request with that id as the current one, so every log event it raises names it.
 async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
-    use tracing::Instrument;
-    let id = request_id();
+    let id = crate::request_id::RequestId::next();
     let client_request_id = request.headers().get("x-ms-client-request-id").cloned();
-    let span = tracing::info_span!("request", id = %id);
-    let mut response = route(state, deployment, request).instrument(span).await;
+    let mut response = id.scope(route(state, deployment, request)).await;
     let headers = response.headers_mut();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
-        headers.insert("x-ms-request-id", value);
-    }
+    headers.insert("x-ms-request-id", id.header_value());
     if let Some(value) = client_request_id {
         headers.insert("x-ms-client-request-id", value);
     }

@@ -86,19 +86,19 @@ const VAULT_CACHE_MAX: usize = 10_000;
 /// request. Changes made through this process invalidate their entry at once.
 #[derive(Default)]
 pub struct VaultCache {
-    entries: RwLock<HashMap<String, (VaultRecord, i64)>>,
+    entries: RwLock<HashMap<String, (Arc<VaultRecord>, i64)>>,
 }
 
 impl VaultCache {
-    fn get(&self, name: &str, now: i64) -> Option<VaultRecord> {
+    fn get(&self, name: &str, now: i64) -> Option<Arc<VaultRecord>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         entries
             .get(name)
             .filter(|(_, read)| now - read <= VAULT_CACHE_SECS && now >= *read)
-            .map(|(v, _)| v.clone())
+            .map(|(v, _)| Arc::clone(v))
     }
 
-    fn put(&self, record: VaultRecord, now: i64) {
+    fn put(&self, record: Arc<VaultRecord>, now: i64) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= VAULT_CACHE_MAX {
             entries.clear();
@@ -116,14 +116,14 @@ impl VaultCache {
 impl AppState {
     /// The vault named `name` (a valid, lower-case vault name), from the cache when fresh.
     /// Unknown names are not cached, so probing random names cannot fill memory.
-    pub async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>> {
+    pub async fn vault(&self, name: &str) -> StoreResult<Option<Arc<VaultRecord>>> {
         let now = self.clock.now();
         if let Some(v) = self.vaults.get(name, now) {
             return Ok(Some(v));
         }
-        let found = self.store.vault(name).await?;
+        let found = self.store.vault(name).await?.map(Arc::new);
         if let Some(v) = &found {
-            self.vaults.put(v.clone(), now);
+            self.vaults.put(Arc::clone(v), now);
         }
         Ok(found)
     }

@@ -37,7 +37,8 @@ pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 const ENTRY_OVERHEAD: usize = 160;
 
 /// `(vault, kind, lower-case name)`.
-type Key = (String, ObjectKind, String);
+/// `<vault>/<kind>/<name>` in lower case (neither names nor kinds contain `/`).
+type Key = String;
 
 #[derive(Default)]
 struct Shard {
@@ -46,8 +47,7 @@ struct Shard {
 }
 
 fn entry_size(key: &Key, value: &ObjectWithVersion) -> usize {
-    key.0.len()
-        + key.2.len()
+    key.len()
         + value.object.name.len()
         + value.version.meta.len()
         + value.version.value.len()
@@ -74,7 +74,12 @@ impl CachedStore {
     }
 
     fn key(vault: &str, kind: ObjectKind, name: &str) -> Key {
-        (vault.to_ascii_lowercase(), kind, name.to_ascii_lowercase())
+        let kind = kind.as_str();
+        let mut key = String::with_capacity(vault.len() + kind.len() + name.len() + 2);
+        for part in [vault, "/", kind, "/", name] {
+            key.extend(part.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        key
     }
 
     fn shard(&self, key: &Key) -> &RwLock<Shard> {
@@ -93,7 +98,7 @@ impl CachedStore {
     }
 
     /// Stores a value read by a miss that started at `epoch`, unless a write intervened.
-    fn fill(&self, key: Key, value: &ObjectWithVersion, epoch: u64) {
+    fn fill(&self, key: Key, value: &Arc<ObjectWithVersion>, epoch: u64) {
         let mut shard = self.shard(&key).write().unwrap_or_else(|p| p.into_inner());
         if self.epoch.load(Ordering::SeqCst) != epoch {
             return;
@@ -106,7 +111,7 @@ impl CachedStore {
             shard.entries.clear();
             shard.bytes = 0;
         }
-        if let Some(old) = shard.entries.insert(key.clone(), Arc::new(value.clone())) {
+        if let Some(old) = shard.entries.insert(key.clone(), Arc::clone(value)) {
             shard.bytes = shard.bytes.saturating_sub(entry_size(&key, &old));
         }
         shard.bytes += size;
@@ -124,10 +129,10 @@ impl CachedStore {
 
     /// Forgets every object of a vault.
     fn invalidate_vault(&self, vault: &str) {
-        let vault = vault.to_ascii_lowercase();
+        let prefix = format!("{}/", vault.to_ascii_lowercase());
         for shard in &self.shards {
             let mut shard = shard.write().unwrap_or_else(|p| p.into_inner());
-            shard.entries.retain(|k, _| k.0 != vault);
+            shard.entries.retain(|k, _| !k.starts_with(&prefix));
             shard.bytes = shard.entries.iter().map(|(k, v)| entry_size(k, v)).sum();
             self.epoch.fetch_add(1, Ordering::SeqCst);
         }
@@ -237,20 +242,34 @@ impl Store for CachedStore {
         name: &str,
         version: Option<&str>,
     ) -> StoreResult<Option<ObjectWithVersion>> {
+        Ok(self
+            .version_shared(vault, kind, name, version)
+            .await?
+            .map(Arc::unwrap_or_clone))
+    }
+
+    async fn version_shared(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: Option<&str>,
+    ) -> StoreResult<Option<Arc<ObjectWithVersion>>> {
         let key = Self::key(vault, kind, name);
         if let Some(hit) = self.cached(&key) {
             if version.is_none_or(|v| v == hit.version.version) {
-                return Ok(Some((*hit).clone()));
+                return Ok(Some(hit));
             }
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let found = self.inner.version(vault, kind, name, version).await?;
-        if let Some(found) = &found {
-            if found.version.version == found.object.current_version {
-                self.fill(key, found, epoch);
-            }
+        let Some(found) = self.inner.version(vault, kind, name, version).await? else {
+            return Ok(None);
+        };
+        let found = Arc::new(found);
+        if found.version.version == found.object.current_version {
+            self.fill(key, &found, epoch);
         }
-        Ok(found)
+        Ok(Some(found))
     }
 
     async fn update_version(

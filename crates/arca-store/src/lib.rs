@@ -353,6 +353,21 @@ pub trait Store: Send + Sync + 'static {
         version: Option<&str>,
     ) -> StoreResult<Option<ObjectWithVersion>>;
 
+    /// [`Store::version`], shared: a store that keeps records in memory hands out its copy
+    /// instead of cloning it, which is what the read path wants.
+    async fn version_shared(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        version: Option<&str>,
+    ) -> StoreResult<Option<std::sync::Arc<ObjectWithVersion>>> {
+        Ok(self
+            .version(vault, kind, name, version)
+            .await?
+            .map(std::sync::Arc::new))
+    }
+
     /// Replaces the stored version whose id is `version.version` (its `created` is kept as
     /// stored; every other field is taken from `version`). The object must be active: `NotFound`
     /// if the object or version is missing, `Deleted` if the object is soft-deleted.

@@ -12,6 +12,9 @@ mod session;
 mod signing_key;
 mod vault;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -109,7 +112,31 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .event_format(WithRequestId(tracing_subscriber::fmt::format()))
         .init();
+}
+
+/// The default log line, preceded by `request{id=..}` when the event was raised while serving a
+/// request, so a client's `x-ms-request-id` finds its log lines.
+struct WithRequestId<F>(F);
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for WithRequestId<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        if let Some(id) = arca_server::request_id::current() {
+            write!(writer, "request{{id={id}}} ")?;
+        }
+        self.0.format_event(ctx, writer, event)
+    }
 }
 
 async fn shutdown_signal() {

@@ -242,26 +242,32 @@ impl Snapshot {
     }
 }
 
-/// The outcome of an authorization decision; the audit record will carry it as is.
+/// The outcome of an authorization decision; the audit record will carry it as is. It borrows
+/// from the question and the snapshot, so deciding allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
+pub struct Decision<'a> {
     pub allowed: bool,
-    pub action: String,
-    pub resource: Scope,
+    pub action: &'a str,
+    pub resource: &'a Scope,
     /// The assignment that granted the action.
-    pub assignment_id: Option<String>,
-    pub role_name: Option<String>,
+    pub assignment_id: Option<&'a str>,
+    pub role_name: Option<&'a str>,
     pub reason: &'static str,
 }
 
 /// The one authorization function: may the principal `object_id` perform `action` on
 /// `resource`? Deny by default; allowed when an assignment whose scope covers the resource binds
 /// a role that permits the action.
-pub fn decide(snapshot: &Snapshot, object_id: &str, action: &str, resource: &Scope) -> Decision {
+pub fn decide<'a>(
+    snapshot: &'a Snapshot,
+    object_id: &str,
+    action: &'a str,
+    resource: &'a Scope,
+) -> Decision<'a> {
     let mut decision = Decision {
         allowed: false,
-        action: action.to_owned(),
-        resource: resource.clone(),
+        action,
+        resource,
         assignment_id: None,
         role_name: None,
         reason: "no role assignment grants the action at this scope",
@@ -280,8 +286,8 @@ pub fn decide(snapshot: &Snapshot, object_id: &str, action: &str, resource: &Sco
         };
         if role.permits(action) {
             decision.allowed = true;
-            decision.assignment_id = Some(a.id.clone());
-            decision.role_name = Some(role.name.clone());
+            decision.assignment_id = Some(&a.id);
+            decision.role_name = Some(&role.name);
             decision.reason = "granted by role assignment";
             return decision;
         }
@@ -299,7 +305,7 @@ pub fn caller_text(caller: &Caller, issuer: &str) -> String {
 
 /// The 403 of a denied decision, worded as Key Vault words `ForbiddenByRbac`.
 pub fn rbac_denial(
-    decision: &Decision,
+    decision: &Decision<'_>,
     caller: &Caller,
     issuer: &str,
     vault: Option<&str>,
@@ -417,7 +423,8 @@ mod tests {
     #[test]
     fn deny_by_default() {
         let s = snapshot_with(vec![]);
-        let d = decide(&s, "oid", GET, &Scope::vault("v"));
+        let vault = Scope::vault("v");
+        let d = decide(&s, "oid", GET, &vault);
         assert!(!d.allowed);
         assert_eq!(d.reason, "the principal has no role assignments");
     }
@@ -437,10 +444,11 @@ mod tests {
         assert!(!decide(&s, "oid", GET, &Scope::object("prod", "secrets", "db")).allowed);
 
         let s = snapshot_with(vec![("Key Vault Administrator", "/")]);
-        let d = decide(&s, "oid", ADMIN_ACTION, &Scope::root());
+        let root = Scope::root();
+        let d = decide(&s, "oid", ADMIN_ACTION, &root);
         assert!(d.allowed);
-        assert_eq!(d.role_name.as_deref(), Some("Key Vault Administrator"));
-        assert_eq!(d.assignment_id.as_deref(), Some("a0"));
+        assert_eq!(d.role_name, Some("Key Vault Administrator"));
+        assert_eq!(d.assignment_id, Some("a0"));
         let s = snapshot_with(vec![("Key Vault Administrator", "/vaults/prod")]);
         assert!(!decide(&s, "oid", ADMIN_ACTION, &Scope::root()).allowed);
     }
@@ -448,7 +456,8 @@ mod tests {
     #[test]
     fn denial_message_names_caller_action_and_resource() {
         let s = snapshot_with(vec![]);
-        let d = decide(&s, "oid", GET, &Scope::object("prod", "secrets", "db"));
+        let db = Scope::object("prod", "secrets", "db");
+        let d = decide(&s, "oid", GET, &db);
         let caller = Caller {
             object_id: "oid".into(),
             client_id: "cid".into(),

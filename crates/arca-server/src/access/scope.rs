@@ -22,16 +22,21 @@ impl Scope {
 
     /// A whole vault. `vault` must already be a valid vault name.
     pub fn vault(vault: &str) -> Self {
-        Scope(format!("/vaults/{}", vault.to_ascii_lowercase()))
+        Self::build(&["/vaults/", vault])
     }
 
     /// One object of a vault; `collection` is `secrets`, `keys` or `certificates`.
     pub fn object(vault: &str, collection: &str, name: &str) -> Self {
-        Scope(format!(
-            "/vaults/{}/{collection}/{}",
-            vault.to_ascii_lowercase(),
-            name.to_ascii_lowercase()
-        ))
+        Self::build(&["/vaults/", vault, "/", collection, "/", name])
+    }
+
+    /// Concatenates `parts` in lower case with one allocation.
+    fn build(parts: &[&str]) -> Self {
+        let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for part in parts {
+            out.extend(part.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        Scope(out)
     }
 
     /// Parses a scope given by an administrator. Trailing slashes are ignored.

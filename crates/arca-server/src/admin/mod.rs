@@ -106,7 +106,7 @@ pub(crate) fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<IpAddr>,
-) -> ApiResult<Caller> {
+) -> ApiResult<std::sync::Arc<Caller>> {
     let caller = crate::auth::authenticate(state, headers)?;
     let snapshot = state.access.snapshot();
     if !snapshot.admits(ADMIN_NETWORK_ID, peer) {
@@ -118,7 +118,8 @@ pub(crate) fn authorize(
             "admin",
         ));
     }
-    let decision = access::decide(&snapshot, &caller.object_id, ADMIN_ACTION, &Scope::root());
+    let root = Scope::root();
+    let decision = access::decide(&snapshot, &caller.object_id, ADMIN_ACTION, &root);
     if !decision.allowed {
         tracing::info!(client_id = %caller.client_id, "admin request denied by role-based access control");
         return Err(access::rbac_denial(

@@ -7,6 +7,8 @@
 
 pub mod secrets;
 
+use std::borrow::Cow;
+
 use arca_core::limits::{MAX_BODY_BYTES, MAX_RESTORE_BODY_BYTES};
 use axum::body::Body;
 use axum::http::Request;
@@ -15,22 +17,22 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The parsed query string of a data-plane request.
+/// The parsed query string of a data-plane request; values borrow from the request unless they
+/// had to be unescaped.
 #[derive(Debug, Default)]
-pub struct Query {
-    pub api_version: String,
-    pub maxresults: Option<String>,
-    pub skiptoken: Option<String>,
+pub struct Query<'r> {
+    pub api_version: Cow<'r, str>,
+    pub maxresults: Option<Cow<'r, str>>,
+    pub skiptoken: Option<Cow<'r, str>>,
 }
 
-impl Query {
-    fn parse(raw: Option<&str>) -> ApiResult<Self> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-            .map_err(|_| ApiError::BadParameter("The query string is malformed.".into()))?;
+impl<'r> Query<'r> {
+    fn parse(raw: Option<&'r str>) -> ApiResult<Self> {
         let mut q = Query::default();
         let mut api_version = None;
-        for (k, v) in pairs {
-            match k.as_str() {
+        // Later occurrences of a parameter win.
+        for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            match k.as_ref() {
                 "api-version" => api_version = Some(v),
                 "maxresults" => q.maxresults = Some(v),
                 "$skiptoken" => q.skiptoken = Some(v),
@@ -55,13 +57,54 @@ impl Query {
     }
 }
 
-/// Where the request came in: the origin used in every id and link of the response.
-pub struct Origin(pub String);
+/// Where the request came in: the origin used in every id and link of the response, written as
+/// `https://<host>` (without a default port).
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'r>(&'r str);
 
-impl Origin {
-    pub fn new(host: &str) -> Self {
-        let host = host.strip_suffix(":443").unwrap_or(host);
-        Origin(format!("https://{host}"))
+impl<'r> Origin<'r> {
+    pub fn new(host: &'r str) -> Self {
+        Origin(host.strip_suffix(":443").unwrap_or(host))
+    }
+}
+
+impl std::fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("https://")?;
+        f.write_str(self.0)
+    }
+}
+
+/// Most path segments a data-plane route has (`secrets/<name>/<version>`); longer paths are
+/// unknown.
+const MAX_SEGMENTS: usize = 4;
+
+/// Splits a path into its segments without allocating; `None` when it has more than
+/// [`MAX_SEGMENTS`].
+fn segments(path: &str) -> Option<([&str; MAX_SEGMENTS], usize)> {
+    let mut out = [""; MAX_SEGMENTS];
+    let mut count = 0;
+    for segment in path.trim_start_matches('/').split('/') {
+        *out.get_mut(count)? = segment;
+        count += 1;
+    }
+    Some((out, count))
+}
+
+/// Serializes a response body as JSON (200 unless the caller changes it).
+pub fn json<T: serde::Serialize>(value: &T) -> Response {
+    // Large enough for a secret bundle with a small value, so most bodies need no regrowth.
+    let mut buffer = Vec::with_capacity(512);
+    match serde_json::to_writer(&mut buffer, value) {
+        Ok(()) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            buffer,
+        )
+            .into_response(),
+        Err(_) => ApiError::Internal.into_response(),
     }
 }
 
@@ -69,15 +112,18 @@ impl Origin {
 pub async fn serve(
     state: &AppState,
     snapshot: &crate::access::Snapshot,
-    vault: arca_store::VaultRecord,
+    vault: std::sync::Arc<arca_store::VaultRecord>,
     host: &str,
     caller: &crate::identity::Caller,
     request: Request<Body>,
 ) -> Response {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
-    let is_restore =
-        parts.method == axum::http::Method::POST && path.to_ascii_lowercase().ends_with("/restore");
+    let is_restore = parts.method == axum::http::Method::POST && {
+        let tail = path.len().saturating_sub("/restore".len());
+        path.get(tail..)
+            .is_some_and(|t| t.eq_ignore_ascii_case("/restore"))
+    };
     let limit = if is_restore {
         MAX_RESTORE_BODY_BYTES
     } else {
@@ -92,7 +138,10 @@ pub async fn serve(
         Ok(q) => q,
         Err(e) => return e.into_response(),
     };
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let Some((segments, count)) = segments(path) else {
+        return ApiError::UnknownPath.into_response();
+    };
+    let segments = &segments[..count];
     let ctx = secrets::Ctx {
         state,
         vault: &vault,

@@ -12,9 +12,8 @@ use arca_proto::secrets::{
 use arca_store::{Listing, VaultRecord};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
-use super::{parse_json, Origin, Query};
+use super::{json, parse_json, Origin, Query};
 use crate::access::actions::*;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
@@ -26,8 +25,8 @@ use crate::state::AppState;
 pub struct Ctx<'a> {
     pub state: &'a AppState,
     pub vault: &'a VaultRecord,
-    pub origin: Origin,
-    pub query: Query,
+    pub origin: Origin<'a>,
+    pub query: Query<'a>,
     pub caller: &'a Caller,
     /// The access state the whole request is decided against.
     pub snapshot: &'a crate::access::Snapshot,
@@ -118,7 +117,7 @@ pub async fn route(
             let name = object_name(name)?;
             ctx.authorize(SECRET_BACKUP, Some(&name))?;
             let value = service::backup(ctx.state, ctx.vault, &name).await?;
-            Ok(Json(BackupBlob { value }).into_response())
+            Ok(json(&BackupBlob { value }))
         }
         (_, [] | [""] | ["restore"] | [_] | [_, _]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::UnknownPath),
@@ -261,7 +260,7 @@ fn next_link(ctx: &Ctx<'_>, path: &str, next: Option<String>, size: usize) -> Op
     next.map(|n| {
         format!(
             "{}{}?api-version={}&$skiptoken={}&maxresults={}",
-            ctx.origin.0,
+            ctx.origin,
             path,
             ctx.query.api_version,
             crate::b64url(n.as_bytes()),
@@ -280,11 +279,10 @@ async fn list(ctx: &Ctx<'_>, which: Listing) -> ApiResult<Response> {
         Listing::Deleted => "/deletedsecrets",
     };
     let value = items.iter().map(|v| item(ctx, v, false)).collect();
-    Ok(Json(ListResult {
+    Ok(json(&ListResult {
         value,
         next_link: next_link(ctx, path, next, size),
-    })
-    .into_response())
+    }))
 }
 
 async fn versions(ctx: &Ctx<'_>, name: &ObjectName) -> ApiResult<Response> {
@@ -295,11 +293,10 @@ async fn versions(ctx: &Ctx<'_>, name: &ObjectName) -> ApiResult<Response> {
         service::list_versions(ctx.state, ctx.vault, name, after.as_deref(), size).await?;
     let value = items.iter().map(|v| item(ctx, v, true)).collect();
     let path = format!("/secrets/{}/versions", name.as_str());
-    Ok(Json(ListResult {
+    Ok(json(&ListResult {
         value,
         next_link: next_link(ctx, &path, next, size),
-    })
-    .into_response())
+    }))
 }
 
 fn attributes(ctx: &Ctx<'_>, v: &SecretView) -> SecretAttributes {
@@ -317,29 +314,28 @@ fn attributes(ctx: &Ctx<'_>, v: &SecretView) -> SecretAttributes {
 
 fn deleted_members(ctx: &Ctx<'_>, v: &SecretView) -> Option<DeletedMembers> {
     v.deleted.map(|d| DeletedMembers {
-        recovery_id: format!("{}/deletedsecrets/{}", ctx.origin.0, v.name),
+        recovery_id: format!("{}/deletedsecrets/{}", ctx.origin, v.name),
         deleted_date: d.deleted_at,
         scheduled_purge_date: d.scheduled_purge,
     })
 }
 
 fn bundle(ctx: &Ctx<'_>, v: &SecretView) -> Response {
-    Json(SecretBundle {
+    json(&SecretBundle {
         value: v.value.as_ref().map(|s| s.expose()),
-        id: format!("{}/secrets/{}/{}", ctx.origin.0, v.name, v.version),
+        id: format!("{}/secrets/{}/{}", ctx.origin, v.name, v.version),
         content_type: v.content_type.as_deref(),
         attributes: attributes(ctx, v),
         tags: v.tags.as_ref(),
         deleted: deleted_members(ctx, v),
     })
-    .into_response()
 }
 
 fn item<'v>(ctx: &Ctx<'_>, v: &'v SecretView, versioned: bool) -> SecretItem<'v> {
     let id = if versioned {
-        format!("{}/secrets/{}/{}", ctx.origin.0, v.name, v.version)
+        format!("{}/secrets/{}/{}", ctx.origin, v.name, v.version)
     } else {
-        format!("{}/secrets/{}", ctx.origin.0, v.name)
+        format!("{}/secrets/{}", ctx.origin, v.name)
     };
     SecretItem {
         id,

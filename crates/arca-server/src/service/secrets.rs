@@ -4,11 +4,15 @@
 //! vault, kind, name and version, so storage never holds them in clear and a record moved to
 //! another place fails to open.
 
+use std::sync::Arc;
+
 use arca_core::limits::MAX_BACKUP_VERSIONS;
 use arca_core::{ObjectKind, ObjectName, VaultSettings, VersionId};
 use arca_crypto::{record_aad, SecretString};
 use arca_proto::secrets::Tags;
-use arca_store::{Deletion, Listing, ObjectRecord, StoreError, VaultRecord, VersionRecord};
+use arca_store::{
+    Deletion, Listing, ObjectRecord, ObjectWithVersion, StoreError, VaultRecord, VersionRecord,
+};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
@@ -111,11 +115,11 @@ fn open_value(
     name: &ObjectName,
     record: &VersionRecord,
 ) -> ApiResult<SecretString> {
-    let plain = state
+    state
         .keyring
-        .open(&aad(vault, name, &record.version, "value"), &record.value)?;
-    let text = std::str::from_utf8(plain.expose()).map_err(|_| ApiError::Internal)?;
-    Ok(SecretString::new(text.to_owned()))
+        .open(&aad(vault, name, &record.version, "value"), &record.value)?
+        .into_utf8()
+        .ok_or(ApiError::Internal)
 }
 
 fn view(
@@ -205,15 +209,16 @@ pub async fn set(
 }
 
 /// Reads an active version; `None` = current. Deleted objects are invisible here.
-async fn active_version(
+/// The version `version` (default: the current one) of an active secret, as the store shares it.
+async fn active_shared(
     state: &AppState,
     vault: &VaultRecord,
     name: &ObjectName,
     version: Option<&VersionId>,
-) -> ApiResult<(ObjectRecord, VersionRecord)> {
+) -> ApiResult<Arc<ObjectWithVersion>> {
     let found = state
         .store
-        .version(
+        .version_shared(
             &vault.name,
             KIND,
             name.as_str(),
@@ -221,9 +226,20 @@ async fn active_version(
         )
         .await?;
     match found {
-        Some(f) if f.object.deleted.is_none() => Ok((f.object, f.version)),
+        Some(f) if f.object.deleted.is_none() => Ok(f),
         _ => Err(ApiError::SecretNotFound(name.as_str().to_owned())),
     }
+}
+
+/// [`active_shared`], as an owned copy to change.
+async fn active_version(
+    state: &AppState,
+    vault: &VaultRecord,
+    name: &ObjectName,
+    version: Option<&VersionId>,
+) -> ApiResult<(ObjectRecord, VersionRecord)> {
+    let found = Arc::unwrap_or_clone(active_shared(state, vault, name, version).await?);
+    Ok((found.object, found.version))
 }
 
 pub async fn get(
@@ -232,11 +248,18 @@ pub async fn get(
     name: &ObjectName,
     version: Option<&VersionId>,
 ) -> ApiResult<SecretView> {
-    let (object, record) = active_version(state, vault, name, version).await?;
-    if !record.enabled {
+    let found = active_shared(state, vault, name, version).await?;
+    if !found.version.enabled {
         return Err(ApiError::disabled_secret());
     }
-    view(state, &vault.name, name, &object, &record, true)
+    view(
+        state,
+        &vault.name,
+        name,
+        &found.object,
+        &found.version,
+        true,
+    )
 }
 
 pub async fn update(
