@@ -32,14 +32,24 @@ pub fn tls_config(
         .collect::<Result<_, _>>()
         .map_err(|_| anyhow!("the server certificate chain does not parse"))?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8.expose().to_vec()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut provider = rustls::crypto::ring::default_provider();
+    // TLS 1.3 with AES-128-GCM first: strong, and cheaper per record than AES-256 on CPUs with
+    // AES instructions (the order Go's TLS stack uses too). The sort is stable, so TLS 1.2
+    // suites keep their order after these.
+    provider.cipher_suites.sort_by_key(|s| match s.suite() {
+        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256 => 0,
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384 => 1,
+        rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256 => 2,
+        _ => 3,
+    });
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .context("the server certificate and key do not match")?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.ignore_client_order = true;
     Ok(Arc::new(config))
 }
 
@@ -109,5 +119,74 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("some connections did not finish within the drain timeout");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::CipherSuite::{
+        TLS13_AES_128_GCM_SHA256 as AES128, TLS13_AES_256_GCM_SHA384 as AES256,
+        TLS13_CHACHA20_POLY1305_SHA256 as CHACHA,
+    };
+
+    /// Runs a TLS 1.3 handshake in memory between the server configuration and a client that
+    /// offers `offered` in that order; returns the suite the server chose.
+    fn negotiate(offered: &[rustls::CipherSuite]) -> rustls::CipherSuite {
+        let now = arca_core::Clock::now(&arca_core::SystemClock);
+        let ca = arca_crypto::generate_ca("test CA", now).unwrap();
+        let issued = arca_crypto::issue_server_cert(&ca, &["localhost".to_owned()], now).unwrap();
+        let chain = format!("{}{}", issued.cert_pem, ca.cert_pem);
+        let server_config = tls_config(&chain, &issued.key_pkcs8).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).unwrap())
+            .unwrap();
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites = offered
+            .iter()
+            .filter_map(|want| {
+                provider
+                    .cipher_suites
+                    .iter()
+                    .find(|s| s.suite() == *want)
+                    .copied()
+            })
+            .collect();
+        let client_config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut client = rustls::ClientConnection::new(Arc::new(client_config), name).unwrap();
+        let mut server = rustls::ServerConnection::new(server_config).unwrap();
+        for _ in 0..10 {
+            let mut wire = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut wire).unwrap();
+            }
+            server.read_tls(&mut wire.as_slice()).unwrap();
+            server.process_new_packets().unwrap();
+            let mut wire = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut wire).unwrap();
+            }
+            client.read_tls(&mut wire.as_slice()).unwrap();
+            client.process_new_packets().unwrap();
+            if !client.is_handshaking() && !server.is_handshaking() {
+                break;
+            }
+        }
+        assert!(!server.is_handshaking(), "the handshake did not finish");
+        server.negotiated_cipher_suite().unwrap().suite()
+    }
+
+    #[test]
+    fn the_server_prefers_aes_128_gcm_but_accepts_what_the_client_has() {
+        assert_eq!(negotiate(&[AES256, AES128, CHACHA]), AES128);
+        assert_eq!(negotiate(&[CHACHA, AES128]), AES128);
+        assert_eq!(negotiate(&[AES256]), AES256);
+        assert_eq!(negotiate(&[CHACHA]), CHACHA);
     }
 }
