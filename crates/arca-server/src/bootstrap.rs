@@ -257,7 +257,12 @@ pub async fn prepare(
             let client_id = new_uuid()?;
             let object_id = new_uuid()?;
             let secret = SecretString::new(crate::b64url(&arca_crypto::random_bytes::<30>()?));
-            let hash = arca_crypto::hash_client_secret(secret.expose().as_bytes())?;
+            let to_hash = arca_crypto::SecretBytes::from_slice(secret.expose().as_bytes());
+            let hash = crate::identity::run_hash(move || {
+                arca_crypto::hash_client_secret(to_hash.expose())
+            })
+            .await
+            .ok_or_else(|| anyhow::anyhow!("the client-secret hash did not finish"))??;
             let data = PrincipalData {
                 display_name: "bootstrap administrator".into(),
                 kind: PrincipalKind::ManagedIdentity,

@@ -293,9 +293,9 @@ pub async fn add_secret(
             .await
             .map_err(|_| ApiError::Unavailable)?;
         let candidate = arca_crypto::SecretBytes::from_slice(secret.expose().as_bytes());
-        tokio::task::spawn_blocking(move || arca_crypto::hash_client_secret(candidate.expose()))
+        crate::identity::run_hash(move || arca_crypto::hash_client_secret(candidate.expose()))
             .await
-            .map_err(|_| ApiError::Internal)??
+            .ok_or(ApiError::Internal)??
     };
     let now = state.clock.now();
     let entry = ClientSecretHash {

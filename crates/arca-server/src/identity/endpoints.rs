@@ -308,7 +308,7 @@ async fn by_secret(
     let Ok(permit) = state.issuer.hash_slots.acquire().await else {
         return Err(unavailable());
     };
-    let matched = tokio::task::spawn_blocking(move || {
+    let matched = super::run_hash(move || {
         candidates
             .into_iter()
             .find(|(_, hash)| {
@@ -317,7 +317,6 @@ async fn by_secret(
             .map(|(id, _)| id)
     })
     .await
-    .ok()
     .flatten();
     // The slot is for hashing only; a delayed answer must not hold up other clients.
     drop(permit);

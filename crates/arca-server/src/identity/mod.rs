@@ -204,6 +204,21 @@ impl Issuer {
     }
 }
 
+/// Runs a client-secret hash or verification (Argon2id, 7 MiB of memory) on a thread of its own
+/// and waits for it without blocking the runtime. The thread ends with the hash, so the allocator
+/// hands its memory back to the system at once instead of leaving it with a pooled thread.
+/// `None` if the thread could not be started or did not finish.
+pub async fn run_hash<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("arca-argon2".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .ok()?;
+    rx.await.ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
