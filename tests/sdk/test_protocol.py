@@ -329,6 +329,21 @@ def test_malformed_authorization_headers(authorization, anon, challenge):
     assert_challenge(anon.get("/secrets", authorization=authorization), challenge)
 
 
+def test_request_id_finds_the_request_in_the_log(http, vault_url, arca, challenge):
+    resp = Vault(http, vault_url, "not.a.token").get("/secrets")
+    assert_challenge(resp, challenge)
+    request_id = resp.headers.get("x-ms-request-id", "")
+    assert len(request_id) == 21 and request_id[8] == "-", describe(resp)
+    deadline = time.time() + 5
+    while True:
+        lines = [line for line in arca.all_output().splitlines() if f"request{{id={request_id}}}" in line]
+        if lines or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert any("bearer token refused" in line for line in lines), arca.describe(f"no log line for {request_id}")
+    assert "not.a.token" not in arca.all_output()
+
+
 def test_raw_token_without_scheme_is_refused(anon, token, challenge):
     assert_challenge(anon.get("/secrets", authorization=token), challenge)
 
