@@ -28,6 +28,20 @@ pub struct Config {
     pub app_service_identity: Option<String>,
     /// Likewise for the IMDS endpoint.
     pub imds_identity: Option<String>,
+    /// Whether the App Service managed-identity endpoint (`/msi/token`) answers callers that are
+    /// not on this machine (default: loopback only).
+    pub app_service_remote: bool,
+    /// Most connections open at once; `None` sizes it from the descriptor limit at start.
+    pub max_connections: Option<u32>,
+    /// Most connections open at once from one source address (IPv6: one /64).
+    pub max_connections_per_ip: u32,
+    /// How long a connection may stay open with no request in flight, in seconds.
+    pub idle_timeout_secs: u32,
+    /// Most bytes of request bodies held in memory at once, across all requests, in MiB.
+    pub body_memory_mib: u32,
+    /// Leave the process dumpable and core dumps allowed (for debugging only; a core file holds
+    /// secrets in the clear).
+    pub allow_core_dumps: bool,
 }
 
 /// Raw settings from one source, before validation. `None` means "not given here".
@@ -41,6 +55,12 @@ pub struct Settings {
     pub issuer_host: Option<String>,
     pub app_service_identity: Option<String>,
     pub imds_identity: Option<String>,
+    pub app_service_remote: Option<String>,
+    pub max_connections: Option<String>,
+    pub max_connections_per_ip: Option<String>,
+    pub idle_timeout_secs: Option<String>,
+    pub body_memory_mib: Option<String>,
+    pub allow_core_dumps: Option<String>,
 }
 
 /// One configuration problem.
@@ -82,6 +102,12 @@ const KEYS: &[&str] = &[
     "issuer_host",
     "app_service_identity",
     "imds_identity",
+    "app_service_remote",
+    "max_connections",
+    "max_connections_per_ip",
+    "idle_timeout_secs",
+    "body_memory_mib",
+    "allow_core_dumps",
 ];
 
 pub const DEFAULT_DATA_DIR: &str = "./arca-data";
@@ -89,6 +115,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 pub const DEFAULT_DNS_SUFFIX: &str = "vault.localhost";
 pub const DEFAULT_TOKEN_LIFETIME_SECS: u32 = 3600;
 pub const DEFAULT_ISSUER_HOST: &str = "localhost";
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 1024;
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u32 = 60;
+pub const DEFAULT_BODY_MEMORY_MIB: u32 = 64;
 
 impl Settings {
     fn set(&mut self, key: &str, value: String) -> bool {
@@ -101,6 +130,12 @@ impl Settings {
             "issuer_host" => &mut self.issuer_host,
             "app_service_identity" => &mut self.app_service_identity,
             "imds_identity" => &mut self.imds_identity,
+            "app_service_remote" => &mut self.app_service_remote,
+            "max_connections" => &mut self.max_connections,
+            "max_connections_per_ip" => &mut self.max_connections_per_ip,
+            "idle_timeout_secs" => &mut self.idle_timeout_secs,
+            "body_memory_mib" => &mut self.body_memory_mib,
+            "allow_core_dumps" => &mut self.allow_core_dumps,
             _ => return false,
         };
         *slot = Some(value);
@@ -117,6 +152,12 @@ impl Settings {
             "issuer_host" => self.issuer_host.as_ref(),
             "app_service_identity" => self.app_service_identity.as_ref(),
             "imds_identity" => self.imds_identity.as_ref(),
+            "app_service_remote" => self.app_service_remote.as_ref(),
+            "max_connections" => self.max_connections.as_ref(),
+            "max_connections_per_ip" => self.max_connections_per_ip.as_ref(),
+            "idle_timeout_secs" => self.idle_timeout_secs.as_ref(),
+            "body_memory_mib" => self.body_memory_mib.as_ref(),
+            "allow_core_dumps" => self.allow_core_dumps.as_ref(),
             _ => None,
         }
     }
@@ -136,12 +177,13 @@ impl Settings {
             let text = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
                 other => {
                     errors.push(ConfigError {
                         key: key.clone(),
                         source: origin.into(),
                         problem: format!(
-                            "expected a string or integer, found {}",
+                            "expected a string, integer or boolean, found {}",
                             other.type_str()
                         ),
                     });
@@ -309,10 +351,68 @@ impl Config {
         let app_service_identity = identity("app_service_identity");
         let imds_identity = identity("imds_identity");
 
+        let mut flag = |key: &str| {
+            let (text, origin) = value(key, "false");
+            match text.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    fail(key, &origin, format!("{text:?} is not true or false"));
+                    false
+                }
+            }
+        };
+        let app_service_remote = flag("app_service_remote");
+        let allow_core_dumps = flag("allow_core_dumps");
+
+        let mut number = |key: &str, default: Option<u32>, range: std::ops::RangeInclusive<u32>| {
+            let (text, origin) = match (merged.get(key), default) {
+                (Some(given), _) => given.clone(),
+                (None, Some(d)) => (d.to_string(), "default".to_owned()),
+                (None, None) => return None,
+            };
+            match text.parse::<u32>() {
+                Ok(v) if range.contains(&v) => Some(v),
+                _ => {
+                    fail(
+                        key,
+                        &origin,
+                        format!(
+                            "{text:?} is not a number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    );
+                    default
+                }
+            }
+        };
+        let max_connections = number("max_connections", None, 16..=1_000_000);
+        let max_connections_per_ip = number(
+            "max_connections_per_ip",
+            Some(DEFAULT_MAX_CONNECTIONS_PER_IP),
+            1..=1_000_000,
+        )
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_IP);
+        let idle_timeout_secs = number(
+            "idle_timeout_secs",
+            Some(DEFAULT_IDLE_TIMEOUT_SECS),
+            1..=3600,
+        )
+        .unwrap_or(DEFAULT_IDLE_TIMEOUT_SECS);
+        let body_memory_mib = number("body_memory_mib", Some(DEFAULT_BODY_MEMORY_MIB), 1..=4096)
+            .unwrap_or(DEFAULT_BODY_MEMORY_MIB);
+
         match (errors.is_empty(), listen) {
             (true, Some(listen)) => Ok(Config {
                 app_service_identity,
                 imds_identity,
+                app_service_remote,
+                max_connections,
+                max_connections_per_ip,
+                idle_timeout_secs,
+                body_memory_mib,
+                allow_core_dumps,
                 issuer_host,
                 data_dir,
                 listen,
@@ -416,6 +516,44 @@ mod tests {
         assert_eq!(c.dns_suffix, "vault.localhost");
         assert_eq!(c.key_file, PathBuf::from("./arca-data/arca.key"));
         assert!(c.key_file_inside_data_dir());
+        assert!(!c.app_service_remote && !c.allow_core_dumps);
+        assert_eq!(c.max_connections, None);
+        assert_eq!(c.max_connections_per_ip, DEFAULT_MAX_CONNECTIONS_PER_IP);
+        assert_eq!(c.idle_timeout_secs, DEFAULT_IDLE_TIMEOUT_SECS);
+        assert_eq!(c.body_memory_mib, DEFAULT_BODY_MEMORY_MIB);
+    }
+
+    #[test]
+    fn limits_and_switches_are_parsed_and_checked() {
+        let file = Settings::from_toml(
+            "max_connections = 500\nallow_core_dumps = true\napp_service_remote = \"yes\"",
+            "f.toml",
+        )
+        .unwrap();
+        let c =
+            Config::resolve(Some((&file, "f.toml")), &Settings::default(), &flags(&[])).unwrap();
+        assert_eq!(c.max_connections, Some(500));
+        assert!(c.allow_core_dumps && c.app_service_remote);
+        let cli = flags(&[
+            ("max_connections", "3"),
+            ("max_connections_per_ip", "0"),
+            ("idle_timeout_secs", "forever"),
+            ("body_memory_mib", "0"),
+            ("allow_core_dumps", "maybe"),
+        ]);
+        let err = Config::resolve(None, &Settings::default(), &cli).unwrap_err();
+        let mut keys: Vec<_> = err.0.iter().map(|e| e.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "allow_core_dumps",
+                "body_memory_mib",
+                "idle_timeout_secs",
+                "max_connections",
+                "max_connections_per_ip"
+            ]
+        );
     }
 
     #[test]

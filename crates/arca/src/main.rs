@@ -74,7 +74,8 @@ impl ClientCommand {
 #[derive(clap::Args)]
 struct ServeArgs {
     /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs,
-    /// issuer_host, app_service_identity, imds_identity).
+    /// issuer_host, app_service_identity, imds_identity, app_service_remote, max_connections,
+    /// max_connections_per_ip, idle_timeout_secs, body_memory_mib, allow_core_dumps).
     #[arg(long, env = "ARCA_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory [default: ./arca-data; env ARCA_DATA_DIR].
@@ -104,6 +105,30 @@ struct ServeArgs {
     /// none [default: none, only managed identities requested by id; env ARCA_IMDS_IDENTITY].
     #[arg(long)]
     imds_identity: Option<String>,
+    /// Answer the App Service managed-identity endpoint for callers on other machines too
+    /// (true|false) [default: false, loopback only; env ARCA_APP_SERVICE_REMOTE].
+    #[arg(long)]
+    app_service_remote: Option<String>,
+    /// Most connections open at once [default: sized from the descriptor limit; env
+    /// ARCA_MAX_CONNECTIONS].
+    #[arg(long)]
+    max_connections: Option<String>,
+    /// Most connections open at once from one address (IPv6: one /64) [default: 1024; env
+    /// ARCA_MAX_CONNECTIONS_PER_IP].
+    #[arg(long)]
+    max_connections_per_ip: Option<String>,
+    /// Seconds a connection may stay open with no request in flight [default: 60; env
+    /// ARCA_IDLE_TIMEOUT_SECS].
+    #[arg(long)]
+    idle_timeout_secs: Option<String>,
+    /// MiB of request bodies held in memory at once, over all requests [default: 64; env
+    /// ARCA_BODY_MEMORY_MIB].
+    #[arg(long)]
+    body_memory_mib: Option<String>,
+    /// INSECURE, for debugging only: leave the process dumpable and core dumps allowed; a core
+    /// file holds secrets in the clear (true|false) [default: false; env ARCA_ALLOW_CORE_DUMPS].
+    #[arg(long)]
+    allow_core_dumps: Option<String>,
 }
 
 fn init_logging() {
@@ -165,6 +190,12 @@ fn serve(args: ServeArgs) -> ExitCode {
         issuer_host: args.issuer_host,
         app_service_identity: args.app_service_identity,
         imds_identity: args.imds_identity,
+        app_service_remote: args.app_service_remote,
+        max_connections: args.max_connections,
+        max_connections_per_ip: args.max_connections_per_ip,
+        idle_timeout_secs: args.idle_timeout_secs,
+        body_memory_mib: args.body_memory_mib,
+        allow_core_dumps: args.allow_core_dumps,
     };
     let (config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags) {
         Ok(c) => c,
