@@ -55,5 +55,8 @@ pub use keyfile::{load_or_create_key_file, Kek, RootKey};
 pub use keyring::{envelope_key_id, record_aad, Keyring, BACKUP_MAGIC};
 pub use password::{hash_client_secret, verify_client_secret};
 pub use secret::{ct_eq, random_bytes, random_vec, SecretBytes, SecretString};
-pub use tls::{generate_ca, issue_server_cert, private_key_pem, CaMaterial, IssuedCert};
+pub use tls::{
+    ca_constraint_names, ca_key_matches, generate_ca, generate_local_ca, issue_server_cert,
+    private_key_pem, CaMaterial, IssuedCert, LOCAL_CA_LIFETIME,
+};
 pub use x509::ClientCertificate;

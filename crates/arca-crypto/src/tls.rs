@@ -1,10 +1,13 @@
 //! The local certificate authority and the server certificates it issues, for first start.
 //!
-//! Keys are ECDSA P-256. The CA may sign end-entity certificates only (path length 0) and is
-//! valid for ten years; server certificates carry `serverAuth`, one SAN per requested name (an
-//! IP address where the string parses as one, a DNS name otherwise, wildcards allowed) and are
-//! valid for 397 days, the longest browsers accept. Validity starts an hour in the past to absorb
-//! clock skew. Time is passed in as Unix seconds; nothing here reads the clock.
+//! Keys are ECDSA P-256. The local CA ([`generate_local_ca`]) may sign end-entity certificates
+//! only (path length 0), only for the names it serves (a critical name-constraints extension:
+//! the DNS names and IP addresses given, subdomains included), and is valid for three years, so
+//! a stolen CA key cannot mint a certificate for any other site and a forgotten CA dies out.
+//! Server certificates carry `serverAuth`, one SAN per requested name (an IP address where the
+//! string parses as one, a DNS name otherwise, wildcards allowed) and are valid for 397 days, the
+//! longest browsers accept, never beyond the CA's own end. Validity starts an hour in the past
+//! to absorb clock skew. Time is passed in as Unix seconds; nothing here reads the clock.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -13,9 +16,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use rcgen::string::{Ia5String, PrintableString};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType,
-    SerialNumber, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    NameConstraints, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
 };
 use zeroize::Zeroizing;
 
@@ -26,8 +29,10 @@ use crate::{CryptoError, SecretBytes, SecretString};
 
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
-/// Ten years, leap days included.
+/// Ten years, leap days included: test and tool CAs only.
 const CA_LIFETIME: i64 = 3_652 * DAY;
+/// Three years: the local CA of a deployment.
+pub const LOCAL_CA_LIFETIME: i64 = 1_096 * DAY;
 /// The CA/Browser Forum maximum for TLS server certificates.
 const SERVER_CERT_LIFETIME: i64 = 397 * DAY;
 /// Latest accepted "now" (year 3000); keeps date arithmetic far from the library's limits.
@@ -59,8 +64,78 @@ pub struct IssuedCert {
 }
 
 /// Generates a self-signed CA named `common_name`, valid from an hour before `now_unix` for ten
-/// years, with `CA:true, pathlen:0` and key usages keyCertSign and cRLSign.
+/// years, with `CA:true, pathlen:0` and key usages keyCertSign and cRLSign, and no name
+/// constraints: for test fixtures and tools. A deployment's CA is [`generate_local_ca`].
 pub fn generate_ca(common_name: &str, now_unix: i64) -> Result<CaMaterial, CryptoError> {
+    build_ca(common_name, None, now_unix, CA_LIFETIME)
+}
+
+/// Generates a deployment's local CA: as [`generate_ca`], but valid for three years
+/// ([`LOCAL_CA_LIFETIME`]) and constrained (critical name constraints) to `names`: each DNS name
+/// permits itself and its subdomains (`*.vault.localhost` permits `vault.localhost` and below),
+/// each IP address only itself.
+pub fn generate_local_ca(
+    common_name: &str,
+    names: &[String],
+    now_unix: i64,
+) -> Result<CaMaterial, CryptoError> {
+    if names.is_empty() {
+        return Err(cert_error("a constrained CA needs at least one name"));
+    }
+    let mut permitted = Vec::new();
+    for name in ca_constraint_names(names)? {
+        let subtree = match name.parse::<IpAddr>() {
+            Ok(ip) => {
+                let prefix = if ip.is_ipv4() { 32 } else { 128 };
+                GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(ip, prefix))
+            }
+            Err(_) => GeneralSubtree::DnsName(name),
+        };
+        permitted.push(subtree);
+    }
+    let constraints = NameConstraints {
+        permitted_subtrees: permitted,
+        excluded_subtrees: Vec::new(),
+    };
+    build_ca(common_name, Some(constraints), now_unix, LOCAL_CA_LIFETIME)
+}
+
+/// The name constraints a local CA for `names` carries, sorted and without repeats: IP
+/// addresses as given, DNS names without a leading `*.` label, in lower case. Stored beside the
+/// CA so a start with other names knows the CA no longer covers them.
+pub fn ca_constraint_names(names: &[String]) -> Result<Vec<String>, CryptoError> {
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        // Validates the name the same way a SAN would be.
+        san(name)?;
+        let constraint = match name.parse::<IpAddr>() {
+            Ok(ip) => ip.to_string(),
+            Err(_) => name.strip_prefix("*.").unwrap_or(name).to_ascii_lowercase(),
+        };
+        out.push(constraint);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Whether `ca`'s private key belongs to its certificate, and when the certificate ends (Unix
+/// seconds). `None` if either does not parse. A certificate stored beside a sealed key can be
+/// replaced by whoever writes the database; this is how such a swap is noticed before the
+/// certificate is handed to clients as the one to trust.
+pub fn ca_key_matches(ca: &CaMaterial) -> Option<(bool, i64)> {
+    let der = der::pem_decode(&ca.cert_pem, "CERTIFICATE")?;
+    let parsed = ParsedCert::parse(&der)?;
+    let key = KeyPair::try_from(ca.key_pkcs8.expose()).ok()?;
+    Some((key.public_key_raw() == parsed.public_key, parsed.not_after))
+}
+
+fn build_ca(
+    common_name: &str,
+    constraints: Option<NameConstraints>,
+    now_unix: i64,
+    lifetime: i64,
+) -> Result<CaMaterial, CryptoError> {
     check_now(now_unix)?;
     if common_name.trim().is_empty() {
         return Err(cert_error("the CA common name is empty"));
@@ -73,8 +148,9 @@ pub fn generate_ca(common_name: &str, now_unix: i64) -> Result<CaMaterial, Crypt
     params.distinguished_name = name;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.name_constraints = constraints;
     params.serial_number = Some(random_serial()?);
-    set_validity(&mut params, now_unix - HOUR, now_unix + CA_LIFETIME);
+    set_validity(&mut params, now_unix - HOUR, now_unix + lifetime);
     let cert = params
         .self_signed(&key)
         .map_err(|_| cert_error("cannot self-sign the CA certificate"))?;
@@ -86,7 +162,8 @@ pub fn generate_ca(common_name: &str, now_unix: i64) -> Result<CaMaterial, Crypt
 
 /// Issues a server certificate signed by `ca` for `sans`: each string that parses as an IP
 /// address becomes an IP SAN, anything else a DNS SAN (`*.vault.localhost` is allowed). EKU
-/// serverAuth; valid from an hour before `now_unix` for 397 days.
+/// serverAuth; valid from an hour before `now_unix` for 397 days, or until the CA ends if that is
+/// sooner (a certificate outliving its CA would not verify anyway).
 pub fn issue_server_cert(
     ca: &CaMaterial,
     sans: &[String],
@@ -137,7 +214,10 @@ pub fn issue_server_cert(
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
     params.serial_number = Some(random_serial()?);
-    let not_after = now_unix + SERVER_CERT_LIFETIME;
+    let not_after = (now_unix + SERVER_CERT_LIFETIME).min(ca_cert.not_after);
+    if not_after <= now_unix {
+        return Err(cert_error("the CA has expired"));
+    }
     set_validity(&mut params, now_unix - HOUR, not_after);
     let cert = params
         .signed_by(&key, &issuer)
@@ -238,6 +318,8 @@ struct ParsedCert<'a> {
     /// Uncompressed EC point (or other key bytes) from the subjectPublicKeyInfo.
     public_key: &'a [u8],
     subject_key_id: Option<Vec<u8>>,
+    /// End of validity, Unix seconds.
+    not_after: i64,
 }
 
 impl<'a> ParsedCert<'a> {
@@ -247,11 +329,13 @@ impl<'a> ParsedCert<'a> {
         let subject_key_id = tbs
             .extensions
             .and_then(|extensions| subject_key_id(extensions.content));
+        let (_, not_after) = crate::x509::validity(tbs.validity.content)?;
         Some(Self {
             issuer: tbs.issuer,
             subject: tbs.subject,
             public_key,
             subject_key_id,
+            not_after,
         })
     }
 }
@@ -352,6 +436,117 @@ mod tests {
     }
 
     /// The value (OCTET STRING content) of the extension with the given OID content bytes.
+    /// Verifies `cert_pem` for `name` at `now` with webpki (what rustls clients run), trusting
+    /// only `ca`.
+    fn webpki_accepts(ca: &CaMaterial, cert_pem: &str, name: &str, now: i64) -> bool {
+        use rustls::client::danger::ServerCertVerifier as _;
+        use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(pem_der(&ca.cert_pem)))
+            .unwrap();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let verifier =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .unwrap();
+        let leaf = CertificateDer::from(pem_der(cert_pem));
+        let name = ServerName::try_from(name.to_owned()).unwrap();
+        let at = UnixTime::since_unix_epoch(Duration::from_secs(now as u64));
+        verifier
+            .verify_server_cert(&leaf, &[], &name, &[], at)
+            .is_ok()
+    }
+
+    fn local_names() -> Vec<String> {
+        [
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "*.vault.localhost",
+            "vault.localhost",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    #[test]
+    fn local_ca_is_name_constrained_to_the_names_it_serves() {
+        let ca = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
+        let ca_der = pem_der(&ca.cert_pem);
+        // nameConstraints (2.5.29.30) is present and critical.
+        let (critical, _) = extension(&ca_der, &[0x55, 0x1d, 0x1e]).unwrap();
+        assert!(critical);
+        let served = issue_server_cert(&ca, &local_names(), NOW).unwrap();
+        for name in [
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "a.vault.localhost",
+            "vault.localhost",
+        ] {
+            assert!(webpki_accepts(&ca, &served.cert_pem, name, NOW), "{name}");
+        }
+        // The CA key signs a certificate for another site; clients must refuse it.
+        for other in ["bank.example.com", "10.0.0.1", "vault.localhost.evil.com"] {
+            let forged = issue_server_cert(&ca, &[other.to_owned()], NOW).unwrap();
+            assert!(
+                !webpki_accepts(&ca, &forged.cert_pem, other, NOW),
+                "{other}"
+            );
+        }
+        // The same forgery under an unconstrained CA verifies: the constraint is what stops it.
+        let open_ca = generate_ca("Open CA", NOW).unwrap();
+        let forged = issue_server_cert(&open_ca, &["bank.example.com".to_owned()], NOW).unwrap();
+        assert!(webpki_accepts(
+            &open_ca,
+            &forged.cert_pem,
+            "bank.example.com",
+            NOW
+        ));
+    }
+
+    #[test]
+    fn local_ca_lives_three_years_and_server_certificates_end_with_it() {
+        let ca = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
+        let (matches, not_after) = ca_key_matches(&ca).unwrap();
+        assert!(matches);
+        assert_eq!(not_after, NOW + LOCAL_CA_LIFETIME);
+        let late = NOW + LOCAL_CA_LIFETIME - 100 * DAY;
+        let served = issue_server_cert(&ca, &local_names(), late).unwrap();
+        assert_eq!(served.not_after, NOW + LOCAL_CA_LIFETIME);
+        assert!(issue_server_cert(&ca, &local_names(), NOW + LOCAL_CA_LIFETIME).is_err());
+    }
+
+    #[test]
+    fn constraint_names_are_normalised_and_checked() {
+        let names = ca_constraint_names(&[
+            "*.Vault.Example.com".to_owned(),
+            "vault.example.com".to_owned(),
+            "::1".to_owned(),
+        ])
+        .unwrap();
+        assert_eq!(names, ["::1", "vault.example.com"]);
+        assert!(ca_constraint_names(&["not a name".to_owned()]).is_err());
+        assert!(generate_local_ca("x", &[], NOW).is_err());
+    }
+
+    #[test]
+    fn a_ca_certificate_swapped_for_another_is_noticed() {
+        let ca = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
+        let other = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
+        let swapped = CaMaterial {
+            cert_pem: other.cert_pem.clone(),
+            key_pkcs8: ca.key_pkcs8.clone(),
+        };
+        assert_eq!(ca_key_matches(&swapped).map(|m| m.0), Some(false));
+        let garbage = CaMaterial {
+            cert_pem: "not pem".to_owned(),
+            key_pkcs8: ca.key_pkcs8.clone(),
+        };
+        assert_eq!(ca_key_matches(&garbage), None);
+    }
+
     fn extension<'a>(cert_der: &'a [u8], oid: &[u8]) -> Option<(bool, &'a [u8])> {
         let cert = der::read_only(cert_der, der::TAG_SEQUENCE).unwrap();
         let (tbs, _) = der::read(cert.content).unwrap();

@@ -166,7 +166,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 /// notBefore and notAfter from a Validity's content, Unix seconds.
-fn validity(content: &[u8]) -> Option<(i64, i64)> {
+pub(crate) fn validity(content: &[u8]) -> Option<(i64, i64)> {
     let times = der::children(content)?;
     let [not_before, not_after] = times.as_slice() else {
         return None;

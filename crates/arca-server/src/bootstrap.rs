@@ -187,29 +187,6 @@ pub async fn prepare(
     TokenSigningKey::from_pkcs8(open("token_signing_key", &sealed_signing)?.expose())?;
 
     // Local CA and server certificate.
-    let stored_ca = ensure_meta(&*store, "ca", || {
-        let ca = arca_crypto::generate_ca("Arca local CA", now)?;
-        let record = StoredCa {
-            cert_pem: ca.cert_pem.clone(),
-            sealed_key: crate::b64url(&seal("ca_key", ca.key_pkcs8.expose())?),
-        };
-        Ok(serde_json::to_vec(&record)?)
-    })
-    .await?;
-    let stored_ca: StoredCa =
-        serde_json::from_slice(&stored_ca).context("stored CA does not parse")?;
-    let sealed_ca_key = crate::b64url_decode(&stored_ca.sealed_key)
-        .ok_or_else(|| anyhow!("stored CA key does not parse"))?;
-    let ca = CaMaterial {
-        cert_pem: stored_ca.cert_pem,
-        key_pkcs8: open("ca_key", &sealed_ca_key)?,
-    };
-    let ca_path = data_dir.join("ca.pem");
-    if std::fs::read_to_string(&ca_path).ok().as_deref() != Some(ca.cert_pem.as_str()) {
-        std::fs::write(&ca_path, &ca.cert_pem)
-            .with_context(|| format!("cannot write {}", ca_path.display()))?;
-    }
-
     let mut sans = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -220,7 +197,14 @@ pub async fn prepare(
     if !sans.contains(&config.issuer_host) {
         sans.push(config.issuer_host.clone());
     }
-    let (cert_pem, key_pkcs8) = server_certificate(&*store, &ca, &sans, now, &sealer).await?;
+    let (ca, ca_replaced) = local_ca(&*store, &sans, now, &sealer).await?;
+    let ca_path = data_dir.join("ca.pem");
+    if std::fs::read_to_string(&ca_path).ok().as_deref() != Some(ca.cert_pem.as_str()) {
+        std::fs::write(&ca_path, &ca.cert_pem)
+            .with_context(|| format!("cannot write {}", ca_path.display()))?;
+    }
+    let (cert_pem, key_pkcs8) =
+        server_certificate(&*store, &ca, ca_replaced, &sans, now, &sealer).await?;
 
     // Default vault and bootstrap principal, on first start only.
     let urls = Urls::new(&config.issuer_host, &config.dns_suffix, port);
@@ -388,6 +372,63 @@ async fn assign_bootstrap_administrator(
 struct StoredCa {
     cert_pem: String,
     sealed_key: String,
+    /// The names the CA is constrained to (`arca_crypto::ca_constraint_names`); absent for a
+    /// CA made before CAs were constrained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    names: Option<Vec<String>>,
+}
+
+/// How long before its end the local CA is replaced at start.
+const CA_RENEW_BEFORE_SECS: i64 = 90 * 86_400;
+
+/// The deployment's local CA, made anew (second element `true`) on first start, when the stored
+/// one predates name constraints, no longer covers `sans`, or ends within 90 days. A stored CA
+/// certificate that does not belong to its sealed key means the database was altered: start-up
+/// stops rather than hand clients a certificate to trust that this deployment never made.
+async fn local_ca(
+    store: &dyn Store,
+    sans: &[String],
+    now: i64,
+    sealer: &Sealer<'_>,
+) -> anyhow::Result<(CaMaterial, bool)> {
+    let wanted = arca_crypto::ca_constraint_names(sans)?;
+    if let Some(bytes) = store.meta("ca").await? {
+        let stored: StoredCa =
+            serde_json::from_slice(&bytes).context("stored CA does not parse")?;
+        let sealed_key = crate::b64url_decode(&stored.sealed_key)
+            .ok_or_else(|| anyhow!("stored CA key does not parse"))?;
+        let ca = CaMaterial {
+            cert_pem: stored.cert_pem,
+            key_pkcs8: sealer.open("ca_key", &sealed_key)?,
+        };
+        let Some((true, not_after)) = arca_crypto::ca_key_matches(&ca) else {
+            tracing::error!(
+                "INTEGRITY: the CA certificate stored in the database does not belong to the CA key sealed beside it; the database was altered by something other than Arca"
+            );
+            bail!("the stored CA certificate does not match its sealed key (database altered?)");
+        };
+        let reason = match &stored.names {
+            None => Some("it predates name constraints"),
+            Some(names) if *names != wanted => Some("it does not cover the names served now"),
+            Some(_) if not_after - now <= CA_RENEW_BEFORE_SECS => Some("it expires within 90 days"),
+            Some(_) => None,
+        };
+        let Some(reason) = reason else {
+            return Ok((ca, false));
+        };
+        tracing::warn!(
+            reason,
+            "replacing the local CA: clients must trust the new ca.pem from now on"
+        );
+    }
+    let ca = arca_crypto::generate_local_ca("Arca local CA", sans, now)?;
+    let record = StoredCa {
+        cert_pem: ca.cert_pem.clone(),
+        sealed_key: crate::b64url(&sealer.seal("ca_key", ca.key_pkcs8.expose())?),
+        names: Some(wanted),
+    };
+    store.put_meta("ca", &serde_json::to_vec(&record)?).await?;
+    Ok((ca, true))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -397,10 +438,12 @@ struct StoredServerCert {
     sans: Vec<String>,
 }
 
-/// Reuses the stored server certificate unless its names changed or it expires within 30 days.
+/// Reuses the stored server certificate unless the CA was just replaced, its names changed or it
+/// expires within 30 days.
 async fn server_certificate(
     store: &dyn Store,
     ca: &CaMaterial,
+    ca_replaced: bool,
     sans: &[String],
     now: i64,
     sealer: &Sealer<'_>,
@@ -409,7 +452,7 @@ async fn server_certificate(
         .meta("server_cert")
         .await?
         .and_then(|b| serde_json::from_slice(&b).ok());
-    if let (Some(s), Some(key)) = (stored, store.meta("server_key").await?) {
+    if let (Some(s), Some(key), false) = (stored, store.meta("server_key").await?, ca_replaced) {
         if s.sans == sans && s.not_after - now > SERVER_CERT_RENEW_BEFORE_SECS {
             return Ok((s.cert_pem, sealer.open("server_key", &key)?));
         }
