@@ -197,7 +197,7 @@ pub async fn prepare(
     if !sans.contains(&config.issuer_host) {
         sans.push(config.issuer_host.clone());
     }
-    let (ca, ca_replaced) = local_ca(&*store, &sans, now, &sealer).await?;
+    let (ca, ca_replaced) = local_ca(&*store, &sans, config.rotate_local_ca, now, &sealer).await?;
     let ca_path = data_dir.join("ca.pem");
     if std::fs::read_to_string(&ca_path).ok().as_deref() != Some(ca.cert_pem.as_str()) {
         std::fs::write(&ca_path, &ca.cert_pem)
@@ -382,12 +382,14 @@ struct StoredCa {
 const CA_RENEW_BEFORE_SECS: i64 = 90 * 86_400;
 
 /// The deployment's local CA, made anew (second element `true`) on first start, when the stored
-/// one predates name constraints, no longer covers `sans`, or ends within 90 days. A stored CA
+/// one predates name constraints, no longer covers `sans`, or ends within 90 days, and when the
+/// operator asked for it (`rotate`). A stored CA
 /// certificate that does not belong to its sealed key means the database was altered: start-up
 /// stops rather than hand clients a certificate to trust that this deployment never made.
 async fn local_ca(
     store: &dyn Store,
     sans: &[String],
+    rotate: bool,
     now: i64,
     sealer: &Sealer<'_>,
 ) -> anyhow::Result<(CaMaterial, bool)> {
@@ -408,6 +410,7 @@ async fn local_ca(
             bail!("the stored CA certificate does not match its sealed key (database altered?)");
         };
         let reason = match &stored.names {
+            _ if rotate => Some("the operator asked for it (--rotate-local-ca)"),
             None => Some("it predates name constraints"),
             Some(names) if *names != wanted => Some("it does not cover the names served now"),
             Some(_) if not_after - now <= CA_RENEW_BEFORE_SECS => Some("it expires within 90 days"),

@@ -42,6 +42,9 @@ pub struct Config {
     /// Leave the process dumpable and core dumps allowed (for debugging only; a core file holds
     /// secrets in the clear).
     pub allow_core_dumps: bool,
+    /// Replace the local CA at this start (a one-time action given on the command line only,
+    /// never read from a file or the environment).
+    pub rotate_local_ca: bool,
 }
 
 /// Raw settings from one source, before validation. `None` means "not given here".
@@ -413,6 +416,7 @@ impl Config {
                 idle_timeout_secs,
                 body_memory_mib,
                 allow_core_dumps,
+                rotate_local_ca: false,
                 issuer_host,
                 data_dir,
                 listen,

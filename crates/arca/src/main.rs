@@ -129,6 +129,10 @@ struct ServeArgs {
     /// file holds secrets in the clear (true|false) [default: false; env ARCA_ALLOW_CORE_DUMPS].
     #[arg(long)]
     allow_core_dumps: Option<String>,
+    /// Replace the local CA (and the server certificate) at this start; clients must then trust
+    /// the new ca.pem. A one-time action: command line only.
+    #[arg(long)]
+    rotate_local_ca: bool,
 }
 
 fn init_logging() {
@@ -197,13 +201,15 @@ fn serve(args: ServeArgs) -> ExitCode {
         body_memory_mib: args.body_memory_mib,
         allow_core_dumps: args.allow_core_dumps,
     };
-    let (config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags) {
+    let (mut config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags)
+    {
         Ok(c) => c,
         Err(errors) => {
             eprint!("arca: {errors}");
             return ExitCode::from(2);
         }
     };
+    config.rotate_local_ca = args.rotate_local_ca;
     init_logging();
     for name in unknown_env {
         tracing::warn!(variable = %name, "ignoring unknown ARCA_* environment variable");
