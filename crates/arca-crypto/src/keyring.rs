@@ -28,8 +28,10 @@ const MIN_ENVELOPE_LEN: usize = HEADER_LEN + OVERHEAD;
 const SEALED_KEYRING_FORMAT: u8 = 0x01;
 /// Associated data binding a sealed keyring to its purpose.
 const KEYRING_AAD: &[u8] = b"arca/keyring/v1";
-/// Version byte of the keyring's plaintext encoding.
+/// Version byte of the keyring's first plaintext encoding (no flags); still read.
 const KEYRING_ENCODING: u8 = 0x01;
+/// Version byte of the keyring's plaintext encoding with deployment flags; always written.
+const KEYRING_ENCODING_FLAGS: u8 = 0x02;
 /// One encoded keyring entry: id and key bytes.
 const ENTRY_LEN: usize = 4 + KEY_LEN;
 
@@ -61,9 +63,15 @@ impl DataKey {
 }
 
 /// Data keys by id, one of them active for sealing; older keys stay to open older records.
+///
+/// It also carries a few deployment flags: facts about the deployment that only the holder of
+/// the root key may assert (for example "every stored record is authenticated"), so that someone
+/// who can write the database but lacks the key file can neither set nor clear them. Their meaning
+/// belongs to the caller.
 pub struct Keyring {
     active: u32,
     keys: BTreeMap<u32, DataKey>,
+    flags: u32,
 }
 
 impl Keyring {
@@ -71,7 +79,21 @@ impl Keyring {
     pub fn generate() -> Result<Self, CryptoError> {
         let mut keys = BTreeMap::new();
         keys.insert(1, DataKey::generate()?);
-        Ok(Self { active: 1, keys })
+        Ok(Self {
+            active: 1,
+            keys,
+            flags: 0,
+        })
+    }
+
+    /// The deployment flags (0 for a new keyring and for one sealed before flags existed).
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+
+    /// Replaces the deployment flags; they are stored by the next [`Keyring::seal_with`].
+    pub fn set_flags(&mut self, flags: u32) {
+        self.flags = flags;
     }
 
     /// Id of the key new seals use.
@@ -96,18 +118,19 @@ impl Keyring {
         Ok(id)
     }
 
-    /// Seals the whole keyring under the root key: `[0x01][nonce][ciphertext || tag]`,
-    /// associated data `arca/keyring/v1`.
+    /// Seals the whole keyring, flags included, under the root key:
+    /// `[0x01][nonce][ciphertext || tag]`, associated data `arca/keyring/v1`.
     pub fn seal_with(&self, root: &RootKey) -> Result<Vec<u8>, CryptoError> {
         let count = u32::try_from(self.keys.len()).map_err(|_| CryptoError::Seal)?;
-        let mut encoded = Zeroizing::new(Vec::with_capacity(9 + ENTRY_LEN * self.keys.len()));
-        encoded.push(KEYRING_ENCODING);
+        let mut encoded = Zeroizing::new(Vec::with_capacity(13 + ENTRY_LEN * self.keys.len()));
+        encoded.push(KEYRING_ENCODING_FLAGS);
         encoded.extend_from_slice(&self.active.to_be_bytes());
         encoded.extend_from_slice(&count.to_be_bytes());
         for (id, key) in &self.keys {
             encoded.extend_from_slice(&id.to_be_bytes());
             encoded.extend_from_slice(key.raw.as_slice());
         }
+        encoded.extend_from_slice(&self.flags.to_be_bytes());
         let mut out = vec![SEALED_KEYRING_FORMAT];
         aead::seal_append(root.aead(), KEYRING_AAD, &encoded, &mut out)?;
         Ok(out)
@@ -122,12 +145,18 @@ impl Keyring {
         Self::decode(encoded.expose()).ok_or(CryptoError::Open)
     }
 
-    /// Strict decoding of the keyring plaintext: exact length, ids ascending, active id present.
+    /// Strict decoding of the keyring plaintext: exact length, ids ascending, active id present;
+    /// the flags (a trailing u32) only in the second encoding.
     fn decode(bytes: &[u8]) -> Option<Keyring> {
         let (&version, rest) = bytes.split_first()?;
-        if version != KEYRING_ENCODING {
-            return None;
-        }
+        let (rest, flags) = match version {
+            KEYRING_ENCODING => (rest, 0),
+            KEYRING_ENCODING_FLAGS => {
+                let (rest, flags) = rest.split_last_chunk::<4>()?;
+                (rest, u32::from_be_bytes(*flags))
+            }
+            _ => return None,
+        };
         let (active, rest) = split_u32(rest)?;
         let (count, mut rest) = split_u32(rest)?;
         let count = usize::try_from(count).ok()?;
@@ -151,7 +180,11 @@ impl Keyring {
         if !keys.contains_key(&active) {
             return None;
         }
-        Some(Keyring { active, keys })
+        Some(Keyring {
+            active,
+            keys,
+            flags,
+        })
     }
 
     /// Seals `plaintext` under the active key, bound to `aad` (normally from [`record_aad`]).
@@ -476,6 +509,41 @@ mod tests {
         let mut version = good.clone();
         version[0] = 9;
         assert!(Keyring::decode(&version).is_none());
+    }
+
+    #[test]
+    fn flags_are_sealed_with_the_keyring() {
+        let root = RootKey::generate().unwrap();
+        let mut ring = Keyring::generate().unwrap();
+        assert_eq!(ring.flags(), 0);
+        ring.set_flags(0x8000_0001);
+        let sealed = ring.seal_with(&root).unwrap();
+        let reopened = Keyring::open_with(&root, &sealed).unwrap();
+        assert_eq!(reopened.flags(), 0x8000_0001);
+        let record = ring.seal(&aad(), b"x").unwrap();
+        assert_eq!(reopened.open(&aad(), &record).unwrap().expose(), b"x");
+    }
+
+    #[test]
+    fn a_keyring_encoded_before_flags_still_opens_without_flags() {
+        let mut old = vec![KEYRING_ENCODING];
+        old.extend_from_slice(&1u32.to_be_bytes());
+        old.extend_from_slice(&1u32.to_be_bytes());
+        old.extend_from_slice(&1u32.to_be_bytes());
+        old.extend_from_slice(&[7; KEY_LEN]);
+        let ring = Keyring::decode(&old).unwrap();
+        assert_eq!(ring.flags(), 0);
+        assert_eq!(ring.key_ids(), vec![1]);
+        // The same bytes with flags appended are not a valid first-encoding keyring.
+        let mut longer = old.clone();
+        longer.extend_from_slice(&1u32.to_be_bytes());
+        assert!(Keyring::decode(&longer).is_none());
+        longer[0] = KEYRING_ENCODING_FLAGS;
+        assert_eq!(Keyring::decode(&longer).unwrap().flags(), 1);
+        // A flags encoding too short to hold its flags is refused.
+        let mut short = old.clone();
+        short[0] = KEYRING_ENCODING_FLAGS;
+        assert!(Keyring::decode(&short).is_none());
     }
 
     #[test]

@@ -49,6 +49,13 @@ impl std::fmt::Debug for BootstrapFile {
 
 const SERVER_CERT_RENEW_BEFORE_SECS: i64 = 30 * 86_400;
 
+/// The metadata marker by which builds before authenticated records remembered that the
+/// bootstrap administrator was assigned; read once, by the upgrade (`crate::upgrade`).
+pub const BOOTSTRAP_ADMIN_MARKER: &str = "bootstrap_administrator_assigned";
+/// Keyring flag: the bootstrap principal has been given Key Vault Administrator at `/` (so it is
+/// never given it again, even if someone deletes the assignment or rewrites the database).
+pub const FLAG_BOOTSTRAP_ADMINISTRATOR: u32 = 1 << 2;
+
 /// Seals and opens deployment secrets (signing key, CA key, ...) with the keyring.
 pub(crate) struct Sealer<'k>(pub(crate) &'k Keyring);
 
@@ -160,14 +167,18 @@ pub async fn prepare(
             config.key_file.display()
         )
     })?;
-    let sealed_ring = ensure_meta(&*store, "keyring", || {
-        Ok(Keyring::generate()?.seal_with(&root)?)
+    // A new keyring belongs to a new deployment, whose records are authenticated from the start.
+    let sealed_ring = ensure_meta(&*store, crate::upgrade::KEYRING_META, || {
+        let mut ring = Keyring::generate()?;
+        ring.set_flags(crate::integrity::FLAG_RECORDS_AUTHENTICATED);
+        Ok(ring.seal_with(&root)?)
     })
     .await?;
-    let keyring = Arc::new(
-        Keyring::open_with(&root, &sealed_ring)
-            .map_err(|_| anyhow!("the keyring does not open"))?,
-    );
+    let mut keyring = Keyring::open_with(&root, &sealed_ring)
+        .map_err(|_| anyhow!("the keyring does not open"))?;
+    crate::upgrade::run(&*store, &root, &mut keyring).await?;
+    let bootstrap_admin_assigned = keyring.flags() & FLAG_BOOTSTRAP_ADMINISTRATOR != 0;
+    let keyring = Arc::new(keyring);
 
     let sealer = Sealer(&keyring);
     let seal = |item: &str, bytes: &[u8]| sealer.seal(item, bytes);
@@ -262,10 +273,10 @@ pub async fn prepare(
             };
             store
                 .create_principal(&PrincipalRecord {
+                    data: data.seal(&keyring, &client_id, &object_id, now)?,
                     client_id: client_id.clone(),
                     object_id,
                     created: now,
-                    data: data.encode(),
                 })
                 .await?;
             store
@@ -290,9 +301,12 @@ pub async fn prepare(
         }
     };
     refresh_bootstrap(&bootstrap_path, &urls, &ca_path)?;
-    assign_bootstrap_administrator(&*store, &client_id, now).await?;
+    if !bootstrap_admin_assigned {
+        assign_bootstrap_administrator(&*store, &root, &keyring, &client_id, now).await?;
+    }
 
-    let access = crate::access::Access::new(crate::access::Snapshot::load(&*store).await?);
+    let access =
+        crate::access::Access::new(crate::access::Snapshot::load(&*store, &keyring).await?);
     let keys = crate::identity::keys::load(&*store, &keyring, now).await?;
     // "bootstrap" names the bootstrap principal; any other value must be a principal's client id.
     let resolve = async |key: &str, id: &Option<String>| -> anyhow::Result<Option<String>> {
@@ -336,16 +350,17 @@ pub async fn prepare(
 
 /// Gives the bootstrap principal Key Vault Administrator at `/`, once per deployment (an
 /// operator may later remove that assignment once another administrator exists). The assignment
-/// id is fixed, so racing replicas or a crash between the two writes cannot duplicate it.
+/// id is fixed, so racing replicas or a crash between the two writes cannot duplicate it. That
+/// it was done is a keyring flag ([`FLAG_BOOTSTRAP_ADMINISTRATOR`]), not a row someone who can
+/// write the database could delete to have the assignment made again (perhaps for a principal
+/// of their choosing, named by the unsealed `bootstrap_client_id`).
 async fn assign_bootstrap_administrator(
     store: &dyn Store,
+    root: &arca_crypto::RootKey,
+    keyring: &Keyring,
     client_id: &str,
     now: i64,
 ) -> anyhow::Result<()> {
-    const MARKER: &str = "bootstrap_administrator_assigned";
-    if store.meta(MARKER).await?.is_some() {
-        return Ok(());
-    }
     let principal = store
         .principal(client_id)
         .await?
@@ -358,12 +373,21 @@ async fn assign_bootstrap_administrator(
         scope: "/".into(),
         created: now,
     };
-    let record = crate::access::policy_record(crate::access::kinds::ASSIGNMENT, &doc.id, &doc);
+    let record =
+        crate::access::policy_record(keyring, crate::access::kinds::ASSIGNMENT, &doc.id, &doc)?;
     match store.create_policy(&record).await {
         Ok(()) | Err(arca_store::StoreError::Conflict) => {}
         Err(e) => return Err(e.into()),
     }
-    store.put_meta(MARKER, b"1").await?;
+    // Reopened so that the stored keyring (the one the flag goes into) is the one changed.
+    let sealed = store
+        .meta(crate::upgrade::KEYRING_META)
+        .await?
+        .ok_or_else(|| anyhow!("the keyring vanished"))?;
+    let mut stored =
+        Keyring::open_with(root, &sealed).map_err(|_| anyhow!("the keyring does not open"))?;
+    crate::upgrade::add_keyring_flags(store, root, &mut stored, FLAG_BOOTSTRAP_ADMINISTRATOR)
+        .await?;
     tracing::info!("assigned Key Vault Administrator at / to the bootstrap principal");
     Ok(())
 }

@@ -12,12 +12,14 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod integrity;
 pub mod listener;
 pub mod purger;
 pub mod request_id;
 pub mod router;
 pub mod service;
 pub mod state;
+pub mod upgrade;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -131,7 +131,7 @@ impl AppState {
     /// Brings the access snapshot (and, when it moved, the signing keys) up to date with the
     /// store. Called after every change made through this process, and every second.
     pub async fn refresh_access(&self) -> anyhow::Result<()> {
-        if self.access.refresh(&*self.store).await? {
+        if self.access.refresh(&*self.store, &self.keyring).await? {
             let keys =
                 crate::identity::keys::load(&*self.store, &self.keyring, self.clock.now()).await?;
             self.issuer.set_keys(keys);

@@ -231,10 +231,14 @@ impl Store for SqliteStore {
         kind: ObjectKind,
         name: &str,
         version: &VersionRecord,
+        head: &[u8],
     ) -> StoreResult<ObjectRecord> {
         let (vault, name, version) = (vault.to_owned(), name.to_owned(), version.clone());
-        self.write(move |c| ops::put_version(c, &Key::new(&vault, kind, &name), &name, &version))
-            .await
+        let head = head.to_vec();
+        self.write(move |c| {
+            ops::put_version(c, &Key::new(&vault, kind, &name), &name, &version, &head)
+        })
+        .await
     }
 
     async fn version(
@@ -330,9 +334,10 @@ impl Store for SqliteStore {
         name: &str,
         versions: &[VersionRecord],
         current: &str,
+        head: &[u8],
     ) -> StoreResult<ObjectRecord> {
         let (vault, name, current) = (vault.to_owned(), name.to_owned(), current.to_owned());
-        let versions = versions.to_vec();
+        let (versions, head) = (versions.to_vec(), head.to_vec());
         self.write(move |c| {
             ops::restore_object(
                 c,
@@ -340,8 +345,34 @@ impl Store for SqliteStore {
                 &name,
                 &versions,
                 &current,
+                &head,
             )
         })
         .await
+    }
+
+    async fn object_versions(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+    ) -> StoreResult<Vec<VersionRecord>> {
+        let (vault, name) = (vault.to_owned(), name.to_owned());
+        self.read(move |c| ops::object_versions(c, &Key::new(&vault, kind, &name)))
+            .await
+    }
+
+    async fn reseal_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        head: &[u8],
+        metas: &[(String, Vec<u8>)],
+    ) -> StoreResult<()> {
+        let (vault, name) = (vault.to_owned(), name.to_owned());
+        let (head, metas) = (head.to_vec(), metas.to_vec());
+        self.write(move |c| ops::reseal_object(c, &Key::new(&vault, kind, &name), &head, &metas))
+            .await
     }
 }

@@ -36,7 +36,7 @@ impl<'a> Key<'a> {
 /// The columns of an object joined with one of its versions, read by [`object_with_version`].
 macro_rules! object_version_columns {
     () => {
-        "o.name, o.current_version, o.deleted_at, o.scheduled_purge, \
+        "o.name, o.current_version, o.deleted_at, o.scheduled_purge, o.head, \
          v.version, v.created, v.updated, v.enabled, v.nbf, v.exp, v.meta, v.value"
     };
 }
@@ -150,13 +150,14 @@ fn object_at(row: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
         name: row.get(0)?,
         current_version: row.get(1)?,
         deleted: deletion_at(row, 2)?,
+        head: row.get(4)?,
     })
 }
 
 fn object_with_version(row: &Row<'_>) -> rusqlite::Result<ObjectWithVersion> {
     Ok(ObjectWithVersion {
         object: object_at(row)?,
-        version: version_at(row, 4)?,
+        version: version_at(row, 5)?,
     })
 }
 
@@ -436,7 +437,7 @@ pub(crate) fn delete_access(
 
 fn object(conn: &Connection, key: &Key<'_>) -> StoreResult<Option<ObjectRecord>> {
     conn.prepare_cached(
-        "SELECT name, current_version, deleted_at, scheduled_purge FROM objects \
+        "SELECT name, current_version, deleted_at, scheduled_purge, head FROM objects \
          WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
     )
     .and_then(|mut s| {
@@ -446,13 +447,19 @@ fn object(conn: &Connection, key: &Key<'_>) -> StoreResult<Option<ObjectRecord>>
     .map_err(db)
 }
 
-fn insert_object(conn: &Connection, key: &Key<'_>, name: &str, current: &str) -> StoreResult<()> {
+fn insert_object(
+    conn: &Connection,
+    key: &Key<'_>,
+    name: &str,
+    current: &str,
+    head: &[u8],
+) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO objects (vault, kind, lname, name, current_version) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO objects (vault, kind, lname, name, current_version, head) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .map_err(db)?
-    .execute(params![key.vault, key.kind, key.lname, name, current])
+    .execute(params![key.vault, key.kind, key.lname, name, current, head])
     .map_err(insert_error)?;
     Ok(())
 }
@@ -486,19 +493,29 @@ pub(crate) fn put_version(
     key: &Key<'_>,
     name: &str,
     version: &VersionRecord,
+    head: &[u8],
 ) -> StoreResult<ObjectRecord> {
     match object(conn, key)? {
         Some(record) if record.deleted.is_some() => Err(StoreError::Deleted),
         Some(record) => {
             insert_version(conn, key, version)?;
             conn.prepare_cached(
-                "UPDATE objects SET current_version = ?4 \
+                "UPDATE objects SET current_version = ?4, head = ?5 \
                  WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
             )
-            .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname, version.version]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    key.vault,
+                    key.kind,
+                    key.lname,
+                    version.version,
+                    head
+                ])
+            })
             .map_err(db)?;
             Ok(ObjectRecord {
                 current_version: version.version.clone(),
+                head: head.to_vec(),
                 ..record
             })
         }
@@ -506,11 +523,12 @@ pub(crate) fn put_version(
             if !vault_exists(conn, key.vault)? {
                 return Err(StoreError::NotFound);
             }
-            insert_object(conn, key, name, &version.version)?;
+            insert_object(conn, key, name, &version.version, head)?;
             insert_version(conn, key, version)?;
             Ok(ObjectRecord {
                 name: name.to_owned(),
                 current_version: version.version.clone(),
+                head: head.to_vec(),
                 deleted: None,
             })
         }
@@ -716,6 +734,7 @@ pub(crate) fn restore_object(
     name: &str,
     versions: &[VersionRecord],
     current: &str,
+    head: &[u8],
 ) -> StoreResult<ObjectRecord> {
     if versions.is_empty() {
         return Err(StoreError::Corrupt(
@@ -739,15 +758,71 @@ pub(crate) fn restore_object(
     if object(conn, key)?.is_some() {
         return Err(StoreError::Conflict);
     }
-    insert_object(conn, key, name, current)?;
+    insert_object(conn, key, name, current, head)?;
     for version in versions {
         insert_version(conn, key, version)?;
     }
     Ok(ObjectRecord {
         name: name.to_owned(),
         current_version: current.to_owned(),
+        head: head.to_vec(),
         deleted: None,
     })
+}
+
+/// Runs in a read transaction so that the existence check and the listing see one snapshot.
+pub(crate) fn object_versions(
+    conn: &mut Connection,
+    key: &Key<'_>,
+) -> StoreResult<Vec<VersionRecord>> {
+    let tx = conn.transaction().map_err(db)?;
+    if object(&tx, key)?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    let versions = tx
+        .prepare_cached(
+            "SELECT version, created, updated, enabled, nbf, exp, meta, value FROM versions \
+             WHERE vault = ?1 AND kind = ?2 AND lname = ?3 ORDER BY version",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![key.vault, key.kind, key.lname], |row| {
+                version_at(row, 0)
+            })?
+            .collect()
+        })
+        .map_err(db)?;
+    tx.finish().map_err(db)?;
+    Ok(versions)
+}
+
+/// Runs in the writer's savepoint: a missing version fails the call after earlier rows changed,
+/// and the savepoint undoes them.
+pub(crate) fn reseal_object(
+    conn: &Connection,
+    key: &Key<'_>,
+    head: &[u8],
+    metas: &[(String, Vec<u8>)],
+) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE objects SET head = ?4 WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
+        )
+        .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname, head]))
+        .map_err(db)?;
+    changed_one(changed)?;
+    let mut update = conn
+        .prepare_cached(
+            "UPDATE versions SET meta = ?5 \
+             WHERE vault = ?1 AND kind = ?2 AND lname = ?3 AND version = ?4",
+        )
+        .map_err(db)?;
+    for (version, meta) in metas {
+        let changed = update
+            .execute(params![key.vault, key.kind, key.lname, version, meta])
+            .map_err(db)?;
+        changed_one(changed)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub(crate) const APPLICATION_ID: i64 = 0x4152_4341;
 /// The schema version this build creates and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1. Names are keyed by their lower-case form (`lname`) and keep their spelling in
 /// `name`. Versions hang off their object and objects off their vault, both `ON DELETE CASCADE`,
@@ -101,6 +101,13 @@ CREATE TABLE access_generation (
 ) STRICT;
 
 INSERT INTO access_generation (slot, generation) VALUES (0, 0);
+";
+
+/// Version 3: the object's `head`, the server's sealed proof of which version is current
+/// (`ObjectRecord::head`). Rows written before it get an empty head, which the server refuses
+/// until its one-time upgrade has sealed one for them.
+const V3: &str = "
+ALTER TABLE objects ADD COLUMN head BLOB NOT NULL DEFAULT x'';
 ";
 
 /// Brings the schema of `conn`'s database up to [`SCHEMA_VERSION`], in one transaction.
@@ -268,6 +275,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(current.object.name, "Db");
+        assert!(current.object.head.is_empty(), "old objects have no head");
         assert_eq!(current.version.value, b"v");
         assert_eq!(store.access_generation().await.unwrap(), 0);
         assert!(store.list_policies("role").await.unwrap().is_empty());

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use arca_store::conformance::head;
 use std::sync::{Arc, Mutex};
 
 use arca_store_sqlite::SqliteStore;
@@ -87,7 +88,13 @@ async fn race_round(store: &Arc<arca_store::CachedStore>, vault: &str) {
                     value: seq.to_be_bytes().to_vec(),
                 };
                 store
-                    .put_version(&vault, ObjectKind::Secret, &format!("n{name}"), &record)
+                    .put_version(
+                        &vault,
+                        ObjectKind::Secret,
+                        &format!("n{name}"),
+                        &record,
+                        &head(&record),
+                    )
                     .await
                     .unwrap();
                 acknowledged[name].store(seq, Ordering::SeqCst);

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use arca_store::conformance::{head, head_id};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -71,7 +72,13 @@ async fn populate(store: &SqliteStore) {
     store.delete_policy("assignment", "a2").await.unwrap();
     for n in 1..=3 {
         store
-            .put_version("alpha", SECRET, "Db-Password", &version(n))
+            .put_version(
+                "alpha",
+                SECRET,
+                "Db-Password",
+                &version(n),
+                &head(&version(n)),
+            )
             .await
             .unwrap();
     }
@@ -83,7 +90,13 @@ async fn populate(store: &SqliteStore) {
         .await
         .unwrap();
     store
-        .put_version("alpha", ObjectKind::Key, "Gone", &version(9))
+        .put_version(
+            "alpha",
+            ObjectKind::Key,
+            "Gone",
+            &version(9),
+            &head(&version(9)),
+        )
         .await
         .unwrap();
     store
@@ -105,6 +118,7 @@ async fn populate(store: &SqliteStore) {
             "Restored",
             &[version(7), version(8)],
             &vid(7),
+            &head_id(&vid(7)),
         )
         .await
         .unwrap();
@@ -172,7 +186,13 @@ async fn acknowledged_writes_survive_reopen() {
     // The reopened store keeps enforcing the rules on the old data.
     assert!(matches!(
         store
-            .put_version("alpha", SECRET, "db-password", &version(1))
+            .put_version(
+                "alpha",
+                SECRET,
+                "db-password",
+                &version(1),
+                &head(&version(1))
+            )
             .await,
         Err(StoreError::Conflict)
     ));
@@ -181,7 +201,13 @@ async fn acknowledged_writes_survive_reopen() {
         Err(StoreError::Conflict)
     ));
     store
-        .put_version("alpha", SECRET, "db-password", &version(4))
+        .put_version(
+            "alpha",
+            SECRET,
+            "db-password",
+            &version(4),
+            &head(&version(4)),
+        )
         .await
         .unwrap();
     store.close().await;
@@ -293,7 +319,9 @@ async fn group_commit_keeps_every_acknowledged_write() {
         handles.push(tokio::spawn(async move {
             barrier.wait().await;
             let name = format!("s{}", n % 20);
-            store.put_version("alpha", SECRET, &name, &version(n)).await
+            store
+                .put_version("alpha", SECRET, &name, &version(n), &head(&version(n)))
+                .await
         }));
     }
     for handle in handles {

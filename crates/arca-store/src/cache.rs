@@ -49,6 +49,7 @@ struct Shard {
 fn entry_size(key: &Key, value: &ObjectWithVersion) -> usize {
     key.len()
         + value.object.name.len()
+        + value.object.head.len()
         + value.version.meta.len()
         + value.version.value.len()
         + ENTRY_OVERHEAD
@@ -229,8 +230,12 @@ impl Store for CachedStore {
         kind: ObjectKind,
         name: &str,
         version: &VersionRecord,
+        head: &[u8],
     ) -> StoreResult<ObjectRecord> {
-        let result = self.inner.put_version(vault, kind, name, version).await;
+        let result = self
+            .inner
+            .put_version(vault, kind, name, version, head)
+            .await;
         self.invalidate(vault, kind, name);
         result
     }
@@ -367,10 +372,36 @@ impl Store for CachedStore {
         name: &str,
         versions: &[VersionRecord],
         current: &str,
+        head: &[u8],
     ) -> StoreResult<ObjectRecord> {
         let result = self
             .inner
-            .restore_object(vault, kind, name, versions, current)
+            .restore_object(vault, kind, name, versions, current, head)
+            .await;
+        self.invalidate(vault, kind, name);
+        result
+    }
+
+    async fn object_versions(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+    ) -> StoreResult<Vec<VersionRecord>> {
+        self.inner.object_versions(vault, kind, name).await
+    }
+
+    async fn reseal_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        head: &[u8],
+        metas: &[(String, Vec<u8>)],
+    ) -> StoreResult<()> {
+        let result = self
+            .inner
+            .reseal_object(vault, kind, name, head, metas)
             .await;
         self.invalidate(vault, kind, name);
         result

@@ -104,6 +104,10 @@ cases![
     restore_object_conflicts,
     restore_object_missing_vault_is_not_found,
     restore_object_corrupt_input,
+    head_travels_with_the_current_version,
+    object_versions_lists_every_state,
+    reseal_object_replaces_head_and_meta_only,
+    reseal_object_missing_changes_nothing,
     failed_writes_change_nothing,
     concurrent_put_version_on_one_object,
     concurrent_creates_of_many_objects,
@@ -193,6 +197,17 @@ fn version(n: u64, at: i64) -> VersionRecord {
     }
 }
 
+/// The [`ObjectRecord::head`] the suite writes along with `version` (any bytes do: the store only
+/// keeps them).
+pub fn head(version: &VersionRecord) -> Vec<u8> {
+    head_id(&version.version)
+}
+
+/// The [`ObjectRecord::head`] the suite writes when `current` becomes the current version.
+pub fn head_id(current: &str) -> Vec<u8> {
+    format!("head-of-{current}").into_bytes()
+}
+
 fn vault_record(name: &str) -> VaultRecord {
     VaultRecord {
         name: name.to_owned(),
@@ -271,7 +286,9 @@ async fn put<S: Store>(
     version: &VersionRecord,
 ) -> ObjectRecord {
     ok(
-        store.put_version(vault, kind, name, version).await,
+        store
+            .put_version(vault, kind, name, version, &head(version))
+            .await,
         "put_version",
     )
 }
@@ -322,6 +339,7 @@ fn active(name: &str, current: &str) -> ObjectRecord {
     ObjectRecord {
         name: name.to_owned(),
         current_version: current.to_owned(),
+        head: head_id(current),
         deleted: None,
     }
 }
@@ -1222,8 +1240,15 @@ async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
     );
     ok(s.purge_object("alpha", SECRET, "s").await, "purge_object");
     ok(
-        s.restore_object("alpha", SECRET, "r", &[version(2, T0)], &vid(2))
-            .await,
+        s.restore_object(
+            "alpha",
+            SECRET,
+            "r",
+            &[version(2, T0)],
+            &vid(2),
+            &head_id(&vid(2)),
+        )
+        .await,
         "restore_object",
     );
     ok(
@@ -1339,6 +1364,161 @@ async fn vault_delete_keeps_principals_and_policies<S: Store>(s: Arc<S>) {
     assert_eq!(generation(&*s).await, before);
 }
 
+// ---- head, object_versions, reseal_object ----
+
+async fn head_travels_with_the_current_version<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "s", &version(2, T0)).await;
+    let current = get(&*s, "alpha", SECRET, "S", None).await.unwrap();
+    assert_eq!(current.object.head, head_id(&vid(2)));
+    // Updating a version, deleting and recovering keep the head as stored.
+    let update = VersionRecord {
+        enabled: false,
+        ..version(2, T0 + 5)
+    };
+    ok(
+        s.update_version("alpha", SECRET, "s", &update).await,
+        "update_version",
+    );
+    let deleted = ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0 + 6))
+            .await,
+        "delete_object",
+    );
+    assert_eq!(deleted.head, head_id(&vid(2)));
+    let recovered = ok(
+        s.recover_object("alpha", SECRET, "s").await,
+        "recover_object",
+    );
+    assert_eq!(recovered, active("s", &vid(2)));
+    let listed = all_objects(&*s, "alpha", SECRET, Listing::Active).await;
+    assert_eq!(listed[0].object.head, head_id(&vid(2)));
+    let restored = ok(
+        s.restore_object(
+            "alpha",
+            SECRET,
+            "r",
+            &[version(3, T0), version(4, T0)],
+            &vid(3),
+            b"restored head",
+        )
+        .await,
+        "restore_object",
+    );
+    assert_eq!(restored.head, b"restored head");
+    let found = get(&*s, "alpha", SECRET, "r", Some(&vid(4))).await.unwrap();
+    assert_eq!(found.object.head, b"restored head");
+}
+
+async fn object_versions_lists_every_state<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.object_versions("alpha", SECRET, "s").await,
+        StoreError::NotFound,
+        "object_versions of a missing object"
+    );
+    put(&*s, "alpha", SECRET, "s", &version(2, T0)).await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    put(&*s, "alpha", KEY, "s", &version(3, T0)).await;
+    let expected = vec![version(1, T0), version(2, T0)];
+    assert_eq!(
+        ok(
+            s.object_versions("alpha", SECRET, "S").await,
+            "object_versions"
+        ),
+        expected
+    );
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        "delete_object",
+    );
+    assert_eq!(
+        ok(
+            s.object_versions("alpha", SECRET, "s").await,
+            "object_versions of a deleted object"
+        ),
+        expected
+    );
+}
+
+async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "s", &version(2, T0 + 1)).await;
+    let before = generation(&*s).await;
+    ok(
+        s.reseal_object(
+            "alpha",
+            SECRET,
+            "S",
+            b"new head",
+            &[(vid(1), b"new meta 1".to_vec())],
+        )
+        .await,
+        "reseal_object",
+    );
+    let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
+    assert_eq!(current.object.head, b"new head");
+    assert_eq!(current.object.current_version, vid(2));
+    assert_eq!(current.version, version(2, T0 + 1));
+    let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
+    assert_eq!(
+        old.version,
+        VersionRecord {
+            meta: b"new meta 1".to_vec(),
+            ..version(1, T0)
+        }
+    );
+    assert_eq!(generation(&*s).await, before);
+    // A deleted object is resealed too, and stays deleted.
+    ok(
+        s.delete_object("alpha", SECRET, "s", deletion(T0 + 2))
+            .await,
+        "delete_object",
+    );
+    ok(
+        s.reseal_object(
+            "alpha",
+            SECRET,
+            "s",
+            b"deleted head",
+            &[(vid(2), b"new meta 2".to_vec())],
+        )
+        .await,
+        "reseal_object of a deleted object",
+    );
+    let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
+    assert_eq!(current.object.head, b"deleted head");
+    assert_eq!(current.object.deleted, Some(deletion(T0 + 2)));
+    assert_eq!(current.version.meta, b"new meta 2");
+}
+
+async fn reseal_object_missing_changes_nothing<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    assert_err!(
+        s.reseal_object("alpha", SECRET, "s", b"h", &[]).await,
+        StoreError::NotFound,
+        "reseal_object of a missing object"
+    );
+    put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
+    assert_err!(
+        s.reseal_object(
+            "alpha",
+            SECRET,
+            "s",
+            b"h",
+            &[(vid(1), b"m".to_vec()), (vid(9), b"m".to_vec())],
+        )
+        .await,
+        StoreError::NotFound,
+        "reseal_object naming a missing version"
+    );
+    let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
+    assert_eq!(current.object, active("s", &vid(1)));
+    assert_eq!(current.version, version(1, T0));
+}
+
 // ---- put_version / version ----
 
 async fn put_version_creates_object<S: Store>(s: Arc<S>) {
@@ -1411,7 +1591,14 @@ async fn put_version_names_are_case_insensitive_and_keep_first_spelling<S: Store
 
 async fn put_version_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
     assert_err!(
-        s.put_version("ghost", SECRET, "s", &version(1, T0)).await,
+        s.put_version(
+            "ghost",
+            SECRET,
+            "s",
+            &version(1, T0),
+            &head(&version(1, T0))
+        )
+        .await,
         StoreError::NotFound,
         "put into missing vault"
     );
@@ -1428,8 +1615,14 @@ async fn put_version_on_deleted_object_is_deleted<S: Store>(s: Arc<S>) {
     );
     for spelling in ["Gone", "gone", "GONE"] {
         assert_err!(
-            s.put_version("alpha", SECRET, spelling, &version(2, T0))
-                .await,
+            s.put_version(
+                "alpha",
+                SECRET,
+                spelling,
+                &version(2, T0),
+                &head(&version(2, T0))
+            )
+            .await,
             StoreError::Deleted,
             format!("put onto deleted object spelled {spelling}")
         );
@@ -1448,7 +1641,8 @@ async fn put_version_duplicate_id_is_conflict<S: Store>(s: Arc<S>) {
     let mut duplicate = version(1, T0 + 50);
     duplicate.value = b"other value".to_vec();
     assert_err!(
-        s.put_version("alpha", SECRET, "S", &duplicate).await,
+        s.put_version("alpha", SECRET, "S", &duplicate, &head(&duplicate))
+            .await,
         StoreError::Conflict,
         "duplicate version id"
     );
@@ -1458,7 +1652,14 @@ async fn put_version_duplicate_id_is_conflict<S: Store>(s: Arc<S>) {
     let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
     assert_eq!(old.version, version(1, T0));
     assert_err!(
-        s.put_version("alpha", SECRET, "s", &version(2, T0)).await,
+        s.put_version(
+            "alpha",
+            SECRET,
+            "s",
+            &version(2, T0),
+            &head(&version(2, T0))
+        )
+        .await,
         StoreError::Conflict,
         "duplicate of the current version id"
     );
@@ -1911,6 +2112,7 @@ async fn delete_object_marks_deleted<S: Store>(s: Arc<S>) {
         ObjectRecord {
             name: "MySecret".into(),
             current_version: vid(2),
+            head: head_id(&vid(2)),
             deleted: Some(d),
         }
     );
@@ -2211,8 +2413,15 @@ async fn restore_object_creates_all_versions<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     let versions = vec![version(3, T0 + 3), version(1, T0 + 1), version(2, T0 + 2)];
     let record = ok(
-        s.restore_object("alpha", SECRET, "Restored", &versions, &vid(1))
-            .await,
+        s.restore_object(
+            "alpha",
+            SECRET,
+            "Restored",
+            &versions,
+            &vid(1),
+            &head_id(&vid(1)),
+        )
+        .await,
         "restore_object",
     );
     assert_eq!(record, active("Restored", &vid(1)));
@@ -2233,8 +2442,15 @@ async fn restore_object_creates_all_versions<S: Store>(s: Arc<S>) {
 
     // A single-version restore works too.
     let record = ok(
-        s.restore_object("alpha", KEY, "Single", &[version(8, T0)], &vid(8))
-            .await,
+        s.restore_object(
+            "alpha",
+            KEY,
+            "Single",
+            &[version(8, T0)],
+            &vid(8),
+            &head_id(&vid(8)),
+        )
+        .await,
         "restore single",
     );
     assert_eq!(record, active("Single", &vid(8)));
@@ -2251,16 +2467,30 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
     let versions = [version(10, T0), version(11, T0)];
     for name in ["Live", "LIVE", "live"] {
         assert_err!(
-            s.restore_object("alpha", SECRET, name, &versions, &vid(11))
-                .await,
+            s.restore_object(
+                "alpha",
+                SECRET,
+                name,
+                &versions,
+                &vid(11),
+                &head_id(&vid(11))
+            )
+            .await,
             StoreError::Conflict,
             format!("restore over active {name}")
         );
     }
     for name in ["Gone", "gone"] {
         assert_err!(
-            s.restore_object("alpha", SECRET, name, &versions, &vid(11))
-                .await,
+            s.restore_object(
+                "alpha",
+                SECRET,
+                name,
+                &versions,
+                &vid(11),
+                &head_id(&vid(11))
+            )
+            .await,
             StoreError::Conflict,
             format!("restore over deleted {name}")
         );
@@ -2280,8 +2510,15 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
 
 async fn restore_object_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
     assert_err!(
-        s.restore_object("ghost", SECRET, "s", &[version(1, T0)], &vid(1))
-            .await,
+        s.restore_object(
+            "ghost",
+            SECRET,
+            "s",
+            &[version(1, T0)],
+            &vid(1),
+            &head_id(&vid(1))
+        )
+        .await,
         StoreError::NotFound,
         "restore into missing vault"
     );
@@ -2290,7 +2527,8 @@ async fn restore_object_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
 async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.restore_object("alpha", SECRET, "s", &[], &vid(1)).await,
+        s.restore_object("alpha", SECRET, "s", &[], &vid(1), &head_id(&vid(1)))
+            .await,
         StoreError::Corrupt(_),
         "restore without versions"
     );
@@ -2300,7 +2538,8 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
             SECRET,
             "s",
             &[version(1, T0), version(2, T0), version(1, T0 + 1)],
-            &vid(1)
+            &vid(1),
+            &head_id(&vid(1))
         )
         .await,
         StoreError::Corrupt(_),
@@ -2312,7 +2551,8 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
             SECRET,
             "s",
             &[version(1, T0), version(2, T0)],
-            &vid(3)
+            &vid(3),
+            &head_id(&vid(3))
         )
         .await,
         StoreError::Corrupt(_),
@@ -2324,8 +2564,15 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
         .is_empty());
     // The name is still free.
     ok(
-        s.restore_object("alpha", SECRET, "s", &[version(1, T0)], &vid(1))
-            .await,
+        s.restore_object(
+            "alpha",
+            SECRET,
+            "s",
+            &[version(1, T0)],
+            &vid(1),
+            &head_id(&vid(1)),
+        )
+        .await,
         "restore after refusals",
     );
 }
@@ -2340,7 +2587,14 @@ async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
         "delete",
     );
     assert_err!(
-        s.put_version("alpha", SECRET, "s", &version(2, T0)).await,
+        s.put_version(
+            "alpha",
+            SECRET,
+            "s",
+            &version(2, T0),
+            &head(&version(2, T0))
+        )
+        .await,
         StoreError::Deleted,
         "put onto deleted"
     );
@@ -2351,7 +2605,14 @@ async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
         [vid(1)]
     );
     assert_err!(
-        s.put_version("missing", SECRET, "t", &version(1, T0)).await,
+        s.put_version(
+            "missing",
+            SECRET,
+            "t",
+            &version(1, T0),
+            &head(&version(1, T0))
+        )
+        .await,
         StoreError::NotFound,
         "put into missing vault"
     );
@@ -2373,7 +2634,7 @@ async fn concurrent_put_version_on_one_object<S: Store>(s: Arc<S>) {
             let name = if n % 2 == 0 { "HotSecret" } else { "hotsecret" };
             let v = version(1000 + n, T0 + n as i64);
             barrier.wait().await;
-            let record = s.put_version("alpha", SECRET, name, &v).await;
+            let record = s.put_version("alpha", SECRET, name, &v, &head(&v)).await;
             (v.version, record)
         }));
     }
@@ -2411,9 +2672,15 @@ async fn concurrent_creates_of_many_objects<S: Store>(s: Arc<S>) {
         handles.push(tokio::spawn(async move {
             let kind = if n % 3 == 0 { KEY } else { SECRET };
             let name = format!("obj-{n:03}");
-            s.put_version("alpha", kind, &name, &version(n, T0))
-                .await
-                .map(|_| ())
+            s.put_version(
+                "alpha",
+                kind,
+                &name,
+                &version(n, T0),
+                &head(&version(n, T0)),
+            )
+            .await
+            .map(|_| ())
         }));
     }
     for result in join_all(handles).await {
@@ -2441,12 +2708,24 @@ async fn concurrent_mixed_success_and_failure<S: Store>(s: Arc<S>) {
             match n % 4 {
                 // Succeeds: a fresh version.
                 0 => s
-                    .put_version("alpha", SECRET, "s", &version(100 + n, T0))
+                    .put_version(
+                        "alpha",
+                        SECRET,
+                        "s",
+                        &version(100 + n, T0),
+                        &head(&version(100 + n, T0)),
+                    )
                     .await
                     .map(|_| "put"),
                 // Fails: the version id exists.
                 1 => s
-                    .put_version("alpha", SECRET, "s", &version(1, T0))
+                    .put_version(
+                        "alpha",
+                        SECRET,
+                        "s",
+                        &version(1, T0),
+                        &head(&version(1, T0)),
+                    )
                     .await
                     .map(|_| "dup"),
                 // Fails: the vault exists.
@@ -2873,6 +3152,7 @@ mod tests {
             kind: ObjectKind,
             name: &str,
             version: &VersionRecord,
+            head: &[u8],
         ) -> StoreResult<ObjectRecord> {
             let mut state = self.state.lock().unwrap();
             if !state.vaults.contains_key(vault) {
@@ -2884,6 +3164,7 @@ mod tests {
                 record: ObjectRecord {
                     name: name.to_owned(),
                     current_version: version.version.clone(),
+                    head: head.to_vec(),
                     deleted: None,
                 },
                 versions: BTreeMap::new(),
@@ -2900,6 +3181,7 @@ mod tests {
                 .versions
                 .insert(version.version.clone(), version.clone());
             object.record.current_version = version.version.clone();
+            object.record.head = head.to_vec();
             if flaw == Flaw::KeepsLatestSpelling {
                 object.record.name = name.to_owned();
             }
@@ -3060,6 +3342,7 @@ mod tests {
             name: &str,
             versions: &[VersionRecord],
             current: &str,
+            head: &[u8],
         ) -> StoreResult<ObjectRecord> {
             let map: BTreeMap<String, VersionRecord> = versions
                 .iter()
@@ -3079,6 +3362,7 @@ mod tests {
             let record = ObjectRecord {
                 name: name.to_owned(),
                 current_version: current.to_owned(),
+                head: head.to_vec(),
                 deleted: None,
             };
             state.objects.insert(
@@ -3089,6 +3373,45 @@ mod tests {
                 },
             );
             Ok(record)
+        }
+
+        async fn object_versions(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+        ) -> StoreResult<Vec<VersionRecord>> {
+            let state = self.state.lock().unwrap();
+            let object = state
+                .objects
+                .get(&key(vault, kind, name))
+                .ok_or(StoreError::NotFound)?;
+            Ok(object.versions.values().cloned().collect())
+        }
+
+        async fn reseal_object(
+            &self,
+            vault: &str,
+            kind: ObjectKind,
+            name: &str,
+            head: &[u8],
+            metas: &[(String, Vec<u8>)],
+        ) -> StoreResult<()> {
+            let mut state = self.state.lock().unwrap();
+            let object = state
+                .objects
+                .get_mut(&key(vault, kind, name))
+                .ok_or(StoreError::NotFound)?;
+            if metas.iter().any(|(v, _)| !object.versions.contains_key(v)) {
+                return Err(StoreError::NotFound);
+            }
+            object.record.head = head.to_vec();
+            for (v, meta) in metas {
+                if let Some(stored) = object.versions.get_mut(v) {
+                    stored.meta = meta.clone();
+                }
+            }
+            Ok(())
         }
     }
 

@@ -196,6 +196,11 @@ pub struct ObjectRecord {
     pub name: String,
     /// The current (latest) version id.
     pub current_version: String,
+    /// An opaque blob owned by the server that authenticates `current_version` (a sealed
+    /// pointer); written together with `current_version` by [`Store::put_version`] and
+    /// [`Store::restore_object`] (and replaced by [`Store::reseal_object`]), kept as is
+    /// otherwise. Empty for objects written before it existed.
+    pub head: Vec<u8>,
     /// `Some` while the object is soft-deleted.
     pub deleted: Option<Deletion>,
 }
@@ -331,15 +336,17 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- objects ----
 
-    /// Adds `version` to the object and makes it current, creating the object (spelled `name`)
-    /// if the name is unused. `NotFound` if the vault does not exist; `Deleted` if the name is
-    /// soft-deleted; `Conflict` if the object already has a version with this id.
+    /// Adds `version` to the object and makes it current, with `head` as the object's
+    /// [`ObjectRecord::head`], creating the object (spelled `name`) if the name is unused.
+    /// `NotFound` if the vault does not exist; `Deleted` if the name is soft-deleted; `Conflict`
+    /// if the object already has a version with this id.
     async fn put_version(
         &self,
         vault: &str,
         kind: ObjectKind,
         name: &str,
         version: &VersionRecord,
+        head: &[u8],
     ) -> StoreResult<ObjectRecord>;
 
     /// The object and one of its versions (`version: None` = the current version), whether the
@@ -432,9 +439,9 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>>;
 
     /// Creates an object (spelled `name`) with all of `versions` at once, `current` being the
-    /// current one. Checked in this order: `Corrupt` if `versions` is empty, has duplicate ids
-    /// or lacks `current`; `NotFound` if the vault does not exist; `Conflict` if the name exists
-    /// in any state.
+    /// current one and `head` its [`ObjectRecord::head`]. Checked in this order: `Corrupt` if
+    /// `versions` is empty, has duplicate ids or lacks `current`; `NotFound` if the vault does
+    /// not exist; `Conflict` if the name exists in any state.
     async fn restore_object(
         &self,
         vault: &str,
@@ -442,7 +449,34 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         versions: &[VersionRecord],
         current: &str,
+        head: &[u8],
     ) -> StoreResult<ObjectRecord>;
+
+    // ---- maintenance ----
+    //
+    // For one-time upgrades of stored data (re-sealing), not for serving requests.
+
+    /// Every version of the object, whether the object is active or deleted, ordered by version
+    /// id. `NotFound` if there is no such object.
+    async fn object_versions(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+    ) -> StoreResult<Vec<VersionRecord>>;
+
+    /// Replaces, in one transaction, the object's [`ObjectRecord::head`] with `head` and the
+    /// `meta` of each listed `(version id, meta)`, whether the object is active or deleted;
+    /// nothing else changes (`updated` and `current_version` included). `NotFound` if the object
+    /// or any listed version does not exist, and then nothing changes.
+    async fn reseal_object(
+        &self,
+        vault: &str,
+        kind: ObjectKind,
+        name: &str,
+        head: &[u8],
+        metas: &[(String, Vec<u8>)],
+    ) -> StoreResult<()>;
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
+use arca_crypto::{CryptoError, Keyring};
 use arca_store::{PolicyRecord, Store, StoreResult};
 use serde::{Deserialize, Serialize};
 
@@ -108,8 +109,11 @@ pub fn federation_credential(id: &str) -> String {
 }
 
 impl Snapshot {
-    /// Reads every principal and policy document at the current generation.
-    pub async fn load(store: &dyn Store) -> StoreResult<Snapshot> {
+    /// Reads every principal and policy document at the current generation. A record that does
+    /// not verify against the keyring is left out (and reported): an unverifiable principal does
+    /// not exist, an unverifiable role, assignment or federated credential grants nothing, and
+    /// an unverifiable network rule set denies every address.
+    pub async fn load(store: &dyn Store, keyring: &Keyring) -> StoreResult<Snapshot> {
         let generation = store.access_generation().await?;
         let mut snapshot = Snapshot {
             generation,
@@ -119,7 +123,10 @@ impl Snapshot {
             snapshot.roles.insert(role.id.clone(), role);
         }
         for record in store.list_policies(kinds::ROLE).await? {
-            match serde_json::from_slice::<RoleDefinition>(&record.data) {
+            let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
+                continue;
+            };
+            match serde_json::from_slice::<RoleDefinition>(plain.expose()) {
                 Ok(role) if !role.builtin => {
                     snapshot.roles.insert(role.id.clone(), role);
                 }
@@ -128,8 +135,12 @@ impl Snapshot {
         }
         let mut federation_ids: HashMap<String, Vec<String>> = HashMap::new();
         for record in store.list_policies(kinds::FEDERATION).await? {
-            match serde_json::from_slice::<FederationDoc>(&record.data) {
-                Ok(f) => {
+            let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
+                continue;
+            };
+            match serde_json::from_slice::<FederationDoc>(plain.expose()) {
+                // A document names its principal; it must be the one it is stored for.
+                Ok(f) if f.id == record.id => {
                     federation_ids
                         .entry(f.principal_client_id.clone())
                         .or_default()
@@ -140,14 +151,13 @@ impl Snapshot {
                         .or_default()
                         .push(f);
                 }
-                Err(_) => {
+                _ => {
                     tracing::error!(id = %record.id, "unreadable federation document ignored")
                 }
             }
         }
         for p in store.list_principals().await? {
-            let Some(data) = PrincipalData::decode(&p.data) else {
-                tracing::error!(client_id = %p.client_id, "unreadable principal document ignored");
+            let Some(data) = PrincipalData::open(keyring, &p) else {
                 continue;
             };
             let mut credentials: HashSet<String> = data
@@ -173,20 +183,23 @@ impl Snapshot {
             );
         }
         for record in store.list_policies(kinds::ASSIGNMENT).await? {
-            match serde_json::from_slice::<AssignmentDoc>(&record.data) {
-                Ok(a) => snapshot
+            let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
+                continue;
+            };
+            match serde_json::from_slice::<AssignmentDoc>(plain.expose()) {
+                Ok(a) if a.id == record.id => snapshot
                     .assignments
                     .entry(a.principal_object_id.clone())
                     .or_default()
                     .push(a),
-                Err(_) => {
+                _ => {
                     tracing::error!(id = %record.id, "unreadable assignment document ignored")
                 }
             }
         }
         for record in store.list_policies(kinds::NETWORK).await? {
-            let rules = serde_json::from_slice::<NetworkRulesDoc>(&record.data)
-                .ok()
+            let rules = crate::integrity::open_policy(keyring, &record)
+                .and_then(|plain| serde_json::from_slice::<NetworkRulesDoc>(plain.expose()).ok())
                 .and_then(|doc| NetworkRules::from_doc(&doc).ok());
             match rules {
                 Some(rules) => {
@@ -369,26 +382,29 @@ impl Access {
     }
 
     /// Reloads if the store's generation differs from the snapshot's. Returns whether it did.
-    pub async fn refresh(&self, store: &dyn Store) -> StoreResult<bool> {
+    pub async fn refresh(&self, store: &dyn Store, keyring: &Keyring) -> StoreResult<bool> {
         let _guard = self.reload.lock().await;
         let generation = store.access_generation().await?;
         if generation == self.snapshot().generation {
             return Ok(false);
         }
-        let snapshot = Snapshot::load(store).await?;
+        let snapshot = Snapshot::load(store, keyring).await?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
         Ok(true)
     }
 }
 
-/// Stores a policy document as JSON.
-pub fn policy_record<T: Serialize>(kind: &str, id: &str, doc: &T) -> PolicyRecord {
-    PolicyRecord {
-        kind: kind.to_owned(),
-        id: id.to_owned(),
-        // Serialising plain strings, numbers and JSON values cannot fail.
-        data: serde_json::to_vec(doc).unwrap_or_default(),
-    }
+/// The stored form of a policy document: JSON, sealed with the keyring as the record
+/// `(kind, id)`.
+pub fn policy_record<T: Serialize>(
+    keyring: &Keyring,
+    kind: &str,
+    id: &str,
+    doc: &T,
+) -> Result<PolicyRecord, CryptoError> {
+    // Serialising plain strings, numbers and JSON values cannot fail.
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(doc).unwrap_or_default());
+    crate::integrity::seal_policy(keyring, kind, id, &json)
 }
 
 #[cfg(test)]

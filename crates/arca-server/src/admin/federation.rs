@@ -196,7 +196,12 @@ pub async fn add(
     };
     state
         .store
-        .create_policy(&policy_record(kinds::FEDERATION, &doc.id, &doc))
+        .create_policy(&policy_record(
+            &state.keyring,
+            kinds::FEDERATION,
+            &doc.id,
+            &doc,
+        )?)
         .await?;
     super::changed(&state).await;
     tracing::info!(id = %doc.id, client_id = %doc.principal_client_id, issuer = %doc.issuer, "federated credential added");

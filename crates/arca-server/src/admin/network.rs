@@ -40,7 +40,7 @@ async fn store_rules(state: &AppState, id: &str, rules: &NetworkRules) -> ApiRes
     let doc = rules.to_doc();
     state
         .store
-        .put_policy(&policy_record(kinds::NETWORK, id, &doc))
+        .put_policy(&policy_record(&state.keyring, kinds::NETWORK, id, &doc)?)
         .await?;
     super::changed(state).await;
     tracing::info!(rules = id, default_action = %doc.default_action, count = doc.ip_rules.len(), "network rules set");

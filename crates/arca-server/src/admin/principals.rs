@@ -58,10 +58,7 @@ pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<Loaded> {
                 .ok_or_else(not_found)?
         }
     };
-    let data = PrincipalData::decode(&record.data).ok_or_else(|| {
-        tracing::error!(client_id = %record.client_id, "principal document is unreadable");
-        ApiError::Internal
-    })?;
+    let data = PrincipalData::open(&state.keyring, &record).ok_or(ApiError::Internal)?;
     Ok(Loaded { record, data })
 }
 
@@ -105,7 +102,12 @@ fn certificate_json(c: &CertificateEntry) -> Value {
 
 async fn save(state: &AppState, p: &Loaded) -> ApiResult<()> {
     let record = PrincipalRecord {
-        data: p.data.encode(),
+        data: p.data.seal(
+            &state.keyring,
+            &p.record.client_id,
+            &p.record.object_id,
+            p.record.created,
+        )?,
         ..p.record.clone()
     };
     match state.store.update_principal(&record).await {
@@ -128,7 +130,7 @@ pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<
         .await?
         .into_iter()
         .filter_map(|record| {
-            PrincipalData::decode(&record.data).map(|data| Loaded { record, data })
+            PrincipalData::open(&state.keyring, &record).map(|data| Loaded { record, data })
         })
         .collect();
     all.sort_by(|a, b| {
@@ -177,7 +179,12 @@ pub async fn create(
         },
     };
     let record = PrincipalRecord {
-        data: p.data.encode(),
+        data: p.data.seal(
+            &state.keyring,
+            &p.record.client_id,
+            &p.record.object_id,
+            p.record.created,
+        )?,
         ..p.record.clone()
     };
     state.store.create_principal(&record).await?;

@@ -165,7 +165,12 @@ pub async fn define(
     };
     state
         .store
-        .create_policy(&policy_record(kinds::ROLE, &role.id, &role))
+        .create_policy(&policy_record(
+            &state.keyring,
+            kinds::ROLE,
+            &role.id,
+            &role,
+        )?)
         .await?;
     super::changed(&state).await;
     tracing::info!(role = %role.name, id = %role.id, "custom role defined");
@@ -308,7 +313,12 @@ pub async fn assign(
     };
     state
         .store
-        .create_policy(&policy_record(kinds::ASSIGNMENT, &doc.id, &doc))
+        .create_policy(&policy_record(
+            &state.keyring,
+            kinds::ASSIGNMENT,
+            &doc.id,
+            &doc,
+        )?)
         .await?;
     super::changed(&state).await;
     tracing::info!(role = %role.name, client_id = %doc.principal_client_id, scope = %doc.scope, "role assigned");

@@ -168,8 +168,7 @@ async fn load_client(state: &SharedState, client_id: &str) -> Result<Option<Clie
             return Err(unavailable());
         }
     };
-    let Some(data) = PrincipalData::decode(&principal.data) else {
-        tracing::error!(client_id, "principal document is unreadable");
+    let Some(data) = PrincipalData::open(&state.keyring, &principal) else {
         return Ok(None);
     };
     Ok(Some(Client {

@@ -6,7 +6,7 @@
 //! reaches every replica with the next access refresh.
 
 use arca_crypto::{Keyring, TokenSigningKey, VerifyingKey};
-use arca_store::{PolicyRecord, Store};
+use arca_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::access::kinds;
@@ -66,9 +66,11 @@ struct StoredKeys {
     keys: Vec<StoredKey>,
 }
 
-async fn stored(store: &dyn Store) -> anyhow::Result<StoredKeys> {
+async fn stored(store: &dyn Store, keyring: &Keyring) -> anyhow::Result<StoredKeys> {
     if let Some(record) = store.policy(kinds::SIGNING_KEYS, DOCUMENT_ID).await? {
-        return Ok(serde_json::from_slice(&record.data)?);
+        let plain = crate::integrity::open_policy(keyring, &record)
+            .ok_or_else(|| anyhow::anyhow!("the signing-keys document does not verify"))?;
+        return Ok(serde_json::from_slice(plain.expose())?);
     }
     let first = store
         .meta(FIRST_KEY_META)
@@ -116,7 +118,7 @@ fn open(stored: &StoredKeys, keyring: &Keyring, now: i64) -> anyhow::Result<Sign
 
 /// Loads the keys valid at `now`.
 pub async fn load(store: &dyn Store, keyring: &Keyring, now: i64) -> anyhow::Result<SigningKeys> {
-    open(&stored(store).await?, keyring, now)
+    open(&stored(store, keyring).await?, keyring, now)
 }
 
 /// Makes a new key the signing key; the previous active key retires after `overlap` seconds
@@ -127,7 +129,7 @@ pub async fn rotate(
     now: i64,
     overlap: i64,
 ) -> anyhow::Result<SigningKeys> {
-    let mut doc = stored(store).await?;
+    let mut doc = stored(store, keyring).await?;
     doc.keys.retain(|k| k.retires.is_none_or(|r| r > now));
     for key in &mut doc.keys {
         if key.retires.is_none() {
@@ -142,11 +144,12 @@ pub async fn rotate(
         retires: None,
     });
     store
-        .put_policy(&PolicyRecord {
-            kind: kinds::SIGNING_KEYS.to_owned(),
-            id: DOCUMENT_ID.to_owned(),
-            data: serde_json::to_vec(&doc)?,
-        })
+        .put_policy(&crate::access::policy_record(
+            keyring,
+            kinds::SIGNING_KEYS,
+            DOCUMENT_ID,
+            &doc,
+        )?)
         .await?;
     open(&doc, keyring, now)
 }

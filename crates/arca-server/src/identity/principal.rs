@@ -1,6 +1,8 @@
 //! The stored document of a principal: display name, kind, the slow hashes of its client secrets
 //! and its registered client certificates.
 
+use arca_crypto::{CryptoError, Keyring};
+use arca_store::PrincipalRecord;
 use serde::{Deserialize, Serialize};
 
 /// Most client secrets, certificates and federated credentials per principal.
@@ -91,12 +93,37 @@ impl PrincipalData {
         }
     }
 
+    /// Parses the plain JSON document (as stored before records were sealed; see `open`).
     pub fn decode(bytes: &[u8]) -> Option<Self> {
         serde_json::from_slice(bytes).ok()
     }
 
+    /// The plain JSON document.
     pub fn encode(&self) -> Vec<u8> {
         // Serialising plain strings and integers cannot fail.
         serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The stored `data` of the principal `(client_id, object_id, created)`: this document
+    /// sealed with the keyring, bound to those three.
+    pub fn seal(
+        &self,
+        keyring: &Keyring,
+        client_id: &str,
+        object_id: &str,
+        created: i64,
+    ) -> Result<Vec<u8>, CryptoError> {
+        crate::integrity::seal_principal(keyring, client_id, object_id, created, &self.encode())
+    }
+
+    /// The document of a stored principal; `None` (reported at error level) if the record does
+    /// not verify or does not parse, and the principal must then be treated as absent.
+    pub fn open(keyring: &Keyring, record: &PrincipalRecord) -> Option<Self> {
+        let plain = crate::integrity::open_principal(keyring, record)?;
+        let decoded = Self::decode(plain.expose());
+        if decoded.is_none() {
+            tracing::error!(client_id = %record.client_id, "principal document does not parse");
+        }
+        decoded
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! Values and metadata (content type, tags) are sealed per version with associated data binding
 //! vault, kind, name and version, so storage never holds them in clear and a record moved to
-//! another place fails to open.
+//! another place fails to open. The metadata's associated data also binds the version's clear
+//! attributes, and each object carries a sealed head naming its current version
+//! (`crate::integrity`): both are verified before anything is served, and a version or object
+//! that fails is refused (500 on a read, left out of a listing), never served.
 
 use std::sync::Arc;
 
@@ -17,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::error::{ApiError, ApiResult};
+use crate::integrity;
 use crate::state::AppState;
 
 const KIND: ObjectKind = ObjectKind::Secret;
@@ -81,19 +85,23 @@ fn new_version_id() -> ApiResult<VersionId> {
     Ok(VersionId::from_random(arca_crypto::random_bytes::<16>()?))
 }
 
+/// Seals `meta` for `record`, bound to the record's place and its clear attributes (which must
+/// therefore be final).
 fn seal_meta(
     state: &AppState,
     vault: &str,
     name: &ObjectName,
-    version: &str,
+    record: &VersionRecord,
     meta: &Meta,
 ) -> ApiResult<Vec<u8>> {
     let json = serde_json::to_vec(meta).map_err(|_| ApiError::Internal)?;
     Ok(state
         .keyring
-        .seal(&aad(vault, name, version, "meta"), &json)?)
+        .seal(&integrity::meta_aad(vault, KIND, name.key(), record), &json)?)
 }
 
+/// Opens a version's metadata, which verifies its clear attributes too; a version that fails is
+/// reported and refused.
 fn open_meta(
     state: &AppState,
     vault: &str,
@@ -102,7 +110,14 @@ fn open_meta(
 ) -> ApiResult<Meta> {
     let plain = state
         .keyring
-        .open(&aad(vault, name, &record.version, "meta"), &record.meta)?;
+        .open(
+            &integrity::meta_aad(vault, KIND, name.key(), record),
+            &record.meta,
+        )
+        .map_err(|_| {
+            integrity::refused_object(vault, KIND, name.key(), &record.version, "attributes");
+            ApiError::Internal
+        })?;
     serde_json::from_slice(plain.expose()).map_err(|_| {
         tracing::error!(vault, version = %record.version, "secret metadata does not parse");
         ApiError::Internal
@@ -170,22 +185,30 @@ pub async fn set(
         content_type: new.content_type,
         tags: new.tags,
     };
-    let record = VersionRecord {
+    let mut record = VersionRecord {
         version: version.to_string(),
         created: now,
         updated: now,
         enabled: new.enabled,
         nbf: new.nbf,
         exp: new.exp,
-        meta: seal_meta(state, &vault.name, name, version.as_str(), &meta)?,
+        meta: Vec::new(),
         value: state.keyring.seal(
             &aad(&vault.name, name, version.as_str(), "value"),
             new.value.expose().as_bytes(),
         )?,
     };
+    record.meta = seal_meta(state, &vault.name, name, &record, &meta)?;
+    let head = integrity::seal_head(
+        &state.keyring,
+        &vault.name,
+        KIND,
+        name.key(),
+        &record.version,
+    )?;
     let object = match state
         .store
-        .put_version(&vault.name, KIND, name.as_str(), &record)
+        .put_version(&vault.name, KIND, name.as_str(), &record, &head)
         .await
     {
         Ok(o) => o,
@@ -226,8 +249,27 @@ async fn active_shared(
         )
         .await?;
     match found {
-        Some(f) if f.object.deleted.is_none() => Ok(f),
+        Some(f) if f.object.deleted.is_none() => {
+            if version.is_none() {
+                verify_head(state, &vault.name, name, &f.object)?;
+            }
+            Ok(f)
+        }
         _ => Err(ApiError::SecretNotFound(name.as_str().to_owned())),
+    }
+}
+
+/// Refuses an object whose head does not prove its current version (one small AES-GCM open).
+fn verify_head(
+    state: &AppState,
+    vault: &str,
+    name: &ObjectName,
+    object: &ObjectRecord,
+) -> ApiResult<()> {
+    if integrity::head_is_valid(&state.keyring, vault, KIND, name.key(), object) {
+        Ok(())
+    } else {
+        Err(ApiError::Internal)
     }
 }
 
@@ -281,7 +323,7 @@ pub async fn update(
     record.nbf = patch.nbf.or(record.nbf);
     record.exp = patch.exp.or(record.exp);
     record.updated = state.clock.now();
-    record.meta = seal_meta(state, &vault.name, name, &record.version, &meta)?;
+    record.meta = seal_meta(state, &vault.name, name, &record, &meta)?;
     match state
         .store
         .update_version(&vault.name, KIND, name.as_str(), &record)
@@ -322,19 +364,20 @@ pub async fn list(
     } else {
         None
     };
-    let items = rows
-        .iter()
-        .map(|r| {
-            view(
-                state,
-                &vault.name,
-                &name_from_store(&r.object)?,
-                &r.object,
-                &r.version,
-                false,
-            )
-        })
-        .collect::<ApiResult<_>>()?;
+    // An entry that fails verification is left out (and reported), so that one altered row
+    // does not take the whole listing down; reading it directly answers 500.
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let name = name_from_store(&r.object)?;
+        if !integrity::head_is_valid(&state.keyring, &vault.name, KIND, name.key(), &r.object) {
+            continue;
+        }
+        match view(state, &vault.name, &name, &r.object, &r.version, false) {
+            Ok(item) => items.push(item),
+            Err(ApiError::Internal) => continue,
+            Err(e) => return Err(e),
+        }
+    }
     Ok(Page { items, next })
 }
 
@@ -371,10 +414,15 @@ pub async fn list_versions(
     } else {
         None
     };
-    let items = rows
-        .iter()
-        .map(|r| view(state, &vault.name, name, &object, r, false))
-        .collect::<ApiResult<_>>()?;
+    // As in `list`: a version that fails verification is left out (and reported).
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        match view(state, &vault.name, name, &object, r, false) {
+            Ok(item) => items.push(item),
+            Err(ApiError::Internal) => continue,
+            Err(e) => return Err(e),
+        }
+    }
     Ok(Page { items, next })
 }
 
@@ -414,6 +462,7 @@ pub async fn get_deleted(
         .await?
     {
         Some(f) if f.object.deleted.is_some() => {
+            verify_head(state, &vault.name, name, &f.object)?;
             view(state, &vault.name, name, &f.object, &f.version, false)
         }
         _ => Err(ApiError::DeletedSecretNotFound(name.as_str().to_owned())),
@@ -584,23 +633,33 @@ pub async fn restore(state: &AppState, vault: &VaultRecord, blob: &str) -> ApiRe
             content_type: v.content_type.clone(),
             tags: v.tags.clone(),
         };
-        records.push(VersionRecord {
+        let mut record = VersionRecord {
             version: v.version.clone(),
             created: v.created,
             updated: v.updated,
             enabled: v.enabled,
             nbf: v.nbf,
             exp: v.exp,
-            meta: seal_meta(state, &vault.name, &name, &v.version, &meta)?,
+            meta: Vec::new(),
             value: state.keyring.seal(
                 &aad(&vault.name, &name, &v.version, "value"),
                 v.value.as_bytes(),
             )?,
-        });
+        };
+        record.meta = seal_meta(state, &vault.name, &name, &record, &meta)?;
+        records.push(record);
     }
+    let head = integrity::seal_head(&state.keyring, &vault.name, KIND, name.key(), &doc.current)?;
     match state
         .store
-        .restore_object(&vault.name, KIND, name.as_str(), &records, &doc.current)
+        .restore_object(
+            &vault.name,
+            KIND,
+            name.as_str(),
+            &records,
+            &doc.current,
+            &head,
+        )
         .await
     {
         Ok(_) => {}

@@ -103,7 +103,7 @@ pub async fn harness() -> Harness {
             client_id: "client".into(),
             object_id: "object".into(),
             created: START,
-            data: data.encode(),
+            data: data.seal(&keyring, "client", "object", START).unwrap(),
         })
         .await
         .unwrap();
@@ -116,11 +116,15 @@ pub async fn harness() -> Harness {
         created: START,
     };
     store
-        .create_policy(&arca_server::access::policy_record(
-            arca_server::access::kinds::ASSIGNMENT,
-            "admin",
-            &admin,
-        ))
+        .create_policy(
+            &arca_server::access::policy_record(
+                &keyring,
+                arca_server::access::kinds::ASSIGNMENT,
+                "admin",
+                &admin,
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     let token = issuer
@@ -128,7 +132,9 @@ pub async fn harness() -> Harness {
         .unwrap()
         .0;
     let access = arca_server::access::Access::new(
-        arca_server::access::Snapshot::load(&*store).await.unwrap(),
+        arca_server::access::Snapshot::load(&*store, &keyring)
+            .await
+            .unwrap(),
     );
     let state = Arc::new(AppState {
         store,

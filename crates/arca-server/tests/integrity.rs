@@ -1,0 +1,430 @@
+//! Attacks by someone who can write the database but does not hold the key file: each test makes
+//! its change with a second SQLite connection to the file of a running (in-process) server, the
+//! way such an attacker would, and checks that the server refuses the altered record, says so in
+//! its log at error level (with kind and id, never content), and keeps serving everything else.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use arca_server::auth::PeerAddr;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::*;
+use serde_json::{json, Value};
+
+/// The Key Vault Administrator role id.
+const ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
+const SCOPE: &str = "https://vault.localhost:8443/.default";
+const SHORT: &str = "short.vault.localhost:8443";
+
+/// Log lines written while a test runs (on the test's thread, where the in-process server runs).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+impl Logs {
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Asserts an error-level integrity report naming `id`, and that none of `secrets` leaked.
+    #[track_caller]
+    fn assert_refused(&self, id: &str, secrets: &[&str]) {
+        let text = self.text();
+        let reported = text
+            .lines()
+            .any(|l| l.contains("ERROR") && l.contains("INTEGRITY") && l.contains(id));
+        assert!(reported, "no integrity error naming {id} in:\n{text}");
+        for secret in secrets {
+            assert!(
+                !text.contains(secret),
+                "{secret} leaked into the log:\n{text}"
+            );
+        }
+    }
+}
+
+/// The attacker's handle on the database file.
+fn database(h: &Harness) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(&h.db).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    conn
+}
+
+/// Moves the access generation, as any access write does, so the server reloads.
+fn bump(conn: &rusqlite::Connection) {
+    conn.execute(
+        "UPDATE access_generation SET generation = generation + 1",
+        [],
+    )
+    .unwrap();
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap().to_owned()
+}
+
+fn secret_form(client_id: &str, secret: &str) -> String {
+    serde_urlencoded::to_string([
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+        ("scope", SCOPE),
+    ])
+    .unwrap()
+}
+
+fn as_caller(mut request: Request<Body>, token: &str) -> Request<Body> {
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn from_ip(mut request: Request<Body>, ip: &str) -> Request<Body> {
+    let ip: IpAddr = ip.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(PeerAddr(SocketAddr::new(ip, 49_152)));
+    request
+}
+
+struct App {
+    client_id: String,
+    object_id: String,
+    token: String,
+}
+
+/// A service principal with a client secret, a token through it, and no role.
+async fn app(h: &Harness, name: &str) -> App {
+    let (status, p) = h
+        .call_on(
+            ADMIN_HOST,
+            "POST",
+            "/admin/principals",
+            Some(json!({ "display_name": name })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let client_id = text(&p["client_id"]);
+    let path = format!("/admin/principals/{client_id}/secrets");
+    let (status, added) = h.call_on(ADMIN_HOST, "POST", &path, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let (status, body) = token_request(h, &secret_form(&client_id, &text(&added["secret"]))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    App {
+        client_id,
+        object_id: text(&p["object_id"]),
+        token: text(&body["access_token"]),
+    }
+}
+
+async fn call_as(
+    h: &Harness,
+    token: &str,
+    host: &str,
+    method: &str,
+    path: &str,
+) -> (StatusCode, Value) {
+    split(
+        h.send(as_caller(h.request(host, method, path, None), token))
+            .await,
+    )
+    .await
+}
+
+async fn reload(h: &Harness) {
+    h.state.refresh_access().await.unwrap();
+}
+
+/// The issue's reproduction: one plain JSON assignment row granting Key Vault Administrator at
+/// `/`, inserted into the database of a running server, must grant nothing.
+#[tokio::test]
+async fn an_assignment_row_inserted_into_the_database_grants_nothing() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let app = app(&h, "intruder").await;
+    assert_eq!(
+        call_as(&h, &app.token, ADMIN_HOST, "GET", "/admin/vaults")
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let forged = json!({
+        "id": "forged",
+        "role_id": ADMINISTRATOR,
+        "principal_client_id": app.client_id,
+        "principal_object_id": app.object_id,
+        "scope": "/",
+        "created": START,
+    });
+    let conn = database(&h);
+    conn.execute(
+        "INSERT INTO policies (kind, id, data) VALUES ('assignment', 'forged', ?1)",
+        [serde_json::to_vec(&forged).unwrap()],
+    )
+    .unwrap();
+    bump(&conn);
+    reload(&h).await;
+
+    assert_eq!(
+        call_as(&h, &app.token, ADMIN_HOST, "GET", "/admin/vaults")
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let read = call_as(&h, &app.token, HOST, "GET", &format!("/secrets?{V}")).await;
+    assert_eq!(read.0, StatusCode::FORBIDDEN, "{}", read.1);
+    logs.assert_refused("forged", &[ADMINISTRATOR]);
+    // The one bad row takes nothing else down.
+    assert_eq!(
+        h.call_on(ADMIN_HOST, "GET", "/admin/vaults", None).await.0,
+        StatusCode::OK
+    );
+}
+
+/// Writing a client-secret hash of one's own into an administrator's principal row must not
+/// give a way to sign in as it; the altered principal is treated as absent.
+#[tokio::test]
+async fn a_principal_row_altered_in_the_database_is_refused() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let own_secret = "attacker-chosen-secret";
+    let hash = arca_crypto::hash_client_secret(own_secret.as_bytes()).unwrap();
+    let forged = json!({
+        "display_name": "test",
+        "secrets": [{"id": "s1", "hash": hash, "created": START}],
+    });
+    let conn = database(&h);
+    let changed = conn
+        .execute(
+            "UPDATE principals SET data = ?1 WHERE client_id = 'client'",
+            [serde_json::to_vec(&forged).unwrap()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    bump(&conn);
+    reload(&h).await;
+
+    let (status, body) = token_request(&h, &secret_form("client", own_secret)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client")),
+        "{body}"
+    );
+    assert!(body.get("access_token").is_none());
+    // Tokens of the altered principal stop working too (fail closed).
+    assert_eq!(
+        h.call_on(ADMIN_HOST, "GET", "/admin/vaults", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    logs.assert_refused("client", &[own_secret, &hash]);
+}
+
+/// A validly sealed network rule set copied over another vault's (here: an allow-all one over a
+/// restrictive one) does not open there, and a vault whose rules do not verify is closed, not
+/// opened.
+#[tokio::test]
+async fn network_rules_moved_or_forged_in_the_database_deny_the_vault() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    h.put(HOST, "a", "v").await;
+    h.put(SHORT, "a", "v").await;
+    for (vault, rules) in [
+        (
+            "default",
+            json!({"default_action": "deny", "ip_rules": ["10.0.0.0/8"]}),
+        ),
+        ("short", json!({"default_action": "allow", "ip_rules": []})),
+    ] {
+        let path = format!("/admin/vaults/{vault}/network-rules");
+        let (status, body) = h.call_on(ADMIN_HOST, "PUT", &path, Some(rules)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let get = |host: &str| {
+        from_ip(
+            h.request(host, "GET", &format!("/secrets/a?{V}"), None),
+            "192.0.2.1",
+        )
+    };
+    assert_eq!(
+        split(h.send(get(HOST)).await).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    let conn = database(&h);
+    conn.execute(
+        "UPDATE policies SET data = (SELECT data FROM policies WHERE kind = 'network' AND id = 'short') \
+         WHERE kind = 'network' AND id = 'default'",
+        [],
+    )
+    .unwrap();
+    bump(&conn);
+    reload(&h).await;
+    let moved = split(h.send(get(HOST)).await).await;
+    assert_eq!(moved.0, StatusCode::FORBIDDEN, "{}", moved.1);
+    assert_eq!(code(&moved.1).1, Some("ForbiddenByFirewall"));
+    // Even from an address the real rules admitted: the vault is closed, not guessed at.
+    let inside = from_ip(
+        h.request(HOST, "GET", &format!("/secrets/a?{V}"), None),
+        "10.1.2.3",
+    );
+    assert_eq!(split(h.send(inside).await).await.0, StatusCode::FORBIDDEN);
+    logs.assert_refused("default", &[]);
+
+    conn.execute(
+        "UPDATE policies SET data = ?1 WHERE kind = 'network' AND id = 'default'",
+        [br#"{"default_action":"Allow","ip_rules":[]}"#.to_vec()],
+    )
+    .unwrap();
+    bump(&conn);
+    reload(&h).await;
+    assert_eq!(
+        split(h.send(get(HOST)).await).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // The other vault, whose rules verify, is untouched.
+    assert_eq!(split(h.send(get(SHORT)).await).await.0, StatusCode::OK);
+}
+
+/// A sealed assignment moved to another id does not verify there (its associated data names
+/// the id it was sealed for), so it grants nothing.
+#[tokio::test]
+async fn an_assignment_moved_to_another_id_grants_nothing() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let conn = database(&h);
+    conn.execute(
+        "UPDATE policies SET id = 'moved' WHERE kind = 'assignment' AND id = 'admin'",
+        [],
+    )
+    .unwrap();
+    bump(&conn);
+    reload(&h).await;
+    assert_eq!(
+        h.call_on(ADMIN_HOST, "GET", "/admin/vaults", None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    logs.assert_refused("moved", &[]);
+}
+
+/// Flipping a disabled version's `enabled` column back to 1 (or changing its expiry) does not
+/// make the server serve it: the attributes are bound into the sealed metadata.
+#[tokio::test]
+async fn a_version_re_enabled_in_the_database_is_still_refused() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let (_, set) = h.put(HOST, "db", "disabled-value").await;
+    let version = text(&set["id"]).rsplit('/').next().unwrap().to_owned();
+    let path = format!("/secrets/db/{version}?{V}");
+    let (status, body) = h
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"attributes": {"enabled": false}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        h.call("GET", &format!("/secrets/db?{V}"), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    h.put(HOST, "other", "kept").await;
+
+    let conn = database(&h);
+    let changed = conn
+        .execute("UPDATE versions SET enabled = 1 WHERE lname = 'db'", [])
+        .unwrap();
+    assert_eq!(changed, 1);
+    let (status, body) = h.call("GET", &format!("/secrets/db?{V}"), None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(!body.to_string().contains("disabled-value"));
+    let (status, body) = h.call("GET", &path, None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    logs.assert_refused(&version, &["disabled-value"]);
+    // Listings leave it out and show the rest.
+    let (status, list) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<String> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| text(&i["id"]))
+        .collect();
+    assert!(ids.iter().all(|id| !id.ends_with("/db")), "{ids:?}");
+    assert!(ids.iter().any(|id| id.ends_with("/other")), "{ids:?}");
+
+    conn.execute(
+        "UPDATE versions SET exp = 4102444800 WHERE lname = 'other'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        h.call("GET", &format!("/secrets/other?{V}"), None).await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+}
+
+/// Pointing an object's current version back at an older version does not roll the secret back.
+#[tokio::test]
+async fn a_current_version_rolled_back_in_the_database_is_refused() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let (_, old) = h.put(HOST, "db", "old-password").await;
+    let old_version = text(&old["id"]).rsplit('/').next().unwrap().to_owned();
+    h.put(HOST, "db", "new-password").await;
+
+    let conn = database(&h);
+    let changed = conn
+        .execute(
+            "UPDATE objects SET current_version = ?1 WHERE lname = 'db'",
+            [&old_version],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let (status, body) = h.call("GET", &format!("/secrets/db?{V}"), None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(!body.to_string().contains("old-password"));
+    logs.assert_refused(&old_version, &["old-password", "new-password"]);
+    let (_, list) = h.call("GET", &format!("/secrets?{V}"), None).await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 0, "{list}");
+    // The older version stays readable by its id, as Key Vault allows.
+    let (status, body) = h
+        .call("GET", &format!("/secrets/db/{old_version}?{V}"), None)
+        .await;
+    assert_eq!(
+        (status, body["value"].as_str()),
+        (StatusCode::OK, Some("old-password"))
+    );
+}
