@@ -237,7 +237,10 @@ impl Harness {
     /// secrets had been sent, without waiting out their real delays.
     fn failed_before(&self, client_id: &str, n: usize) {
         for _ in 0..n {
-            let _ = self.state.lockout.attempt(client_id, START);
+            let _ = self
+                .state
+                .lockout
+                .attempt(client_id, None, START, Default::default);
         }
     }
 }
@@ -1732,12 +1735,12 @@ async fn delayed_wrong_secrets_do_not_hold_up_other_clients() {
     h.failed_before(&guessed.client_id, 8);
     let guesses = h.guess(&guessed.client_id, 2);
     for _ in 0..500 {
-        if h.state.lockout.is_locked(&guessed.client_id, START) {
+        if h.state.lockout.is_locked(&guessed.client_id, None, START) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(h.state.lockout.is_locked(&guessed.client_id, START));
+    assert!(h.state.lockout.is_locked(&guessed.client_id, None, START));
     h.token_by_secret(&bystander.client_id, &bystander.secret)
         .await;
     let waited = guesses.iter().filter(|g| g.is_finished()).count();
