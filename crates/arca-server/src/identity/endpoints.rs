@@ -936,3 +936,70 @@ pub async fn imds(
         Err(response) => *response,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(body: &str) -> Option<Vec<(String, String)>> {
+        parse_form(body.as_bytes()).map(|form| {
+            form.iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.as_str().to_owned()))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn forms_decode_as_urlencoded_parsers_do() {
+        let p = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            pairs("client_secret=a%2Bb+c%3D%3D&scope=x%2F.default&&flag&e="),
+            Some(vec![
+                p("client_secret", "a+b c=="),
+                p("scope", "x/.default"),
+                p("flag", ""),
+                p("e", ""),
+            ])
+        );
+        // A lone or malformed escape stands for itself; UTF-8 is decoded; invalid UTF-8 refused.
+        assert_eq!(pairs("a=%&b=%4&c=%zz&d=%C3%A9"), {
+            Some(vec![p("a", "%"), p("b", "%4"), p("c", "%zz"), p("d", "é")])
+        });
+        assert_eq!(pairs("a=%FF"), None);
+        assert_eq!(pairs(""), Some(vec![]));
+        // The same as serde_urlencoded for what the SDKs send.
+        let sent = serde_urlencoded::to_string([
+            ("client_assertion", "eyJ.a-b_c.~!*'()"),
+            ("client_secret", "Q~x/y+z=&%"),
+        ])
+        .unwrap();
+        assert_eq!(
+            pairs(&sent),
+            Some(vec![
+                p("client_assertion", "eyJ.a-b_c.~!*'()"),
+                p("client_secret", "Q~x/y+z=&%"),
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn secret_bodies_are_copied_whole_and_bounded() {
+        let body = Body::from(bytes::Bytes::from(b"client_secret=s3cr3t".to_vec()));
+        let copy = read_secret_body(body, 1024).await.unwrap();
+        assert_eq!(copy.as_slice(), b"client_secret=s3cr3t");
+        assert!(read_secret_body(Body::from(vec![b'a'; 2048]), 1024)
+            .await
+            .is_none());
+    }
+
+    #[test]
+    fn quoted_tenants_are_bounded_and_harmless() {
+        assert_eq!(
+            shown_tenant("contoso.onmicrosoft.com"),
+            "contoso.onmicrosoft.com"
+        );
+        assert_eq!(shown_tenant("a\"b<c>\n"), "a?b?c??");
+        let long = shown_tenant(&"x".repeat(1000));
+        assert_eq!(long.len(), 67);
+    }
+}
