@@ -226,6 +226,14 @@ pub async fn prepare(
     }
     let (cert_pem, key_pkcs8) = server_certificate(&*store, &ca, &sans, now, &sealer).await?;
 
+    // Made now, so that the first request for an unknown client id does not pay for it.
+    if crate::identity::run_hash(|| crate::identity::dummy_secret_hash().is_some())
+        .await
+        .is_none_or(|made| !made)
+    {
+        bail!("the dummy client-secret hash could not be made");
+    }
+
     // Default vault and bootstrap principal, on first start only.
     let urls = Urls::new(&config.issuer_host, &config.dns_suffix, port);
     let bootstrap_path = data_dir.join("bootstrap.json");
@@ -309,7 +317,6 @@ pub async fn prepare(
             client_id
         }
     };
-    refresh_bootstrap(&bootstrap_path, &urls, &ca_path)?;
     assign_bootstrap_administrator(&*store, &client_id, now).await?;
 
     let access = crate::access::Access::new(crate::access::Snapshot::load(&*store).await?);
@@ -344,13 +351,6 @@ pub async fn prepare(
     issuer.imds_client = imds;
     issuer.app_service_remote = config.app_service_remote;
     issuer.bootstrap_file = Some(bootstrap_path.clone());
-    // Made now, so that the first request for an unknown client id does not pay for it.
-    if crate::identity::run_hash(|| crate::identity::dummy_secret_hash().is_some())
-        .await
-        .is_none_or(|made| !made)
-    {
-        bail!("the dummy client-secret hash could not be made");
-    }
     let state = Arc::new(AppState {
         store,
         keyring,
@@ -374,6 +374,8 @@ pub async fn prepare(
             "the bootstrap principal was a managed identity; it is now a service principal"
         );
     }
+    // Last: a bootstrap file naming this server's port is what tools wait for at start.
+    refresh_bootstrap(&bootstrap_path, &state.urls, &ca_path)?;
     let chain = format!("{cert_pem}{}", ca.cert_pem);
     Ok(Prepared {
         state,
