@@ -42,9 +42,12 @@ install_localhost_resolver()
 # The environment as the test run received it; servers started by tests get
 # this one, not the one rewritten for the SDK clients below.
 SERVER_ENV: Dict[str, str] = dict(os.environ)
-# The session server's IMDS endpoint serves the bootstrap principal when a request names no
-# identity, as an Azure VM with a system-assigned identity does (opt-in: IMDS has no secret).
+# The session server's managed-identity endpoints serve the bootstrap principal when a request
+# names no identity, as an Azure VM or App Service with a system-assigned identity does. Both are
+# the operator's explicit choice: by default neither endpoint serves the administrator (see
+# test_managed_identity_defaults.py, which runs servers without these settings).
 SERVER_ENV["ARCA_IMDS_IDENTITY"] = "bootstrap"
+SERVER_ENV["ARCA_APP_SERVICE_IDENTITY"] = "bootstrap"
 
 CREDENTIAL_KINDS = ("client_secret", "default")
 

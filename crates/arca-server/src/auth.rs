@@ -78,11 +78,7 @@ pub fn authenticate_with(
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(bearer_credentials)
         .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES)
         .ok_or_else(|| unauthorized("AKV10001: The Authorization header is not a Bearer token."))?;
     let now = state.clock.now();
@@ -112,6 +108,13 @@ pub fn authenticate_with(
             ))
         }
     }
+}
+
+/// The credentials of a `Bearer` authorization value. The scheme is compared without regard to
+/// case (RFC 7235 section 2.1) and separated from the token by one or more spaces.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 /// The network address of the client, inserted by the listener into every request.

@@ -26,7 +26,11 @@ pub struct Prepared {
     pub tls_key_pkcs8: SecretBytes,
 }
 
-/// The contents of `bootstrap.json`.
+/// The contents of `bootstrap.json`: the bootstrap administrator's credentials (a service
+/// principal: tenant, client id and secret), where the issuer and the default vault are, and the
+/// App Service managed-identity endpoint with its header, for the managed identities the
+/// operator creates (the endpoint serves none by default, and never the administrator unless
+/// configured to). `arca identity-header rotate` rewrites `identity_header`.
 #[derive(Serialize, Deserialize, PartialEq, Eq)]
 pub struct BootstrapFile {
     pub tenant_id: String,
@@ -217,6 +221,14 @@ pub async fn prepare(
     let (cert_pem, key_pkcs8) =
         server_certificate(&*store, &ca, ca_replaced, &sans, now, &sealer).await?;
 
+    // Made now, so that the first request for an unknown client id does not pay for it.
+    if crate::identity::run_hash(|| crate::identity::dummy_secret_hash().is_some())
+        .await
+        .is_none_or(|made| !made)
+    {
+        bail!("the dummy client-secret hash could not be made");
+    }
+
     // Default vault and bootstrap principal, on first start only.
     let urls = Urls::new(&config.issuer_host, &config.dns_suffix, port);
     let bootstrap_path = data_dir.join("bootstrap.json");
@@ -235,16 +247,14 @@ pub async fn prepare(
             Err(e) => return Err(e.into()),
         }
     }
-    let identity_header = ensure_meta(&*store, "identity_header", || {
+    let identity_header = ensure_meta(&*store, IDENTITY_HEADER_META, || {
         seal(
-            "identity_header",
-            crate::b64url(&arca_crypto::random_bytes::<24>()?).as_bytes(),
+            IDENTITY_HEADER_META,
+            new_identity_header()?.expose().as_bytes(),
         )
     })
     .await?;
-    let identity_header = SecretString::new(String::from_utf8(
-        open("identity_header", &identity_header)?.expose().to_vec(),
-    )?);
+    let identity_header = open_identity_header(&keyring, &identity_header)?;
 
     let client_id = match store.meta("bootstrap_client_id").await? {
         Some(id) => String::from_utf8(id)?,
@@ -260,7 +270,9 @@ pub async fn prepare(
             .ok_or_else(|| anyhow::anyhow!("the client-secret hash did not finish"))??;
             let data = PrincipalData {
                 display_name: "bootstrap administrator".into(),
-                kind: PrincipalKind::ManagedIdentity,
+                // A service principal: it signs in with its client secret only, never through
+                // the managed-identity endpoints (unless the operator configures exactly that).
+                kind: PrincipalKind::ServicePrincipal,
                 secrets: vec![ClientSecretHash {
                     id: new_uuid()?,
                     hash,
@@ -300,7 +312,6 @@ pub async fn prepare(
             client_id
         }
     };
-    refresh_bootstrap(&bootstrap_path, &urls, &ca_path)?;
     if !bootstrap_admin_assigned {
         assign_bootstrap_administrator(&*store, &root, &keyring, &client_id, now).await?;
     }
@@ -319,15 +330,25 @@ pub async fn prepare(
     };
     let app_service = resolve("app_service_identity", &config.app_service_identity).await?;
     let imds = resolve("imds_identity", &config.imds_identity).await?;
+    for (endpoint, configured) in [("App Service", &app_service), ("IMDS", &imds)] {
+        if configured.as_deref() == Some(client_id.as_str()) {
+            tracing::warn!(
+                endpoint,
+                "the managed-identity endpoint serves the bootstrap administrator, as configured: every caller it answers gets Key Vault Administrator tokens"
+            );
+        }
+    }
     let mut issuer = Issuer::new(
         &urls,
         tenant_id,
         keys,
         identity_header,
-        app_service.unwrap_or_else(|| client_id.clone()),
+        app_service,
         i64::from(config.token_lifetime_secs),
     )?;
     issuer.imds_client = imds;
+    issuer.app_service_remote = config.app_service_remote;
+    issuer.bootstrap_file = Some(bootstrap_path.clone());
     let state = Arc::new(AppState {
         store,
         keyring,
@@ -340,6 +361,19 @@ pub async fn prepare(
         lockout: Default::default(),
         vaults: Default::default(),
     });
+    // Data directories made before the bootstrap principal became a service principal stored it
+    // as a managed identity, which the managed-identity endpoints would serve.
+    if crate::admin::principals::make_service_principal(&state, &client_id)
+        .await
+        .map_err(|e| anyhow!("cannot update the bootstrap principal: {e:?}"))?
+    {
+        tracing::info!(
+            %client_id,
+            "the bootstrap principal was a managed identity; it is now a service principal"
+        );
+    }
+    // Last: a bootstrap file naming this server's port is what tools wait for at start.
+    refresh_bootstrap(&bootstrap_path, &state.urls, &ca_path)?;
     let chain = format!("{cert_pem}{}", ca.cert_pem);
     Ok(Prepared {
         state,
@@ -501,6 +535,78 @@ async fn server_certificate(
         .await?;
     tracing::info!(names = ?sans, "issued a new server certificate");
     Ok((issued.cert_pem, issued.key_pkcs8))
+}
+
+/// The meta key of the sealed App Service identity header.
+const IDENTITY_HEADER_META: &str = "identity_header";
+
+/// A new random App Service identity header (24 random bytes, base64url).
+fn new_identity_header() -> anyhow::Result<SecretString> {
+    Ok(SecretString::new(crate::b64url(
+        &arca_crypto::random_bytes::<24>()?,
+    )))
+}
+
+fn open_identity_header(keyring: &Keyring, sealed: &[u8]) -> anyhow::Result<SecretString> {
+    let opened = Sealer(keyring).open(IDENTITY_HEADER_META, sealed)?;
+    let text = std::str::from_utf8(opened.expose())
+        .map_err(|_| anyhow!("the sealed identity header is not text"))?;
+    Ok(SecretString::new(text.to_owned()))
+}
+
+/// Replaces the App Service identity header: a new random one is stored sealed in place of the
+/// old, which stops working in this process at once (other replicas notice the change within
+/// a second, see [`reload_identity_header`]); `bootstrap.json`, if present, gets the new one.
+/// Returns the new header.
+pub async fn rotate_identity_header(state: &AppState) -> anyhow::Result<SecretString> {
+    let header = new_identity_header()?;
+    let sealed = Sealer(&state.keyring).seal(IDENTITY_HEADER_META, header.expose().as_bytes())?;
+    state.store.put_meta(IDENTITY_HEADER_META, &sealed).await?;
+    state
+        .issuer
+        .set_identity_header(SecretString::new(header.expose().to_owned()));
+    if let Some(path) = &state.issuer.bootstrap_file {
+        rewrite_identity_header(path, &header)?;
+    }
+    Ok(header)
+}
+
+/// Brings the identity header up to date with the store when `sealed` (as last seen) differs
+/// from the stored one: a rotation made by another replica. Returns what is stored now.
+pub async fn reload_identity_header(
+    state: &AppState,
+    seen: Option<Vec<u8>>,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let stored = state.store.meta(IDENTITY_HEADER_META).await?;
+    if let Some(sealed) = &stored {
+        if seen.as_ref() != Some(sealed) {
+            state
+                .issuer
+                .set_identity_header(open_identity_header(&state.keyring, sealed)?);
+        }
+    }
+    Ok(stored)
+}
+
+/// Writes `header` into the `identity_header` field of `bootstrap.json` (atomically, mode 0600).
+/// A removed file stays removed.
+fn rewrite_identity_header(path: &Path, header: &SecretString) -> anyhow::Result<()> {
+    let mut text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::info!(path = %path.display(), "no bootstrap file (it was removed); the new identity header is not written anywhere");
+            return Ok(());
+        }
+        Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
+    };
+    let parsed = serde_json::from_slice::<BootstrapFile>(&text);
+    zeroize::Zeroize::zeroize(&mut text);
+    let mut file = parsed.with_context(|| format!("{} does not parse", path.display()))?;
+    file.identity_header = header.expose().to_owned();
+    let result = write_bootstrap(path, &file);
+    zeroize::Zeroize::zeroize(&mut file.client_secret);
+    zeroize::Zeroize::zeroize(&mut file.identity_header);
+    result
 }
 
 fn write_bootstrap(path: &Path, file: &BootstrapFile) -> anyhow::Result<()> {

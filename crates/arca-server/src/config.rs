@@ -23,8 +23,9 @@ pub struct Config {
     pub issuer_host: String,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_secs: u32,
-    /// The client id the App Service managed-identity endpoint issues tokens for when the
-    /// request names none; `None` means the bootstrap principal.
+    /// The client id (or `bootstrap`) the App Service managed-identity endpoint issues tokens
+    /// for when the request names none; `None`: no principal (only managed identities
+    /// requested by id).
     pub app_service_identity: Option<String>,
     /// Likewise for the IMDS endpoint.
     pub imds_identity: Option<String>,

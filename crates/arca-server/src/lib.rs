@@ -61,13 +61,17 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
 /// made by another replica takes to apply here.
 const ACCESS_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Keeps the access snapshot and the signing keys current until shutdown.
+/// Keeps the access snapshot, the signing keys and the managed-identity header current until
+/// shutdown.
 async fn access_refresher(
     state: Arc<state::AppState>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(ACCESS_REFRESH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The sealed identity header as this process last saw it; a rotation through another
+    // replica changes the stored one (one metadata read a second).
+    let mut header_seen = state.store.meta("identity_header").await.ok().flatten();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -75,6 +79,10 @@ async fn access_refresher(
         }
         if let Err(e) = state.refresh_access().await {
             tracing::warn!(error = %e, "access refresh failed; keeping the previous snapshot");
+        }
+        match bootstrap::reload_identity_header(&state, header_seen.clone()).await {
+            Ok(stored) => header_seen = stored,
+            Err(e) => tracing::warn!(error = %e, "identity header reload failed"),
         }
         // Retired signing keys leave JWKS when their overlap ends, without any store change.
         let now = state.clock.now();

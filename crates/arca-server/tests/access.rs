@@ -237,7 +237,10 @@ impl Harness {
     /// secrets had been sent, without waiting out their real delays.
     fn failed_before(&self, client_id: &str, n: usize) {
         for _ in 0..n {
-            let _ = self.state.lockout.attempt(client_id, START);
+            let _ = self
+                .state
+                .lockout
+                .attempt(client_id, None, START, Default::default);
         }
     }
 }
@@ -1732,12 +1735,12 @@ async fn delayed_wrong_secrets_do_not_hold_up_other_clients() {
     h.failed_before(&guessed.client_id, 8);
     let guesses = h.guess(&guessed.client_id, 2);
     for _ in 0..500 {
-        if h.state.lockout.is_locked(&guessed.client_id, START) {
+        if h.state.lockout.is_locked(&guessed.client_id, None, START) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(h.state.lockout.is_locked(&guessed.client_id, START));
+    assert!(h.state.lockout.is_locked(&guessed.client_id, None, START));
     h.token_by_secret(&bystander.client_id, &bystander.secret)
         .await;
     let waited = guesses.iter().filter(|g| g.is_finished()).count();
@@ -1748,6 +1751,250 @@ async fn delayed_wrong_secrets_do_not_hold_up_other_clients() {
     for guess in guesses {
         assert!(checked_and_refused(guess).await);
     }
+}
+
+/// The attack: ten wrong guesses sent at once, with no credentials, locked any client id (the
+/// administrator's included) for everyone. Now the lock holds for the guesser's address only
+/// (IPv6: its /64; IPv4-mapped IPv6 as IPv4), and the right secret from elsewhere still works.
+#[tokio::test]
+async fn wrong_guesses_lock_out_only_the_address_they_came_from() {
+    let h = harness().await;
+    let guess_from = |client_id: &str, ip: &str, n: usize| -> Vec<_> {
+        (0..n)
+            .map(|i| {
+                let form = secret_form(client_id, &format!("wrong-{i}"));
+                h.spawn(from_ip(token_form(&form), ip))
+            })
+            .collect()
+    };
+    let right_from = |ip: &str| from_ip(token_form(&secret_form("client", CLIENT_SECRET)), ip);
+    let locked = |reply: &(StatusCode, Value)| {
+        reply.0 == StatusCode::UNAUTHORIZED
+            && text(&reply.1["error_description"]).contains("locked")
+    };
+
+    // The administrator, guessed at from one IPv4 address (as IPv4 and as IPv4-mapped IPv6).
+    let mut guesses = guess_from("client", "203.0.113.9", 5);
+    guesses.extend(guess_from("client", "::ffff:203.0.113.9", 5));
+    for guess in guesses {
+        assert!(checked_and_refused(guess).await);
+    }
+    let reply = split(h.send(right_from("203.0.113.9")).await).await;
+    assert!(locked(&reply), "{}", reply.1);
+    let reply = split(h.send(right_from("198.51.100.1")).await).await;
+    assert_eq!(reply.0, StatusCode::OK, "another address: {}", reply.1);
+
+    // IPv6: the whole /64 is one source.
+    for guess in guess_from("client", "2001:db8:1:2::a", 10) {
+        assert!(checked_and_refused(guess).await);
+    }
+    let reply = split(h.send(right_from("2001:db8:1:2:ffff::1")).await).await;
+    assert!(locked(&reply), "same /64: {}", reply.1);
+    let reply = split(h.send(right_from("2001:db8:1:3::1")).await).await;
+    assert_eq!(reply.0, StatusCode::OK, "another /64: {}", reply.1);
+    // A success from one address leaves the lock of another in place.
+    let reply = split(h.send(right_from("203.0.113.9")).await).await;
+    assert!(locked(&reply), "{}", reply.1);
+}
+
+/// The attack: spraying 10,400 random client ids emptied the failure table and reset the
+/// counts of real principals. Unknown client ids are evicted first now.
+#[tokio::test]
+async fn spraying_random_client_ids_keeps_real_principals_counts() {
+    let h = harness().await;
+    let guessed = h.app("guessed").await;
+    let source: Option<IpAddr> = Some("203.0.113.9".parse().unwrap());
+    let known_ids: Vec<String> = h
+        .state
+        .access
+        .snapshot()
+        .principals
+        .values()
+        .map(|p| p.client_id.clone())
+        .collect();
+    let known_set = || known_ids.iter().map(String::as_str).collect();
+    for _ in 0..9 {
+        let _ = h
+            .state
+            .lockout
+            .attempt(&guessed.client_id, source, START, known_set);
+    }
+    // The spray, as the token endpoint records it (without paying 10,400 slow hashes).
+    for i in 0..10_400 {
+        let sprayer: Option<IpAddr> =
+            Some(format!("198.51.{}.{}", i / 250, i % 250).parse().unwrap());
+        let _ = h
+            .state
+            .lockout
+            .attempt(&format!("random-{i}"), sprayer, START, known_set);
+    }
+    assert!(h.state.lockout.len() <= arca_server::identity::lockout::MAX_ENTRIES);
+    // The tenth wrong guess from the same address still locks.
+    let guess = h.spawn(from_ip(
+        token_form(&secret_form(&guessed.client_id, "wrong")),
+        "203.0.113.9",
+    ));
+    assert!(checked_and_refused(guess).await);
+    assert!(
+        h.state.lockout.is_locked(&guessed.client_id, source, START),
+        "the spray reset the count of a real principal"
+    );
+}
+
+/// The attack: an unknown client id was answered in 2 ms, a known one in 42 ms (one Argon2id
+/// verification). Now both pay exactly one verification (against a dummy hash when there is no
+/// secret to check), and get the same answer.
+#[tokio::test]
+async fn unknown_and_known_client_ids_cost_one_verification_and_read_the_same() {
+    let h = harness().await;
+    let no_secret = h.create_principal("no-secret", "service_principal").await;
+    let verifications = || {
+        h.state
+            .issuer
+            .secret_verifications
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let mut answers = Vec::new();
+    for (case, client_id) in [
+        ("known", "client".to_owned()),
+        ("unknown", "11111111-2222-4333-8444-555555555555".to_owned()),
+        ("without secrets", text(&no_secret["client_id"])),
+    ] {
+        let before = verifications();
+        let reply = token_request(&h, &secret_form(&client_id, "wrong-secret")).await;
+        assert_invalid_client(&reply, case);
+        assert_eq!(
+            verifications() - before,
+            1,
+            "{case}: slow verifications run"
+        );
+        answers.push(reply.1);
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    // The dummy hash never lets a secret in, not even an empty one.
+    let reply = token_request(&h, &secret_form("unknown-client", "")).await;
+    assert_invalid_client(&reply, "empty secret");
+}
+
+/// The attack: the assertion path told unknown client ids, clients without that certificate
+/// and clients without that federated issuer apart by their error messages. Every refusal that
+/// does not follow a verified signature now reads the same.
+#[tokio::test]
+async fn assertion_refusals_do_not_tell_which_client_ids_exist() {
+    let h = harness().await;
+    let with_cert = h.create_principal("with-cert", "service_principal").await;
+    let with_cert = text(&with_cert["client_id"]);
+    h.admin_ok(
+        StatusCode::CREATED,
+        "POST",
+        &format!("/admin/principals/{with_cert}/certificates"),
+        Some(json!({"certificate": RSA_CERT_PEM})),
+    )
+    .await;
+    let without = text(&h.create_principal("no-cert", "service_principal").await["client_id"]);
+    let federated = text(&h.create_principal("workload", "service_principal").await["client_id"]);
+    let rsa = rsa_key();
+    let components = RsaPublicKeyComponents::<Vec<u8>>::from(rsa.public());
+    let jwks = json!({"keys": [{"kty": "RSA", "kid": "k", "n": b64url(&components.n), "e": b64url(&components.e)}]});
+    h.admin_ok(
+        StatusCode::CREATED,
+        "POST",
+        "/admin/federated-credentials",
+        Some(json!({"principal": federated, "issuer": FEDERATED_ISSUER, "subject": FEDERATED_SUBJECT, "jwks": jwks})),
+    )
+    .await;
+    let unknown = "11111111-2222-4333-8444-555555555555".to_owned();
+    let (sha1, _) = certificate_thumbprints();
+    let x5t = json!({"alg": "RS256", "x5t": b64url(&sha1)});
+    let self_signed =
+        |client_id: &str| rsa_signed(&x5t, &assertion_claims(client_id, TOKEN_ENDPOINT, START));
+    let by_stranger = |client_id: &str| {
+        es256_signed(
+            &stranger_key(),
+            &json!({"alg": "ES256", "x5t": b64url(&sha1)}),
+            &assertion_claims(client_id, TOKEN_ENDPOINT, START),
+        )
+    };
+    let federated_claims = |sub: &str, iss: &str| json!({"iss": iss, "sub": sub, "aud": [EXCHANGE_AUDIENCE], "iat": START, "nbf": START, "exp": START + 3600});
+    let kid = json!({"alg": "RS256", "kid": "k"});
+    let cases = [
+        (
+            "unknown client, self-signed",
+            unknown.clone(),
+            self_signed(&unknown),
+        ),
+        (
+            "client without certificates",
+            without.clone(),
+            self_signed(&without),
+        ),
+        (
+            "certificate not verifying",
+            with_cert.clone(),
+            by_stranger(&with_cert),
+        ),
+        (
+            "unknown client, federated",
+            unknown.clone(),
+            rsa_signed(&kid, &federated_claims(FEDERATED_SUBJECT, FEDERATED_ISSUER)),
+        ),
+        (
+            "untrusted issuer",
+            federated.clone(),
+            rsa_signed(
+                &kid,
+                &federated_claims(FEDERATED_SUBJECT, "https://elsewhere.example"),
+            ),
+        ),
+        (
+            "trusted issuer, other subject",
+            federated.clone(),
+            rsa_signed(
+                &kid,
+                &federated_claims("system:serviceaccount:ns:other", FEDERATED_ISSUER),
+            ),
+        ),
+        (
+            "trusted issuer, signature not verifying",
+            federated.clone(),
+            es256_signed(
+                &stranger_key(),
+                &json!({"alg": "ES256", "kid": "k"}),
+                &federated_claims(FEDERATED_SUBJECT, FEDERATED_ISSUER),
+            ),
+        ),
+    ];
+    let mut descriptions = Vec::new();
+    for (case, client_id, assertion) in cases {
+        let reply = exchange(&h, &client_id, &assertion).await;
+        assert_invalid_client(&reply, case);
+        descriptions.push((case, text(&reply.1["error_description"])));
+    }
+    let first = descriptions[0].1.clone();
+    for (case, description) in &descriptions {
+        assert_eq!(description, &first, "{case}");
+        assert!(
+            !description.contains(&unknown),
+            "{case}: echoes the client id"
+        );
+    }
+    // Client-independent checks stay precise, even for an unknown client.
+    let no_x5t = rsa_signed(
+        &json!({"alg": "RS256"}),
+        &assertion_claims(&unknown, TOKEN_ENDPOINT, START),
+    );
+    let reply = exchange(&h, &unknown, &no_x5t).await;
+    assert!(
+        text(&reply.1["error_description"]).contains("x5t"),
+        "{}",
+        reply.1
+    );
+    let reply = exchange(&h, &unknown, "not-a-jwt").await;
+    assert!(
+        text(&reply.1["error_description"]).contains("well-formed"),
+        "{}",
+        reply.1
+    );
 }
 
 // ---- 10. signing key rotation ----

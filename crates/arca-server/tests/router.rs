@@ -79,7 +79,7 @@ async fn expired_not_yet_valid_and_foreign_tokens_are_refused() {
         "tenant".into(),
         SigningKeys::single(other_key),
         SecretString::new("x".into()),
-        "client".into(),
+        None,
         3600,
     )
     .unwrap();
@@ -676,27 +676,48 @@ async fn token_endpoint_issues_only_for_the_right_secret_and_resource() {
 #[tokio::test]
 async fn managed_identity_endpoint_requires_its_header() {
     let h = harness().await;
-    let get = |header: Option<&str>| {
+    let (status, mi) = h
+        .call_on(
+            "localhost:8443",
+            "POST",
+            "/admin/principals",
+            Some(json!({"display_name": "mi", "kind": "managed_identity"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{mi}");
+    let client_id = mi["client_id"].as_str().unwrap().to_owned();
+    let get = |header: Option<&str>, query: &str| {
         let mut b = Request::builder()
-            .uri("/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.localhost%3A8443")
+            .uri(format!("/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.localhost%3A8443{query}"))
             .header("host", "localhost:8443");
         if let Some(v) = header {
             b = b.header("x-identity-header", v);
         }
-        b.body(Body::empty()).unwrap()
+        let mut request = b.body(Body::empty()).unwrap();
+        // The endpoint answers callers on this machine only.
+        request.extensions_mut().insert(arca_server::auth::PeerAddr(
+            "127.0.0.1:50000".parse().unwrap(),
+        ));
+        request
     };
+    let named = format!("&client_id={client_id}");
     for wrong in [None, Some("wrong"), Some("")] {
-        let (status, _) = split(h.send(get(wrong)).await).await;
+        let (status, _) = split(h.send(get(wrong, &named)).await).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, body) = split(h.send(get(Some("mi-header"))).await).await;
-    assert_eq!(status, StatusCode::OK);
+    let (status, body) = split(h.send(get(Some("mi-header"), &named)).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["expires_on"], (START + 3600).to_string());
+    assert_eq!(body["client_id"], client_id.as_str());
     assert!(h
         .state
         .issuer
         .verify(body["access_token"].as_str().unwrap(), START)
         .is_ok());
+    // No identity is served when the request names none and none is configured.
+    let (status, body) = split(h.send(get(Some("mi-header"), "")).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.get("access_token").is_none());
 }
 
 #[tokio::test]

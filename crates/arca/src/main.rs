@@ -4,6 +4,7 @@
 
 mod client;
 mod federation;
+mod identity_header;
 mod network;
 mod output;
 mod principal;
@@ -56,6 +57,8 @@ enum ClientCommand {
     Admin(AdminArgs<network::AdminCommand>),
     /// List or rotate the token signing keys.
     SigningKey(AdminArgs<signing_key::SigningKeyCommand>),
+    /// Rotate the App Service managed-identity endpoint's X-IDENTITY-HEADER.
+    IdentityHeader(AdminArgs<identity_header::IdentityHeaderCommand>),
 }
 
 impl ClientCommand {
@@ -67,6 +70,7 @@ impl ClientCommand {
             Self::Federation(a) => (&a.connection, &a.command),
             Self::Admin(a) => (&a.connection, &a.command),
             Self::SigningKey(a) => (&a.connection, &a.command),
+            Self::IdentityHeader(a) => (&a.connection, &a.command),
         }
     }
 }
@@ -97,8 +101,9 @@ struct ServeArgs {
     /// ARCA_ISSUER_HOST].
     #[arg(long)]
     issuer_host: Option<String>,
-    /// Client id of the principal the App Service managed-identity endpoint serves by default
-    /// [default: the bootstrap principal; env ARCA_APP_SERVICE_IDENTITY].
+    /// Client id (or "bootstrap") of the principal the App Service managed-identity endpoint
+    /// serves when a request names none [default: none, only managed identities requested by id;
+    /// env ARCA_APP_SERVICE_IDENTITY].
     #[arg(long)]
     app_service_identity: Option<String>,
     /// Client id (or "bootstrap") of the principal the IMDS endpoint serves when a request names

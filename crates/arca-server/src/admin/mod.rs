@@ -1,6 +1,6 @@
 //! The admin API, on the deployment host under `/admin` (contract: `docs/admin-api.md`): vaults,
 //! principals and their credentials, roles and role assignments, federated credentials, network
-//! rules and the token signing keys.
+//! rules, the token signing keys and the managed-identity header.
 //!
 //! Every handler takes the [`Admin`] extractor, which runs [`authorize`] first: a bearer token from Arca's issuer (401 with the
 //! challenge otherwise), the admin network rules (403 ForbiddenByFirewall), and the
@@ -8,9 +8,10 @@
 //! access snapshot, so the change governs the very next request.
 
 mod federation;
+mod identity_header;
 mod keys;
 mod network;
-mod principals;
+pub(crate) mod principals;
 mod roles;
 mod vaults;
 
@@ -79,6 +80,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/federated-credentials/{id}", delete(federation::remove))
         .route("/signing-keys", get(keys::list))
         .route("/signing-keys/rotate", post(keys::rotate))
+        .route("/identity-header/rotate", post(identity_header::rotate))
 }
 
 /// Extractor of an authorized admin request: runs [`authorize`] before any other part of the

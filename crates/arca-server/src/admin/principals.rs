@@ -123,6 +123,19 @@ async fn save(state: &AppState, p: &Loaded) -> ApiResult<()> {
     }
 }
 
+/// Makes the principal `client_id` a service principal if it is a managed identity (the
+/// bootstrap principal of data directories made before it became one). Returns whether it
+/// changed.
+pub(crate) async fn make_service_principal(state: &AppState, client_id: &str) -> ApiResult<bool> {
+    let mut p = load(state, client_id).await?;
+    if p.data.kind == PrincipalKind::ServicePrincipal {
+        return Ok(false);
+    }
+    p.data.kind = PrincipalKind::ServicePrincipal;
+    save(state, &p).await?;
+    Ok(true)
+}
+
 pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let mut all: Vec<Loaded> = state
         .store

@@ -7,6 +7,8 @@
 //! (`WorkloadIdentityCredential`, federated identity). OAuth errors use the OAuth envelope
 //! (`{"error":"invalid_client","error_description":..}`), as Entra ID does, not the Key Vault one.
 
+use std::net::IpAddr;
+
 use arca_crypto::{ClientCertificate, JwkSet, PublicKey};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -15,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::jwks_fetch::JwksSource;
 use super::principal::{PrincipalData, PrincipalKind};
@@ -50,6 +53,16 @@ fn invalid_client(description: &str) -> Refusal {
     ))
 }
 
+/// The one answer to a client assertion that does not prove the client: unknown client id,
+/// unregistered certificate, no federated credential for its issuer, subject or audience, or a
+/// signature that does not verify. One message for all, so that the answer does not tell which
+/// client ids exist or what they trust.
+const ASSERTION_NOT_VERIFIED: &str =
+    "AADSTS700027: The client assertion could not be verified for this client, or no such client.";
+
+/// The one answer to a wrong client secret, whether or not the client id exists.
+const SECRET_REFUSED: &str = "AADSTS7000215: Invalid client secret provided, or no such client.";
+
 fn unavailable() -> Refusal {
     Box::new(oauth_error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -58,10 +71,49 @@ fn unavailable() -> Refusal {
     ))
 }
 
+/// A tenant path segment as it may be quoted in an error: at most 64 characters of the ones a
+/// tenant id or domain name uses, anything else replaced.
+fn shown_tenant(tenant: &str) -> String {
+    let mut shown: String = tenant
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_') {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if tenant.chars().nth(64).is_some() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+/// The refusal of a tenant other than this deployment's (or the aliases `organizations` and
+/// `common`), as Entra ID answers an unknown tenant.
+fn refuse_tenant(state: &SharedState, tenant: &str) -> Result<(), Refusal> {
+    if state.issuer.serves_tenant(tenant) {
+        return Ok(());
+    }
+    Err(Box::new(oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_tenant",
+        &format!(
+            "AADSTS90002: Tenant '{}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+            shown_tenant(tenant)
+        ),
+    )))
+}
+
 pub async fn openid_configuration(
     State(state): State<SharedState>,
-    Path(_tenant): Path<String>,
+    Path(tenant): Path<String>,
 ) -> Response {
+    if let Err(r) = refuse_tenant(&state, &tenant) {
+        return *r;
+    }
     let issuer = &state.issuer;
     let base = format!("{}/{}", issuer.authority_host, issuer.tenant_id);
     Json(json!({
@@ -81,7 +133,10 @@ pub async fn openid_configuration(
     .into_response()
 }
 
-pub async fn jwks(State(state): State<SharedState>, Path(_tenant): Path<String>) -> Response {
+pub async fn jwks(State(state): State<SharedState>, Path(tenant): Path<String>) -> Response {
+    if let Err(r) = refuse_tenant(&state, &tenant) {
+        return *r;
+    }
     Json(state.issuer.jwks()).into_response()
 }
 
@@ -178,29 +233,110 @@ async fn load_client(state: &SharedState, client_id: &str) -> Result<Option<Clie
     }))
 }
 
+/// The fields of a form-encoded body, names and values in zeroizing strings: the token
+/// endpoint's carry client secrets and assertions.
+type Form = Vec<(Zeroizing<String>, Zeroizing<String>)>;
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` name or value (`+` is a space, `%XY` a byte;
+/// a `%` not followed by two hex digits stands for itself, as WHATWG parsing has it) straight
+/// into a zeroizing buffer, without intermediate copies. `None` if it is not UTF-8.
+fn form_decode(raw: &[u8]) -> Option<Zeroizing<String>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        let escaped = (b == b'%')
+            .then(|| Some((hex_digit(*raw.get(i + 1)?)?, hex_digit(*raw.get(i + 2)?)?)))
+            .flatten();
+        match (b, escaped) {
+            (_, Some((high, low))) => {
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, None) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(std::mem::take(&mut *out)) {
+        Ok(text) => Some(Zeroizing::new(text)),
+        Err(e) => {
+            e.into_bytes().zeroize();
+            None
+        }
+    }
+}
+
+/// Parses a form-encoded body into zeroizing fields.
+fn parse_form(body: &[u8]) -> Option<Form> {
+    body.split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            Some((form_decode(name)?, form_decode(value)?))
+        })
+        .collect()
+}
+
+/// Reads a request body (at most `limit` bytes) into a zeroizing buffer and wipes the buffer it
+/// arrived in when nothing else shares it. `None` if it is larger.
+async fn read_secret_body(body: Body, limit: usize) -> Option<Zeroizing<Vec<u8>>> {
+    let bytes = axum::body::to_bytes(body, limit).await.ok()?;
+    let mut copy = Zeroizing::new(Vec::with_capacity(bytes.len()));
+    copy.extend_from_slice(&bytes);
+    if let Ok(mut unique) = bytes.try_into_mut() {
+        unique[..].zeroize();
+    }
+    Some(copy)
+}
+
 /// `POST /<tenant>/oauth2/v2.0/token`, grant type `client_credentials`.
 pub async fn token(
     State(state): State<SharedState>,
+    Peer(peer): Peer,
     Path(tenant): Path<String>,
     body: Body,
 ) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+    let Some(bytes) = read_secret_body(body, MAX_FORM_BYTES).await else {
         return oauth_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request",
             "The request body is too large.",
         );
     };
-    let Ok(form) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) else {
+    let form = parse_form(&bytes);
+    // The raw body is wiped here, once parsed; the fields are wiped when the answer is made.
+    drop(bytes);
+    let Some(form) = form else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "The body must be form-encoded.",
         );
     };
+    if let Err(r) = refuse_tenant(&state, &tenant) {
+        return *r;
+    }
     let field = |name: &str| {
         form.iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| k.as_str() == name)
             .map(|(_, v)| v.as_str())
     };
     match field("grant_type") {
@@ -235,7 +371,7 @@ pub async fn token(
         field("client_assertion_type"),
         field("client_assertion"),
     ) {
-        (Some(secret), None, None) => by_secret(&state, client_id, secret).await,
+        (Some(secret), None, None) => by_secret(&state, client_id, secret, peer).await,
         (None, Some(JWT_BEARER), Some(assertion)) => {
             by_assertion(&state, &tenant, client_id, assertion).await
         }
@@ -267,24 +403,35 @@ pub async fn token(
 }
 
 /// Client secret: verified against the slow hashes of the principal's unexpired secrets, with
-/// repeated failures slowed down and then locked out per client id.
+/// repeated failures slowed down and then locked out per (client id, source address). A client
+/// id that does not exist, or has no unexpired secret, is verified against a dummy hash, so every
+/// answer costs one slow verification and says the same.
 async fn by_secret(
     state: &SharedState,
     client_id: &str,
     secret: &str,
+    peer: Option<IpAddr>,
 ) -> Result<(Client, String), Refusal> {
     let now = state.clock.now();
-    let delay = match state.lockout.attempt(client_id, now) {
+    let snapshot = state.access.snapshot();
+    let attempt = state.lockout.attempt(client_id, peer, now, || {
+        snapshot
+            .principals
+            .values()
+            .map(|p| p.client_id.as_str())
+            .collect()
+    });
+    let delay = match attempt {
         Ok(delay) => delay,
         Err(left) => {
-            tracing::warn!(client_id, "token request for a locked client id");
+            tracing::warn!(client_id, peer = ?peer, "token request for a client id locked for this address");
             let mut response = oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            &format!(
-                "AADSTS50053: Too many failed sign-in attempts for client {client_id}; it is temporarily locked. Try again in {left} seconds."
-            ),
-        );
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                &format!(
+                    "AADSTS50053: Too many failed sign-in attempts from this address; sign-ins with this client id from it are temporarily locked. Try again in {left} seconds."
+                ),
+            );
             if let Ok(v) = HeaderValue::from_str(&left.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -303,14 +450,28 @@ async fn by_secret(
                 .collect()
         })
         .unwrap_or_default();
+    // Nothing to verify against: verify against the dummy hash instead, and never accept it.
+    let dummy = candidates.is_empty();
+    let candidates = if dummy {
+        super::dummy_secret_hash()
+            .map(|hash| vec![(String::new(), hash.to_owned())])
+            .unwrap_or_default()
+    } else {
+        candidates
+    };
     let presented = arca_crypto::SecretString::new(secret.to_owned());
     let Ok(permit) = state.issuer.hash_slots.acquire().await else {
         return Err(unavailable());
     };
+    let counter = std::sync::Arc::clone(state);
     let matched = super::run_hash(move || {
         candidates
             .into_iter()
             .find(|(_, hash)| {
+                counter
+                    .issuer
+                    .secret_verifications
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 arca_crypto::verify_client_secret(hash, presented.expose().as_bytes())
             })
             .map(|(id, _)| id)
@@ -320,16 +481,14 @@ async fn by_secret(
     // The slot is for hashing only; a delayed answer must not hold up other clients.
     drop(permit);
     match (client, matched) {
-        (Some(client), Some(secret_id)) => {
-            state.lockout.succeeded(client_id);
+        (Some(client), Some(secret_id)) if !dummy => {
+            state.lockout.succeeded(client_id, peer);
             Ok((client, access::secret_credential(&secret_id)))
         }
         _ => {
-            tracing::info!(client_id, "token request with a wrong client secret");
+            tracing::info!(client_id, peer = ?peer, "token request with a wrong client secret");
             tokio::time::sleep(delay).await;
-            Err(invalid_client(
-                "AADSTS7000215: Invalid client secret provided, or no such client.",
-            ))
+            Err(invalid_client(SECRET_REFUSED))
         }
     }
 }
@@ -362,8 +521,36 @@ fn audience_matches(claims: &Map<String, Value>, accepted: &[String]) -> bool {
     }
 }
 
+/// The certificate thumbprints a self-signed client assertion's header names (`x5t#S256`,
+/// `x5t`). As in Entra ID, the header must name its certificate: keys are never tried blindly.
+/// Checked before the client is looked up, since it does not depend on the client.
+struct Thumbprints {
+    sha256: Option<Vec<u8>>,
+    sha1: Option<Vec<u8>>,
+}
+
+fn named_certificate(header: &Map<String, Value>) -> Result<Thumbprints, Refusal> {
+    let thumbprint = |name: &str| {
+        header
+            .get(name)
+            .and_then(Value::as_str)
+            .and_then(crate::b64url_decode)
+    };
+    let named = Thumbprints {
+        sha256: thumbprint("x5t#S256"),
+        sha1: thumbprint("x5t"),
+    };
+    if named.sha256.is_none() && named.sha1.is_none() {
+        return Err(invalid_client(
+            "AADSTS700027: The client assertion header must name its certificate (x5t or x5t#S256).",
+        ));
+    }
+    Ok(named)
+}
+
 /// A JWT client assertion: signed with a registered certificate when it is issued by the client
-/// itself (`iss` = `sub` = client id), otherwise a federated token from a trusted issuer.
+/// itself (`iss` = client id), otherwise a federated token from a trusted issuer. Until a
+/// signature has verified, every refusal that depends on the client is the same one.
 async fn by_assertion(
     state: &SharedState,
     tenant: &str,
@@ -377,15 +564,17 @@ async fn by_assertion(
         .get("iss")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let Some(client) = load_client(state, client_id).await? else {
-        return Err(invalid_client(&format!(
-            "AADSTS700016: Application with identifier '{client_id}' was not found."
-        )));
-    };
-    if issuer == client_id {
-        by_certificate(state, tenant, client, assertion, &header)
+    let named = if issuer == client_id {
+        Some(named_certificate(&header)?)
     } else {
-        by_federation(state, client, assertion, &header, issuer).await
+        None
+    };
+    let Some(client) = load_client(state, client_id).await? else {
+        return Err(invalid_client(ASSERTION_NOT_VERIFIED));
+    };
+    match named {
+        Some(named) => by_certificate(state, tenant, client, assertion, &named),
+        None => by_federation(state, client, assertion, &header, issuer).await,
     }
 }
 
@@ -394,22 +583,9 @@ fn by_certificate(
     tenant: &str,
     client: Client,
     assertion: &str,
-    header: &Map<String, Value>,
+    named: &Thumbprints,
 ) -> Result<(Client, String), Refusal> {
     let now = state.clock.now();
-    let thumbprint = |name: &str| {
-        header
-            .get(name)
-            .and_then(Value::as_str)
-            .and_then(crate::b64url_decode)
-    };
-    let (sha256, sha1) = (thumbprint("x5t#S256"), thumbprint("x5t"));
-    if sha256.is_none() && sha1.is_none() {
-        // As in Entra ID, the header names the certificate; keys are never tried blindly.
-        return Err(invalid_client(
-            "AADSTS700027: The client assertion header must name its certificate (x5t or x5t#S256).",
-        ));
-    }
     let mut verified = None;
     for entry in &client.data.certificates {
         let Ok(der) = base64::engine::general_purpose::STANDARD.decode(&entry.der) else {
@@ -418,12 +594,12 @@ fn by_certificate(
         let Ok(cert) = ClientCertificate::from_der(&der) else {
             continue;
         };
-        let named = match (&sha256, &sha1) {
+        let is_named = match (&named.sha256, &named.sha1) {
             (Some(t), _) => t.as_slice() == cert.sha256_thumbprint.as_slice(),
             (None, Some(t)) => t.as_slice() == cert.sha1_thumbprint.as_slice(),
             (None, None) => false,
         };
-        if !named {
+        if !is_named {
             continue;
         }
         if let Ok(claims) = arca_crypto::verify_external_jws(assertion, &cert.key) {
@@ -432,10 +608,10 @@ fn by_certificate(
         }
     }
     let Some((cert_id, cert, claims)) = verified else {
-        return Err(invalid_client(
-            "AADSTS700027: The client assertion is not signed by a certificate registered for this client.",
-        ));
+        return Err(invalid_client(ASSERTION_NOT_VERIFIED));
     };
+    // Signed with a registered certificate's key: only its holder gets this far, so the
+    // refusals below may be precise.
     if now < cert.not_before || now > cert.not_after {
         return Err(invalid_client(
             "AADSTS700027: The certificate that signed the client assertion is not within its validity period.",
@@ -512,6 +688,11 @@ async fn federation_keys(
     }
 }
 
+/// A federated token: accepted when one of the client's federated credentials trusts its issuer,
+/// subject and audience and one of that credential's keys verifies it. A token signed by a
+/// public issuer (anyone can obtain one for a subject of their own) must not tell whether the
+/// client trusts that issuer, subject or audience, so every such refusal is the same; only a
+/// token that matches a credential in full is told that its lifetime is the problem.
 async fn by_federation(
     state: &SharedState,
     client: Client,
@@ -526,16 +707,9 @@ async fn by_federation(
         .get(&client.client_id)
         .map(|list| list.iter().filter(|f| f.issuer == issuer).collect())
         .unwrap_or_default();
-    if trusted.is_empty() {
-        return Err(invalid_client(
-            "AADSTS700211: No matching federated identity record found for presented assertion issuer.",
-        ));
-    }
     let kid = header.get("kid").and_then(Value::as_str);
     // Each federated credential is judged with its own keys only, so two credentials trusting
     // the same issuer URL with different key sets (two clusters) cannot stand in for each other.
-    let mut refusal =
-        "AADSTS700212: The federated assertion's signature does not verify with the issuer's keys.";
     for fed in &trusted {
         let keys = federation_keys(state, fed, kid, now).await;
         let Some(claims) = keys
@@ -544,22 +718,19 @@ async fn by_federation(
         else {
             continue;
         };
+        if claims.get("sub").and_then(Value::as_str) != Some(fed.subject.as_str())
+            || !audience_matches(&claims, &fed.audiences)
+        {
+            continue;
+        }
         if !within_lifetime(&claims, now) {
             return Err(invalid_client(
                 "AADSTS700024: The client assertion is not within its valid time range.",
             ));
         }
-        if claims.get("sub").and_then(Value::as_str) != Some(fed.subject.as_str()) {
-            refusal = "AADSTS700213: No matching federated identity record found for presented assertion subject.";
-            continue;
-        }
-        if !audience_matches(&claims, &fed.audiences) {
-            refusal = "AADSTS700212: No matching federated identity record found for presented assertion audience.";
-            continue;
-        }
         return Ok((client, access::federation_credential(&fed.id)));
     }
-    Err(invalid_client(refusal))
+    Err(invalid_client(ASSERTION_NOT_VERIFIED))
 }
 
 /// Query parameters of the managed-identity endpoints.
@@ -568,7 +739,9 @@ fn query_params(query: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// Picks the managed identity a request names: by `client_id`, `object_id` / `principal_id`, or
-/// none (the endpoint's configured identity). A named identity must be a managed identity.
+/// none (the endpoint's configured identity, if any). A named principal is served only if it was
+/// created as a managed identity or is exactly the endpoint's configured identity: the bootstrap
+/// administrator is a service principal, so it is served only when the operator configured it.
 async fn managed_principal(
     state: &SharedState,
     params: &[(String, String)],
@@ -640,12 +813,27 @@ async fn mint_managed(
     Ok((client, minted))
 }
 
-/// `GET /msi/token`: the App Service managed-identity protocol (api-version 2019-08-01).
+/// Whether the caller is on this machine (IPv4-mapped loopback included).
+fn is_loopback(peer: Option<IpAddr>) -> bool {
+    peer.is_some_and(|ip| crate::access::network::canonical(ip).is_loopback())
+}
+
+/// `GET /msi/token`: the App Service managed-identity protocol (api-version 2019-08-01). On App
+/// Service the endpoint is reachable from the application's own sandbox only; here it answers
+/// loopback callers only, unless `--app-service-remote` says otherwise.
 pub async fn managed_identity(
     State(state): State<SharedState>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
+    if !state.issuer.app_service_remote && !is_loopback(peer) {
+        return oauth_error(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "The managed-identity endpoint answers only callers on this machine.",
+        );
+    }
     let presented = headers
         .get("x-identity-header")
         .and_then(|v| v.to_str().ok())
@@ -668,7 +856,7 @@ pub async fn managed_identity(
     if let Err(r) = resource_of_scope(&state, resource) {
         return *r;
     }
-    let default = Some(state.issuer.managed_identity_client.as_str());
+    let default = state.issuer.managed_identity_client.as_deref();
     match mint_managed(&state, &params, default).await {
         Ok((client, m)) => Json(json!({
             "access_token": m.token,
@@ -690,7 +878,7 @@ pub async fn imds(
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    if !peer.is_some_and(|ip| crate::access::network::canonical(ip).is_loopback()) {
+    if !is_loopback(peer) {
         return oauth_error(
             StatusCode::FORBIDDEN,
             "access_denied",
@@ -745,5 +933,72 @@ pub async fn imds(
         }))
         .into_response(),
         Err(response) => *response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(body: &str) -> Option<Vec<(String, String)>> {
+        parse_form(body.as_bytes()).map(|form| {
+            form.iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.as_str().to_owned()))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn forms_decode_as_urlencoded_parsers_do() {
+        let p = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            pairs("client_secret=a%2Bb+c%3D%3D&scope=x%2F.default&&flag&e="),
+            Some(vec![
+                p("client_secret", "a+b c=="),
+                p("scope", "x/.default"),
+                p("flag", ""),
+                p("e", ""),
+            ])
+        );
+        // A lone or malformed escape stands for itself; UTF-8 is decoded; invalid UTF-8 refused.
+        assert_eq!(pairs("a=%&b=%4&c=%zz&d=%C3%A9"), {
+            Some(vec![p("a", "%"), p("b", "%4"), p("c", "%zz"), p("d", "é")])
+        });
+        assert_eq!(pairs("a=%FF"), None);
+        assert_eq!(pairs(""), Some(vec![]));
+        // The same as serde_urlencoded for what the SDKs send.
+        let sent = serde_urlencoded::to_string([
+            ("client_assertion", "eyJ.a-b_c.~!*'()"),
+            ("client_secret", "Q~x/y+z=&%"),
+        ])
+        .unwrap();
+        assert_eq!(
+            pairs(&sent),
+            Some(vec![
+                p("client_assertion", "eyJ.a-b_c.~!*'()"),
+                p("client_secret", "Q~x/y+z=&%"),
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn secret_bodies_are_copied_whole_and_bounded() {
+        let body = Body::from(bytes::Bytes::from(b"client_secret=s3cr3t".to_vec()));
+        let copy = read_secret_body(body, 1024).await.unwrap();
+        assert_eq!(copy.as_slice(), b"client_secret=s3cr3t");
+        assert!(read_secret_body(Body::from(vec![b'a'; 2048]), 1024)
+            .await
+            .is_none());
+    }
+
+    #[test]
+    fn quoted_tenants_are_bounded_and_harmless() {
+        assert_eq!(
+            shown_tenant("contoso.onmicrosoft.com"),
+            "contoso.onmicrosoft.com"
+        );
+        assert_eq!(shown_tenant("a\"b<c>\n"), "a?b?c??");
+        let long = shown_tenant(&"x".repeat(1000));
+        assert_eq!(long.len(), 67);
     }
 }

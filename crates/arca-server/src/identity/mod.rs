@@ -57,15 +57,26 @@ pub struct Issuer {
     pub authority_host: String,
     pub token_lifetime: i64,
     keys: RwLock<Arc<SigningKeys>>,
-    identity_header: SecretString,
-    /// The client id the App Service managed-identity endpoint issues tokens for by default.
-    pub managed_identity_client: String,
+    /// The App Service endpoint's `X-IDENTITY-HEADER`; replaced by a rotation.
+    identity_header: RwLock<Arc<SecretString>>,
+    /// The client id the App Service managed-identity endpoint issues tokens for when a request
+    /// names none; `None` (the default): only managed identities requested by id. Serving the
+    /// administrator is an explicit choice (`--app-service-identity`).
+    pub managed_identity_client: Option<String>,
     /// The client id the IMDS endpoint issues tokens for by default; `None` (the default): only
     /// managed identities requested by id. IMDS has no secret of its own, so serving the
     /// administrator to every local process is an explicit choice (`--imds-identity`).
     pub imds_client: Option<String>,
+    /// Whether the App Service endpoint answers callers on other machines (`--app-service-remote`);
+    /// by default it answers loopback callers only.
+    pub app_service_remote: bool,
+    /// `<data-dir>/bootstrap.json`, whose `identity_header` a rotation rewrites; `None` in tests.
+    pub bootstrap_file: Option<std::path::PathBuf>,
     /// Bounds concurrent slow-hash verifications so the token endpoint cannot starve the server.
     pub hash_slots: tokio::sync::Semaphore,
+    /// Client-secret verifications run so far (one per stored hash tried, or the dummy hash for
+    /// an unknown client): lets tests check that every path pays for one.
+    pub secret_verifications: std::sync::atomic::AtomicU64,
     challenge: HeaderValue,
 }
 
@@ -75,7 +86,7 @@ impl Issuer {
         tenant_id: String,
         keys: SigningKeys,
         identity_header: SecretString,
-        managed_identity_client: String,
+        managed_identity_client: Option<String>,
         token_lifetime: i64,
     ) -> Result<Self, axum::http::header::InvalidHeaderValue> {
         let challenge = HeaderValue::from_str(&format!(
@@ -89,10 +100,13 @@ impl Issuer {
             tenant_id,
             token_lifetime,
             keys: RwLock::new(Arc::new(keys)),
-            identity_header,
+            identity_header: RwLock::new(Arc::new(identity_header)),
             imds_client: None,
             managed_identity_client,
+            app_service_remote: false,
+            bootstrap_file: None,
             hash_slots: tokio::sync::Semaphore::new(2),
+            secret_verifications: Default::default(),
             challenge,
         })
     }
@@ -125,10 +139,29 @@ impl Issuer {
     }
 
     pub fn identity_header_matches(&self, presented: &str) -> bool {
-        arca_crypto::ct_eq(
-            presented.as_bytes(),
-            self.identity_header.expose().as_bytes(),
-        )
+        let current = self
+            .identity_header
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        arca_crypto::ct_eq(presented.as_bytes(), current.expose().as_bytes())
+    }
+
+    /// Replaces the App Service identity header (after a rotation here or on another replica);
+    /// the previous one stops matching at once.
+    pub fn set_identity_header(&self, header: SecretString) {
+        *self
+            .identity_header
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(header);
+    }
+
+    /// Whether `tenant`, as a request path names it, is this deployment's: its tenant id (in any
+    /// case) or one of the multi-tenant aliases `organizations` and `common`.
+    pub fn serves_tenant(&self, tenant: &str) -> bool {
+        tenant.eq_ignore_ascii_case(&self.tenant_id)
+            || tenant.eq_ignore_ascii_case("organizations")
+            || tenant.eq_ignore_ascii_case("common")
     }
 
     /// Mints an access token for a principal. Returns the token and its expiry (Unix seconds).
@@ -204,6 +237,22 @@ impl Issuer {
     }
 }
 
+/// An Argon2id hash (same parameters as every client-secret hash) of a random secret nobody
+/// knows, made once per process: a client-secret request for an unknown client id, or for one
+/// without an unexpired secret, is verified against it, so that it costs what a known client id
+/// costs and the answer time does not tell whether the client id exists. `None` only if no
+/// randomness was available.
+pub fn dummy_secret_hash() -> Option<&'static str> {
+    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| {
+            let secret =
+                arca_crypto::SecretBytes::from_slice(&arca_crypto::random_bytes::<32>().ok()?);
+            arca_crypto::hash_client_secret(secret.expose()).ok()
+        })
+        .as_deref()
+}
+
 /// Runs a client-secret hash or verification (Argon2id, 7 MiB of memory) on a thread of its own
 /// and waits for it without blocking the runtime. The thread ends with the hash, so the allocator
 /// hands its memory back to the system at once instead of leaving it with a pooled thread.
@@ -230,7 +279,7 @@ mod tests {
             "tid".into(),
             SigningKeys::single(key),
             SecretString::new("h".into()),
-            "cid".into(),
+            Some("cid".into()),
             3600,
         )
         .unwrap()
@@ -266,7 +315,7 @@ mod tests {
             "tid".into(),
             SigningKeys::single(arca_crypto::TokenSigningKey::generate().unwrap().0),
             SecretString::new("h".into()),
-            "c".into(),
+            None,
             60,
         )
         .unwrap();

@@ -40,8 +40,9 @@ pub struct Harness {
 
 /// Vaults `default` (90 days), `short` (7 days) and `guarded` (30 days, purge protection), and
 /// the principal `client` / `object` with the client secret [`CLIENT_SECRET`] (id `s1`), assigned
-/// Key Vault Administrator at `/` (assignment id `admin`). It is also the issuer's managed
-/// identity, as the bootstrap principal is in a real deployment.
+/// Key Vault Administrator at `/` (assignment id `admin`): a service principal, as the bootstrap
+/// principal is in a real deployment. The managed-identity endpoints serve no identity by
+/// default, as in a deployment without `--app-service-identity` / `--imds-identity`.
 pub async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("arca.db");
@@ -68,7 +69,7 @@ pub async fn harness() -> Harness {
         "tenant".into(),
         keys,
         SecretString::new("mi-header".into()),
-        "client".into(),
+        None,
         3600,
     )
     .unwrap();

@@ -1,0 +1,24 @@
+//! Admin API: the App Service managed-identity endpoint's `X-IDENTITY-HEADER` and its rotation.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::Admin;
+use crate::error::{ApiError, ApiResult};
+use crate::state::SharedState;
+
+/// `POST /admin/identity-header/rotate`: a new random header replaces the old one, which stops
+/// working at once; `bootstrap.json` is rewritten with it. The answer is the only place the new
+/// header is shown.
+pub async fn rotate(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+    let header = crate::bootstrap::rotate_identity_header(&state)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "identity header rotation failed");
+            ApiError::Internal
+        })?;
+    tracing::info!("managed-identity header rotated");
+    Ok(Json(json!({ "identity_header": header.expose() })).into_response())
+}

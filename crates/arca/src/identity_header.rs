@@ -1,0 +1,69 @@
+//! `arca identity-header rotate`: replaces the App Service managed-identity endpoint's
+//! `X-IDENTITY-HEADER`, through the admin API. The new header is printed exactly once (the
+//! server also writes it into `bootstrap.json`); the old one stops working at once.
+
+use clap::Subcommand;
+use hyper::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::session::{Call, Operation};
+
+#[derive(Subcommand)]
+pub enum IdentityHeaderCommand {
+    /// Replace the header with a new random one; the old one stops working at once.
+    Rotate,
+}
+
+/// The new header on a line of its own, and where else it now is.
+fn rotated_table(answer: &Value) -> String {
+    let header = answer["identity_header"].as_str().unwrap_or_default();
+    format!(
+        "identity header: {header}\n\
+         The previous header no longer works. bootstrap.json (IDENTITY_HEADER) holds the new one; \
+         give it to the applications that use the managed-identity endpoint.\n"
+    )
+}
+
+impl Operation for IdentityHeaderCommand {
+    fn call(&self) -> anyhow::Result<Call> {
+        Ok(match self {
+            Self::Rotate => Call::new(
+                Method::POST,
+                "/admin/identity-header/rotate".to_owned(),
+                None,
+                StatusCode::OK,
+                rotated_table,
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hyper::{Method, StatusCode};
+    use serde_json::json;
+
+    use crate::tests::{call, usage_error};
+
+    #[test]
+    fn identity_header_requests() {
+        let c = call(&["identity-header", "rotate", "--output", "json"]).unwrap();
+        assert_eq!(
+            (c.method, c.path.as_str(), c.expected, c.body),
+            (
+                Method::POST,
+                "/admin/identity-header/rotate",
+                StatusCode::OK,
+                None
+            )
+        );
+        assert!(usage_error(&["identity-header"]));
+        assert!(usage_error(&["identity-header", "rotate", "now"]));
+    }
+
+    #[test]
+    fn the_new_header_is_printed_on_its_own_line() {
+        let t = super::rotated_table(&json!({"identity_header": "abc"}));
+        assert!(t.starts_with("identity header: abc\n"), "{t}");
+    }
+}
