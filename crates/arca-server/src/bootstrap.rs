@@ -341,6 +341,7 @@ pub async fn prepare(
         jwks: crate::identity::jwks_fetch::JwksCache::new(),
         lockout: Default::default(),
         vaults: Default::default(),
+        bodies: crate::body::BodyBudget::new(config.body_memory_mib),
     });
     let chain = format!("{cert_pem}{}", ca.cert_pem);
     Ok(Prepared {
