@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 /// Attributes as a client sends them. Read-only members (`created`, `updated`, `recoveryLevel`,
 /// `recoverableDays`) are accepted and ignored, as Key Vault does.
@@ -38,7 +39,8 @@ pub type Tags = BTreeMap<String, String>;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretSetParameters {
-    pub value: String,
+    /// Wiped when dropped, also when the rest of the body fails to parse.
+    pub value: Zeroizing<String>,
     #[serde(default)]
     pub tags: Option<Tags>,
     #[serde(default)]

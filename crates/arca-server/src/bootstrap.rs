@@ -360,6 +360,7 @@ pub async fn prepare(
         jwks: crate::identity::jwks_fetch::JwksCache::new(),
         lockout: Default::default(),
         vaults: Default::default(),
+        bodies: crate::body::BodyBudget::new(config.body_memory_mib),
     });
     // Data directories made before the bootstrap principal became a service principal stored it
     // as a managed identity, which the managed-identity endpoints would serve.

@@ -50,6 +50,9 @@ pub enum ApiError {
     },
     /// The storage backend is unavailable: 503 with Retry-After.
     Unavailable,
+    /// The request bodies held in memory already fill the body budget (`body_memory_mib`):
+    /// 503 with Retry-After.
+    Overloaded,
     /// A bug or corrupt data: 500. The cause is logged, not returned.
     Internal,
 }
@@ -87,7 +90,9 @@ impl ApiError {
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", None),
             Forbidden { inner, .. } => (StatusCode::FORBIDDEN, "Forbidden", *inner),
             Conflict { inner, .. } => (StatusCode::CONFLICT, "Conflict", *inner),
-            Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", None),
+            Unavailable | Overloaded => {
+                (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", None)
+            }
             Internal => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError", None),
         }
     }
@@ -109,6 +114,9 @@ impl ApiError {
                 message.clone()
             }
             Unavailable => "The service is temporarily unavailable; retry later.".into(),
+            Overloaded => {
+                "The server is receiving too many request bodies at once; retry later.".into()
+            }
             Internal => "The server encountered an internal error; the x-ms-request-id header identifies it in the server log.".into(),
         }
     }
@@ -125,7 +133,7 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, challenge);
             }
-            ApiError::Unavailable => {
+            ApiError::Unavailable | ApiError::Overloaded => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -168,9 +176,11 @@ mod tests {
 
     #[test]
     fn unavailable_carries_retry_after_and_nothing_else_does() {
-        let r = ApiError::Unavailable.into_response();
-        assert_eq!(r.status(), 503);
-        assert!(r.headers().contains_key(header::RETRY_AFTER));
+        for e in [ApiError::Unavailable, ApiError::Overloaded] {
+            let r = e.into_response();
+            assert_eq!(r.status(), 503);
+            assert!(r.headers().contains_key(header::RETRY_AFTER));
+        }
         let r = ApiError::BadParameter("x".into()).into_response();
         assert!(!r.headers().contains_key(header::RETRY_AFTER));
     }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod bootstrap;
 pub mod config;
 pub mod error;

@@ -12,13 +12,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceExt;
 
+use crate::body::Unread;
 use crate::error::ApiError;
 use crate::identity::endpoints as identity;
 use crate::state::SharedState;
 
 /// Largest body any deployment endpoint (token, admin) reads.
 const DEPLOYMENT_BODY_LIMIT: usize = 64 * 1024;
-/// How much of an unauthenticated request's body is read and discarded before the 401.
+/// How much of an unauthenticated request's body is read and discarded after the 401.
 const UNAUTHENTICATED_DRAIN_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole HTTP service.
@@ -95,17 +96,7 @@ async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>
 async fn route(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
     let host = request_host(&request).unwrap_or_default();
     let Some(vault_label) = vault_of_host(&host, &state.urls.dns_suffix) else {
-        // Deployment endpoints take small bodies; buffering them first means no answer is ever
-        // cut off by unread request data.
-        let (parts, body) = request.into_parts();
-        let body = match crate::api::read_body(body, DEPLOYMENT_BODY_LIMIT).await {
-            Ok(b) => b,
-            Err(e) => return e.into_response(),
-        };
-        return deployment
-            .oneshot(Request::from_parts(parts, Body::from(body)))
-            .await
-            .unwrap_or_else(|never| match never {});
+        return deployment_request(&state, deployment, request).await;
     };
     if request.uri().path() == "/healthz" && request.method() == Method::GET {
         return health().await.into_response();
@@ -117,7 +108,11 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     let caller = match crate::auth::authenticate_with(&state, request.headers(), &snapshot) {
         Ok(caller) => caller,
         Err(e) => {
-            crate::api::drain(request.into_body(), UNAUTHENTICATED_DRAIN_LIMIT).await;
+            // Dropped unread: discarded in the background while the challenge goes out.
+            drop(Unread::new(
+                request.into_body(),
+                UNAUTHENTICATED_DRAIN_LIMIT,
+            ));
             return e.into_response();
         }
     };
@@ -146,10 +141,44 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     match vault {
         Ok(vault) => crate::api::serve(&state, &snapshot, vault, &host, &caller, request).await,
         Err(e) => {
-            crate::api::drain(request.into_body(), arca_core::limits::MAX_BODY_BYTES).await;
+            drop(Unread::new(
+                request.into_body(),
+                arca_core::limits::MAX_BODY_BYTES,
+            ));
             e.into_response()
         }
     }
+}
+
+/// A request to the deployment host. The admin API authorizes first (its `Admin` extractor) and
+/// reads its body itself, through the body budget; the token endpoint, whose decision depends on
+/// its body, gets it read here through the budget, counted until its answer is ready. Bodies
+/// left unread are discarded in the background.
+async fn deployment_request(
+    state: &crate::state::AppState,
+    deployment: Router,
+    request: Request<Body>,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    if path == "/admin" || path.starts_with("/admin/") {
+        let body = Body::new(Unread::new(body, crate::admin::MAX_ADMIN_BODY));
+        return deployment
+            .oneshot(Request::from_parts(parts, body))
+            .await
+            .unwrap_or_else(|never| match never {});
+    }
+    let body = Unread::new(body, DEPLOYMENT_BODY_LIMIT);
+    let (bytes, lease) = match crate::body::read(&state.bodies, body, DEPLOYMENT_BODY_LIMIT).await {
+        Ok(b) => b.into_unwiped(),
+        Err(e) => return e.into_response(),
+    };
+    let response = deployment
+        .oneshot(Request::from_parts(parts, Body::from(bytes)))
+        .await
+        .unwrap_or_else(|never| match never {});
+    drop(lease);
+    response
 }
 
 #[cfg(test)]

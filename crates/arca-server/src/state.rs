@@ -73,6 +73,8 @@ pub struct AppState {
     pub lockout: Lockout,
     /// Recently read vault records.
     pub vaults: VaultCache,
+    /// The bytes of request bodies held in memory at once (`body_memory_mib`).
+    pub bodies: crate::body::BodyBudget,
 }
 
 /// How long a vault record read from the store is used without reading it again, in seconds:

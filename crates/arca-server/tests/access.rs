@@ -606,6 +606,97 @@ async fn a_principal_without_assignments_is_refused_with_a_precise_message() {
     assert_eq!(unchanged["value"], "v");
 }
 
+/// The restore body size of the memory-exhaustion attack: the largest restore body.
+const RESTORE_BODY: u64 = 24 * 1024 * 1024;
+
+/// A request from `token` (none: unauthenticated) whose body declares `declared` bytes and
+/// brings only what is sent through the returned sender: a body that would hang a server
+/// reading it before deciding.
+fn endless(
+    token: Option<&str>,
+    host: &str,
+    method: &str,
+    path: &str,
+    declared: u64,
+) -> (tokio::sync::mpsc::Sender<bytes::Bytes>, Request<Body>) {
+    let (tx, body) = channel_body(Some(declared));
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    (tx, request.body(body).unwrap())
+}
+
+/// Sends `request`; its answer must come within a second, long before any body read times out.
+async fn promptly(h: &Harness, request: Request<Body>) -> Response<Body> {
+    tokio::time::timeout(std::time::Duration::from_secs(1), h.send(request))
+        .await
+        .expect("no answer within a second: the server waited for the body")
+}
+
+/// Issue 5: restore (and set, update) bodies were read before authorization, so a principal
+/// with no role could make the server buffer 24 MiB per request.
+#[tokio::test]
+async fn a_principal_without_a_role_is_refused_before_its_body_is_read() {
+    let h = harness().await;
+    h.put(HOST, "a", "v").await;
+    let app = h.app("no-roles").await;
+    let restore = format!("/secrets/restore?{V}");
+    for (method, path, declared) in [
+        ("POST", restore.as_str(), RESTORE_BODY),
+        ("PUT", &secret_path("a"), 200 * 1024),
+        ("PATCH", &secret_path("a"), 200 * 1024),
+    ] {
+        let (tx, request) = endless(Some(&app.token), HOST, method, path, declared);
+        let reply = split(promptly(&h, request).await).await;
+        assert_rbac_denied(&reply);
+        assert_eq!(
+            h.state.bodies.available_bytes(),
+            h.state.bodies.total_bytes(),
+            "{method} {path}: the refused body holds memory"
+        );
+        // The answer went out first; the body is read and thrown away after it, so the client
+        // that is still sending receives the answer instead of a TCP reset.
+        for _ in 0..16 {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(1),
+                tx.send(bytes::Bytes::from(vec![b'x'; 64 * 1024])),
+            )
+            .await
+            .expect("the refused body is not being discarded")
+            .unwrap();
+        }
+    }
+    let (_, unchanged) = h.call("GET", &secret_path("a"), None).await;
+    assert_eq!(unchanged["value"], "v");
+}
+
+/// Likewise for the other refusals that come before a body is read: no token (401), and the
+/// admin API without the administration role (403).
+#[tokio::test]
+async fn unauthenticated_and_admin_refusals_do_not_wait_for_the_body() {
+    let h = harness().await;
+    let app = h.app("no-roles").await;
+    let (_tx, request) = endless(None, HOST, "PUT", &secret_path("a"), 200 * 1024);
+    assert_challenged(promptly(&h, request).await).await;
+    let (_tx, request) = endless(
+        Some(&app.token),
+        ADMIN_HOST,
+        "POST",
+        "/admin/vaults",
+        60_000,
+    );
+    assert_rbac_denied(&split(promptly(&h, request).await).await);
+    assert_eq!(
+        h.state.bodies.available_bytes(),
+        h.state.bodies.total_bytes()
+    );
+}
+
 // ---- 2. each operation requires its dataAction; built-in roles ----
 
 #[tokio::test]

@@ -539,6 +539,67 @@ async fn backup_restores_all_versions_into_any_vault_of_the_deployment() {
     }
 }
 
+/// Issue 5: nothing bounded how many request bodies were held at once. With a 1 MiB budget, a
+/// restore body of 600 KiB in flight leaves no room for a second: that one is refused with 503
+/// (and Retry-After) after a short wait, a small body still fits, a body larger than the whole
+/// budget is 413, and every byte is returned to the budget once the answers are out.
+#[tokio::test]
+async fn request_bodies_held_at_once_stay_within_the_body_budget() {
+    let budget =
+        arca_server::body::BodyBudget::with_kib(1024, std::time::Duration::from_millis(100));
+    let h = harness_with(budget).await;
+    let total = h.state.bodies.total_bytes();
+    h.put(HOST, "big", "value").await;
+    let (_, backup) = h
+        .call("POST", &format!("/secrets/big/backup?{V}"), None)
+        .await;
+    let mut text = json!({ "value": backup["value"] }).to_string();
+    text.push_str(&" ".repeat(600 * 1024 - text.len()));
+    let restore = |body: Body| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/secrets/restore?{V}"))
+            .header("host", "short.vault.localhost:8443")
+            .header("authorization", format!("Bearer {}", h.token))
+            .body(body)
+            .unwrap()
+    };
+    let (tx, body) = channel_body(Some(text.len() as u64));
+    let app = h.app.clone();
+    let first = tokio::spawn(tower::ServiceExt::oneshot(app, restore(body)));
+    until(|| h.state.bodies.available_bytes() < total).await;
+
+    let (_second_tx, second) = channel_body(Some(600 * 1024));
+    let refused = h.send(restore(second)).await;
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let (status, answer) = split(refused).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ("ServiceUnavailable", None)
+        ),
+        "{answer}"
+    );
+    let (status, answer) = h.put(HOST, "small", "fits").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_too_large_tx, too_large) = channel_body(Some(2 * 1024 * 1024));
+    let (status, answer) = split(h.send(restore(too_large)).await).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::PAYLOAD_TOO_LARGE, ("RequestBodyTooLarge", None)),
+        "{answer}"
+    );
+
+    for chunk in text.as_bytes().chunks(64 * 1024) {
+        tx.send(bytes::Bytes::copy_from_slice(chunk)).await.unwrap();
+    }
+    drop(tx);
+    let (status, restored) = split(first.await.unwrap().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert_eq!(h.state.bodies.available_bytes(), total);
+}
+
 #[tokio::test]
 async fn a_backup_of_another_deployment_does_not_restore() {
     let a = harness().await;

@@ -126,8 +126,9 @@ struct ServeArgs {
     /// ARCA_IDLE_TIMEOUT_SECS].
     #[arg(long)]
     idle_timeout_secs: Option<String>,
-    /// MiB of request bodies held in memory at once, over all requests [default: 64; env
-    /// ARCA_BODY_MEMORY_MIB].
+    /// MiB of request bodies held in memory at once, over all requests; a body finding no room
+    /// within half a second is refused with 503, and one larger than the whole budget with 413
+    /// (below 24, the largest restores) [default: 64; env ARCA_BODY_MEMORY_MIB].
     #[arg(long)]
     body_memory_mib: Option<String>,
     /// INSECURE, for debugging only: leave the process dumpable and core dumps allowed; a core

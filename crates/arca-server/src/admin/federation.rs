@@ -104,7 +104,7 @@ pub async fn add(
     _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: AddFederation = super::body(body).await?;
+    let request: AddFederation = super::body(&state, body).await?;
     check_text(&request.issuer, "issuer", MAX_ISSUER_LEN)?;
     check_text(&request.subject, "subject", MAX_SUBJECT_LEN)?;
     let audiences = request

@@ -27,7 +27,7 @@ use crate::identity::Caller;
 use crate::state::{AppState, SharedState};
 
 /// Largest admin request body.
-const MAX_ADMIN_BODY: usize = 64 * 1024;
+pub(crate) const MAX_ADMIN_BODY: usize = 64 * 1024;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -141,9 +141,15 @@ pub(crate) async fn changed(state: &AppState) {
     }
 }
 
-/// Reads and parses a JSON admin body.
-pub(crate) async fn body<T: serde::de::DeserializeOwned>(body: axum::body::Body) -> ApiResult<T> {
-    let bytes = crate::api::read_body(body, MAX_ADMIN_BODY).await?;
+/// Reads (through the body budget) and parses a JSON admin body. Handlers call it after the
+/// [`Admin`] extractor has authorized the request; a body they leave unread is discarded in the
+/// background (the router hands them an `Unread` body).
+pub(crate) async fn body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    body: axum::body::Body,
+) -> ApiResult<T> {
+    let body = crate::body::Unread::new(body, MAX_ADMIN_BODY);
+    let bytes = crate::body::read(&state.bodies, body, MAX_ADMIN_BODY).await?;
     crate::api::parse_json(&bytes)
 }
 

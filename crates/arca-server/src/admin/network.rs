@@ -62,7 +62,7 @@ pub async fn set_vault(
     Path(name): Path<String>,
     body: Body,
 ) -> ApiResult<Response> {
-    let doc: NetworkRulesDoc = super::body(body).await?;
+    let doc: NetworkRulesDoc = super::body(&state, body).await?;
     let vault = existing_vault(&state, &name).await?;
     let rules = checked(&doc)?;
     store_rules(&state, &vault, &rules).await
@@ -77,7 +77,7 @@ pub async fn set_admin(
     admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let doc: NetworkRulesDoc = super::body(body).await?;
+    let doc: NetworkRulesDoc = super::body(&state, body).await?;
     let rules = checked(&doc)?;
     let peer = admin.peer;
     if !rules.admits(peer) {

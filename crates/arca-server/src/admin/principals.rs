@@ -167,7 +167,7 @@ pub async fn create(
     _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: CreatePrincipal = super::body(body).await?;
+    let request: CreatePrincipal = super::body(&state, body).await?;
     let name = request.display_name.trim();
     if name.is_empty()
         || name.chars().count() > MAX_DISPLAY_NAME_LEN
@@ -279,7 +279,7 @@ pub async fn add_secret(
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: AddSecret = super::body(body).await?;
+    let request: AddSecret = super::body(&state, body).await?;
     let days = request.expires_in_days.unwrap_or(DEFAULT_SECRET_DAYS);
     if !(1..=MAX_SECRET_DAYS).contains(&days) {
         return Err(ApiError::BadParameter(format!(
@@ -378,7 +378,7 @@ pub async fn add_certificate(
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: AddCertificate = super::body(body).await?;
+    let request: AddCertificate = super::body(&state, body).await?;
     if request.certificate.len() > MAX_CERTIFICATE_PEM {
         return Err(ApiError::BadParameter(format!(
             "The certificate PEM must be at most {MAX_CERTIFICATE_PEM} bytes."

@@ -115,7 +115,7 @@ pub async fn define(
     _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: DefineRole = super::body(body).await?;
+    let request: DefineRole = super::body(&state, body).await?;
     let name = request.name.trim().to_owned();
     if name.is_empty()
         || name.chars().count() > MAX_ROLE_NAME_LEN
@@ -278,7 +278,7 @@ pub async fn assign(
     _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: Assign = super::body(body).await?;
+    let request: Assign = super::body(&state, body).await?;
     let snapshot = state.access.snapshot();
     let role = snapshot
         .role(&request.role)
@@ -361,7 +361,7 @@ pub async fn check_access(
     _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: CheckAccess = super::body(body).await?;
+    let request: CheckAccess = super::body(&state, body).await?;
     if request.action.is_empty() || request.action.len() > MAX_ACTION_LEN {
         return Err(ApiError::BadParameter(format!(
             "action must have 1 to {MAX_ACTION_LEN} characters."

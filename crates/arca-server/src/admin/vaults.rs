@@ -72,7 +72,7 @@ pub async fn create(
     _admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let request: CreateVault = super::body(body).await?;
+    let request: CreateVault = super::body(&state, body).await?;
     let name = vault_name(&request.name)?;
     let defaults = VaultSettings::default();
     let retention = request.retention_days.unwrap_or(defaults.retention_days);

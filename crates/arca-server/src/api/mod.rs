@@ -2,8 +2,9 @@
 //!
 //! Order of checks, fixed: authentication (401 with the challenge, before anything else), vault
 //! lookup (404), the vault's network rules (403 ForbiddenByFirewall), api-version (400), route,
-//! role-based authorization of the operation (403 ForbiddenByRbac), then body and parameter
-//! validation.
+//! role-based authorization of the operation (403 ForbiddenByRbac), then the body is read
+//! (through the body budget, `crate::body`) and it and the parameters are validated. A request
+//! refused before its body is read is answered at once; its body is discarded in the background.
 
 pub mod secrets;
 
@@ -14,6 +15,7 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 
+use crate::body::Unread;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -129,11 +131,9 @@ pub async fn serve(
     } else {
         MAX_BODY_BYTES
     };
-    // The body is read before any validation, so an error answer is never cut off by unread data.
-    let body = match read_body(body, limit).await {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
+    // Nothing reads the body before the operation is authorized; a request refused earlier drops
+    // it unread, and `Unread` discards it in the background while the answer goes out.
+    let body = Unread::new(body, limit);
     let query = match Query::parse(parts.uri.query()) {
         Ok(q) => q,
         Err(e) => return e.into_response(),
@@ -152,7 +152,7 @@ pub async fn serve(
     };
     let result = match segments.first() {
         Some(c) if c.eq_ignore_ascii_case("secrets") => {
-            secrets::route(&ctx, &parts.method, &segments[1..], &body).await
+            secrets::route(&ctx, &parts.method, &segments[1..], body).await
         }
         Some(c) if c.eq_ignore_ascii_case("deletedsecrets") => {
             secrets::route_deleted(&ctx, &parts.method, &segments[1..]).await
@@ -160,54 +160,6 @@ pub async fn serve(
         _ => Err(ApiError::UnknownPath),
     };
     result.unwrap_or_else(IntoResponse::into_response)
-}
-
-/// How far past a limit a refused body is still read (and discarded), so the error response is
-/// not lost to a TCP reset when the connection closes with unread data.
-const DRAIN_EXTRA_BYTES: usize = 1024 * 1024;
-/// How long draining may take.
-const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Reads a body of at most `limit` bytes. A larger body is refused (413) after reading and
-/// discarding a bounded amount more.
-pub async fn read_body(body: Body, limit: usize) -> ApiResult<axum::body::Bytes> {
-    use http_body_util::BodyExt;
-    let mut body = body;
-    let mut buffer = Vec::new();
-    let mut total = 0usize;
-    let mut refused = false;
-    let read = async {
-        while let Some(frame) = body.frame().await {
-            let Ok(frame) = frame else { return };
-            if let Ok(data) = frame.into_data() {
-                total += data.len();
-                if total > limit {
-                    refused = true;
-                    buffer = Vec::new();
-                    if total > limit + DRAIN_EXTRA_BYTES {
-                        return;
-                    }
-                } else {
-                    buffer.extend_from_slice(&data);
-                }
-            }
-        }
-    };
-    if tokio::time::timeout(DRAIN_TIMEOUT, read).await.is_err() && !refused {
-        return Err(ApiError::BadParameter(
-            "The request body was not received in time.".into(),
-        ));
-    }
-    if refused {
-        return Err(ApiError::BodyTooLarge { limit });
-    }
-    Ok(buffer.into())
-}
-
-/// Reads and discards up to `limit` bytes of a body the server will not use, so the response
-/// sent before it reaches the client intact.
-pub async fn drain(body: Body, limit: usize) {
-    let _ = read_body(body, limit).await;
 }
 
 /// Parses a JSON body into `T`, mapping every failure to 400 BadParameter.

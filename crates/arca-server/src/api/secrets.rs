@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use super::{json, parse_json, Origin, Query};
 use crate::access::actions::*;
 use crate::access::Scope;
+use crate::body::{BodyBytes, Unread};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
 use crate::service::secrets::{self as service, NewSecret, Page, SecretPatch, SecretView};
@@ -75,12 +76,22 @@ fn version_id(raw: &str, name: &ObjectName) -> ApiResult<VersionId> {
         .map_err(|_| ApiError::SecretNotFound(format!("{}/{}", name.as_str(), raw)))
 }
 
-/// `/secrets/...` routes. `rest` are the path segments after `secrets`.
+impl Ctx<'_> {
+    /// Reads the request body through the body budget. Called only after [`Ctx::authorize`]
+    /// allowed the operation, so a caller without the right holds no memory with a body.
+    async fn read(&self, body: Unread) -> ApiResult<BodyBytes> {
+        let limit = body.allowance();
+        crate::body::read(&self.state.bodies, body, limit).await
+    }
+}
+
+/// `/secrets/...` routes. `rest` are the path segments after `secrets`; `body` is read only by
+/// the operations that take one, after their authorization.
 pub async fn route(
     ctx: &Ctx<'_>,
     method: &Method,
     rest: &[&str],
-    body: &[u8],
+    body: Unread,
 ) -> ApiResult<Response> {
     match (method, rest) {
         (&Method::GET, [] | [""]) => {
@@ -154,16 +165,20 @@ pub async fn route_deleted(ctx: &Ctx<'_>, method: &Method, rest: &[&str]) -> Api
     }
 }
 
-async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: &[u8]) -> ApiResult<Response> {
+async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: Unread) -> ApiResult<Response> {
     ctx.authorize(SECRET_SET, Some(name))?;
-    let params: SecretSetParameters = parse_json(body)?;
+    let bytes = ctx.read(body).await?;
+    let params: SecretSetParameters = parse_json(&bytes)?;
+    // The raw body is wiped now that it is parsed; its budget is held until the request ends.
+    let _lease = bytes.into_lease();
     let SecretSetParameters {
-        value,
+        mut value,
         tags,
         content_type,
         attributes,
     } = params;
-    let value = SecretString::new(value);
+    // Moves the parsed value's allocation, without a copy, into a type that wipes it on drop.
+    let value = SecretString::new(std::mem::take(&mut *value));
     rules::check_value(value.expose()).map_err(|e| ApiError::BadParameter(e.0))?;
     if let Some(ct) = &content_type {
         rules::check_content_type(ct).map_err(|e| ApiError::BadParameter(e.0))?;
@@ -194,14 +209,16 @@ async fn update(
     ctx: &Ctx<'_>,
     name: &ObjectName,
     version: Option<&VersionId>,
-    bytes: &[u8],
+    body: Unread,
 ) -> ApiResult<Response> {
     ctx.authorize(SECRET_UPDATE, Some(name))?;
+    let bytes = ctx.read(body).await?;
     let params: SecretUpdateParameters = if bytes.is_empty() {
         SecretUpdateParameters::default()
     } else {
-        parse_json(bytes)?
+        parse_json(&bytes)?
     };
+    let _lease = bytes.into_lease();
     if let Some(ct) = &params.content_type {
         rules::check_content_type(ct).map_err(|e| ApiError::BadParameter(e.0))?;
     }
@@ -220,8 +237,11 @@ async fn update(
     Ok(bundle(ctx, &v))
 }
 
-async fn restore(ctx: &Ctx<'_>, body: &[u8]) -> ApiResult<Response> {
-    let params: BackupBlob = parse_json(body)?;
+async fn restore(ctx: &Ctx<'_>, body: Unread) -> ApiResult<Response> {
+    let bytes = ctx.read(body).await?;
+    let params: BackupBlob = parse_json(&bytes)?;
+    // The parsed blob and what is decoded from it stay counted until the request ends.
+    let _lease = bytes.into_lease();
     let v = service::restore(ctx.state, ctx.vault, &params.value).await?;
     Ok(bundle(ctx, &v))
 }

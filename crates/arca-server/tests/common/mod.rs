@@ -44,6 +44,11 @@ pub struct Harness {
 /// principal is in a real deployment. The managed-identity endpoints serve no identity by
 /// default, as in a deployment without `--app-service-identity` / `--imds-identity`.
 pub async fn harness() -> Harness {
+    harness_with(Default::default()).await
+}
+
+/// [`harness`] with the given body memory budget.
+pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("arca.db");
     let store: Arc<dyn Store> = Arc::new(arca_store_sqlite::SqliteStore::open(&db).unwrap());
@@ -148,6 +153,7 @@ pub async fn harness() -> Harness {
         jwks: arca_server::identity::jwks_fetch::JwksCache::new(),
         lockout: Default::default(),
         vaults: Default::default(),
+        bodies,
     });
     let app = arca_server::router::build(state.clone());
     Harness {
@@ -266,4 +272,49 @@ pub fn token_form(form: &str) -> Request<Body> {
 
 pub async fn token_request(h: &Harness, form: &str) -> (StatusCode, Value) {
     split(h.send(token_form(form)).await).await
+}
+
+/// A request body that declares `declared` bytes (or no length) and brings only the chunks sent
+/// through the returned sender (capacity one chunk, so a send completes only once the previous
+/// chunk was read); it does not end while the sender lives.
+pub fn channel_body(declared: Option<u64>) -> (tokio::sync::mpsc::Sender<bytes::Bytes>, Body) {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    (tx, Body::new(ChannelBody { rx, declared }))
+}
+
+struct ChannelBody {
+    rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    declared: Option<u64>,
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, std::io::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|c| Ok(hyper::body::Frame::data(c))))
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.declared.map_or_else(
+            hyper::body::SizeHint::default,
+            hyper::body::SizeHint::with_exact,
+        )
+    }
+}
+
+/// Waits (yielding, at most two seconds) until `done` holds.
+pub async fn until(mut done: impl FnMut() -> bool) {
+    tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while !done() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the condition did not come about in time");
 }
