@@ -96,7 +96,7 @@ async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>
 async fn route(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
     let host = request_host(&request).unwrap_or_default();
     let Some(vault_label) = vault_of_host(&host, &state.urls.dns_suffix) else {
-        return deployment_request(&state, deployment, request).await;
+        return deployment_request(deployment, request).await;
     };
     if request.uri().path() == "/healthz" && request.method() == Method::GET {
         return health().await.into_response();
@@ -150,35 +150,22 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     }
 }
 
-/// A request to the deployment host. The admin API authorizes first (its `Admin` extractor) and
-/// reads its body itself, through the body budget; the token endpoint, whose decision depends on
-/// its body, gets it read here through the budget, counted until its answer is ready. Bodies
-/// left unread are discarded in the background.
-async fn deployment_request(
-    state: &crate::state::AppState,
-    deployment: Router,
-    request: Request<Body>,
-) -> Response {
+/// A request to the deployment host. Bodies are read by the handler that needs one, through the
+/// body budget into a buffer wiped when dropped: the admin API after its `Admin` extractor has
+/// authorized, the token endpoint (whose decision depends on its form) at once. Whatever a
+/// handler leaves unread is discarded in the background.
+async fn deployment_request(deployment: Router, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
-    let path = parts.uri.path();
-    if path == "/admin" || path.starts_with("/admin/") {
-        let body = Body::new(Unread::new(body, crate::admin::MAX_ADMIN_BODY));
-        return deployment
-            .oneshot(Request::from_parts(parts, body))
-            .await
-            .unwrap_or_else(|never| match never {});
-    }
-    let body = Unread::new(body, DEPLOYMENT_BODY_LIMIT);
-    let (bytes, lease) = match crate::body::read(&state.bodies, body, DEPLOYMENT_BODY_LIMIT).await {
-        Ok(b) => b.into_unwiped(),
-        Err(e) => return e.into_response(),
+    let limit = if parts.uri.path().starts_with("/admin") {
+        crate::admin::MAX_ADMIN_BODY
+    } else {
+        DEPLOYMENT_BODY_LIMIT
     };
-    let response = deployment
-        .oneshot(Request::from_parts(parts, Body::from(bytes)))
+    let body = Body::new(Unread::new(body, limit));
+    deployment
+        .oneshot(Request::from_parts(parts, body))
         .await
-        .unwrap_or_else(|never| match never {});
-    drop(lease);
-    response
+        .unwrap_or_else(|never| match never {})
 }
 
 #[cfg(test)]

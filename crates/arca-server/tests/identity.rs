@@ -105,7 +105,9 @@ impl Deployment {
             .await
             .unwrap()
             .unwrap();
-        PrincipalData::decode(&record.data).unwrap().kind
+        PrincipalData::open(&self.state.keyring, &record)
+            .unwrap()
+            .kind
     }
 
     async fn object_id(&self) -> String {
@@ -290,9 +292,16 @@ async fn an_old_bootstrap_managed_identity_becomes_a_service_principal_at_start(
     let d = deployment(|_| {}).await;
     let client_id = d.client_id();
     let mut record = d.state.store.principal(&client_id).await.unwrap().unwrap();
-    let mut data = PrincipalData::decode(&record.data).unwrap();
+    let mut data = PrincipalData::open(&d.state.keyring, &record).unwrap();
     data.kind = PrincipalKind::ManagedIdentity;
-    record.data = data.encode();
+    record.data = data
+        .seal(
+            &d.state.keyring,
+            &record.client_id,
+            &record.object_id,
+            record.created,
+        )
+        .unwrap();
     d.state.store.update_principal(&record).await.unwrap();
     let dir = d.dir;
     drop(d.app);

@@ -295,16 +295,41 @@ fn parse_form(body: &[u8]) -> Option<Form> {
         .collect()
 }
 
-/// Reads a request body (at most `limit` bytes) into a zeroizing buffer and wipes the buffer it
-/// arrived in when nothing else shares it. `None` if it is larger.
-async fn read_secret_body(body: Body, limit: usize) -> Option<Zeroizing<Vec<u8>>> {
-    let bytes = axum::body::to_bytes(body, limit).await.ok()?;
-    let mut copy = Zeroizing::new(Vec::with_capacity(bytes.len()));
-    copy.extend_from_slice(&bytes);
-    if let Ok(mut unique) = bytes.try_into_mut() {
-        unique[..].zeroize();
-    }
-    Some(copy)
+/// Reads the form body through the process-wide body budget into a buffer that is wiped when
+/// dropped. The refusal is an OAuth error: 413 when larger than the form limit, 503 with
+/// `Retry-After` when the budget has no room, 400 when the body does not arrive.
+async fn read_form_body(
+    state: &SharedState,
+    body: Body,
+) -> Result<crate::body::BodyBytes, Refusal> {
+    let body = crate::body::Unread::new(body, MAX_FORM_BYTES);
+    crate::body::read(&state.bodies, body, MAX_FORM_BYTES)
+        .await
+        .map_err(|e| {
+            Box::new(match e {
+                crate::error::ApiError::BodyTooLarge { .. } => oauth_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "invalid_request",
+                    "The request body is too large.",
+                ),
+                crate::error::ApiError::Overloaded => {
+                    let mut response = oauth_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                        "The server is busy; try again.",
+                    );
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    response
+                }
+                _ => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "The request body could not be read.",
+                ),
+            })
+        })
 }
 
 /// `POST /<tenant>/oauth2/v2.0/token`, grant type `client_credentials`.
@@ -314,12 +339,9 @@ pub async fn token(
     Path(tenant): Path<String>,
     body: Body,
 ) -> Response {
-    let Some(bytes) = read_secret_body(body, MAX_FORM_BYTES).await else {
-        return oauth_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request",
-            "The request body is too large.",
-        );
+    let bytes = match read_form_body(&state, body).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return *refusal,
     };
     let form = parse_form(&bytes);
     // The raw body is wiped here, once parsed; the fields are wiped when the answer is made.
@@ -979,16 +1001,6 @@ mod tests {
                 p("client_secret", "Q~x/y+z=&%"),
             ])
         );
-    }
-
-    #[tokio::test]
-    async fn secret_bodies_are_copied_whole_and_bounded() {
-        let body = Body::from(bytes::Bytes::from(b"client_secret=s3cr3t".to_vec()));
-        let copy = read_secret_body(body, 1024).await.unwrap();
-        assert_eq!(copy.as_slice(), b"client_secret=s3cr3t");
-        assert!(read_secret_body(Body::from(vec![b'a'; 2048]), 1024)
-            .await
-            .is_none());
     }
 
     #[test]
