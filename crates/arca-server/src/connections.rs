@@ -200,9 +200,9 @@ impl Conn {
     }
 
     fn tell_to_close(&self, reason: u8) {
-        let _ = self
-            .reason
-            .compare_exchange(REASON_NONE, reason, Ordering::SeqCst, Ordering::SeqCst);
+        let _ =
+            self.reason
+                .compare_exchange(REASON_NONE, reason, Ordering::SeqCst, Ordering::SeqCst);
         self.close.notify_one();
     }
 }
@@ -513,7 +513,10 @@ mod tests {
 
     #[test]
     fn sources_are_ipv4_addresses_and_ipv6_slash_64s() {
-        assert_eq!(Source::of(ip("::ffff:10.0.0.1")), Source::of(ip("10.0.0.1")));
+        assert_eq!(
+            Source::of(ip("::ffff:10.0.0.1")),
+            Source::of(ip("10.0.0.1"))
+        );
         assert_ne!(Source::of(ip("10.0.0.1")), Source::of(ip("10.0.0.2")));
         assert_eq!(
             Source::of(ip("2001:db8:1:2:aaaa::1")),
@@ -552,7 +555,10 @@ mod tests {
         let l = Limits::for_descriptors(1024, Some(500), 100, idle).unwrap();
         assert_eq!((l.max_connections, l.max_per_source), (500, 100));
         let err = Limits::for_descriptors(1024, Some(1000), 100, idle).unwrap_err();
-        assert!(err.contains("max_connections 1000") && err.contains("1024"), "{err}");
+        assert!(
+            err.contains("max_connections 1000") && err.contains("1024"),
+            "{err}"
+        );
         assert!(Limits::for_descriptors(40, None, 100, idle).is_err());
     }
 
@@ -672,10 +678,7 @@ mod tests {
         let a = registry.admit(ip("10.0.0.1")).unwrap();
         let b = registry.admit(ip("10.0.0.2")).unwrap();
         registry.close_all();
-        assert_eq!(
-            registry.until_close(&a.conn).await,
-            CloseReason::Shutdown
-        );
+        assert_eq!(registry.until_close(&a.conn).await, CloseReason::Shutdown);
         assert_eq!(
             registry.admit(ip("10.0.0.3")).err(),
             Some(Refused::ShuttingDown)

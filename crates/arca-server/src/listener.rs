@@ -40,8 +40,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// connection is closed as dead.
 const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
 const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long an idle connection told to close may take to go (time to send a GOAWAY); longer
-/// only while a request that began meanwhile is in flight, up to [`DRAIN_TIMEOUT`].
+/// How long a connection told to close while idle is given at a time, while a request that
+/// began meanwhile is in flight (up to [`DRAIN_TIMEOUT`]).
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// At most one warning of each kind (accept failed, connection refused) per this period.
 const WARNING_PERIOD: Duration = Duration::from_secs(10);
@@ -222,7 +222,7 @@ async fn serve_connection(
             match close_within_grace(connection.as_mut(), &conn).await {
                 Some(result) => result,
                 None => {
-                    tracing::debug!(%peer, "connection dropped after the close grace period");
+                    tracing::debug!(%peer, "connection dropped without waiting for the client");
                     return;
                 }
             }
@@ -233,18 +233,27 @@ async fn serve_connection(
     }
 }
 
-/// Drives a connection told to close until it does: for [`CLOSE_GRACE`], and longer only while a
-/// request is in flight (one that raced the decision to close), up to [`DRAIN_TIMEOUT`] in all.
-/// `None` when it has to be dropped instead.
-async fn close_within_grace<F: Future + Unpin>(mut connection: F, conn: &Conn) -> Option<F::Output> {
+/// Drives a connection told to close until it does. One poll lets it act on the graceful
+/// shutdown (an idle HTTP/1 connection closes, HTTP/2 writes its GOAWAY); after that an idle
+/// connection is dropped at once, so that a client that never answers the GOAWAY's ping cannot
+/// hold its descriptor. Only a request that raced the decision to close (in flight now) is given
+/// time, [`CLOSE_GRACE`] at a time while it lasts, up to [`DRAIN_TIMEOUT`] in all. `None` when
+/// the connection has to be dropped instead.
+async fn close_within_grace<F: Future + Unpin>(
+    mut connection: F,
+    conn: &Conn,
+) -> Option<F::Output> {
+    let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut connection).poll(cx))).await;
+    if let Poll::Ready(result) = first {
+        return Some(result);
+    }
     let started = Instant::now();
-    loop {
-        match tokio::time::timeout(CLOSE_GRACE, &mut connection).await {
-            Ok(result) => return Some(result),
-            Err(_) if conn.in_flight() > 0 && started.elapsed() < DRAIN_TIMEOUT => continue,
-            Err(_) => return None,
+    while conn.in_flight() > 0 && started.elapsed() < DRAIN_TIMEOUT {
+        if let Ok(result) = tokio::time::timeout(CLOSE_GRACE, &mut connection).await {
+            return Some(result);
         }
     }
+    None
 }
 
 /// A response body that keeps its request counted as in flight until the body is sent in full
