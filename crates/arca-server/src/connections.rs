@@ -314,6 +314,8 @@ pub struct Registry {
     epoch: Instant,
     inner: Mutex<Inner>,
     emptied: Notify,
+    /// Notified whenever an evicted connection has closed its socket.
+    evicted_closed: Notify,
 }
 
 impl Registry {
@@ -323,6 +325,7 @@ impl Registry {
             epoch: Instant::now(),
             inner: Mutex::new(Inner::default()),
             emptied: Notify::new(),
+            evicted_closed: Notify::new(),
         })
     }
 
@@ -380,6 +383,31 @@ impl Registry {
             registry: self.clone(),
             conn,
         })
+    }
+
+    /// Like [`Registry::admit`], but when too many evicted connections are still closing, waits
+    /// up to `patience` for them to close: at a cap, admission goes no faster than evicted
+    /// connections give back their descriptors. (Idle connections close as soon as their task
+    /// runs, so this waits only through a burst of accepts.)
+    pub async fn admit_within(
+        self: &Arc<Self>,
+        peer: IpAddr,
+        patience: Duration,
+    ) -> Result<Ticket, Refused> {
+        let deadline = Instant::now() + patience;
+        loop {
+            let closed = self.evicted_closed.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            match self.admit(peer) {
+                Err(Refused::TooManyClosing) => {
+                    if tokio::time::timeout_at(deadline, closed).await.is_err() {
+                        return Err(Refused::TooManyClosing);
+                    }
+                }
+                admitted => return admitted,
+            }
+        }
     }
 
     /// Marks a request begun on `conn`; it ends when the returned guard is dropped.
@@ -451,6 +479,7 @@ impl Registry {
         let mut inner = self.lock();
         if inner.forget(conn.id).is_none() {
             inner.closing = inner.closing.saturating_sub(1);
+            self.evicted_closed.notify_waiters();
         }
         if inner.live.is_empty() && inner.closing == 0 {
             self.emptied.notify_waiters();
@@ -648,7 +677,27 @@ mod tests {
             Some(Refused::TooManyClosing)
         );
         kept.remove(0);
-        assert!(registry.admit(ip("10.0.2.1")).is_ok());
+        kept.push(registry.admit(ip("10.0.2.1")).unwrap());
+        assert_eq!(registry.counts(), (16, 16));
+        // A newcomer waits for an evicted connection to close rather than being refused.
+        let waiting = tokio::spawn({
+            let registry = registry.clone();
+            async move {
+                registry
+                    .admit_within(ip("10.0.2.2"), Duration::from_secs(3600))
+                    .await
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        kept.remove(0);
+        kept.push(waiting.await.unwrap().unwrap());
+        assert_eq!(registry.counts(), (16, 16));
+        let patience = Duration::from_millis(1);
+        assert_eq!(
+            registry.admit_within(ip("10.0.2.3"), patience).await.err(),
+            Some(Refused::TooManyClosing)
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -43,6 +43,9 @@ const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection told to close while idle is given at a time, while a request that
 /// began meanwhile is in flight (up to [`DRAIN_TIMEOUT`]).
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How long the accept loop waits, at a cap, for evicted connections to give back their
+/// descriptors before it refuses a newcomer.
+const ADMISSION_PATIENCE: Duration = Duration::from_millis(250);
 /// At most one warning of each kind (accept failed, connection refused) per this period.
 const WARNING_PERIOD: Duration = Duration::from_secs(10);
 /// How long the accept loop pauses after a failed accept (typically EMFILE), instead of spinning.
@@ -117,7 +120,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let ticket = match registry.admit(peer.ip()) {
+        let ticket = match registry.admit_within(peer.ip(), ADMISSION_PATIENCE).await {
             Ok(ticket) => ticket,
             Err(why) => {
                 if let Some(suppressed) = refused.check(Instant::now()) {
