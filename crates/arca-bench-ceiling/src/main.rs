@@ -136,7 +136,16 @@ fn serve(listen: SocketAddr, cert_dir: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {listen}"))?;
         println!("listening on {}", listener.local_addr()?);
         let app = Router::new().fallback(answer);
-        arca_server::listener::serve(listener, tls, app, shutdown_signal()).await;
+        // The same process settings and connection limits as `arca serve` with its defaults.
+        let process = arca_server::process::prepare(false)?;
+        let limits = arca_server::connections::Limits::for_descriptors(
+            process.descriptors,
+            None,
+            arca_server::config::DEFAULT_MAX_CONNECTIONS_PER_IP,
+            std::time::Duration::from_secs(arca_server::config::DEFAULT_IDLE_TIMEOUT_SECS.into()),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        arca_server::listener::serve(listener, tls, app, limits, shutdown_signal()).await;
         Ok(())
     })
 }

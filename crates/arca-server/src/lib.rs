@@ -11,10 +11,12 @@ pub mod auth;
 pub mod body;
 pub mod bootstrap;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod identity;
 pub mod integrity;
 pub mod listener;
+pub mod process;
 pub mod purger;
 pub mod request_id;
 pub mod router;
@@ -108,6 +110,32 @@ async fn access_refresher(
 /// start background work, serve; on shutdown: stop accepting, drain requests in flight, stop
 /// background work, close storage.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    // First, before any secret is read: no core files, no ptrace by the same user, and every
+    // descriptor the hard limit allows.
+    let process = process::prepare(config.allow_core_dumps)?;
+    if process.dumpable {
+        tracing::warn!(
+            "CORE DUMPS ARE ALLOWED (allow_core_dumps): a core file, or a debugger attached as \
+             this user, holds every secret, token and key in the clear; use this only for \
+             debugging, on a machine whose core files are as protected as the key file"
+        );
+    }
+    let limits = connections::Limits::for_descriptors(
+        process.descriptors,
+        config.max_connections,
+        config.max_connections_per_ip,
+        std::time::Duration::from_secs(config.idle_timeout_secs.into()),
+    )
+    .map_err(|problem| anyhow::anyhow!("configuration: {problem}"))?;
+    tracing::info!(
+        max_connections = limits.max_connections,
+        max_connections_per_ip = limits.max_per_source,
+        idle_timeout_secs = config.idle_timeout_secs,
+        open_files_limit = process.descriptors,
+        open_files_limit_was = process.raised_from,
+        automatic = config.max_connections.is_none(),
+        "connection limits"
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -139,7 +167,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         ca_cert = %data_dir.join("ca.pem").display(),
         "arca is ready"
     );
-    listener::serve(listener, tls, app, shutdown).await;
+    listener::serve(listener, tls, app, limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = purger.await;
     let _ = refresher.await;
