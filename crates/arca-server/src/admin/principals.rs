@@ -100,16 +100,23 @@ fn certificate_json(c: &CertificateEntry) -> Value {
     })
 }
 
+impl Loaded {
+    /// The record to store: the document sealed to the principal's ids and creation time.
+    fn sealed(&self, state: &AppState) -> ApiResult<PrincipalRecord> {
+        Ok(PrincipalRecord {
+            data: self.data.seal(
+                &state.keyring,
+                &self.record.client_id,
+                &self.record.object_id,
+                self.record.created,
+            )?,
+            ..self.record.clone()
+        })
+    }
+}
+
 async fn save(state: &AppState, p: &Loaded) -> ApiResult<()> {
-    let record = PrincipalRecord {
-        data: p.data.seal(
-            &state.keyring,
-            &p.record.client_id,
-            &p.record.object_id,
-            p.record.created,
-        )?,
-        ..p.record.clone()
-    };
+    let record = p.sealed(state)?;
     match state.store.update_principal(&record).await {
         Ok(()) => {
             super::changed(state).await;
@@ -191,15 +198,7 @@ pub async fn create(
             certificates: Vec::new(),
         },
     };
-    let record = PrincipalRecord {
-        data: p.data.seal(
-            &state.keyring,
-            &p.record.client_id,
-            &p.record.object_id,
-            p.record.created,
-        )?,
-        ..p.record.clone()
-    };
+    let record = p.sealed(&state)?;
     state.store.create_principal(&record).await?;
     super::changed(&state).await;
     tracing::info!(client_id = %record.client_id, kind = p.data.kind.as_str(), "principal created");
