@@ -221,13 +221,15 @@ pub async fn prepare(
     let (cert_pem, key_pkcs8) =
         server_certificate(&*store, &ca, ca_replaced, &sans, now, &sealer).await?;
 
-    // Made now, so that the first request for an unknown client id does not pay for it.
-    if crate::identity::run_hash(|| crate::identity::dummy_secret_hash().is_some())
-        .await
-        .is_none_or(|made| !made)
-    {
-        bail!("the dummy client-secret hash could not be made");
-    }
+    // Made in the background (one Argon2id hash, tens of milliseconds), so that start-up does
+    // not wait for it and the first request for an unknown client id does not pay for it; a
+    // request that comes sooner waits for the same hash (`OnceLock`).
+    tokio::spawn(async {
+        let made = crate::identity::run_hash(|| crate::identity::dummy_secret_hash().is_some());
+        if made.await.is_none_or(|made| !made) {
+            tracing::error!("the dummy client-secret hash could not be made");
+        }
+    });
 
     // Default vault and bootstrap principal, on first start only.
     let urls = Urls::new(&config.issuer_host, &config.dns_suffix, port);
