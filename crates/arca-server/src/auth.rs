@@ -66,8 +66,19 @@ pub fn authenticate_with(
     headers: &HeaderMap,
     snapshot: &Snapshot,
 ) -> Result<Arc<Caller>, ApiError> {
+    authenticate_challenged(state, headers, snapshot, &state.issuer.challenge())
+}
+
+/// [`authenticate_with`] answering a failure with `challenge`, the one of the host the request
+/// was sent to.
+pub fn authenticate_challenged(
+    state: &AppState,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    challenge: &axum::http::HeaderValue,
+) -> Result<Arc<Caller>, ApiError> {
     let unauthorized = |message: &'static str| ApiError::Unauthorized {
-        challenge: state.issuer.challenge(),
+        challenge: challenge.clone(),
         message,
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {

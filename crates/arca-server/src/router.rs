@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -93,11 +93,41 @@ async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>
     response
 }
 
+/// The first path segments of the data plane: a request for one of them at one of the issuer's
+/// origins ([`crate::state::Urls::origins`]) is for the `default` vault.
+const DATA_PLANE_COLLECTIONS: [&str; 7] = [
+    "secrets",
+    "deletedsecrets",
+    "keys",
+    "deletedkeys",
+    "certificates",
+    "deletedcertificates",
+    "rng",
+];
+
+/// The vault a request is for and the challenge its 401 carries: `<vault>.<dns-suffix>`, or the
+/// `default` vault at one of the origins for a data-plane path.
+fn vault_of_request(state: &SharedState, host: &str, path: &str) -> Option<(String, HeaderValue)> {
+    if let Some(label) = vault_of_host(host, &state.urls.dns_suffix) {
+        return Some((label.to_owned(), state.issuer.challenge()));
+    }
+    let origin = state.urls.origin_of_host(host)?;
+    let first = path.trim_start_matches('/').split('/').next()?;
+    DATA_PLANE_COLLECTIONS.contains(&first).then(|| {
+        (
+            "default".to_owned(),
+            state.issuer.challenge_for_origin(origin),
+        )
+    })
+}
+
 async fn route(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
     let host = request_host(&request).unwrap_or_default();
-    let Some(vault_label) = vault_of_host(&host, &state.urls.dns_suffix) else {
+    let Some((vault_label, challenge)) = vault_of_request(&state, &host, request.uri().path())
+    else {
         return deployment_request(deployment, request).await;
     };
+    let vault_label = vault_label.as_str();
     if request.uri().path() == "/healthz" && request.method() == Method::GET {
         return health().await.into_response();
     }
@@ -105,7 +135,12 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
     // receives the challenge.
     // One snapshot of access state decides the whole request.
     let snapshot = state.access.snapshot();
-    let caller = match crate::auth::authenticate_with(&state, request.headers(), &snapshot) {
+    let caller = match crate::auth::authenticate_challenged(
+        &state,
+        request.headers(),
+        &snapshot,
+        &challenge,
+    ) {
         Ok(caller) => caller,
         Err(e) => {
             // Dropped unread: discarded in the background while the challenge goes out.

@@ -140,8 +140,9 @@ pub async fn jwks(State(state): State<SharedState>, Path(tenant): Path<String>) 
     Json(state.issuer.jwks()).into_response()
 }
 
-/// Maps a requested scope list to the one resource Arca issues tokens for.
-fn resource_of_scope(state: &SharedState, scope: &str) -> Result<(), Refusal> {
+/// Maps a requested scope list (or a `resource` parameter) to the one resource the token will be
+/// for: a data-plane resource or the management resource, in its canonical spelling.
+fn resource_of_scope(state: &SharedState, scope: &str) -> Result<String, Refusal> {
     let mut resources = scope
         .split_whitespace()
         .filter(|s| !matches!(*s, "openid" | "profile" | "offline_access"));
@@ -152,21 +153,17 @@ fn resource_of_scope(state: &SharedState, scope: &str) -> Result<(), Refusal> {
             "Exactly one resource scope is required.",
         )));
     };
-    let resource = first
-        .strip_suffix("/.default")
-        .unwrap_or(first)
-        .trim_end_matches('/');
-    if !resource.eq_ignore_ascii_case(&state.issuer.resource) {
-        return Err(Box::new(oauth_error(
+    match state.issuer.served_resource(first) {
+        Some((resource, _)) => Ok(resource.to_owned()),
+        None => Err(Box::new(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
             &format!(
                 "The resource is not served by this issuer; use {}/.default.",
                 state.issuer.resource
             ),
-        )));
+        ))),
     }
-    Ok(())
 }
 
 /// A freshly minted access token.
@@ -179,6 +176,7 @@ struct Minted {
 /// Mints a token for a principal through one of its credentials.
 fn mint(
     state: &SharedState,
+    audience: &str,
     client_id: &str,
     object_id: &str,
     credential: &str,
@@ -188,7 +186,7 @@ fn mint(
         let id = arca_core::VersionId::from_random(id);
         state
             .issuer
-            .issue(client_id, object_id, credential, now, id.as_str())
+            .issue_for(audience, client_id, object_id, credential, now, id.as_str())
     });
     match minted {
         Ok((token, expires)) => Ok(Minted {
@@ -378,9 +376,10 @@ pub async fn token(
             )
         }
     }
-    if let Err(r) = resource_of_scope(&state, field("scope").unwrap_or_default()) {
-        return *r;
-    }
+    let audience = match resource_of_scope(&state, field("scope").unwrap_or_default()) {
+        Ok(audience) => audience,
+        Err(r) => return *r,
+    };
     let Some(client_id) = field("client_id").filter(|c| !c.is_empty() && c.len() <= 128) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -412,7 +411,13 @@ pub async fn token(
         Ok(g) => g,
         Err(refusal) => return *refusal,
     };
-    match mint(&state, &client.client_id, &client.object_id, &credential) {
+    match mint(
+        &state,
+        &audience,
+        &client.client_id,
+        &client.object_id,
+        &credential,
+    ) {
         Ok(m) => Json(json!({
             "token_type": "Bearer",
             "expires_in": m.expires - m.now,
@@ -822,12 +827,14 @@ async fn managed_principal(
 /// Picks the managed identity a request names and mints its token.
 async fn mint_managed(
     state: &SharedState,
+    audience: &str,
     params: &[(String, String)],
     default_client: Option<&str>,
 ) -> Result<(Client, Minted), Refusal> {
     let client = managed_principal(state, params, default_client).await?;
     let minted = mint(
         state,
+        audience,
         &client.client_id,
         &client.object_id,
         access::MANAGED_IDENTITY_CREDENTIAL,
@@ -875,15 +882,16 @@ pub async fn managed_identity(
             "resource is required.",
         );
     };
-    if let Err(r) = resource_of_scope(&state, resource) {
-        return *r;
-    }
+    let audience = match resource_of_scope(&state, resource) {
+        Ok(audience) => audience,
+        Err(r) => return *r,
+    };
     let default = state.issuer.managed_identity_client.as_deref();
-    match mint_managed(&state, &params, default).await {
+    match mint_managed(&state, &audience, &params, default).await {
         Ok((client, m)) => Json(json!({
             "access_token": m.token,
             "expires_on": m.expires.to_string(),
-            "resource": state.issuer.resource,
+            "resource": audience,
             "token_type": "Bearer",
             "client_id": client.client_id,
         }))
@@ -939,10 +947,18 @@ pub async fn imds(
             "Required query variable 'resource' is missing",
         );
     };
-    if let Err(r) = resource_of_scope(&state, resource) {
-        return *r;
-    }
-    match mint_managed(&state, &params, state.issuer.imds_client.as_deref()).await {
+    let audience = match resource_of_scope(&state, resource) {
+        Ok(audience) => audience,
+        Err(r) => return *r,
+    };
+    match mint_managed(
+        &state,
+        &audience,
+        &params,
+        state.issuer.imds_client.as_deref(),
+    )
+    .await
+    {
         Ok((client, m)) => Json(json!({
             "access_token": m.token,
             "client_id": client.client_id,
@@ -950,7 +966,7 @@ pub async fn imds(
             "expires_on": m.expires.to_string(),
             "ext_expires_in": (m.expires - m.now).to_string(),
             "not_before": m.now.to_string(),
-            "resource": state.issuer.resource,
+            "resource": audience,
             "token_type": "Bearer",
         }))
         .into_response(),

@@ -48,12 +48,26 @@ pub enum TokenRejection {
     NotYetValid,
 }
 
+/// What a token is for: the data plane (and admin API), or the management plane that `az login`
+/// signs in to. A token for one is refused by the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plane {
+    Data,
+    Management,
+}
+
 /// The issuer: tenant, signing key and the settings tokens are minted and checked with.
 pub struct Issuer {
     pub tenant_id: String,
     /// The `iss` claim: `<authority>/<tenant>/v2.0`.
     pub issuer: String,
+    /// The vaults' resource, `https://<dns-suffix>[:port]`: the challenge resource of vault hosts.
     pub resource: String,
+    /// Every resource a data-plane token may be issued for: [`Issuer::resource`] and the origins
+    /// that serve the `default` vault ([`Urls::origins`]). All are accepted by every vault.
+    pub data_plane_resources: Vec<String>,
+    /// The management plane's resource ([`Urls::management_resource`]).
+    pub management_resource: String,
     pub authority_host: String,
     pub token_lifetime: i64,
     keys: RwLock<Arc<SigningKeys>>,
@@ -77,7 +91,9 @@ pub struct Issuer {
     /// Client-secret verifications run so far (one per stored hash tried, or the dummy hash for
     /// an unknown client): lets tests check that every path pays for one.
     pub secret_verifications: std::sync::atomic::AtomicU64,
-    challenge: HeaderValue,
+    /// The `WWW-Authenticate` value per data-plane resource, in the order of
+    /// `data_plane_resources`.
+    challenges: Vec<HeaderValue>,
 }
 
 impl Issuer {
@@ -89,13 +105,22 @@ impl Issuer {
         managed_identity_client: Option<String>,
         token_lifetime: i64,
     ) -> Result<Self, axum::http::header::InvalidHeaderValue> {
-        let challenge = HeaderValue::from_str(&format!(
-            "Bearer authorization=\"{}/{}\", resource=\"{}\"",
-            urls.authority_host, tenant_id, urls.resource
-        ))?;
+        let mut data_plane_resources = vec![urls.resource.clone()];
+        data_plane_resources.extend(urls.origins.iter().cloned());
+        let challenges = data_plane_resources
+            .iter()
+            .map(|resource| {
+                HeaderValue::from_str(&format!(
+                    "Bearer authorization=\"{}/{}\", resource=\"{}\"",
+                    urls.authority_host, tenant_id, resource
+                ))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             issuer: format!("{}/{}/v2.0", urls.authority_host, tenant_id),
             resource: urls.resource.clone(),
+            data_plane_resources,
+            management_resource: urls.management_resource.clone(),
             authority_host: urls.authority_host.clone(),
             tenant_id,
             token_lifetime,
@@ -107,13 +132,37 @@ impl Issuer {
             bootstrap_file: None,
             hash_slots: tokio::sync::Semaphore::new(2),
             secret_verifications: Default::default(),
-            challenge,
+            challenges,
         })
     }
 
-    /// The `WWW-Authenticate` value of every 401.
+    /// The `WWW-Authenticate` value of a 401 on a vault host.
     pub fn challenge(&self) -> HeaderValue {
-        self.challenge.clone()
+        self.challenges[0].clone()
+    }
+
+    /// The `WWW-Authenticate` value of a 401 for a request to `origin` (one of
+    /// [`Urls::origins`]), whose resource the SDKs check against the host they called.
+    pub fn challenge_for_origin(&self, origin: &str) -> HeaderValue {
+        self.data_plane_resources
+            .iter()
+            .position(|r| r == origin)
+            .map_or_else(|| self.challenge(), |i| self.challenges[i].clone())
+    }
+
+    /// The resource a requested one names (`<resource>[/.default]`, any case, trailing slashes
+    /// ignored), in its canonical spelling, and the plane it belongs to; `None` if this issuer
+    /// does not serve it.
+    pub fn served_resource(&self, requested: &str) -> Option<(&str, Plane)> {
+        let requested = requested.strip_suffix("/.default").unwrap_or(requested);
+        let requested = requested.trim_end_matches('/');
+        if requested.eq_ignore_ascii_case(&self.management_resource) {
+            return Some((&self.management_resource, Plane::Management));
+        }
+        self.data_plane_resources
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(requested))
+            .map(|r| (r.as_str(), Plane::Data))
     }
 
     /// The keys in use.
@@ -164,7 +213,8 @@ impl Issuer {
             || tenant.eq_ignore_ascii_case("common")
     }
 
-    /// Mints an access token for a principal. Returns the token and its expiry (Unix seconds).
+    /// Mints an access token for a principal, for the vaults' resource. Returns the token and its
+    /// expiry (Unix seconds).
     pub fn issue(
         &self,
         client_id: &str,
@@ -173,9 +223,30 @@ impl Issuer {
         now: i64,
         token_id: &str,
     ) -> Result<(String, i64), arca_crypto::CryptoError> {
+        self.issue_for(
+            &self.resource,
+            client_id,
+            object_id,
+            credential,
+            now,
+            token_id,
+        )
+    }
+
+    /// Mints an access token for a principal whose audience is `audience` (one of the resources
+    /// [`Issuer::served_resource`] returns).
+    pub fn issue_for(
+        &self,
+        audience: &str,
+        client_id: &str,
+        object_id: &str,
+        credential: &str,
+        now: i64,
+        token_id: &str,
+    ) -> Result<(String, i64), arca_crypto::CryptoError> {
         let exp = now + self.token_lifetime;
         let claims = json!({
-            "aud": self.resource,
+            "aud": audience,
             "iss": self.issuer,
             "iat": now,
             "nbf": now,
@@ -193,8 +264,18 @@ impl Issuer {
         Ok((self.keys().signing.sign(&claims)?, exp))
     }
 
-    /// Verifies signature, issuer, audience, `nbf` and `exp` of a presented token.
+    /// Verifies signature, issuer, audience, `nbf` and `exp` of a presented data-plane token.
     pub fn verify(&self, token: &str, now: i64) -> Result<Caller, TokenRejection> {
+        self.verify_for(token, now, Plane::Data)
+    }
+
+    /// Verifies a presented token whose audience must belong to `plane`.
+    pub fn verify_for(
+        &self,
+        token: &str,
+        now: i64,
+        plane: Plane,
+    ) -> Result<Caller, TokenRejection> {
         let claims = arca_crypto::verify_jwt(token, &self.keys().verifying)
             .map_err(|_| TokenRejection::Invalid)?;
         let text = |k: &str| claims.get(k).and_then(|v| v.as_str());
@@ -202,11 +283,15 @@ impl Issuer {
         if text("iss") != Some(self.issuer.as_str()) {
             return Err(TokenRejection::WrongIssuer);
         }
+        let accepted = |a: &str| match plane {
+            Plane::Data => self.data_plane_resources.iter().any(|r| r == a),
+            Plane::Management => a == self.management_resource,
+        };
         let audience_ok = match claims.get("aud") {
-            Some(serde_json::Value::String(a)) => *a == self.resource,
-            Some(serde_json::Value::Array(list)) => list
-                .iter()
-                .any(|a| a.as_str() == Some(self.resource.as_str())),
+            Some(serde_json::Value::String(a)) => accepted(a),
+            Some(serde_json::Value::Array(list)) => {
+                list.iter().any(|a| a.as_str().is_some_and(accepted))
+            }
             _ => false,
         };
         if !audience_ok {
@@ -326,12 +411,49 @@ mod tests {
         });
         b.issuer = a.issuer.clone();
         assert_eq!(b.verify(&token, 1_000), Err(TokenRejection::WrongAudience));
-        b.resource = a.resource.clone();
+        b.data_plane_resources = a.data_plane_resources.clone();
         b.issuer = "https://elsewhere/tid/v2.0".into();
         assert_eq!(b.verify(&token, 1_000), Err(TokenRejection::WrongIssuer));
         // Another key altogether: the signature check fails.
         let c = issuer();
         assert_eq!(c.verify(&token, 1_000), Err(TokenRejection::Invalid));
+    }
+
+    #[test]
+    fn origin_and_management_tokens_go_to_their_own_plane() {
+        let i = issuer();
+        assert_eq!(
+            i.served_resource("HTTPS://127.0.0.1:8443/.default"),
+            Some(("https://127.0.0.1:8443", Plane::Data))
+        );
+        assert_eq!(
+            i.served_resource("https://localhost:8443/management/"),
+            Some(("https://localhost:8443/management", Plane::Management))
+        );
+        assert_eq!(i.served_resource("https://vault.azure.net/.default"), None);
+        let (origin, _) = i.served_resource("https://localhost:8443").unwrap();
+        let (token, _) = i
+            .issue_for(origin, "cid", "oid", "s:1", 1_000, "u")
+            .unwrap();
+        assert!(i.verify(&token, 1_000).is_ok());
+        assert_eq!(
+            i.verify_for(&token, 1_000, Plane::Management),
+            Err(TokenRejection::WrongAudience)
+        );
+        let (management, _) = i
+            .served_resource("https://localhost:8443/management")
+            .unwrap();
+        let (token, _) = i
+            .issue_for(management, "cid", "oid", "s:1", 1_000, "u")
+            .unwrap();
+        assert_eq!(i.verify(&token, 1_000), Err(TokenRejection::WrongAudience));
+        assert!(i.verify_for(&token, 1_000, Plane::Management).is_ok());
+        assert_eq!(
+            i.challenge_for_origin("https://127.0.0.1:8443")
+                .to_str()
+                .unwrap(),
+            r#"Bearer authorization="https://localhost:8443/tid", resource="https://127.0.0.1:8443""#
+        );
     }
 
     #[test]
