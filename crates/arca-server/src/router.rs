@@ -37,6 +37,7 @@ pub fn build(state: SharedState) -> Router {
             get(identity::managed_identity),
         )
         .route(identity::IMDS_PATH, get(identity::imds))
+        .route(identity::IMDS_PATH_SLASH, get(identity::imds))
         .nest("/admin", crate::admin::routes())
         .fallback(|| async { ApiError::UnknownPath })
         .with_state(state.clone());

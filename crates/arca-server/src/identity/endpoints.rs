@@ -32,6 +32,8 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 pub const MANAGED_IDENTITY_PATH: &str = "/msi/token";
 /// The path of the IMDS managed-identity endpoint.
 pub const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
+/// The IMDS path as MSAL for JavaScript spells it, with a trailing slash; real IMDS answers both.
+pub const IMDS_PATH_SLASH: &str = "/metadata/identity/oauth2/token/";
 /// The `client_assertion_type` of JWT client assertions (RFC 7523).
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -900,7 +902,7 @@ pub async fn managed_identity(
     }
 }
 
-/// `GET /metadata/identity/oauth2/token`: the IMDS protocol. IMDS has no secret of its own; on a
+/// `GET /metadata/identity/oauth2/token` (with or without a trailing slash): the IMDS protocol. IMDS has no secret of its own; on a
 /// real host only the machine itself can reach it, so here only loopback callers are served.
 pub async fn imds(
     State(state): State<SharedState>,
