@@ -533,3 +533,33 @@ fn arca_hosts_prints_a_line_per_vault_and_address() {
     assert_eq!(json["value"].as_array().unwrap().len(), 2);
     server.stop();
 }
+
+#[test]
+fn a_failed_start_is_reported_in_json_lines_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(BIN)
+        .args(["serve", "--log-format", "json", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("ARCA_CONFIG")
+        .env_remove("ARCA_LOG_FORMAT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let events: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["level"] == "ERROR"
+                && e["message"].as_str().unwrap().contains("cannot listen")),
+        "{stderr}"
+    );
+    drop(taken);
+}
