@@ -162,6 +162,8 @@ fn first_start_initialises_and_later_starts_reuse_everything() {
             "client_secret",
             "identity_endpoint",
             "identity_header",
+            "msi_endpoint",
+            "msi_secret",
             "tenant_id",
             "vault_url"
         ]
