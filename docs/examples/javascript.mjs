@@ -25,5 +25,5 @@ await client.setSecret("greeting", "hello from JavaScript");
 const secret = await client.getSecret("greeting");
 console.log(`${secret.name} = ${secret.value}`);
 for await (const properties of client.listPropertiesOfSecrets()) {
-  console.log(`listed ${properties.name} (version ${properties.version})`);
+  console.log(`listed ${properties.name}, updated ${properties.updatedOn.toISOString()}`);
 }
