@@ -142,7 +142,8 @@ def node_env(server: ArcaServer, extra: Dict[str, str]) -> Dict[str, str]:
     return env
 
 
-def run_node(cwd: Path, script: str, env: Dict[str, str], preload: Optional[str] = None) -> subprocess.CompletedProcess:
+def run_node(cwd: Path, script: str, env: Dict[str, str],
+             preload: Optional[str] = None) -> subprocess.CompletedProcess:
     args: List[str] = ["node"]
     if preload:
         args += ["--require", f"./{preload}"]

@@ -6,7 +6,12 @@ azure_security_keyvault_secrets 1.x and azure_identity 1.x from crates.io. It is
 the environment only: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST
 (read by azure_identity itself), AZURE_KEYVAULT_URL, and SSL_CERT_FILE naming Arca's CA (the
 crates' reqwest with rustls loads its roots through rustls-native-certs, which reads that variable).
-It sets a secret, gets it, lists the vault and finds it, deletes and purges it.
+It sets a secret, gets it, lists the vault and finds it, deletes and purges it: once against the
+default vault at https://localhost:PORT (challenge-resource verification off, as the example does
+for that origin), once at https://default.vault.localhost:PORT (verification on). This machine's
+resolver need not know *.localhost, and a Rust process cannot be given an in-process resolver from
+outside, so the second run reaches the vault host through HTTPS_PROXY, a CONNECT proxy here that
+tunnels *.localhost to 127.0.0.1 (TLS stays end to end between the client and Arca).
 
 SSL_CERT_FILE names ca.pem alone, so nothing but that variable can make the client trust Arca.
 (A run without it fails on the certificate, but only after azure_core's retries, about 80 s, so it
@@ -16,15 +21,19 @@ is not repeated here; the JavaScript tests check the same for NODE_EXTRA_CA_CERT
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import socket
+import socketserver
 import subprocess
+import threading
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Iterator, List
 
 import pytest
 
-from arca_harness import REPO_ROOT, ArcaServer
+from arca_harness import REPO_ROOT, ArcaServer, is_local_name
 
 PROJECT = REPO_ROOT / "docs" / "examples" / "rust"
 BUILD_TIMEOUT = 1800
@@ -58,6 +67,58 @@ def example_binary() -> Path:
     return binary
 
 
+class _Tunnel(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        method, target = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")[:2]
+        host, _, port = target.rpartition(":")
+        if method != "CONNECT" or not is_local_name(host):
+            self.request.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            return
+        self.server.hosts.append(host)  # type: ignore[attr-defined]
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=10) as upstream:
+            self.request.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+            rest = head.split(b"\r\n\r\n", 1)[1]
+            if rest:
+                upstream.sendall(rest)
+            pair = {self.request: upstream, upstream: self.request}
+            while True:
+                ready, _, _ = select.select(list(pair), [], [], 30)
+                if not ready:
+                    return
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    pair[sock].sendall(data)
+
+
+class _TunnelServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Tunnel)
+        self.hosts: List[str] = []
+
+
+@pytest.fixture
+def localhost_proxy() -> Iterator[_TunnelServer]:
+    server = _TunnelServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def example_env(server: ArcaServer) -> Dict[str, str]:
     boot = server.bootstrap
     env = {k: v for k, v in os.environ.items()
@@ -73,6 +134,13 @@ def example_env(server: ArcaServer) -> Dict[str, str]:
     return env
 
 
+def via_vault_host(env: Dict[str, str], server: ArcaServer, proxy: _TunnelServer) -> Dict[str, str]:
+    env = {k: v for k, v in env.items() if k.lower() not in ("no_proxy", "https_proxy", "all_proxy")}
+    env["AZURE_KEYVAULT_URL"] = server.vault_url("default")
+    env["HTTPS_PROXY"] = f"http://127.0.0.1:{proxy.server_address[1]}"
+    return env
+
+
 def run(binary: Path, env: Dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([str(binary)], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
                           stdin=subprocess.DEVNULL)
@@ -82,13 +150,18 @@ def failure(proc: subprocess.CompletedProcess) -> str:
     return f"exit {proc.returncode}\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
 
 
-def test_rust_sdk_sets_gets_lists_deletes(example_binary, arca: ArcaServer, secret_client, unique_name):
+@pytest.mark.parametrize("address", ("issuer_origin", "vault_host"))
+def test_rust_sdk_sets_gets_lists_deletes(example_binary, arca: ArcaServer, secret_client, unique_name,
+                                          localhost_proxy, address):
     from azure.core.exceptions import ResourceNotFoundError
 
     # A secret the Rust client did not make, to see that its listing reads the vault.
     other = unique_name("set-by-python")
     secret_client.set_secret(other, "from Python")
-    proc = run(example_binary, example_env(arca))
+    env = example_env(arca)
+    if address == "vault_host":
+        env = via_vault_host(env, arca, localhost_proxy)
+    proc = run(example_binary, env)
     assert proc.returncode == 0, failure(proc)
     lines = proc.stdout.splitlines()
     assert lines[0] == f"{NAME} = hello from Rust", failure(proc)
@@ -100,6 +173,8 @@ def test_rust_sdk_sets_gets_lists_deletes(example_binary, arca: ArcaServer, secr
         secret_client.get_secret(NAME)
     with pytest.raises(ResourceNotFoundError):
         secret_client.get_deleted_secret(NAME)
+    if address == "vault_host":
+        assert "default.vault.localhost" in localhost_proxy.hosts, localhost_proxy.hosts
 
 def test_rust_example_is_formatted():
     """The example is outside Arca's workspace, so `cargo fmt --all` does not see it."""
