@@ -14,8 +14,8 @@ const credential = new ClientSecretCredential(
 );
 
 // The default vault at https://localhost:<port> needs no DNS entry; its challenge names that
-// origin, which the SDK accepts only with the verification off. Vaults at
-// https://<name>.vault.localhost:<port> need neither.
+// origin, which the SDK accepts only with the check off. Vaults at
+// https://<name>.vault.localhost:<port> keep the check (and need that name to resolve).
 const vaultUrl = process.env.AZURE_KEYVAULT_URL;
 const client = new SecretClient(vaultUrl, credential, {
   disableChallengeResourceVerification: new URL(vaultUrl).hostname === "localhost",
