@@ -123,7 +123,7 @@ pub fn authenticate_challenged(
 
 /// The credentials of a `Bearer` authorization value. The scheme is compared without regard to
 /// case (RFC 7235 section 2.1) and separated from the token by one or more spaces.
-fn bearer_credentials(value: &str) -> Option<&str> {
+pub(crate) fn bearer_credentials(value: &str) -> Option<&str> {
     let (scheme, rest) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }

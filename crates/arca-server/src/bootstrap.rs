@@ -30,7 +30,10 @@ pub struct Prepared {
 /// principal: tenant, client id and secret), where the issuer and the default vault are, and the
 /// App Service managed-identity endpoint with its header, for the managed identities the
 /// operator creates (the endpoint serves none by default, and never the administrator unless
-/// configured to). `arca identity-header rotate` rewrites `identity_header`.
+/// configured to). The same endpoint and secret serve the older App Service protocol
+/// (api-version 2017-09-01) under the names its clients read: `msi_endpoint` (`MSI_ENDPOINT`) and
+/// `msi_secret` (`MSI_SECRET`). `arca identity-header rotate` rewrites `identity_header` and
+/// `msi_secret`.
 #[derive(Serialize, Deserialize, PartialEq, Eq)]
 pub struct BootstrapFile {
     pub tenant_id: String,
@@ -39,6 +42,13 @@ pub struct BootstrapFile {
     pub authority_host: String,
     pub identity_endpoint: String,
     pub identity_header: String,
+    /// `MSI_ENDPOINT`: the same endpoint as `identity_endpoint`. Absent from files written by
+    /// builds before it; the next start adds it.
+    #[serde(default)]
+    pub msi_endpoint: String,
+    /// `MSI_SECRET`: the same secret as `identity_header`.
+    #[serde(default)]
+    pub msi_secret: String,
     pub vault_url: String,
     pub ca_cert: String,
 }
@@ -307,6 +317,12 @@ pub async fn prepare(
                     crate::identity::endpoints::MANAGED_IDENTITY_PATH
                 ),
                 identity_header: identity_header.expose().to_owned(),
+                msi_endpoint: format!(
+                    "{}{}",
+                    urls.authority_host,
+                    crate::identity::endpoints::MANAGED_IDENTITY_PATH
+                ),
+                msi_secret: identity_header.expose().to_owned(),
                 vault_url: urls.vault_url("default"),
                 ca_cert: ca_path.display().to_string(),
             };
@@ -591,7 +607,7 @@ pub async fn reload_identity_header(
     Ok(stored)
 }
 
-/// Writes `header` into the `identity_header` field of `bootstrap.json` (atomically, mode 0600).
+/// Writes `header` into the `identity_header` and `msi_secret` fields of `bootstrap.json` (atomically, mode 0600).
 /// A removed file stays removed.
 fn rewrite_identity_header(path: &Path, header: &SecretString) -> anyhow::Result<()> {
     let mut text = match std::fs::read(path) {
@@ -606,9 +622,11 @@ fn rewrite_identity_header(path: &Path, header: &SecretString) -> anyhow::Result
     zeroize::Zeroize::zeroize(&mut text);
     let mut file = parsed.with_context(|| format!("{} does not parse", path.display()))?;
     file.identity_header = header.expose().to_owned();
+    file.msi_secret = header.expose().to_owned();
     let result = write_bootstrap(path, &file);
     zeroize::Zeroize::zeroize(&mut file.client_secret);
     zeroize::Zeroize::zeroize(&mut file.identity_header);
+    zeroize::Zeroize::zeroize(&mut file.msi_secret);
     result
 }
 
@@ -632,28 +650,42 @@ fn refresh_bootstrap(path: &Path, urls: &Urls, ca_path: &Path) -> anyhow::Result
     let before = (
         file.authority_host.clone(),
         file.identity_endpoint.clone(),
+        file.msi_endpoint.clone(),
         file.vault_url.clone(),
         file.ca_cert.clone(),
     );
+    // Files written before the older App Service protocol was served lack its names.
+    let msi_secret_missing = file.msi_secret.is_empty();
+    if msi_secret_missing {
+        file.msi_secret = file.identity_header.clone();
+    }
     file.authority_host = urls.authority_host.clone();
     file.identity_endpoint = format!(
         "{}{}",
         urls.authority_host,
         crate::identity::endpoints::MANAGED_IDENTITY_PATH
     );
+    file.msi_endpoint = file.identity_endpoint.clone();
     file.vault_url = urls.vault_url("default");
     file.ca_cert = ca_path.display().to_string();
-    if before
-        != (
-            file.authority_host.clone(),
-            file.identity_endpoint.clone(),
-            file.vault_url.clone(),
-            file.ca_cert.clone(),
-        )
-    {
-        write_bootstrap(path, &file)?;
-    }
-    Ok(())
+    let changed = msi_secret_missing
+        || before
+            != (
+                file.authority_host.clone(),
+                file.identity_endpoint.clone(),
+                file.msi_endpoint.clone(),
+                file.vault_url.clone(),
+                file.ca_cert.clone(),
+            );
+    let result = if changed {
+        write_bootstrap(path, &file)
+    } else {
+        Ok(())
+    };
+    zeroize::Zeroize::zeroize(&mut file.client_secret);
+    zeroize::Zeroize::zeroize(&mut file.identity_header);
+    zeroize::Zeroize::zeroize(&mut file.msi_secret);
+    result
 }
 
 /// The data directory, created with mode 0700 if missing.

@@ -32,13 +32,20 @@ pub fn build(state: SharedState) -> Router {
         )
         .route("/{tenant}/discovery/v2.0/keys", get(identity::jwks))
         .route("/{tenant}/oauth2/v2.0/token", post(identity::token))
+        .route("/{tenant}/oauth2/token", post(identity::token_v1))
         .route(
             identity::MANAGED_IDENTITY_PATH,
             get(identity::managed_identity),
         )
         .route(identity::IMDS_PATH, get(identity::imds))
+        .route(identity::IMDS_PATH_SLASH, get(identity::imds))
+        .route(
+            "/subscriptions",
+            get(crate::identity::management::subscriptions),
+        )
+        .route("/tenants", get(crate::identity::management::tenants))
         .nest("/admin", crate::admin::routes())
-        .fallback(|| async { ApiError::UnknownPath })
+        .fallback(deployment_not_found)
         .with_state(state.clone());
     Router::new()
         .fallback(
@@ -48,6 +55,24 @@ pub fn build(state: SharedState) -> Router {
             },
         )
         .with_state(state)
+}
+
+/// The issuer host's 404: what it serves, rather than the Key Vault API's message.
+async fn deployment_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({ "error": {
+            "code": "NotFound",
+            "message": "This path is not served by the Arca issuer host. It serves \
+                GET /healthz, GET /{tenant}/v2.0/.well-known/openid-configuration, \
+                GET /{tenant}/discovery/v2.0/keys, POST /{tenant}/oauth2/v2.0/token, \
+                POST /{tenant}/oauth2/token, GET /metadata/identity/oauth2/token (IMDS), \
+                GET /msi/token (App Service), GET /subscriptions, GET /tenants, /admin/... \
+                and, for the default vault, the Key Vault API (/secrets, /deletedsecrets, ...); \
+                other vaults are at https://<vault>.<dns-suffix>.",
+        }})),
+    )
+        .into_response()
 }
 
 async fn health() -> impl IntoResponse {

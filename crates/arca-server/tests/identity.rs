@@ -400,8 +400,14 @@ async fn rotating_the_identity_header_retires_the_old_one_at_once() {
     let path = d.dir.path().join("data/bootstrap.json");
     let boot: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(boot["identity_header"], new.as_str());
+    assert_eq!(
+        boot["msi_secret"],
+        new.as_str(),
+        "MSI_SECRET is the same secret"
+    );
     let mut unchanged = boot.clone();
     unchanged["identity_header"] = d.boot["identity_header"].clone();
+    unchanged["msi_secret"] = d.boot["msi_secret"].clone();
     assert_eq!(unchanged, d.boot);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(

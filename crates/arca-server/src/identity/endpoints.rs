@@ -1,9 +1,10 @@
 //! HTTP endpoints of the issuer: OpenID discovery, JWKS, the OAuth 2.0 token endpoint and the
 //! two managed-identity endpoints (App Service and IMDS).
 //!
-//! The token endpoint grants `client_credentials` with any of the credentials azure-identity
-//! sends: a client secret (`ClientSecretCredential`), a JWT assertion signed with a registered
-//! certificate (`CertificateCredential`), or a JWT from a trusted external issuer
+//! The token endpoints (v2.0, and v1 with `resource=`) grant `client_credentials` with any of
+//! the credentials azure-identity sends: a client secret (`ClientSecretCredential`, in the body
+//! or as HTTP Basic authentication), a JWT assertion signed with a registered certificate
+//! (`CertificateCredential`), or a JWT from a trusted external issuer
 //! (`WorkloadIdentityCredential`, federated identity). OAuth errors use the OAuth envelope
 //! (`{"error":"invalid_client","error_description":..}`), as Entra ID does, not the Key Vault one.
 
@@ -32,6 +33,8 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 pub const MANAGED_IDENTITY_PATH: &str = "/msi/token";
 /// The path of the IMDS managed-identity endpoint.
 pub const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
+/// The IMDS path as MSAL for JavaScript spells it, with a trailing slash; real IMDS answers both.
+pub const IMDS_PATH_SLASH: &str = "/metadata/identity/oauth2/token/";
 /// The `client_assertion_type` of JWT client assertions (RFC 7523).
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -121,7 +124,7 @@ pub async fn openid_configuration(
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
         "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
         "jwks_uri": format!("{base}/discovery/v2.0/keys"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt"],
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": ["token"],
         "subject_types_supported": ["pairwise"],
@@ -330,14 +333,118 @@ async fn read_form_body(
         })
 }
 
+/// The two token endpoints: they differ in how the resource is named (`scope=` or `resource=`)
+/// and in the shape of the answer, and share everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenEndpoint {
+    /// `/<tenant>/oauth2/v2.0/token`: `scope=<resource>/.default`.
+    V2,
+    /// `/<tenant>/oauth2/token`: `resource=<resource>`, answered with string-valued times.
+    V1,
+}
+
 /// `POST /<tenant>/oauth2/v2.0/token`, grant type `client_credentials`.
 pub async fn token(
     State(state): State<SharedState>,
     Peer(peer): Peer,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let bytes = match read_form_body(&state, body).await {
+    token_request(&state, peer, &tenant, &headers, body, TokenEndpoint::V2).await
+}
+
+/// `POST /<tenant>/oauth2/token`: the v1 endpoint, for the same credentials, naming the resource
+/// with `resource=` and answering in the v1 shape.
+pub async fn token_v1(
+    State(state): State<SharedState>,
+    Peer(peer): Peer,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    token_request(&state, peer, &tenant, &headers, body, TokenEndpoint::V1).await
+}
+
+/// Longest `Authorization: Basic` value read: a 128-character client id and a secret of up to
+/// 1 KiB, both percent-encoded, then base64.
+const MAX_BASIC_HEADER_BYTES: usize = 6 * 1024;
+
+/// Client credentials from `Authorization: Basic` (`client_secret_basic`, RFC 6749 section
+/// 2.3.1): `base64(urlencode(client_id) ":" urlencode(client_secret))`. The decoded secret lives
+/// in zeroizing buffers only.
+struct BasicCredentials {
+    client_id: Zeroizing<String>,
+    secret: Zeroizing<String>,
+}
+
+/// A refusal of a client that tried HTTP Basic authentication: 401 with `WWW-Authenticate:
+/// Basic` (RFC 6749 section 5.2). Any other status is left as it is.
+fn basic_refusal(mut response: Response) -> Response {
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"arca\", charset=\"UTF-8\""),
+        );
+    }
+    response
+}
+
+/// The client credentials of an `Authorization: Basic` header; `Ok(None)` without one (other
+/// schemes are not client authentication and are ignored).
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<BasicCredentials>, Refusal> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.as_bytes();
+    let is_basic = value.len() > 6 && value[..5].eq_ignore_ascii_case(b"basic") && value[5] == b' ';
+    if !is_basic {
+        return Ok(None);
+    }
+    let malformed = |why: &str| {
+        Box::new(basic_refusal(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            &format!("AADSTS7000216: The Authorization header's Basic credentials {why}."),
+        )))
+    };
+    if value.len() > MAX_BASIC_HEADER_BYTES {
+        return Err(malformed("are too long"));
+    }
+    let encoded = value[6..].trim_ascii();
+    let decoded = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| malformed("are not base64"))?,
+    );
+    let Some(colon) = decoded.iter().position(|b| *b == b':') else {
+        return Err(malformed("have no ':' between client id and secret"));
+    };
+    let (Some(client_id), Some(secret)) = (
+        form_decode(&decoded[..colon]),
+        form_decode(&decoded[colon + 1..]),
+    ) else {
+        return Err(malformed("are not UTF-8"));
+    };
+    if client_id.is_empty() || client_id.len() > 128 {
+        return Err(malformed("name no client id of 1 to 128 characters"));
+    }
+    if secret.is_empty() || secret.len() > 1024 {
+        return Err(malformed("carry no secret of 1 to 1024 characters"));
+    }
+    Ok(Some(BasicCredentials { client_id, secret }))
+}
+
+/// Grant type `client_credentials` at either token endpoint.
+async fn token_request(
+    state: &SharedState,
+    peer: Option<IpAddr>,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: Body,
+    endpoint: TokenEndpoint,
+) -> Response {
+    let bytes = match read_form_body(state, body).await {
         Ok(bytes) => bytes,
         Err(refusal) => return *refusal,
     };
@@ -351,7 +458,7 @@ pub async fn token(
             "The body must be form-encoded.",
         );
     };
-    if let Err(r) = refuse_tenant(&state, &tenant) {
+    if let Err(r) = refuse_tenant(state, tenant) {
         return *r;
     }
     let field = |name: &str| {
@@ -376,56 +483,119 @@ pub async fn token(
             )
         }
     }
-    let audience = match resource_of_scope(&state, field("scope").unwrap_or_default()) {
+    let requested = match endpoint {
+        TokenEndpoint::V2 => field("scope").unwrap_or_default(),
+        TokenEndpoint::V1 => match field("resource") {
+            Some(resource) if !resource.is_empty() => resource,
+            _ => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &format!(
+                        "AADSTS50001: resource is required; use {}.",
+                        state.issuer.resource
+                    ),
+                )
+            }
+        },
+    };
+    let audience = match resource_of_scope(state, requested) {
         Ok(audience) => audience,
         Err(r) => return *r,
     };
-    let Some(client_id) = field("client_id").filter(|c| !c.is_empty() && c.len() <= 128) else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "client_id is required.",
-        );
+    let basic = match basic_credentials(headers) {
+        Ok(basic) => basic,
+        Err(refusal) => return *refusal,
     };
-    let granted = match (
-        field("client_secret"),
-        field("client_assertion_type"),
-        field("client_assertion"),
-    ) {
-        (Some(secret), None, None) => by_secret(&state, client_id, secret, peer).await,
-        (None, Some(JWT_BEARER), Some(assertion)) => {
-            by_assertion(&state, &tenant, client_id, assertion).await
+    let granted = match &basic {
+        Some(basic) => {
+            if field("client_secret").is_some()
+                || field("client_assertion").is_some()
+                || field("client_assertion_type").is_some()
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Use one client authentication method: the Authorization header or credentials in the body, not both.",
+                );
+            }
+            if field("client_id").is_some_and(|id| id != basic.client_id.as_str()) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "client_id in the body differs from the client id of the Authorization header.",
+                );
+            }
+            by_secret(state, &basic.client_id, &basic.secret, peer)
+                .await
+                .map_err(|refusal| Box::new(basic_refusal(*refusal)))
         }
-        (None, Some(_), Some(_)) => Err(Box::new(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &format!("client_assertion_type must be {JWT_BEARER}."),
-        ))),
-        _ => Err(Box::new(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Exactly one of client_secret and client_assertion (with client_assertion_type) is required.",
-        ))),
+        None => {
+            let Some(client_id) = field("client_id").filter(|c| !c.is_empty() && c.len() <= 128)
+            else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "client_id is required.",
+                );
+            };
+            match (
+                field("client_secret"),
+                field("client_assertion_type"),
+                field("client_assertion"),
+            ) {
+                (Some(secret), None, None) => by_secret(state, client_id, secret, peer).await,
+                (None, Some(JWT_BEARER), Some(assertion)) => {
+                    by_assertion(state, tenant, client_id, assertion).await
+                }
+                (None, Some(_), Some(_)) => Err(Box::new(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &format!("client_assertion_type must be {JWT_BEARER}."),
+                ))),
+                _ => Err(Box::new(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Exactly one of client_secret, client_assertion (with client_assertion_type) and HTTP Basic authentication is required.",
+                ))),
+            }
+        }
     };
+    drop(basic);
     let (client, credential) = match granted {
         Ok(g) => g,
         Err(refusal) => return *refusal,
     };
-    match mint(
-        &state,
+    let m = match mint(
+        state,
         &audience,
         &client.client_id,
         &client.object_id,
         &credential,
     ) {
-        Ok(m) => Json(json!({
+        Ok(m) => m,
+        Err(response) => return *response,
+    };
+    let lifetime = m.expires - m.now;
+    match endpoint {
+        TokenEndpoint::V2 => Json(json!({
             "token_type": "Bearer",
-            "expires_in": m.expires - m.now,
-            "ext_expires_in": m.expires - m.now,
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
             "access_token": m.token,
         }))
         .into_response(),
-        Err(response) => *response,
+        // The v1 shape: every number a string, and the resource the token is for.
+        TokenEndpoint::V1 => Json(json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime.to_string(),
+            "ext_expires_in": lifetime.to_string(),
+            "expires_on": m.expires.to_string(),
+            "not_before": m.now.to_string(),
+            "resource": audience,
+            "access_token": m.token,
+        }))
+        .into_response(),
     }
 }
 
@@ -847,9 +1017,39 @@ fn is_loopback(peer: Option<IpAddr>) -> bool {
     peer.is_some_and(|ip| crate::access::network::canonical(ip).is_loopback())
 }
 
-/// `GET /msi/token`: the App Service managed-identity protocol (api-version 2019-08-01). On App
-/// Service the endpoint is reachable from the application's own sandbox only; here it answers
-/// loopback callers only, unless `--app-service-remote` says otherwise.
+/// The api-version of the older App Service protocol (`MSI_ENDPOINT` / `MSI_SECRET`).
+const APP_SERVICE_2017: &str = "2017-09-01";
+
+/// `expires_on` as the 2017-09-01 App Service protocol writes it: a UTC date and time,
+/// `MM/DD/YYYY HH:MM:SS +00:00` (the Linux form, which every azure-identity release parses;
+/// releases from 1.4 also read the Windows form with AM/PM, and current ones an integer first).
+fn app_service_2017_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{month:02}/{day:02}/{year:04} {:02}:{:02}:{:02} +00:00",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+/// `GET /msi/token`: the App Service managed-identity protocol, in both its versions:
+/// 2019-08-01 (`IDENTITY_ENDPOINT` / `IDENTITY_HEADER`: the `X-IDENTITY-HEADER` header,
+/// `client_id`, `expires_on` in Unix seconds) and 2017-09-01 (`MSI_ENDPOINT` / `MSI_SECRET`:
+/// the `secret` header, `clientid`, `expires_on` as a UTC date). Both use the same secret. On
+/// App Service the endpoint is reachable from the application's own sandbox only; here it
+/// answers loopback callers only, unless `--app-service-remote` says otherwise.
 pub async fn managed_identity(
     State(state): State<SharedState>,
     Peer(peer): Peer,
@@ -863,18 +1063,34 @@ pub async fn managed_identity(
             "The managed-identity endpoint answers only callers on this machine.",
         );
     }
+    let mut params = query_params(query.as_deref());
+    let old = params
+        .iter()
+        .any(|(k, v)| k == "api-version" && v == APP_SERVICE_2017);
+    let (secret_header, refusal) = if old {
+        ("secret", "A valid secret header is required.")
+    } else {
+        (
+            "x-identity-header",
+            "A valid X-IDENTITY-HEADER is required.",
+        )
+    };
     let presented = headers
-        .get("x-identity-header")
+        .get(secret_header)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if presented.is_empty() || !state.issuer.identity_header_matches(presented) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request",
-            "A valid X-IDENTITY-HEADER is required.",
-        );
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_request", refusal);
     }
-    let params = query_params(query.as_deref());
+    if old {
+        // 2017-09-01 names a user-assigned identity `clientid`; no other selector exists there.
+        params.retain(|(k, _)| !matches!(k.as_str(), "client_id" | "object_id" | "principal_id"));
+        for (k, _) in &mut params {
+            if k == "clientid" {
+                "client_id".clone_into(k);
+            }
+        }
+    }
     let Some((_, resource)) = params.iter().find(|(k, _)| k == "resource") else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -890,7 +1106,11 @@ pub async fn managed_identity(
     match mint_managed(&state, &audience, &params, default).await {
         Ok((client, m)) => Json(json!({
             "access_token": m.token,
-            "expires_on": m.expires.to_string(),
+            "expires_on": if old {
+                app_service_2017_time(m.expires)
+            } else {
+                m.expires.to_string()
+            },
             "resource": audience,
             "token_type": "Bearer",
             "client_id": client.client_id,
@@ -900,7 +1120,7 @@ pub async fn managed_identity(
     }
 }
 
-/// `GET /metadata/identity/oauth2/token`: the IMDS protocol. IMDS has no secret of its own; on a
+/// `GET /metadata/identity/oauth2/token` (with or without a trailing slash): the IMDS protocol. IMDS has no secret of its own; on a
 /// real host only the machine itself can reach it, so here only loopback callers are served.
 pub async fn imds(
     State(state): State<SharedState>,
@@ -1016,6 +1236,25 @@ mod tests {
                 p("client_assertion", "eyJ.a-b_c.~!*'()"),
                 p("client_secret", "Q~x/y+z=&%"),
             ])
+        );
+    }
+
+    #[test]
+    fn app_service_2017_times_are_utc_dates_as_azure_identity_parses_them() {
+        assert_eq!(app_service_2017_time(0), "01/01/1970 00:00:00 +00:00");
+        // 2019-06-20T02:57:58Z, the example in azure-identity's parser.
+        assert_eq!(
+            app_service_2017_time(1_560_999_478),
+            "06/20/2019 02:57:58 +00:00"
+        );
+        // A leap day and the end of a century year.
+        assert_eq!(
+            app_service_2017_time(951_782_400),
+            "02/29/2000 00:00:00 +00:00"
+        );
+        assert_eq!(
+            app_service_2017_time(4_102_444_799),
+            "12/31/2099 23:59:59 +00:00"
         );
     }
 

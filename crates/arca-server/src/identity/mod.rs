@@ -1,11 +1,12 @@
 //! Arca's own token issuer, compatible with the Entra ID endpoints that azure-identity and MSAL
-//! use: OpenID discovery, JWKS, the client-credentials token endpoint and the App Service
-//! managed-identity endpoint. Tokens are ES256 JWTs whose audience is the challenge resource.
+//! use: OpenID discovery, JWKS, the client-credentials token endpoints, the managed-identity
+//! endpoints (App Service, IMDS) and the management plane `az login` signs in to. Tokens are ES256 JWTs whose audience is the challenge resource.
 
 pub mod endpoints;
 pub mod jwks_fetch;
 pub mod keys;
 pub mod lockout;
+pub mod management;
 pub mod principal;
 
 use std::sync::{Arc, RwLock};

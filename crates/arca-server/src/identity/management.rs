@@ -1,0 +1,133 @@
+//! The management plane that `az login` signs in to: `GET /subscriptions` (none: Arca has no
+//! subscriptions) and `GET /tenants` (the deployment's tenant), in Azure Resource Manager's
+//! shapes. Both need a bearer token for the management resource ([`super::Plane::Management`]);
+//! such a token grants nothing on the data plane or the admin API, and a data-plane token
+//! nothing here. Refusals are ARM's: 401 `AuthenticationFailed` / `InvalidAuthenticationToken`
+//! with a `WWW-Authenticate` challenge naming the authority.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::{Caller, Plane, TokenRejection};
+use crate::state::SharedState;
+
+/// Longest bearer token read.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// An ARM error answer.
+fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
+}
+
+/// ARM's 401: the error and a challenge naming the authority to get a token from.
+fn unauthorized(state: &SharedState, code: &str, message: &str, detail: &str) -> Response {
+    let mut response = arm_error(StatusCode::UNAUTHORIZED, code, message);
+    let challenge = format!(
+        "Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\", error_description=\"{detail}\"",
+        state.issuer.authority_host, state.issuer.tenant_id
+    );
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The caller of a management request: a current token whose audience is the management
+/// resource.
+fn authenticate(state: &SharedState, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(Box::new(unauthorized(
+            state,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+            "The authentication failed because of missing 'Authorization' header.",
+        )));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(crate::auth::bearer_credentials)
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES);
+    let Some(token) = token else {
+        return Err(Box::new(unauthorized(
+            state,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is not a Bearer token.",
+            "The authentication failed because the 'Authorization' header is not a Bearer token.",
+        )));
+    };
+    let now = state.clock.now();
+    match state.issuer.verify_for(token, now, Plane::Management) {
+        Ok(caller) if state.access.snapshot().token_is_current(&caller) => Ok(caller),
+        Ok(caller) => {
+            tracing::info!(client_id = %caller.client_id, "management token of a removed principal or credential refused");
+            Err(Box::new(unauthorized(
+                state,
+                "InvalidAuthenticationToken",
+                "The access token is invalid: the principal or credential it was issued to no longer exists.",
+                "The access token is invalid.",
+            )))
+        }
+        Err(TokenRejection::WrongAudience) => Err(Box::new(unauthorized(
+            state,
+            "InvalidAuthenticationTokenAudience",
+            &format!(
+                "The access token has been obtained for the wrong audience or resource; request one for {}.",
+                state.issuer.management_resource
+            ),
+            "The access token is for the wrong audience.",
+        ))),
+        Err(rejection) => {
+            tracing::info!(%rejection, "management token refused");
+            Err(Box::new(unauthorized(
+                state,
+                "InvalidAuthenticationToken",
+                "The access token is invalid.",
+                "The access token is invalid.",
+            )))
+        }
+    }
+}
+
+/// `GET /subscriptions`: the signed-in principal's subscriptions, of which Arca has none.
+pub async fn subscriptions(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    match authenticate(&state, &headers) {
+        Ok(_) => Json(json!({
+            "value": [],
+            "count": { "type": "Total", "value": 0 },
+        }))
+        .into_response(),
+        Err(refusal) => *refusal,
+    }
+}
+
+/// `GET /tenants`: the tenants the principal belongs to, here the deployment's one.
+pub async fn tenants(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    match authenticate(&state, &headers) {
+        Ok(_) => {
+            let tenant = &state.issuer.tenant_id;
+            Json(json!({
+                "value": [{
+                    "id": format!("/tenants/{tenant}"),
+                    "tenantId": tenant,
+                    "tenantCategory": "Home",
+                    "displayName": "Arca",
+                    "defaultDomain": tenant,
+                    "domains": [],
+                    "tenantType": "AAD",
+                }],
+            }))
+            .into_response()
+        }
+        Err(refusal) => *refusal,
+    }
+}
