@@ -294,6 +294,32 @@ def test_custom_role_actions_compare_case_insensitively(arca, make_principal, as
     assert_denied("set", client, target, sp, unique_name)
 
 
+def test_update_alone_reads_no_value(arca, make_principal, assign_role, principal_client, request_token, target,
+                                    unique_name, ca_cert):
+    """A principal whose only data action is secrets/update/action changes a secret's properties
+    but never sees its value: not in the update's answer (Key Vault's has none) and not by a get."""
+    update = f"{KV}/secrets/update/action"
+    role = arca.cli_json("role", "define", "--name", unique_name("Updaters"), "--data-action", update)
+    sp = make_principal()
+    assign_role(role["name"], sp, f"/vaults/{target.name}")
+    client = principal_client(sp, target.url)
+    props = client.update_secret_properties(target.existing, content_type="text/plain", tags={"by": "updater"})
+    assert props.content_type == "text/plain" and props.tags == {"by": "updater"}
+    # The raw answer, as the SDK's model would hide a `value` member.
+    token = principal_token(sp, request_token)
+    for path in (f"/secrets/{target.existing}", f"/secrets/{target.existing}/{props.version}"):
+        resp = requests.patch(f"{target.url}{path}", params={"api-version": API},
+                              headers={"Authorization": f"Bearer {token}"}, json={"tags": {"by": "raw"}},
+                              verify=ca_cert, timeout=TIMEOUT)
+        assert resp.status_code == 200, describe(resp)
+        body = resp.json()
+        assert "value" not in body and body["tags"] == {"by": "raw"}, body
+        assert "existing-value" not in resp.text
+    _, message = forbidden(lambda: client.get_secret(target.existing))
+    assert_denial_names(message, sp, ACTIONS["get"], target.name, target.existing)
+    assert raw_get(target.url, token, ca_cert, f"/secrets/{target.existing}").status_code == 403
+
+
 def test_assignment_at_root_covers_every_vault(make_principal, assign_role, principal_client, new_vault,
                                                sdk_client, unique_name):
     sp = make_principal()

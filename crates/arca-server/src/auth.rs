@@ -82,6 +82,7 @@ pub fn authenticate_challenged(
         message,
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {
+        crate::request_log::refused("no bearer token");
         return Err(unauthorized(
             "AKV10000: Request is missing a Bearer or PoP token.",
         ));
@@ -91,7 +92,10 @@ pub fn authenticate_challenged(
         .ok()
         .and_then(bearer_credentials)
         .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES)
-        .ok_or_else(|| unauthorized("AKV10001: The Authorization header is not a Bearer token."))?;
+        .ok_or_else(|| {
+            crate::request_log::refused("the Authorization header is not a Bearer token");
+            unauthorized("AKV10001: The Authorization header is not a Bearer token.")
+        })?;
     let now = state.clock.now();
     let key = digest(token);
     let caller = match state.tokens.get(&key, now) {
@@ -105,8 +109,13 @@ pub fn authenticate_challenged(
     match caller {
         // A token outlives nothing it was issued through: its principal and credential must
         // still exist in the current access snapshot.
-        Ok(caller) if snapshot.token_is_current(&caller) => Ok(caller),
+        Ok(caller) if snapshot.token_is_current(&caller) => {
+            crate::request_log::caller(&caller.object_id);
+            Ok(caller)
+        }
         Ok(caller) => {
+            crate::request_log::caller(&caller.object_id);
+            crate::request_log::refused("token of a removed principal or credential");
             tracing::info!(client_id = %caller.client_id, "token of a removed principal or credential refused");
             Err(unauthorized(
                 "AKV10022: Invalid token: the principal or credential it was issued to no longer exists.",
@@ -114,6 +123,7 @@ pub fn authenticate_challenged(
         }
         Err(rejection) => {
             tracing::info!(%rejection, "bearer token refused");
+            crate::request_log::refused(format!("bearer token refused: {rejection}"));
             Err(unauthorized(
                 "AKV10022: Invalid token: the token was refused.",
             ))

@@ -242,7 +242,8 @@ pub async fn prepare(
     });
 
     // Default vault and bootstrap principal, on first start only.
-    let urls = Urls::new(&config.issuer_host, &config.dns_suffix, port);
+    let mut urls = Urls::new(&config.issuer_host, &config.dns_suffix, port);
+    urls.region.clone_from(&config.region);
     let bootstrap_path = data_dir.join("bootstrap.json");
     if first_start {
         let settings = VaultSettings::default();

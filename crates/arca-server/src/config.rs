@@ -46,6 +46,20 @@ pub struct Config {
     /// Replace the local CA at this start (a one-time action given on the command line only,
     /// never read from a file or the environment).
     pub rotate_local_ca: bool,
+    /// How log lines are written: text, or one JSON object per line.
+    pub log_format: LogFormat,
+    /// The region data-plane responses name in `x-ms-keyvault-region`.
+    pub region: String,
+}
+
+/// The shape of the log on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Raw settings from one source, before validation. `None` means "not given here".
@@ -65,6 +79,8 @@ pub struct Settings {
     pub idle_timeout_secs: Option<String>,
     pub body_memory_mib: Option<String>,
     pub allow_core_dumps: Option<String>,
+    pub log_format: Option<String>,
+    pub region: Option<String>,
 }
 
 /// One configuration problem.
@@ -112,6 +128,8 @@ const KEYS: &[&str] = &[
     "idle_timeout_secs",
     "body_memory_mib",
     "allow_core_dumps",
+    "log_format",
+    "region",
 ];
 
 pub const DEFAULT_DATA_DIR: &str = "./arca-data";
@@ -122,6 +140,10 @@ pub const DEFAULT_ISSUER_HOST: &str = "localhost";
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 1024;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u32 = 60;
 pub const DEFAULT_BODY_MEMORY_MIB: u32 = 64;
+/// The region named in `x-ms-keyvault-region` (and in denial messages, `location=arca`).
+pub const DEFAULT_REGION: &str = "arca";
+/// Longest region name.
+const MAX_REGION_LEN: usize = 64;
 
 impl Settings {
     fn set(&mut self, key: &str, value: String) -> bool {
@@ -140,6 +162,8 @@ impl Settings {
             "idle_timeout_secs" => &mut self.idle_timeout_secs,
             "body_memory_mib" => &mut self.body_memory_mib,
             "allow_core_dumps" => &mut self.allow_core_dumps,
+            "log_format" => &mut self.log_format,
+            "region" => &mut self.region,
             _ => return false,
         };
         *slot = Some(value);
@@ -162,6 +186,8 @@ impl Settings {
             "idle_timeout_secs" => self.idle_timeout_secs.as_ref(),
             "body_memory_mib" => self.body_memory_mib.as_ref(),
             "allow_core_dumps" => self.allow_core_dumps.as_ref(),
+            "log_format" => self.log_format.as_ref(),
+            "region" => self.region.as_ref(),
             _ => None,
         }
     }
@@ -407,6 +433,36 @@ impl Config {
         let body_memory_mib = number("body_memory_mib", Some(DEFAULT_BODY_MEMORY_MIB), 1..=4096)
             .unwrap_or(DEFAULT_BODY_MEMORY_MIB);
 
+        let (format_text, origin) = value("log_format", "text");
+        let log_format = match format_text.to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => {
+                fail(
+                    "log_format",
+                    &origin,
+                    format!("{format_text:?} is not text or json"),
+                );
+                LogFormat::Text
+            }
+        };
+
+        let (region, origin) = value("region", DEFAULT_REGION);
+        let region_ok = !region.is_empty()
+            && region.len() <= MAX_REGION_LEN
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !region_ok {
+            fail(
+                "region",
+                &origin,
+                format!(
+                    "{region:?} is not a region name (letters, digits, - and _, at most {MAX_REGION_LEN})"
+                ),
+            );
+        }
+
         match (errors.is_empty(), listen) {
             (true, Some(listen)) => Ok(Config {
                 app_service_identity,
@@ -418,6 +474,8 @@ impl Config {
                 body_memory_mib,
                 allow_core_dumps,
                 rotate_local_ca: false,
+                log_format,
+                region,
                 issuer_host,
                 data_dir,
                 listen,
@@ -559,6 +617,28 @@ mod tests {
                 "max_connections_per_ip"
             ]
         );
+    }
+
+    #[test]
+    fn log_format_and_region_are_checked() {
+        let c = Config::resolve(None, &Settings::default(), &Settings::default()).unwrap();
+        assert_eq!((c.log_format, c.region.as_str()), (LogFormat::Text, "arca"));
+        let file =
+            Settings::from_toml("log_format = \"JSON\"\nregion = \"west-1\"", "f.toml").unwrap();
+        let c =
+            Config::resolve(Some((&file, "f.toml")), &Settings::default(), &flags(&[])).unwrap();
+        assert_eq!(
+            (c.log_format, c.region.as_str()),
+            (LogFormat::Json, "west-1")
+        );
+        let (env, unknown) =
+            Settings::from_env([("ARCA_LOG_FORMAT".to_owned(), "json".to_owned())]);
+        assert!(unknown.is_empty());
+        assert_eq!(env.log_format.as_deref(), Some("json"));
+        let bad = flags(&[("log_format", "xml"), ("region", "two words")]);
+        let err = Config::resolve(None, &Settings::default(), &bad).unwrap_err();
+        let keys: Vec<_> = err.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["log_format", "region"]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod listener;
 pub mod process;
 pub mod purger;
 pub mod request_id;
+pub mod request_log;
 pub mod router;
 pub mod service;
 pub mod state;

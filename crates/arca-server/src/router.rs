@@ -104,18 +104,122 @@ pub fn vault_of_host<'h>(host: &'h str, dns_suffix: &str) -> Option<&'h str> {
     (!label.is_empty() && !label.contains('.')).then_some(label)
 }
 
-/// Tags every response with `x-ms-request-id` (and echoes `x-ms-client-request-id`), and serves
-/// the request with that id as the current one, so every log event it raises names it.
+/// Tags every response with `x-ms-request-id` (and echoes `x-ms-client-request-id`) and the
+/// headers of [`common_headers`], serves the request with that id as the current one, so every
+/// log event it raises names it, and writes the request's line to the request log
+/// (`crate::request_log`).
 async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
+    let started = std::time::Instant::now();
     let id = crate::request_id::RequestId::next();
     let client_request_id = request.headers().get("x-ms-client-request-id").cloned();
-    let mut response = id.scope(route(state, deployment, request)).await;
+    let host = request_host(&request).unwrap_or_default();
+    let target = vault_of_request(&state, &host, request.uri().path());
+    let is_data_plane = target.is_some();
+    let peer = crate::auth::peer_ip(request.extensions());
+    let method = request.method().clone();
+    let logged_target =
+        crate::request_log::loggable_target(request.uri().path(), request.uri().query());
+    let notes = std::sync::Arc::new(std::sync::Mutex::new(crate::request_log::Notes::default()));
+    let served = route(state.clone(), deployment, request, &host, target);
+    let mut response = crate::request_log::Notes::scope(notes.clone(), id.scope(served)).await;
     let headers = response.headers_mut();
     headers.insert("x-ms-request-id", id.header_value());
-    if let Some(value) = client_request_id {
-        headers.insert("x-ms-client-request-id", value);
+    if let Some(value) = &client_request_id {
+        headers.insert("x-ms-client-request-id", value.clone());
     }
+    common_headers(headers);
+    if is_data_plane {
+        key_vault_headers(headers, &state.urls.region, peer);
+    }
+    let notes = notes.lock().unwrap_or_else(|p| p.into_inner());
+    let client_request_id = client_request_id
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .map(|v| crate::request_log::cut(v.to_owned()));
+    let (role, scope) = match &notes.outcome {
+        crate::request_log::Outcome::Allowed { role, scope } => (role.as_str(), scope.as_str()),
+        _ => ("-", "-"),
+    };
+    tracing::info!(
+        target: "arca::request",
+        method = method.as_str(),
+        host = crate::request_log::cut(host).as_str(),
+        path = logged_target.as_str(),
+        status = response.status().as_u16(),
+        duration_ms = crate::request_log::millis(started.elapsed()),
+        request_id = %id,
+        client_request_id = client_request_id.as_deref().unwrap_or("-"),
+        caller = notes.caller.as_deref().unwrap_or("-"),
+        authz = notes.outcome.word(),
+        role,
+        scope,
+        reason = crate::request_log::reason(&notes.outcome),
+        "request"
+    );
+    drop(notes);
     response
+}
+
+/// The version Key Vault clients see in `x-ms-keyvault-service-version`: Arca's own.
+const SERVICE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Headers on every response: HSTS, `nosniff`, `Cache-Control: no-cache` (unless the handler
+/// chose one, as the token endpoint's `no-store`), and JSON declared as UTF-8.
+fn common_headers(headers: &mut axum::http::HeaderMap) {
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000;includeSubDomains"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/json"))
+    {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+}
+
+/// The headers Key Vault adds to data-plane responses: its service version, its region, and
+/// how the client reached it (`x-ms-keyvault-network-info`).
+fn key_vault_headers(
+    headers: &mut axum::http::HeaderMap,
+    region: &str,
+    peer: Option<std::net::IpAddr>,
+) {
+    headers.insert(
+        "x-ms-keyvault-service-version",
+        HeaderValue::from_static(SERVICE_VERSION),
+    );
+    if let Ok(value) = HeaderValue::from_str(region) {
+        headers.insert("x-ms-keyvault-region", value);
+    }
+    if let Some(value) = peer
+        .map(network_info)
+        .and_then(|info| HeaderValue::from_str(&info).ok())
+    {
+        headers.insert("x-ms-keyvault-network-info", value);
+    }
+}
+
+/// `x-ms-keyvault-network-info` for a client address, in Key Vault's shape.
+pub fn network_info(peer: std::net::IpAddr) -> String {
+    match peer.to_canonical() {
+        std::net::IpAddr::V4(ip) => {
+            format!("conn_type=Ipv4;addr={ip};act_addr_fam=InterNetwork;")
+        }
+        std::net::IpAddr::V6(ip) => {
+            format!("conn_type=Ipv6;addr={ip};act_addr_fam=InterNetworkV6;")
+        }
+    }
 }
 
 /// The first path segments of the data plane: a request for one of them at one of the issuer's
@@ -146,10 +250,16 @@ fn vault_of_request(state: &SharedState, host: &str, path: &str) -> Option<(Stri
     })
 }
 
-async fn route(state: SharedState, deployment: Router, request: Request<Body>) -> Response {
-    let host = request_host(&request).unwrap_or_default();
-    let Some((vault_label, challenge)) = vault_of_request(&state, &host, request.uri().path())
-    else {
+/// Serves a request: for a vault (`target`, from [`vault_of_request`]) on the data plane,
+/// otherwise on the deployment endpoints.
+async fn route(
+    state: SharedState,
+    deployment: Router,
+    request: Request<Body>,
+    host: &str,
+    target: Option<(String, HeaderValue)>,
+) -> Response {
+    let Some((vault_label, challenge)) = target else {
         return deployment_request(deployment, request).await;
     };
     let vault_label = vault_label.as_str();
@@ -190,6 +300,7 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
             Ok(vault)
         } else {
             tracing::info!(vault = %vault.name, peer = ?peer, "request refused by the vault firewall");
+            crate::request_log::refused("the vault's network rules do not admit the address");
             Err(crate::access::firewall_denial(
                 peer,
                 &caller,
@@ -199,7 +310,7 @@ async fn route(state: SharedState, deployment: Router, request: Request<Body>) -
         }
     });
     match vault {
-        Ok(vault) => crate::api::serve(&state, &snapshot, vault, &host, &caller, request).await,
+        Ok(vault) => crate::api::serve(&state, &snapshot, vault, host, &caller, request).await,
         Err(e) => {
             drop(Unread::new(
                 request.into_body(),
@@ -231,6 +342,30 @@ async fn deployment_request(deployment: Router, request: Request<Body>) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_info_has_key_vaults_shape() {
+        assert_eq!(
+            network_info(
+                "10.1.2.3"
+                    .parse()
+                    .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into())
+            ),
+            "conn_type=Ipv4;addr=10.1.2.3;act_addr_fam=InterNetwork;"
+        );
+        assert_eq!(
+            network_info(
+                "::ffff:10.1.2.3"
+                    .parse()
+                    .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into())
+            ),
+            "conn_type=Ipv4;addr=10.1.2.3;act_addr_fam=InterNetwork;"
+        );
+        assert_eq!(
+            network_info(std::net::Ipv6Addr::LOCALHOST.into()),
+            "conn_type=Ipv6;addr=::1;act_addr_fam=InterNetworkV6;"
+        );
+    }
 
     #[test]
     fn vault_hosts_are_recognised() {

@@ -32,6 +32,8 @@ pub struct Urls {
     pub dns_suffix: String,
     /// The port clients connect to (443 is omitted from URLs).
     pub port: u16,
+    /// The region data-plane responses name in `x-ms-keyvault-region` (configuration `region`).
+    pub region: String,
 }
 
 impl Urls {
@@ -61,6 +63,7 @@ impl Urls {
             resource: format!("https://{dns_suffix}{port_part}"),
             dns_suffix: dns_suffix.to_owned(),
             port,
+            region: crate::config::DEFAULT_REGION.to_owned(),
         }
     }
 

@@ -5,6 +5,7 @@
 mod client;
 mod federation;
 mod identity_header;
+mod logging;
 mod network;
 mod output;
 mod principal;
@@ -59,6 +60,8 @@ enum ClientCommand {
     SigningKey(AdminArgs<signing_key::SigningKeyCommand>),
     /// Rotate the App Service managed-identity endpoint's X-IDENTITY-HEADER.
     IdentityHeader(AdminArgs<identity_header::IdentityHeaderCommand>),
+    /// Print hosts-file lines (127.0.0.1 and ::1) for every vault's host name.
+    Hosts(vault::HostsArgs),
 }
 
 impl ClientCommand {
@@ -71,6 +74,7 @@ impl ClientCommand {
             Self::Admin(a) => (&a.connection, &a.command),
             Self::SigningKey(a) => (&a.connection, &a.command),
             Self::IdentityHeader(a) => (&a.connection, &a.command),
+            Self::Hosts(a) => (&a.connection, a),
         }
     }
 }
@@ -79,7 +83,8 @@ impl ClientCommand {
 struct ServeArgs {
     /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs,
     /// issuer_host, app_service_identity, imds_identity, app_service_remote, max_connections,
-    /// max_connections_per_ip, idle_timeout_secs, body_memory_mib, allow_core_dumps).
+    /// max_connections_per_ip, idle_timeout_secs, body_memory_mib, allow_core_dumps, log_format,
+    /// region).
     #[arg(long, env = "ARCA_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory [default: ./arca-data; env ARCA_DATA_DIR].
@@ -135,43 +140,18 @@ struct ServeArgs {
     /// file holds secrets in the clear (true|false) [default: false; env ARCA_ALLOW_CORE_DUMPS].
     #[arg(long)]
     allow_core_dumps: Option<String>,
+    /// Log lines as text or as JSON lines, one object per line (text|json) [default: text; env
+    /// ARCA_LOG_FORMAT].
+    #[arg(long)]
+    log_format: Option<String>,
+    /// Region named in the x-ms-keyvault-region header of data-plane responses [default: arca;
+    /// env ARCA_REGION].
+    #[arg(long)]
+    region: Option<String>,
     /// Replace the local CA (and the server certificate) at this start; clients must then trust
     /// the new ca.pem. A one-time action: command line only.
     #[arg(long)]
     rotate_local_ca: bool,
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ARCA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .event_format(WithRequestId(tracing_subscriber::fmt::format()))
-        .init();
-}
-
-/// The default log line, preceded by `request{id=..}` when the event was raised while serving a
-/// request, so a client's `x-ms-request-id` finds its log lines.
-struct WithRequestId<F>(F);
-
-impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for WithRequestId<F>
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
-    F: tracing_subscriber::fmt::FormatEvent<S, N>,
-{
-    fn format_event(
-        &self,
-        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
-        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
-        event: &tracing::Event<'_>,
-    ) -> std::fmt::Result {
-        if let Some(id) = arca_server::request_id::current() {
-            write!(writer, "request{{id={id}}} ")?;
-        }
-        self.0.format_event(ctx, writer, event)
-    }
 }
 
 async fn shutdown_signal() {
@@ -206,6 +186,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         idle_timeout_secs: args.idle_timeout_secs,
         body_memory_mib: args.body_memory_mib,
         allow_core_dumps: args.allow_core_dumps,
+        log_format: args.log_format,
+        region: args.region,
     };
     let (mut config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags)
     {
@@ -216,7 +198,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     config.rotate_local_ca = args.rotate_local_ca;
-    init_logging();
+    logging::init(config.log_format);
     for name in unknown_env {
         tracing::warn!(variable = %name, "ignoring unknown ARCA_* environment variable");
     }

@@ -1,12 +1,14 @@
-//! `arca vault create|list|show|delete|network-rules`: vault management through the admin API.
-//! The server judges names and values; this only keeps a vault name inside its path segment.
+//! `arca vault create|list|show|delete|network-rules`: vault management through the admin API,
+//! and `arca hosts`: the hosts-file lines that make every vault's host name resolve to this
+//! machine. The server judges names and values; this only keeps a vault name inside its path
+//! segment.
 
 use clap::Subcommand;
 use serde_json::{json, Value};
 
 use crate::network::VaultRules;
 use crate::output::{fields, items, text, time, Table};
-use crate::session::{Call, Operation};
+use crate::session::{Call, Connection, Operation};
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
@@ -92,12 +94,66 @@ impl Operation for VaultCommand {
     }
 }
 
+/// `arca hosts`: prints `127.0.0.1 <vault host>` and `::1 <vault host>` for every vault, to be
+/// appended to the hosts file where `*.localhost` names do not resolve.
+#[derive(clap::Args)]
+pub struct HostsArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+impl Operation for HostsArgs {
+    fn call(&self) -> anyhow::Result<Call> {
+        Ok(Call::get("/admin/vaults".to_owned(), hosts_lines))
+    }
+}
+
+/// The host name of a vault URL (`https://<host>[:port][/...]`), if it has that shape.
+fn host_of(url: &str) -> Option<&str> {
+    let authority = url.strip_prefix("https://")?.split('/').next()?;
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let valid = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    valid.then_some(host)
+}
+
+fn hosts_lines(answer: &Value) -> String {
+    let mut out = String::new();
+    for v in items(answer) {
+        if let Some(host) = v["url"].as_str().and_then(host_of) {
+            out.push_str(&format!("127.0.0.1 {host}\n::1 {host}\n"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use hyper::{Method, StatusCode};
     use serde_json::json;
 
     use crate::tests::{call, usage_error};
+
+    #[test]
+    fn hosts_lists_every_vault_for_both_loopback_addresses() {
+        let c = call(&["hosts"]).unwrap();
+        assert_eq!((c.method, c.path.as_str()), (Method::GET, "/admin/vaults"));
+        let answer = json!({"value": [
+            {"name": "default", "url": "https://default.vault.localhost:8443"},
+            {"name": "team-a", "url": "https://team-a.vault.example.com"},
+            {"name": "odd", "url": "not a url"},
+        ]});
+        assert_eq!(
+            super::hosts_lines(&answer),
+            "127.0.0.1 default.vault.localhost\n::1 default.vault.localhost\n\
+             127.0.0.1 team-a.vault.example.com\n::1 team-a.vault.example.com\n"
+        );
+    }
 
     #[test]
     fn vault_commands_make_their_requests() {

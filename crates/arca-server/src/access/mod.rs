@@ -265,6 +265,8 @@ pub struct Decision<'a> {
     /// The assignment that granted the action.
     pub assignment_id: Option<&'a str>,
     pub role_name: Option<&'a str>,
+    /// The scope of the assignment that granted the action.
+    pub assignment_scope: Option<&'a str>,
     pub reason: &'static str,
 }
 
@@ -283,6 +285,7 @@ pub fn decide<'a>(
         resource,
         assignment_id: None,
         role_name: None,
+        assignment_scope: None,
         reason: "no role assignment grants the action at this scope",
     };
     let Some(assignments) = snapshot.assignments.get(object_id) else {
@@ -301,6 +304,7 @@ pub fn decide<'a>(
             decision.allowed = true;
             decision.assignment_id = Some(&a.id);
             decision.role_name = Some(&role.name);
+            decision.assignment_scope = Some(&a.scope);
             decision.reason = "granted by role assignment";
             return decision;
         }

@@ -113,6 +113,7 @@ pub(crate) fn authorize(
     let snapshot = state.access.snapshot();
     if !snapshot.admits(ADMIN_NETWORK_ID, peer) {
         tracing::info!(peer = ?peer, "admin request refused by the admin network rules");
+        crate::request_log::refused("the admin network rules do not admit the address");
         return Err(access::firewall_denial(
             peer,
             &caller,
@@ -122,7 +123,14 @@ pub(crate) fn authorize(
     }
     let root = Scope::root();
     let decision = access::decide(&snapshot, &caller.object_id, ADMIN_ACTION, &root);
-    if !decision.allowed {
+    if decision.allowed {
+        crate::request_log::allowed(decision.role_name, decision.assignment_scope);
+    } else {
+        crate::request_log::refused(crate::request_log::describe(
+            decision.reason,
+            ADMIN_ACTION,
+            &root,
+        ));
         tracing::info!(client_id = %caller.client_id, "admin request denied by role-based access control");
         return Err(access::rbac_denial(
             &decision,

@@ -26,6 +26,8 @@ pub struct Query<'r> {
     pub api_version: Cow<'r, str>,
     pub maxresults: Option<Cow<'r, str>>,
     pub skiptoken: Option<Cow<'r, str>>,
+    /// `outContentType` of a get: the format a certificate's secret is to be converted to.
+    pub out_content_type: Option<Cow<'r, str>>,
 }
 
 impl<'r> Query<'r> {
@@ -38,6 +40,7 @@ impl<'r> Query<'r> {
                 "api-version" => api_version = Some(v),
                 "maxresults" => q.maxresults = Some(v),
                 "$skiptoken" => q.skiptoken = Some(v),
+                "outContentType" => q.out_content_type = Some(v),
                 _ => {}
             }
         }
@@ -101,7 +104,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> Response {
         Ok(()) => (
             [(
                 axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("application/json"),
+                axum::http::HeaderValue::from_static("application/json; charset=utf-8"),
             )],
             buffer,
         )

@@ -44,8 +44,14 @@ impl Ctx<'_> {
         let decision =
             crate::access::decide(self.snapshot, &self.caller.object_id, action, &resource);
         if decision.allowed {
+            crate::request_log::allowed(decision.role_name, decision.assignment_scope);
             Ok(())
         } else {
+            crate::request_log::refused(crate::request_log::describe(
+                decision.reason,
+                action,
+                &resource,
+            ));
             tracing::info!(
                 client_id = %self.caller.client_id,
                 action,
@@ -202,7 +208,22 @@ async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: Unread) -> ApiResult<Respon
 async fn get(ctx: &Ctx<'_>, name: &ObjectName, version: Option<&VersionId>) -> ApiResult<Response> {
     ctx.authorize(SECRET_GET, Some(name))?;
     let v = service::get(ctx.state, ctx.vault, name, version).await?;
+    let v = match &ctx.query.out_content_type {
+        Some(requested) => convert(v, requested)?,
+        None => v,
+    };
     Ok(bundle(ctx, &v))
+}
+
+/// The message Key Vault answers an `outContentType` it cannot honour with.
+pub const CONVERSION_REFUSED: &str = "Only PFX to PEM transformation is supported";
+
+/// `outContentType` (api-version 2026-04-01): the value of a certificate's secret converted
+/// from PFX to PEM. Only a certificate-backed secret can be converted, and no secret is
+/// certificate-backed until certificates exist; the certificates work replaces this refusal with
+/// the PFX-to-PEM transformation of such a secret (and keeps refusing plain ones).
+fn convert(_secret: SecretView, _requested: &str) -> ApiResult<SecretView> {
+    Err(ApiError::BadParameter(CONVERSION_REFUSED.into()))
 }
 
 async fn update(

@@ -41,6 +41,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 type Refusal = Box<Response>;
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    crate::request_log::refused(crate::request_log::cut(format!("{error}: {description}")));
     (
         status,
         Json(json!({ "error": error, "error_description": description, "error_codes": [] })),
@@ -192,11 +193,14 @@ fn mint(
             .issue_for(audience, client_id, object_id, credential, now, id.as_str())
     });
     match minted {
-        Ok((token, expires)) => Ok(Minted {
-            token,
-            now,
-            expires,
-        }),
+        Ok((token, expires)) => {
+            crate::request_log::issued(object_id);
+            Ok(Minted {
+                token,
+                now,
+                expires,
+            })
+        }
         Err(e) => {
             tracing::error!(error = %e, "token issuance failed");
             Err(Box::new(oauth_error(

@@ -335,9 +335,9 @@ pub async fn update(
         }
         Err(e) => return Err(e.into()),
     }
-    // Key Vault returns the value of an enabled version only.
-    let with_value = record.enabled;
-    view(state, &vault.name, name, &object, &record, with_value)
+    // Key Vault's update answer never carries the value: a caller holding only
+    // `secrets/update/action` must not read values through it.
+    view(state, &vault.name, name, &object, &record, false)
 }
 
 /// One page of a listing and the cursor of the next page, if any.
@@ -388,13 +388,20 @@ pub async fn list_versions(
     after: Option<&str>,
     limit: usize,
 ) -> ApiResult<Page> {
+    // A name with no active versions (never created, purged, or soft-deleted) has an empty
+    // listing, as in Key Vault: a listing is a query, not a lookup of one object. A deleted
+    // secret's versions are as invisible here as they are to a get.
+    let empty = || Page {
+        items: Vec::new(),
+        next: None,
+    };
     let object = match state
         .store
         .version(&vault.name, KIND, name.as_str(), None)
         .await?
     {
         Some(f) if f.object.deleted.is_none() => f.object,
-        _ => return Err(ApiError::SecretNotFound(name.as_str().to_owned())),
+        _ => return Ok(empty()),
     };
     let mut rows = match state
         .store
@@ -402,9 +409,7 @@ pub async fn list_versions(
         .await
     {
         Ok(rows) => rows,
-        Err(StoreError::NotFound | StoreError::Deleted) => {
-            return Err(ApiError::SecretNotFound(name.as_str().to_owned()))
-        }
+        Err(StoreError::NotFound | StoreError::Deleted) => return Ok(empty()),
         Err(e) => return Err(e.into()),
     };
     let more = rows.len() > limit;
