@@ -98,7 +98,7 @@ def _client_env(boot: Dict, route: str, identity: Tuple[int, ...], home: str) ->
         if identity >= (1, 13):
             env["ARCA_COMPAT_DISABLE_INSTANCE_DISCOVERY"] = "1"
     elif route == "msi_fallback" or (route == "managed_identity" and identity < (1, 9)):
-        env.update(MSI_ENDPOINT=boot["identity_endpoint"], MSI_SECRET=boot["identity_header"])
+        env.update(MSI_ENDPOINT=boot["msi_endpoint"], MSI_SECRET=boot["msi_secret"])
     elif route == "managed_identity":
         env.update(IDENTITY_ENDPOINT=boot["identity_endpoint"], IDENTITY_HEADER=boot["identity_header"])
     else:
