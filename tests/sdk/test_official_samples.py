@@ -34,10 +34,10 @@ from typing import Dict
 import pytest
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-SDIST_VERSION = "4.12.0"
-SDIST_NAME = f"azure_keyvault_secrets-{SDIST_VERSION}.tar.gz"
-SDIST_SHA256 = "435ea0abb5280baaad9553da7a19e73e1b581048783b852210352bfcb0316aff"
+sys.path.insert(0, str(HERE / "compat"))
+
+import venvs  # noqa: E402
+
 SAMPLES = [
     "hello_world", "hello_world_async", "list_operations", "list_operations_async",
     "backup_restore_operations", "backup_restore_operations_async",
@@ -53,27 +53,6 @@ RUNNER = (
     "sys.argv = [path]\n"
     "runpy.run_path(path, run_name='__main__')\n"
 )
-
-
-def samples_dir() -> Path:
-    """<target>/samples-sdist/azure_keyvault_secrets-4.12.0/samples, downloading the sdist once."""
-    root = Path(os.environ.get("ARCA_SAMPLES_DIR") or REPO_ROOT / "target" / "samples-sdist")
-    root.mkdir(parents=True, exist_ok=True)
-    sdist = root / SDIST_NAME
-    if not sdist.is_file():
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps",
-             f"azure-keyvault-secrets=={SDIST_VERSION}", "-d", str(root)],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
-            env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1"))
-        assert proc.returncode == 0, f"pip download failed:\n{proc.stdout}\n{proc.stderr}"
-    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
-    assert digest == SDIST_SHA256, f"{sdist} has SHA-256 {digest}, not the 4.12.0 sdist's {SDIST_SHA256}"
-    tree = root / f"azure_keyvault_secrets-{SDIST_VERSION}"
-    if not (tree / "samples").is_dir():
-        with tarfile.open(sdist) as tar:
-            tar.extractall(root, filter="data")
-    return tree / "samples"
 
 
 def base_env(home: str) -> Dict[str, str]:
@@ -112,9 +91,15 @@ class Run:
 
 
 @pytest.fixture(scope="session")
-def sample_runs(bootstrap, make_vault):
+def samples(server_env) -> Path:
+    """The samples/ directory (fetched by tests/sdk/compat/venvs.py, or here on first use)."""
+    return venvs.samples_dir(server_env)
+
+
+@pytest.fixture(scope="session")
+def sample_runs(bootstrap, make_vault, samples):
     """Every sample started at once, each on a new vault, signed in by managed identity."""
-    directory = samples_dir()
+    directory = samples
     home = tempfile.mkdtemp(prefix="arca-samples-")
     runs = {}
     for name in SAMPLES:
@@ -129,8 +114,8 @@ def sample_runs(bootstrap, make_vault):
             run.proc.wait()
 
 
-def test_the_sdist_has_the_samples():
-    names = {p.stem for p in samples_dir().glob("*.py")}
+def test_the_sdist_has_the_samples(samples):
+    names = {p.stem for p in samples.glob("*.py")}
     assert names == set(SAMPLES), names
 
 
@@ -143,7 +128,7 @@ def test_official_sample(sample, sample_runs):
     assert "Traceback" not in run.output(), run.output()
 
 
-def test_client_secret_variables_need_disable_instance_discovery(bootstrap, make_vault, tmp_path):
+def test_client_secret_variables_need_disable_instance_discovery(bootstrap, make_vault, samples, tmp_path):
     """hello_world with AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET/AUTHORITY_HOST and nothing else:
     EnvironmentCredential fails in MSAL's instance discovery at login.microsoftonline.com (which
     this machine cannot reach; where it can, Microsoft refuses any other authority). If a future
@@ -152,7 +137,7 @@ def test_client_secret_variables_need_disable_instance_discovery(bootstrap, make
     env = dict(base_env(str(tmp_path)), VAULT_URL=make_vault(), AZURE_TENANT_ID=bootstrap["tenant_id"],
                AZURE_CLIENT_ID=bootstrap["client_id"], AZURE_CLIENT_SECRET=bootstrap["client_secret"],
                AZURE_AUTHORITY_HOST=bootstrap["authority_host"])
-    run = Run("hello_world_env", samples_dir() / "hello_world.py", env["VAULT_URL"], env, str(tmp_path))
+    run = Run("hello_world_env", samples / "hello_world.py", env["VAULT_URL"], env, str(tmp_path))
     rc = run.wait()
     out = run.output()
     assert rc != 0, out

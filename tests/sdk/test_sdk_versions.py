@@ -106,18 +106,18 @@ def _client_env(boot: Dict, route: str, identity: Tuple[int, ...], home: str) ->
     return env
 
 
-def _python(release: str) -> str:
+def _python(release: str, env: Dict[str, str]) -> str:
     if release == CURRENT:
         return sys.executable
-    venvs.ensure(release)
+    venvs.ensure(release, env)
     return str(venvs.venv_python(release))
 
 
 @pytest.mark.timeout(RUN_TIMEOUT + 600)  # the first run may install the release's venv
 @pytest.mark.parametrize("release,route", _cases())
-def test_secret_operations(release, route, bootstrap, make_vault, unique_name):
+def test_secret_operations(release, route, bootstrap, make_vault, unique_name, server_env):
     identity = _pinned(_pins(release), "azure-identity")
-    python = _python(release)
+    python = _python(release, server_env)
     vault_url = make_vault()
     with tempfile.TemporaryDirectory(prefix="arca-compat-home-") as home:
         env = _client_env(bootstrap, route, identity, home)
@@ -139,6 +139,9 @@ def test_secret_operations(release, route, bootstrap, make_vault, unique_name):
         if legacy_msi:
             hint = ("\nThis route uses the App Service protocol 2017-09-01 (MSI_ENDPOINT/MSI_SECRET, header "
                     "`secret`, `clientid`); Arca must serve it at the identity endpoint (issue 10, item 11).")
+            if "invalid literal for int()" in first["error"]:
+                hint += ("\nThis azure-identity reads MSI_* as Azure ML's endpoint, whose expires_on is epoch "
+                         "seconds; azure-identity 1.3 to 1.8 (App Service 2017-09-01) accept epoch seconds too.")
         pytest.fail(f"azure-keyvault-secrets {release} via {route} ({report['packages']}): "
                     f"{len(failed)} of {len(report['steps'])} steps failed; first: {first['step']}: "
                     f"{first['error']}{hint}\n{first.get('traceback', '')}\n--- stderr ---\n{proc.stderr[-3000:]}")
