@@ -125,9 +125,11 @@ def test_identity_header_rotate(default_server, monkeypatch):
 
     boot = server.read_bootstrap()
     assert boot["identity_header"] == new
+    assert boot["msi_secret"] == new, "MSI_SECRET (2017-09-01 protocol) is the same secret"
     assert stat.S_IMODE(os.stat(server.bootstrap_path).st_mode) == 0o600
-    assert {k: v for k, v in boot.items() if k != "identity_header"} == \
-        {k: v for k, v in server.bootstrap.items() if k != "identity_header"}
+    rotated = ("identity_header", "msi_secret")
+    assert {k: v for k, v in boot.items() if k not in rotated} == \
+        {k: v for k, v in server.bootstrap.items() if k not in rotated}
     # The CLI still signs in with bootstrap.json, and the server never printed the header.
     assert server.cli_json("principal", "show", mi["client_id"])["kind"] == "managed_identity"
     assert new not in server.all_output()
