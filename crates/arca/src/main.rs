@@ -198,7 +198,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     config.rotate_local_ca = args.rotate_local_ca;
-    logging::init(config.log_format);
+    let log_format = config.log_format;
+    logging::init(log_format);
     for name in unknown_env {
         tracing::warn!(variable = %name, "ignoring unknown ARCA_* environment variable");
     }
@@ -208,7 +209,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
             tracing::error!("{e:#}");
-            eprintln!("arca: {e:#}");
+            // With JSON lines, the log line above is the whole report: nothing else may be
+            // written between them.
+            if log_format == arca_server::config::LogFormat::Text {
+                eprintln!("arca: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -40,6 +40,8 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 
 type Refusal = Box<Response>;
 
+/// An OAuth error answer. Its code and description also go to the request log as the reason of
+/// the refusal, so a description must never quote a credential or a form value.
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     crate::request_log::refused(crate::request_log::cut(format!("{error}: {description}")));
     (
