@@ -140,8 +140,9 @@ def test_secret_operations(release, route, bootstrap, make_vault, unique_name, s
             hint = ("\nThis route uses the App Service protocol 2017-09-01 (MSI_ENDPOINT/MSI_SECRET, header "
                     "`secret`, `clientid`); Arca must serve it at the identity endpoint (issue 10, item 11).")
             if "invalid literal for int()" in first["error"]:
-                hint += ("\nThis azure-identity reads MSI_* as Azure ML's endpoint, whose expires_on is epoch "
-                         "seconds; azure-identity 1.3 to 1.8 (App Service 2017-09-01) accept epoch seconds too.")
+                hint += ("\nWith MSI_* alone this azure-identity goes through MSAL's Azure ML client, which reads "
+                         "the 2017-09-01 expires_on only as epoch seconds; the App Service clients of "
+                         "azure-identity 1.3 to 1.8 read epoch seconds too (before the date form).")
         pytest.fail(f"azure-keyvault-secrets {release} via {route} ({report['packages']}): "
                     f"{len(failed)} of {len(report['steps'])} steps failed; first: {first['step']}: "
                     f"{first['error']}{hint}\n{first.get('traceback', '')}\n--- stderr ---\n{proc.stderr[-3000:]}")
