@@ -1026,30 +1026,6 @@ fn is_loopback(peer: Option<IpAddr>) -> bool {
 /// The api-version of the older App Service protocol (`MSI_ENDPOINT` / `MSI_SECRET`).
 const APP_SERVICE_2017: &str = "2017-09-01";
 
-/// `expires_on` as the 2017-09-01 App Service protocol writes it: a UTC date and time,
-/// `MM/DD/YYYY HH:MM:SS +00:00` (the Linux form, which every azure-identity release parses;
-/// releases from 1.4 also read the Windows form with AM/PM, and current ones an integer first).
-fn app_service_2017_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{month:02}/{day:02}/{year:04} {:02}:{:02}:{:02} +00:00",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
-    )
-}
-
 /// `GET /msi/token`: the App Service managed-identity protocol, in both its versions:
 /// 2019-08-01 (`IDENTITY_ENDPOINT` / `IDENTITY_HEADER`: the `X-IDENTITY-HEADER` header,
 /// `client_id`, `expires_on` in Unix seconds) and 2017-09-01 (`MSI_ENDPOINT` / `MSI_SECRET`:
@@ -1112,11 +1088,10 @@ pub async fn managed_identity(
     match mint_managed(&state, &audience, &params, default).await {
         Ok((client, m)) => Json(json!({
             "access_token": m.token,
-            "expires_on": if old {
-                app_service_2017_time(m.expires)
-            } else {
-                m.expires.to_string()
-            },
+            // Unix seconds under both api-versions: every azure-identity release (1.3 on) reads a
+            // number first, and MSAL's fallback client (azure-identity 1.23 on, `MSI_*` alone)
+            // reads nothing else.
+            "expires_on": m.expires.to_string(),
             "resource": audience,
             "token_type": "Bearer",
             "client_id": client.client_id,
@@ -1242,25 +1217,6 @@ mod tests {
                 p("client_assertion", "eyJ.a-b_c.~!*'()"),
                 p("client_secret", "Q~x/y+z=&%"),
             ])
-        );
-    }
-
-    #[test]
-    fn app_service_2017_times_are_utc_dates_as_azure_identity_parses_them() {
-        assert_eq!(app_service_2017_time(0), "01/01/1970 00:00:00 +00:00");
-        // 2019-06-20T02:57:58Z, the example in azure-identity's parser.
-        assert_eq!(
-            app_service_2017_time(1_560_999_478),
-            "06/20/2019 02:57:58 +00:00"
-        );
-        // A leap day and the end of a century year.
-        assert_eq!(
-            app_service_2017_time(951_782_400),
-            "02/29/2000 00:00:00 +00:00"
-        );
-        assert_eq!(
-            app_service_2017_time(4_102_444_799),
-            "12/31/2099 23:59:59 +00:00"
         );
     }
 
