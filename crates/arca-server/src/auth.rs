@@ -19,7 +19,7 @@ use crate::state::AppState;
 /// Most tokens remembered at once; past this the cache is emptied and refilled.
 const MAX_CACHED_TOKENS: usize = 100_000;
 /// Longest bearer token accepted.
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// The cache key of a token: its SHA-256 digest.
 type TokenDigest = [u8; 32];

@@ -1028,8 +1028,8 @@ const APP_SERVICE_2017: &str = "2017-09-01";
 
 /// `GET /msi/token`: the App Service managed-identity protocol, in both its versions:
 /// 2019-08-01 (`IDENTITY_ENDPOINT` / `IDENTITY_HEADER`: the `X-IDENTITY-HEADER` header,
-/// `client_id`, `expires_on` in Unix seconds) and 2017-09-01 (`MSI_ENDPOINT` / `MSI_SECRET`:
-/// the `secret` header, `clientid`, `expires_on` as a UTC date). Both use the same secret. On
+/// `client_id`) and 2017-09-01 (`MSI_ENDPOINT` / `MSI_SECRET`: the `secret` header, `clientid`);
+/// both answer `expires_on` in Unix seconds and use the same secret. On
 /// App Service the endpoint is reachable from the application's own sandbox only; here it
 /// answers loopback callers only, unless `--app-service-remote` says otherwise.
 pub async fn managed_identity(
@@ -1101,8 +1101,9 @@ pub async fn managed_identity(
     }
 }
 
-/// `GET /metadata/identity/oauth2/token` (with or without a trailing slash): the IMDS protocol. IMDS has no secret of its own; on a
-/// real host only the machine itself can reach it, so here only loopback callers are served.
+/// `GET /metadata/identity/oauth2/token` (with or without a trailing slash): the IMDS protocol.
+/// IMDS has no secret of its own; on a real host only the machine itself can reach it, so here
+/// only loopback callers are served.
 pub async fn imds(
     State(state): State<SharedState>,
     Peer(peer): Peer,

@@ -14,9 +14,6 @@ use serde_json::json;
 use super::{Caller, Plane, TokenRejection};
 use crate::state::SharedState;
 
-/// Longest bearer token read.
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
-
 /// An ARM error answer.
 fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
@@ -56,7 +53,7 @@ fn authenticate(state: &SharedState, headers: &HeaderMap) -> Result<Caller, Box<
         .to_str()
         .ok()
         .and_then(crate::auth::bearer_credentials)
-        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES);
+        .filter(|t| !t.is_empty() && t.len() <= crate::auth::MAX_TOKEN_BYTES);
     let Some(token) = token else {
         return Err(Box::new(unauthorized(
             state,
