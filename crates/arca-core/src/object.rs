@@ -20,6 +20,16 @@ impl ObjectKind {
         }
     }
 
+    /// The collection of the REST API and of authorization scopes: `secrets`, `keys` or
+    /// `certificates`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            ObjectKind::Secret => "secrets",
+            ObjectKind::Key => "keys",
+            ObjectKind::Certificate => "certificates",
+        }
+    }
+
     pub fn parse(tag: &str) -> Option<Self> {
         match tag {
             "secret" => Some(ObjectKind::Secret),

@@ -109,7 +109,13 @@ pub fn authenticate_challenged(
     match caller {
         // A token outlives nothing it was issued through: its principal and credential must
         // still exist in the current access snapshot.
-        Ok(caller) if snapshot.token_is_current(&caller) => {
+        Ok(caller)
+            if snapshot.token_is_current(
+                &caller.object_id,
+                &caller.client_id,
+                &caller.credential,
+            ) =>
+        {
             crate::request_log::caller(&caller.object_id);
             Ok(caller)
         }

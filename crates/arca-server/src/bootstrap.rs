@@ -335,8 +335,7 @@ pub async fn prepare(
         assign_bootstrap_administrator(&*store, &root, &keyring, &client_id, now).await?;
     }
 
-    let access =
-        crate::access::Access::new(crate::access::Snapshot::load(&*store, &keyring).await?);
+    let access = crate::access::Access::new(crate::access::load(&*store, &keyring).await?);
     let keys = crate::identity::keys::load(&*store, &keyring, now).await?;
     // "bootstrap" names the bootstrap principal; any other value must be a principal's client id.
     let resolve = async |key: &str, id: &Option<String>| -> anyhow::Result<Option<String>> {
@@ -368,10 +367,12 @@ pub async fn prepare(
     issuer.imds_client = imds;
     issuer.app_service_remote = config.app_service_remote;
     issuer.bootstrap_file = Some(bootstrap_path.clone());
+    let engine = arca_engine::Engine::new(store.clone(), keyring.clone(), clock.clone());
     let state = Arc::new(AppState {
         store,
         keyring,
         clock,
+        engine,
         urls,
         issuer,
         tokens: Default::default(),

@@ -1,9 +1,14 @@
-//! The one place where failures become HTTP responses: a table from [`ApiError`] to status,
-//! Key Vault error code and inner code, and one `IntoResponse` writing the Key Vault envelope.
+//! The one place where failures become HTTP responses: a table from [`ApiError`] (and, through
+//! it, the engine's kind-neutral [`EngineError`]) to status, Key Vault error code and inner code,
+//! and one `IntoResponse` writing the Key Vault envelope. Per-kind codes (`SecretNotFound`,
+//! `KeyNotFound`, `CertificateNotFound`, ...) come from the kind an [`EngineError`] names, so a
+//! new object kind needs no new variant here.
 //!
 //! 5xx bodies carry a request id, never internals; the internal cause is logged where the error
 //! is created.
 
+use arca_core::ObjectKind;
+use arca_engine::EngineError;
 use arca_proto::ErrorBody;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,10 +27,9 @@ pub enum ApiError {
     BodyTooLarge {
         limit: usize,
     },
-    /// The named secret (or version) does not exist in the active state.
-    SecretNotFound(String),
-    /// The named deleted secret does not exist.
-    DeletedSecretNotFound(String),
+    /// An operation on a vault object failed in a way that depends on the object's kind: not
+    /// found, deleted, disabled, conflict, purge-protected (see [`object_parts`]).
+    Object(EngineError),
     /// The Host names a vault this deployment does not have.
     VaultNotFound(String),
     /// Any other missing admin resource.
@@ -57,23 +61,89 @@ pub enum ApiError {
     Internal,
 }
 
+impl From<EngineError> for ApiError {
+    /// The engine's errors that do not depend on a kind map to their own variants; the others
+    /// keep their kind for [`object_parts`].
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::VaultNotFound { vault } => ApiError::VaultNotFound(vault),
+            EngineError::Invalid(message) => ApiError::BadParameter(message),
+            EngineError::Unavailable => ApiError::Unavailable,
+            EngineError::Internal => ApiError::Internal,
+            other => ApiError::Object(other),
+        }
+    }
+}
+
+/// The words of a kind in Key Vault's codes and messages: (lower case, capitalized).
+fn words(kind: ObjectKind) -> (&'static str, &'static str) {
+    (kind.as_str(), arca_engine::objects::capitalized(kind))
+}
+
+/// Status, code and inner code of a kind-dependent engine error: the per-kind table.
+fn object_parts(e: &EngineError) -> (StatusCode, &'static str, Option<&'static str>) {
+    use EngineError::*;
+    let not_found = |kind| match kind {
+        ObjectKind::Secret => "SecretNotFound",
+        ObjectKind::Key => "KeyNotFound",
+        ObjectKind::Certificate => "CertificateNotFound",
+    };
+    match e {
+        NotFound { kind, .. } | DeletedNotFound { kind, .. } => {
+            (StatusCode::NOT_FOUND, not_found(*kind), None)
+        }
+        Disabled { kind, .. } => (
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            Some(match kind {
+                ObjectKind::Secret => "SecretDisabled",
+                ObjectKind::Key => "KeyDisabled",
+                ObjectKind::Certificate => "CertificateDisabled",
+            }),
+        ),
+        Deleted { .. } => (
+            StatusCode::CONFLICT,
+            "Conflict",
+            Some("ObjectIsDeletedButRecoverable"),
+        ),
+        Conflict { .. } => (StatusCode::CONFLICT, "Conflict", None),
+        PurgeProtected { .. } => (StatusCode::FORBIDDEN, "Forbidden", None),
+        // Mapped to their own variants by `From`; here only for completeness.
+        VaultNotFound { .. } => (StatusCode::NOT_FOUND, "VaultNotFound", None),
+        Invalid(_) => (StatusCode::BAD_REQUEST, "BadParameter", None),
+        Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", None),
+        Internal => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError", None),
+    }
+}
+
+/// The message of a kind-dependent engine error, in Key Vault's words.
+fn object_message(e: &EngineError) -> String {
+    use EngineError::*;
+    match e {
+        NotFound { kind, name } => format!(
+            "A {} with (name/id) {name} was not found in this key vault. If you recently deleted this {} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182",
+            words(*kind).0,
+            words(*kind).0
+        ),
+        DeletedNotFound { kind, name } => format!("Deleted {} not found: {name}", words(*kind).1),
+        Disabled { kind, operation } => format!(
+            "Operation {operation} is not allowed on a disabled {}.",
+            words(*kind).0
+        ),
+        Deleted { kind, name } => format!(
+            "{} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the {} can only be recovered or purged.",
+            words(*kind).1,
+            words(*kind).0
+        ),
+        Conflict { message, .. } | Invalid(message) => message.clone(),
+        PurgeProtected { .. } => "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.".into(),
+        VaultNotFound { vault } => format!("Vault not found: {vault}"),
+        Unavailable => "The service is temporarily unavailable; retry later.".into(),
+        Internal => "The server encountered an internal error; the x-ms-request-id header identifies it in the server log.".into(),
+    }
+}
+
 impl ApiError {
-    pub fn disabled_secret() -> Self {
-        ApiError::Forbidden {
-            message: "Operation get is not allowed on a disabled secret.".into(),
-            inner: Some("SecretDisabled"),
-        }
-    }
-
-    pub fn deleted_but_recoverable(name: &str) -> Self {
-        ApiError::Conflict {
-            message: format!(
-                "Secret {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged."
-            ),
-            inner: Some("ObjectIsDeletedButRecoverable"),
-        }
-    }
-
     /// Status, code and inner code: the mapping table.
     fn parts(&self) -> (StatusCode, &'static str, Option<&'static str>) {
         use ApiError::*;
@@ -81,9 +151,7 @@ impl ApiError {
             Unauthorized { .. } => (StatusCode::UNAUTHORIZED, "Unauthorized", None),
             BadParameter(_) => (StatusCode::BAD_REQUEST, "BadParameter", None),
             BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "RequestBodyTooLarge", None),
-            SecretNotFound(_) | DeletedSecretNotFound(_) => {
-                (StatusCode::NOT_FOUND, "SecretNotFound", None)
-            }
+            Object(e) => object_parts(e),
             VaultNotFound(_) => (StatusCode::NOT_FOUND, "VaultNotFound", None),
             NotFound(_) | UnknownPath => (StatusCode::NOT_FOUND, "NotFound", None),
             Missing { code, .. } => (StatusCode::NOT_FOUND, code, None),
@@ -103,10 +171,7 @@ impl ApiError {
             Unauthorized { message, .. } => (*message).to_owned(),
             BadParameter(m) | NotFound(m) => m.clone(),
             BodyTooLarge { limit } => format!("The request body exceeds the limit of {limit} bytes."),
-            SecretNotFound(name) => format!(
-                "A secret with (name/id) {name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
-            ),
-            DeletedSecretNotFound(name) => format!("Deleted Secret not found: {name}"),
+            Object(e) => object_message(e),
             VaultNotFound(name) => format!("Vault not found: {name}"),
             UnknownPath => "The requested path is not part of the Key Vault API.".into(),
             MethodNotAllowed => "The HTTP method is not allowed for this path.".into(),

@@ -6,22 +6,20 @@
 
 pub mod access;
 pub mod admin;
-pub mod api;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
 pub mod config;
 pub mod connections;
+pub mod dataplane;
 pub mod error;
 pub mod identity;
-pub mod integrity;
 pub mod listener;
 pub mod process;
 pub mod purger;
 pub mod request_id;
 pub mod request_log;
 pub mod router;
-pub mod service;
 pub mod state;
 pub mod upgrade;
 
@@ -29,21 +27,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use base64::Engine;
 
 pub use config::Config;
 
-/// Base64url without padding, as Key Vault encodes binary fields.
-pub fn b64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Decodes base64url, tolerating padding.
-pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text.trim_end_matches('='))
-        .ok()
-}
+pub use arca_engine::{self as engine, b64url, b64url_decode, integrity};
 
 /// Creates `path` empty with mode 0600 if it does not exist, so the database (and the WAL and
 /// shared-memory files SQLite derives from its mode) are private to the server's user.

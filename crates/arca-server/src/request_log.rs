@@ -47,12 +47,27 @@ impl Outcome {
     }
 }
 
-/// What the handlers of one request noted for its log line.
+/// The authorization decision of a data-plane request, as the audit record will carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionNote {
+    /// The operation asked for.
+    pub operation: arca_core::Operation,
+    pub allowed: bool,
+    /// The resource decided on, in canonical scope form.
+    pub resource: String,
+    /// The assignment that granted the operation, when allowed.
+    pub assignment_id: Option<String>,
+    pub reason: &'static str,
+}
+
+/// What the handlers of one request noted for its log line (and, later, its audit record).
 #[derive(Debug, Default)]
 pub struct Notes {
     /// The object id of the authenticated caller (or of the principal a token was issued to).
     pub caller: Option<String>,
     pub outcome: Outcome,
+    /// The operation and its decision, for data-plane requests that reached authorization.
+    pub decision: Option<DecisionNote>,
 }
 
 impl Notes {
@@ -82,6 +97,29 @@ pub fn allowed(role: Option<&str>, scope: Option<&str>) {
             scope: scope.unwrap_or("-").to_owned(),
         }
     });
+}
+
+/// Notes the decision about `operation`: allowed (with the granting role and scope) or
+/// refused (with its reason), and the decision itself for the audit record.
+pub fn decided(operation: arca_core::Operation, decision: &crate::access::Decision<'_>) {
+    with(|n| {
+        n.decision = Some(DecisionNote {
+            operation,
+            allowed: decision.allowed,
+            resource: decision.resource.to_string(),
+            assignment_id: decision.assignment_id.map(str::to_owned),
+            reason: decision.reason,
+        });
+    });
+    if decision.allowed {
+        allowed(decision.role_name, decision.assignment_scope);
+    } else {
+        refused(describe(
+            decision.reason,
+            decision.action,
+            decision.resource,
+        ));
+    }
 }
 
 /// Notes that a token was issued to the principal `object_id`.

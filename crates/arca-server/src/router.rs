@@ -310,7 +310,9 @@ async fn route(
         }
     });
     match vault {
-        Ok(vault) => crate::api::serve(&state, &snapshot, vault, host, &caller, request).await,
+        Ok(vault) => {
+            crate::dataplane::serve(&state, &snapshot, vault, host, &caller, request).await
+        }
         Err(e) => {
             drop(Unread::new(
                 request.into_body(),

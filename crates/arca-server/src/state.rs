@@ -92,6 +92,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keyring: Arc<Keyring>,
     pub clock: Arc<dyn Clock>,
+    /// The operations on vault objects, over the same store, keyring and clock.
+    pub engine: arca_engine::Engine,
     pub urls: Urls,
     pub issuer: Issuer,
     pub tokens: TokenCache,

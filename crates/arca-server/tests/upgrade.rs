@@ -13,9 +13,9 @@ use arca_core::{FixedClock, ObjectKind, ObjectName, VersionId};
 use arca_crypto::{record_aad, Keyring, RootKey};
 use arca_server::access::{kinds, AssignmentDoc, ADMINISTRATOR_ROLE_ID};
 use arca_server::config::{Config, Settings};
+use arca_server::engine::{secrets, Authorized};
 use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
 use arca_server::integrity::{FLAG_RECORDS_AUTHENTICATED, FLAG_UPGRADE_STARTED};
-use arca_server::service::secrets;
 use arca_store::{Deletion, PolicyRecord, PrincipalRecord, Store, VaultRecord, VersionRecord};
 use arca_store_sqlite::SqliteStore;
 
@@ -207,11 +207,29 @@ async fn old_data_dir() -> OldDir {
     }
 }
 
+/// The old administrator's proof of authorization for `operation` on the secret `name`.
+fn proof(
+    state: &arca_server::state::AppState,
+    operation: arca_core::Operation,
+    name: &str,
+) -> Authorized {
+    let snapshot = state.access.snapshot();
+    let resource = arca_server::access::Scope::object("default", "secrets", name);
+    let decision = arca_server::access::decide(
+        &snapshot,
+        "old-admin-oid",
+        operation.data_action(),
+        &resource,
+    );
+    Authorized::new(operation, &decision).unwrap()
+}
+
 async fn read(state: &arca_server::state::AppState, name: &str, version: Option<u64>) -> String {
     let vault = state.store.vault("default").await.unwrap().unwrap();
     let version = version.map(|n| VersionId::parse(&vid(n)).unwrap());
     let view = secrets::get(
-        state,
+        &state.engine,
+        &proof(state, arca_core::Operation::SecretGet, name),
         &vault,
         &ObjectName::parse(name).unwrap(),
         version.as_ref(),
@@ -243,9 +261,14 @@ async fn assert_old_data_intact(state: &arca_server::state::AppState) {
     assert_eq!(read(state, "db", None).await, "two");
     assert_eq!(read(state, "db", Some(1)).await, "one");
     let vault = state.store.vault("default").await.unwrap().unwrap();
-    let gone = secrets::get_deleted(state, &vault, &ObjectName::parse("gone").unwrap())
-        .await
-        .unwrap();
+    let gone = secrets::get_deleted(
+        &state.engine,
+        &proof(state, arca_core::Operation::SecretGetDeleted, "gone"),
+        &vault,
+        &ObjectName::parse("gone").unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (gone.version.as_str(), gone.enabled),
         (vid(3).as_str(), false)

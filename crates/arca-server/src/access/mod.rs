@@ -1,16 +1,11 @@
-//! Who may do what: role definitions, role assignments, network rules, and the one function that
-//! decides every request ([`decide`]).
+//! Access control at the edge: loading [`Snapshot`]s from storage and holding the current one
+//! ([`Access`]), and the wording of refusals. The decision itself is pure and lives in
+//! `arca_core::authz`; this module re-exports it so the server names it in one place.
 //!
-//! Everything a decision needs lives in an immutable [`Snapshot`] built from storage. [`Access`]
-//! holds the current snapshot and replaces it whenever the store's access generation moves: at
-//! once after a change made through this process, and within a second (a poll) after a change
-//! made by another replica. A request reads the snapshot once and decides against it; no lock is
-//! held while it runs and storage is never touched by a decision.
-
-pub mod actions;
-pub mod network;
-pub mod roles;
-pub mod scope;
+//! [`Access`] holds the current snapshot and replaces it whenever the store's access generation
+//! moves: at once after a change made through this process, and within a second (a poll) after a
+//! change made by another replica. A request reads the snapshot once and decides against it; no
+//! lock is held while it runs and storage is never touched by a decision.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -18,298 +13,128 @@ use std::sync::{Arc, RwLock};
 
 use arca_crypto::{CryptoError, Keyring};
 use arca_store::{PolicyRecord, Store, StoreResult};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use arca_core::authz::{
+    certificate_credential, decide, federation_credential, kinds, network, roles, scope,
+    secret_credential, AssignmentDoc, Decision, FederationDoc, NetworkRules, NetworkRulesDoc,
+    PrincipalEntry, RoleDefinition, Scope, Snapshot, ADMINISTRATOR_ROLE_ID, ADMIN_ACTION,
+    ADMIN_NETWORK_ID, MANAGED_IDENTITY_CREDENTIAL,
+};
 
 use crate::identity::principal::PrincipalData;
 use crate::identity::Caller;
-pub use network::{NetworkRules, NetworkRulesDoc};
-pub use roles::{RoleDefinition, ADMINISTRATOR_ROLE_ID, ADMIN_ACTION};
-pub use scope::Scope;
 
-/// Policy document kinds in storage.
-pub mod kinds {
-    pub const ROLE: &str = "role";
-    pub const ASSIGNMENT: &str = "assignment";
-    pub const FEDERATION: &str = "federation";
-    pub const NETWORK: &str = "network";
-    pub const SIGNING_KEYS: &str = "signing-keys";
-}
-
-/// The id under which the admin API's own network rules are stored (not a valid vault name).
-pub const ADMIN_NETWORK_ID: &str = "@admin";
-
-/// The credential id a token minted by a managed-identity endpoint carries.
-pub const MANAGED_IDENTITY_CREDENTIAL: &str = "mi";
-
-/// A role assignment as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssignmentDoc {
-    pub id: String,
-    pub role_id: String,
-    pub principal_client_id: String,
-    pub principal_object_id: String,
-    pub scope: String,
-    pub created: i64,
-}
-
-/// A federated identity credential: tokens of `issuer` about `subject`, for one of `audiences`,
-/// may be exchanged for tokens of the principal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FederationDoc {
-    pub id: String,
-    pub principal_client_id: String,
-    pub issuer: String,
-    pub subject: String,
-    pub audiences: Vec<String>,
-    #[serde(default)]
-    pub jwks: Option<serde_json::Value>,
-    #[serde(default)]
-    pub jwks_url: Option<String>,
-    #[serde(default)]
-    pub jwks_ca_pem: Option<String>,
-    pub created: i64,
-}
-
-/// What the snapshot knows of a principal.
-#[derive(Debug, Clone)]
-pub struct PrincipalEntry {
-    pub client_id: String,
-    pub object_id: String,
-    pub display_name: String,
-    /// Ids of the credentials tokens may have been issued through.
-    pub credentials: HashSet<String>,
-}
-
-/// An immutable view of all access-control state at one store generation.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    pub generation: u64,
-    /// By object id.
-    pub principals: HashMap<String, PrincipalEntry>,
-    /// By role id: built-in and custom.
-    pub roles: HashMap<String, RoleDefinition>,
-    /// By principal object id.
-    pub assignments: HashMap<String, Vec<AssignmentDoc>>,
-    /// By principal client id.
-    pub federations: HashMap<String, Vec<FederationDoc>>,
-    /// By vault name, plus [`ADMIN_NETWORK_ID`].
-    pub network: HashMap<String, NetworkRules>,
-}
-
-/// The credential-id forms tokens carry: `s:<secret id>`, `c:<certificate id>`, `f:<federated
-/// credential id>`, or [`MANAGED_IDENTITY_CREDENTIAL`].
-pub fn secret_credential(id: &str) -> String {
-    format!("s:{id}")
-}
-pub fn certificate_credential(id: &str) -> String {
-    format!("c:{id}")
-}
-pub fn federation_credential(id: &str) -> String {
-    format!("f:{id}")
-}
-
-impl Snapshot {
-    /// Reads every principal and policy document at the current generation. A record that does
-    /// not verify against the keyring is left out (and reported): an unverifiable principal does
-    /// not exist, an unverifiable role, assignment or federated credential grants nothing, and
-    /// an unverifiable network rule set denies every address.
-    pub async fn load(store: &dyn Store, keyring: &Keyring) -> StoreResult<Snapshot> {
-        let generation = store.access_generation().await?;
-        let mut snapshot = Snapshot {
-            generation,
-            ..Snapshot::default()
+/// Reads every principal and policy document at the current generation. A record that does
+/// not verify against the keyring is left out (and reported): an unverifiable principal does
+/// not exist, an unverifiable role, assignment or federated credential grants nothing, and
+/// an unverifiable network rule set denies every address.
+pub async fn load(store: &dyn Store, keyring: &Keyring) -> StoreResult<Snapshot> {
+    let generation = store.access_generation().await?;
+    let mut snapshot = Snapshot {
+        generation,
+        ..Snapshot::default()
+    };
+    for role in roles::builtin_roles() {
+        snapshot.roles.insert(role.id.clone(), role);
+    }
+    for record in store.list_policies(kinds::ROLE).await? {
+        let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
+            continue;
         };
-        for role in roles::builtin_roles() {
-            snapshot.roles.insert(role.id.clone(), role);
-        }
-        for record in store.list_policies(kinds::ROLE).await? {
-            let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
-                continue;
-            };
-            match serde_json::from_slice::<RoleDefinition>(plain.expose()) {
-                Ok(role) if !role.builtin => {
-                    snapshot.roles.insert(role.id.clone(), role);
-                }
-                _ => tracing::error!(id = %record.id, "unreadable role document ignored"),
+        match serde_json::from_slice::<RoleDefinition>(plain.expose()) {
+            Ok(role) if !role.builtin => {
+                snapshot.roles.insert(role.id.clone(), role);
             }
+            _ => tracing::error!(id = %record.id, "unreadable role document ignored"),
         }
-        let mut federation_ids: HashMap<String, Vec<String>> = HashMap::new();
-        for record in store.list_policies(kinds::FEDERATION).await? {
-            let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
-                continue;
-            };
-            match serde_json::from_slice::<FederationDoc>(plain.expose()) {
-                // A document names its principal; it must be the one it is stored for.
-                Ok(f) if f.id == record.id => {
-                    federation_ids
-                        .entry(f.principal_client_id.clone())
-                        .or_default()
-                        .push(federation_credential(&f.id));
-                    snapshot
-                        .federations
-                        .entry(f.principal_client_id.clone())
-                        .or_default()
-                        .push(f);
-                }
-                _ => {
-                    tracing::error!(id = %record.id, "unreadable federation document ignored")
-                }
-            }
-        }
-        for p in store.list_principals().await? {
-            let Some(data) = PrincipalData::open(keyring, &p) else {
-                continue;
-            };
-            let mut credentials: HashSet<String> = data
-                .secrets
-                .iter()
-                .map(|s| secret_credential(&s.id))
-                .chain(
-                    data.certificates
-                        .iter()
-                        .map(|c| certificate_credential(&c.id)),
-                )
-                .collect();
-            credentials.extend(federation_ids.remove(&p.client_id).unwrap_or_default());
-            credentials.insert(MANAGED_IDENTITY_CREDENTIAL.to_owned());
-            snapshot.principals.insert(
-                p.object_id.clone(),
-                PrincipalEntry {
-                    client_id: p.client_id,
-                    object_id: p.object_id,
-                    display_name: data.display_name,
-                    credentials,
-                },
-            );
-        }
-        for record in store.list_policies(kinds::ASSIGNMENT).await? {
-            let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
-                continue;
-            };
-            match serde_json::from_slice::<AssignmentDoc>(plain.expose()) {
-                Ok(a) if a.id == record.id => snapshot
-                    .assignments
-                    .entry(a.principal_object_id.clone())
+    }
+    let mut federation_ids: HashMap<String, Vec<String>> = HashMap::new();
+    for record in store.list_policies(kinds::FEDERATION).await? {
+        let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
+            continue;
+        };
+        match serde_json::from_slice::<FederationDoc>(plain.expose()) {
+            // A document names its principal; it must be the one it is stored for.
+            Ok(f) if f.id == record.id => {
+                federation_ids
+                    .entry(f.principal_client_id.clone())
                     .or_default()
-                    .push(a),
-                _ => {
-                    tracing::error!(id = %record.id, "unreadable assignment document ignored")
-                }
+                    .push(federation_credential(&f.id));
+                snapshot
+                    .federations
+                    .entry(f.principal_client_id.clone())
+                    .or_default()
+                    .push(f);
+            }
+            _ => {
+                tracing::error!(id = %record.id, "unreadable federation document ignored")
             }
         }
-        for record in store.list_policies(kinds::NETWORK).await? {
-            let rules = crate::integrity::open_policy(keyring, &record)
-                .and_then(|plain| serde_json::from_slice::<NetworkRulesDoc>(plain.expose()).ok())
-                .and_then(|doc| NetworkRules::from_doc(&doc).ok());
-            match rules {
-                Some(rules) => {
-                    snapshot.network.insert(record.id, rules);
-                }
-                // A rule set that cannot be read must not fail open.
-                None => {
-                    tracing::error!(id = %record.id, "unreadable network rules: denying all");
-                    snapshot.network.insert(
-                        record.id,
-                        NetworkRules {
-                            default_action: network::DefaultAction::Deny,
-                            ip_rules: Vec::new(),
-                        },
-                    );
-                }
-            }
-        }
-        Ok(snapshot)
     }
-
-    /// Whether the token's principal still exists and still has the credential it was issued
-    /// through.
-    pub fn token_is_current(&self, caller: &Caller) -> bool {
-        self.principals.get(&caller.object_id).is_some_and(|p| {
-            p.client_id == caller.client_id && p.credentials.contains(&caller.credential)
-        })
-    }
-
-    /// Whether the network rules of `rules_id` (a vault name or [`ADMIN_NETWORK_ID`]) admit `addr`.
-    pub fn admits(&self, rules_id: &str, addr: Option<IpAddr>) -> bool {
-        self.network
-            .get(rules_id)
-            .is_none_or(|rules| rules.admits(addr))
-    }
-
-    /// The role with this id, or the one with this name (case-insensitive).
-    pub fn role(&self, id_or_name: &str) -> Option<&RoleDefinition> {
-        self.roles.get(id_or_name).or_else(|| {
-            self.roles
-                .values()
-                .find(|r| r.name.eq_ignore_ascii_case(id_or_name))
-        })
-    }
-
-    /// Assignments of the administrator role at `/`.
-    pub fn root_administrators(&self) -> Vec<&AssignmentDoc> {
-        self.assignments
-            .values()
-            .flatten()
-            .filter(|a| a.scope == "/" && a.role_id == ADMINISTRATOR_ROLE_ID)
-            .collect()
-    }
-}
-
-/// The outcome of an authorization decision; the audit record will carry it as is. It borrows
-/// from the question and the snapshot, so deciding allocates nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision<'a> {
-    pub allowed: bool,
-    pub action: &'a str,
-    pub resource: &'a Scope,
-    /// The assignment that granted the action.
-    pub assignment_id: Option<&'a str>,
-    pub role_name: Option<&'a str>,
-    /// The scope of the assignment that granted the action.
-    pub assignment_scope: Option<&'a str>,
-    pub reason: &'static str,
-}
-
-/// The one authorization function: may the principal `object_id` perform `action` on
-/// `resource`? Deny by default; allowed when an assignment whose scope covers the resource binds
-/// a role that permits the action.
-pub fn decide<'a>(
-    snapshot: &'a Snapshot,
-    object_id: &str,
-    action: &'a str,
-    resource: &'a Scope,
-) -> Decision<'a> {
-    let mut decision = Decision {
-        allowed: false,
-        action,
-        resource,
-        assignment_id: None,
-        role_name: None,
-        assignment_scope: None,
-        reason: "no role assignment grants the action at this scope",
-    };
-    let Some(assignments) = snapshot.assignments.get(object_id) else {
-        decision.reason = "the principal has no role assignments";
-        return decision;
-    };
-    for a in assignments {
-        // Stored scopes are canonical (written by `Scope::to_string`).
-        if !scope::covers(&a.scope, resource) {
-            continue;
-        }
-        let Some(role) = snapshot.roles.get(&a.role_id) else {
+    for p in store.list_principals().await? {
+        let Some(data) = PrincipalData::open(keyring, &p) else {
             continue;
         };
-        if role.permits(action) {
-            decision.allowed = true;
-            decision.assignment_id = Some(&a.id);
-            decision.role_name = Some(&role.name);
-            decision.assignment_scope = Some(&a.scope);
-            decision.reason = "granted by role assignment";
-            return decision;
+        let mut credentials: HashSet<String> = data
+            .secrets
+            .iter()
+            .map(|s| secret_credential(&s.id))
+            .chain(
+                data.certificates
+                    .iter()
+                    .map(|c| certificate_credential(&c.id)),
+            )
+            .collect();
+        credentials.extend(federation_ids.remove(&p.client_id).unwrap_or_default());
+        credentials.insert(MANAGED_IDENTITY_CREDENTIAL.to_owned());
+        snapshot.principals.insert(
+            p.object_id.clone(),
+            PrincipalEntry {
+                client_id: p.client_id,
+                object_id: p.object_id,
+                display_name: data.display_name,
+                credentials,
+            },
+        );
+    }
+    for record in store.list_policies(kinds::ASSIGNMENT).await? {
+        let Some(plain) = crate::integrity::open_policy(keyring, &record) else {
+            continue;
+        };
+        match serde_json::from_slice::<AssignmentDoc>(plain.expose()) {
+            Ok(a) if a.id == record.id => snapshot
+                .assignments
+                .entry(a.principal_object_id.clone())
+                .or_default()
+                .push(a),
+            _ => {
+                tracing::error!(id = %record.id, "unreadable assignment document ignored")
+            }
         }
     }
-    decision
+    for record in store.list_policies(kinds::NETWORK).await? {
+        let rules = crate::integrity::open_policy(keyring, &record)
+            .and_then(|plain| serde_json::from_slice::<NetworkRulesDoc>(plain.expose()).ok())
+            .and_then(|doc| NetworkRules::from_doc(&doc).ok());
+        match rules {
+            Some(rules) => {
+                snapshot.network.insert(record.id, rules);
+            }
+            // A rule set that cannot be read must not fail open.
+            None => {
+                tracing::error!(id = %record.id, "unreadable network rules: denying all");
+                snapshot.network.insert(
+                    record.id,
+                    NetworkRules {
+                        default_action: network::DefaultAction::Deny,
+                        ip_rules: Vec::new(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(snapshot)
 }
 
 /// The caller as Key Vault names it in errors and logs.
@@ -392,7 +217,7 @@ impl Access {
         if generation == self.snapshot().generation {
             return Ok(false);
         }
-        let snapshot = Snapshot::load(store, keyring).await?;
+        let snapshot = load(store, keyring).await?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
         Ok(true)
     }
@@ -438,40 +263,6 @@ mod tests {
     }
 
     const GET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
-    const LIST: &str = "Microsoft.KeyVault/vaults/secrets/readMetadata/action";
-
-    #[test]
-    fn deny_by_default() {
-        let s = snapshot_with(vec![]);
-        let vault = Scope::vault("v");
-        let d = decide(&s, "oid", GET, &vault);
-        assert!(!d.allowed);
-        assert_eq!(d.reason, "the principal has no role assignments");
-    }
-
-    #[test]
-    fn scopes_limit_assignments() {
-        let s = snapshot_with(vec![("Key Vault Secrets User", "/vaults/prod/secrets/db")]);
-        let db = Scope::object("prod", "secrets", "DB");
-        assert!(decide(&s, "oid", GET, &db).allowed);
-        assert!(!decide(&s, "oid", GET, &Scope::object("prod", "secrets", "other")).allowed);
-        assert!(!decide(&s, "oid", LIST, &Scope::vault("prod")).allowed);
-        assert!(!decide(&s, "someone-else", GET, &db).allowed);
-
-        let s = snapshot_with(vec![("key vault reader", "/vaults/prod")]);
-        assert!(decide(&s, "oid", LIST, &Scope::vault("prod")).allowed);
-        assert!(!decide(&s, "oid", LIST, &Scope::vault("test")).allowed);
-        assert!(!decide(&s, "oid", GET, &Scope::object("prod", "secrets", "db")).allowed);
-
-        let s = snapshot_with(vec![("Key Vault Administrator", "/")]);
-        let root = Scope::root();
-        let d = decide(&s, "oid", ADMIN_ACTION, &root);
-        assert!(d.allowed);
-        assert_eq!(d.role_name, Some("Key Vault Administrator"));
-        assert_eq!(d.assignment_id, Some("a0"));
-        let s = snapshot_with(vec![("Key Vault Administrator", "/vaults/prod")]);
-        assert!(!decide(&s, "oid", ADMIN_ACTION, &Scope::root()).allowed);
-    }
 
     #[test]
     fn denial_message_names_caller_action_and_resource() {

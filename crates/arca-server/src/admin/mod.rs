@@ -158,7 +158,7 @@ pub(crate) async fn body<T: serde::de::DeserializeOwned>(
 ) -> ApiResult<T> {
     let body = crate::body::Unread::new(body, MAX_ADMIN_BODY);
     let bytes = crate::body::read(&state.bodies, body, MAX_ADMIN_BODY).await?;
-    crate::api::parse_json(&bytes)
+    crate::dataplane::parse_json(&bytes)
 }
 
 /// A fresh random UUID.

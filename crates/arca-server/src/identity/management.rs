@@ -64,7 +64,7 @@ fn authenticate(state: &SharedState, headers: &HeaderMap) -> Result<Caller, Box<
     };
     let now = state.clock.now();
     match state.issuer.verify_for(token, now, Plane::Management) {
-        Ok(caller) if state.access.snapshot().token_is_current(&caller) => Ok(caller),
+        Ok(caller) if state.access.snapshot().token_is_current(&caller.object_id, &caller.client_id, &caller.credential) => Ok(caller),
         Ok(caller) => {
             tracing::info!(client_id = %caller.client_id, "management token of a removed principal or credential refused");
             Err(Box::new(unauthorized(

@@ -138,14 +138,15 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
         .unwrap()
         .0;
     let access = arca_server::access::Access::new(
-        arca_server::access::Snapshot::load(&*store, &keyring)
-            .await
-            .unwrap(),
+        arca_server::access::load(&*store, &keyring).await.unwrap(),
     );
+    let keyring = Arc::new(keyring);
+    let engine = arca_server::engine::Engine::new(store.clone(), keyring.clone(), clock.clone());
     let state = Arc::new(AppState {
         store,
-        keyring: Arc::new(keyring),
+        keyring,
         clock: clock.clone(),
+        engine,
         urls,
         issuer,
         tokens: Default::default(),

@@ -6,6 +6,8 @@
 //! (through the body budget, `crate::body`) and it and the parameters are validated. A request
 //! refused before its body is read is answered at once; its body is discarded in the background.
 
+pub mod context;
+pub mod paging;
 pub mod secrets;
 
 use std::borrow::Cow;
@@ -145,7 +147,7 @@ pub async fn serve(
         return ApiError::UnknownPath.into_response();
     };
     let segments = &segments[..count];
-    let ctx = secrets::Ctx {
+    let ctx = context::Ctx {
         state,
         vault: &vault,
         origin: Origin::new(host),

@@ -5,7 +5,7 @@
 //! case-insensitively. An assignment applies to a resource when its scope is the resource or one
 //! of the resource's ancestors.
 
-use arca_core::{ObjectName, VaultName};
+use crate::{ObjectName, VaultName};
 
 /// The collections an object scope can name.
 const COLLECTIONS: &[&str] = &["secrets", "keys", "certificates"];
@@ -93,6 +93,28 @@ impl Scope {
             .map(|r| r.split('/').next().unwrap_or(r))
     }
 
+    /// Whether this is the vault `vault` (compared as the canonical form would), without
+    /// allocating.
+    pub fn is_vault(&self, vault: &str) -> bool {
+        self.0
+            .strip_prefix("/vaults/")
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(vault))
+    }
+
+    /// Whether this is the object `name` of `collection` in `vault` (compared as the canonical
+    /// form would), without allocating.
+    pub fn is_object(&self, vault: &str, collection: &str, name: &str) -> bool {
+        let Some(rest) = self.0.strip_prefix("/vaults/") else {
+            return false;
+        };
+        let mut parts = rest.splitn(3, '/');
+        parts.next().is_some_and(|v| v.eq_ignore_ascii_case(vault))
+            && parts
+                .next()
+                .is_some_and(|c| c.eq_ignore_ascii_case(collection))
+            && parts.next().is_some_and(|n| n.eq_ignore_ascii_case(name))
+    }
+
     /// Whether an assignment at this scope applies to `resource`.
     pub fn covers(&self, resource: &Scope) -> bool {
         covers(&self.0, resource)
@@ -120,6 +142,22 @@ impl std::fmt::Display for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vault_and_object_checks_agree_with_the_canonical_form() {
+        let object = Scope::object("Prod", "secrets", "DB");
+        assert!(object.is_object("prod", "secrets", "db"));
+        assert!(object.is_object("PROD", "Secrets", "Db"));
+        assert!(!object.is_object("prod", "keys", "db"));
+        assert!(!object.is_object("prod", "secrets", "db2"));
+        assert!(!object.is_object("pro", "secrets", "db"));
+        assert!(!object.is_vault("prod"));
+        let vault = Scope::vault("Prod");
+        assert!(vault.is_vault("prod"));
+        assert!(!vault.is_vault("prod2"));
+        assert!(!vault.is_object("prod", "secrets", "db"));
+        assert!(!Scope::root().is_vault("prod"));
+    }
 
     #[test]
     fn scopes_parse_to_canonical_form() {

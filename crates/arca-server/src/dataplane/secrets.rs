@@ -1,94 +1,31 @@
-//! HTTP handlers of the secrets API: path matching, parameter validation and the mapping of
-//! service results to Key Vault bodies. Storage and crypto are reached only through
-//! `service::secrets`.
+//! Routes of the secrets API: path matching, authorization of each operation, parameter
+//! validation, and the mapping of the engine's results to Key Vault bodies. Storage and crypto
+//! are reached only through `arca_engine::secrets`.
 
-use arca_core::limits::MAX_PAGE_SIZE;
-use arca_core::{secret as rules, ObjectName, VersionId};
+use arca_core::{secret as rules, ObjectKind, ObjectName, Operation, VersionId};
 use arca_crypto::SecretString;
 use arca_proto::secrets::{
     BackupBlob, DeletedMembers, ListResult, SecretAttributes, SecretBundle, SecretItem,
     SecretSetParameters, SecretUpdateParameters,
 };
-use arca_store::{Listing, VaultRecord};
+use arca_store::Listing;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{json, parse_json, Origin, Query};
-use crate::access::actions::*;
-use crate::access::Scope;
-use crate::body::{BodyBytes, Unread};
+use arca_core::authz::Authorized;
+use arca_engine::objects::Page;
+use arca_engine::secrets::{self as engine, NewSecret, SecretPatch, SecretView};
+
+use super::context::{object_name, Ctx};
+use super::paging::{cursor, next_link, page_size};
+use super::{json, parse_json};
+use crate::body::Unread;
 use crate::error::{ApiError, ApiResult};
-use crate::identity::Caller;
-use crate::service::secrets::{self as service, NewSecret, Page, SecretPatch, SecretView};
-use crate::state::AppState;
 
-/// What every handler of one request shares.
-pub struct Ctx<'a> {
-    pub state: &'a AppState,
-    pub vault: &'a VaultRecord,
-    pub origin: Origin<'a>,
-    pub query: Query<'a>,
-    pub caller: &'a Caller,
-    /// The access state the whole request is decided against.
-    pub snapshot: &'a crate::access::Snapshot,
-}
-
-impl Ctx<'_> {
-    /// Asks the one decision point whether the caller may perform `action` on the vault (no
-    /// name) or on one of its secrets. Runs before any storage access for the operation.
-    fn authorize(&self, action: &str, name: Option<&ObjectName>) -> ApiResult<()> {
-        let resource = match name {
-            Some(n) => Scope::object(&self.vault.name, "secrets", n.as_str()),
-            None => Scope::vault(&self.vault.name),
-        };
-        let decision =
-            crate::access::decide(self.snapshot, &self.caller.object_id, action, &resource);
-        if decision.allowed {
-            crate::request_log::allowed(decision.role_name, decision.assignment_scope);
-            Ok(())
-        } else {
-            crate::request_log::refused(crate::request_log::describe(
-                decision.reason,
-                action,
-                &resource,
-            ));
-            tracing::info!(
-                client_id = %self.caller.client_id,
-                action,
-                resource = %resource,
-                reason = decision.reason,
-                "request denied by role-based access control"
-            );
-            Err(crate::access::rbac_denial(
-                &decision,
-                self.caller,
-                &self.state.issuer.issuer,
-                Some(&self.vault.name),
-            ))
-        }
-    }
-}
-
-fn object_name(raw: &str) -> ApiResult<ObjectName> {
-    ObjectName::parse(raw).map_err(|_| {
-        let shown: String = raw.chars().take(130).collect();
-        ApiError::BadParameter(format!("The request URI contains an invalid name: {shown}"))
-    })
-}
+const KIND: ObjectKind = ObjectKind::Secret;
 
 fn version_id(raw: &str, name: &ObjectName) -> ApiResult<VersionId> {
-    // An id that cannot exist is simply not found, as in Key Vault.
-    VersionId::parse(raw)
-        .map_err(|_| ApiError::SecretNotFound(format!("{}/{}", name.as_str(), raw)))
-}
-
-impl Ctx<'_> {
-    /// Reads the request body through the body budget. Called only after [`Ctx::authorize`]
-    /// allowed the operation, so a caller without the right holds no memory with a body.
-    async fn read(&self, body: Unread) -> ApiResult<BodyBytes> {
-        let limit = body.allowance();
-        crate::body::read(&self.state.bodies, body, limit).await
-    }
+    super::context::version_id(raw, KIND, name)
 }
 
 /// `/secrets/...` routes. `rest` are the path segments after `secrets`; `body` is read only by
@@ -101,12 +38,12 @@ pub async fn route(
 ) -> ApiResult<Response> {
     match (method, rest) {
         (&Method::GET, [] | [""]) => {
-            ctx.authorize(SECRET_READ_METADATA, None)?;
-            list(ctx, Listing::Active).await
+            let auth = ctx.authorize(Operation::SecretList, None)?;
+            list(ctx, &auth, Listing::Active).await
         }
         (&Method::POST, ["restore"]) => {
-            ctx.authorize(SECRET_RESTORE, None)?;
-            restore(ctx, body).await
+            let auth = ctx.authorize(Operation::SecretRestore, None)?;
+            restore(ctx, &auth, body).await
         }
         (&Method::PUT, [name]) => set(ctx, &object_name(name)?, body).await,
         (&Method::GET, [name] | [name, ""]) => get(ctx, &object_name(name)?, None).await,
@@ -126,14 +63,14 @@ pub async fn route(
         }
         (&Method::DELETE, [name]) => {
             let name = object_name(name)?;
-            ctx.authorize(SECRET_DELETE, Some(&name))?;
-            let v = service::delete(ctx.state, ctx.vault, &name).await?;
+            let auth = ctx.authorize(Operation::SecretDelete, Some(&name))?;
+            let v = engine::delete(&ctx.state.engine, &auth, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
         }
         (&Method::POST, [name, b]) if b.eq_ignore_ascii_case("backup") => {
             let name = object_name(name)?;
-            ctx.authorize(SECRET_BACKUP, Some(&name))?;
-            let value = service::backup(ctx.state, ctx.vault, &name).await?;
+            let auth = ctx.authorize(Operation::SecretBackup, Some(&name))?;
+            let value = engine::backup(&ctx.state.engine, &auth, ctx.vault, &name).await?;
             Ok(json(&BackupBlob { value }))
         }
         (_, [] | [""] | ["restore"] | [_] | [_, _]) => Err(ApiError::MethodNotAllowed),
@@ -145,25 +82,25 @@ pub async fn route(
 pub async fn route_deleted(ctx: &Ctx<'_>, method: &Method, rest: &[&str]) -> ApiResult<Response> {
     match (method, rest) {
         (&Method::GET, [] | [""]) => {
-            ctx.authorize(SECRET_READ_METADATA, None)?;
-            list(ctx, Listing::Deleted).await
+            let auth = ctx.authorize(Operation::SecretListDeleted, None)?;
+            list(ctx, &auth, Listing::Deleted).await
         }
         (&Method::GET, [name]) => {
             let name = object_name(name)?;
-            ctx.authorize(SECRET_READ_METADATA, Some(&name))?;
-            let v = service::get_deleted(ctx.state, ctx.vault, &name).await?;
+            let auth = ctx.authorize(Operation::SecretGetDeleted, Some(&name))?;
+            let v = engine::get_deleted(&ctx.state.engine, &auth, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
         }
         (&Method::DELETE, [name]) => {
             let name = object_name(name)?;
-            ctx.authorize(SECRET_PURGE, Some(&name))?;
-            service::purge(ctx.state, ctx.vault, &name).await?;
+            let auth = ctx.authorize(Operation::SecretPurge, Some(&name))?;
+            engine::purge(&ctx.state.engine, &auth, ctx.vault, &name).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         (&Method::POST, [name, r]) if r.eq_ignore_ascii_case("recover") => {
             let name = object_name(name)?;
-            ctx.authorize(SECRET_RECOVER, Some(&name))?;
-            let v = service::recover(ctx.state, ctx.vault, &name).await?;
+            let auth = ctx.authorize(Operation::SecretRecover, Some(&name))?;
+            let v = engine::recover(&ctx.state.engine, &auth, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
         }
         (_, [] | [""] | [_] | [_, _]) => Err(ApiError::MethodNotAllowed),
@@ -172,7 +109,7 @@ pub async fn route_deleted(ctx: &Ctx<'_>, method: &Method, rest: &[&str]) -> Api
 }
 
 async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: Unread) -> ApiResult<Response> {
-    ctx.authorize(SECRET_SET, Some(name))?;
+    let auth = ctx.authorize(Operation::SecretSet, Some(name))?;
     let bytes = ctx.read(body).await?;
     let params: SecretSetParameters = parse_json(&bytes)?;
     // The raw body is wiped now that it is parsed; its budget is held until the request ends.
@@ -201,13 +138,13 @@ async fn set(ctx: &Ctx<'_>, name: &ObjectName, body: Unread) -> ApiResult<Respon
         nbf: attributes.nbf,
         exp: attributes.exp,
     };
-    let v = service::set(ctx.state, ctx.vault, name, new).await?;
+    let v = engine::set(&ctx.state.engine, &auth, ctx.vault, name, new).await?;
     Ok(bundle(ctx, &v))
 }
 
 async fn get(ctx: &Ctx<'_>, name: &ObjectName, version: Option<&VersionId>) -> ApiResult<Response> {
-    ctx.authorize(SECRET_GET, Some(name))?;
-    let v = service::get(ctx.state, ctx.vault, name, version).await?;
+    let auth = ctx.authorize(Operation::SecretGet, Some(name))?;
+    let v = engine::get(&ctx.state.engine, &auth, ctx.vault, name, version).await?;
     let v = match &ctx.query.out_content_type {
         Some(requested) => convert(v, requested)?,
         None => v,
@@ -232,7 +169,7 @@ async fn update(
     version: Option<&VersionId>,
     body: Unread,
 ) -> ApiResult<Response> {
-    ctx.authorize(SECRET_UPDATE, Some(name))?;
+    let auth = ctx.authorize(Operation::SecretUpdate, Some(name))?;
     let bytes = ctx.read(body).await?;
     let params: SecretUpdateParameters = if bytes.is_empty() {
         SecretUpdateParameters::default()
@@ -254,67 +191,31 @@ async fn update(
         nbf: attributes.nbf,
         exp: attributes.exp,
     };
-    let v = service::update(ctx.state, ctx.vault, name, version, patch).await?;
+    let v = engine::update(&ctx.state.engine, &auth, ctx.vault, name, version, patch).await?;
     Ok(bundle(ctx, &v))
 }
 
-async fn restore(ctx: &Ctx<'_>, body: Unread) -> ApiResult<Response> {
+async fn restore(ctx: &Ctx<'_>, auth: &Authorized, body: Unread) -> ApiResult<Response> {
     let bytes = ctx.read(body).await?;
     let params: BackupBlob = parse_json(&bytes)?;
     // The parsed blob and what is decoded from it stay counted until the request ends.
     let _lease = bytes.into_lease();
-    let v = service::restore(ctx.state, ctx.vault, &params.value).await?;
+    let v = engine::restore(&ctx.state.engine, auth, ctx.vault, &params.value).await?;
     Ok(bundle(ctx, &v))
 }
 
-fn page_size(query: &Query) -> ApiResult<usize> {
-    match &query.maxresults {
-        None => Ok(MAX_PAGE_SIZE),
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
-            _ => Err(ApiError::BadParameter(format!(
-                "maxresults must be an integer from 1 to {MAX_PAGE_SIZE}."
-            ))),
-        },
-    }
-}
-
-/// The cursor inside a `$skiptoken`: the last name (or version) of the previous page.
-fn cursor(query: &Query) -> ApiResult<Option<String>> {
-    let Some(token) = &query.skiptoken else {
-        return Ok(None);
-    };
-    let bad = || ApiError::BadParameter("The $skiptoken is not valid.".into());
-    let bytes = crate::b64url_decode(token).ok_or_else(bad)?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let ok = !text.is_empty()
-        && text.len() <= 127
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if ok {
-        Ok(Some(text.to_ascii_lowercase()))
-    } else {
-        Err(bad())
-    }
-}
-
-fn next_link(ctx: &Ctx<'_>, path: &str, next: Option<String>, size: usize) -> Option<String> {
-    next.map(|n| {
-        format!(
-            "{}{}?api-version={}&$skiptoken={}&maxresults={}",
-            ctx.origin,
-            path,
-            ctx.query.api_version,
-            crate::b64url(n.as_bytes()),
-            size
-        )
-    })
-}
-
-async fn list(ctx: &Ctx<'_>, which: Listing) -> ApiResult<Response> {
+async fn list(ctx: &Ctx<'_>, auth: &Authorized, which: Listing) -> ApiResult<Response> {
     let size = page_size(&ctx.query)?;
     let after = cursor(&ctx.query)?;
-    let Page { items, next } =
-        service::list(ctx.state, ctx.vault, which, after.as_deref(), size).await?;
+    let Page { items, next } = engine::list(
+        &ctx.state.engine,
+        auth,
+        ctx.vault,
+        which,
+        after.as_deref(),
+        size,
+    )
+    .await?;
     let path = match which {
         Listing::Active => "/secrets",
         Listing::Deleted => "/deletedsecrets",
@@ -327,11 +228,18 @@ async fn list(ctx: &Ctx<'_>, which: Listing) -> ApiResult<Response> {
 }
 
 async fn versions(ctx: &Ctx<'_>, name: &ObjectName) -> ApiResult<Response> {
-    ctx.authorize(SECRET_READ_METADATA, Some(name))?;
+    let auth = ctx.authorize(Operation::SecretListVersions, Some(name))?;
     let size = page_size(&ctx.query)?;
     let after = cursor(&ctx.query)?;
-    let Page { items, next } =
-        service::list_versions(ctx.state, ctx.vault, name, after.as_deref(), size).await?;
+    let Page { items, next } = engine::list_versions(
+        &ctx.state.engine,
+        &auth,
+        ctx.vault,
+        name,
+        after.as_deref(),
+        size,
+    )
+    .await?;
     let value = items.iter().map(|v| item(ctx, v, true)).collect();
     let path = format!("/secrets/{}/versions", name.as_str());
     Ok(json(&ListResult {
@@ -341,7 +249,7 @@ async fn versions(ctx: &Ctx<'_>, name: &ObjectName) -> ApiResult<Response> {
 }
 
 fn attributes(ctx: &Ctx<'_>, v: &SecretView) -> SecretAttributes {
-    let settings = service::settings_of(ctx.vault);
+    let settings = arca_engine::objects::settings(ctx.vault);
     SecretAttributes {
         enabled: v.enabled,
         nbf: v.nbf,
