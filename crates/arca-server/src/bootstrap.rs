@@ -10,14 +10,16 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context};
 use arca_core::{Clock, VaultSettings};
-use arca_crypto::{record_aad, CaMaterial, Keyring, SecretBytes, SecretString, TokenSigningKey};
+use arca_crypto::{CaMaterial, Keyring, SecretBytes, SecretString, TokenSigningKey};
 use arca_store::{PrincipalRecord, Store, VaultRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::identity::principal::{ClientSecretHash, PrincipalData, PrincipalKind};
 use crate::identity::Issuer;
-use crate::state::{AppState, Urls};
+use crate::seal::{new_uuid, Sealer, FLAG_BOOTSTRAP_ADMINISTRATOR};
+use crate::state::AppState;
+use crate::urls::Urls;
 
 /// What start-up produces: the shared state and the TLS material to serve with.
 pub struct Prepared {
@@ -62,51 +64,6 @@ impl std::fmt::Debug for BootstrapFile {
 }
 
 const SERVER_CERT_RENEW_BEFORE_SECS: i64 = 30 * 86_400;
-
-/// The metadata marker by which builds before authenticated records remembered that the
-/// bootstrap administrator was assigned; read once, by the upgrade (`crate::upgrade`).
-pub const BOOTSTRAP_ADMIN_MARKER: &str = "bootstrap_administrator_assigned";
-/// Keyring flag: the bootstrap principal has been given Key Vault Administrator at `/` (so it is
-/// never given it again, even if someone deletes the assignment or rewrites the database).
-pub const FLAG_BOOTSTRAP_ADMINISTRATOR: u32 = 1 << 2;
-
-/// Seals and opens deployment secrets (signing key, CA key, ...) with the keyring.
-pub(crate) struct Sealer<'k>(pub(crate) &'k Keyring);
-
-impl Sealer<'_> {
-    fn aad(item: &str) -> Vec<u8> {
-        record_aad("", "deployment", item, "", "sealed")
-    }
-
-    pub(crate) fn seal(&self, item: &str, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
-        Ok(self.0.seal(&Self::aad(item), bytes)?)
-    }
-
-    pub(crate) fn open(&self, item: &str, bytes: &[u8]) -> anyhow::Result<SecretBytes> {
-        self.0
-            .open(&Self::aad(item), bytes)
-            .map_err(|_| anyhow!("sealed {item} does not open"))
-    }
-}
-
-/// Formats 16 random bytes as a version-4 UUID.
-pub fn uuid_v4(mut b: [u8; 16]) -> String {
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-pub(crate) fn new_uuid() -> anyhow::Result<String> {
-    Ok(uuid_v4(arca_crypto::random_bytes::<16>()?))
-}
 
 /// Reads `key`, or creates it with `make` if absent; the first writer among racing replicas wins.
 async fn ensure_meta(
@@ -701,16 +658,4 @@ pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     }
     Ok(std::path::absolute(dir)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uuids_have_version_and_variant_bits() {
-        let u = uuid_v4([0xff; 16]);
-        assert_eq!(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        assert_eq!(u.len(), 36);
-    }
 }

@@ -20,8 +20,10 @@ pub mod purger;
 pub mod request_id;
 pub mod request_log;
 pub mod router;
+pub mod seal;
 pub mod state;
 pub mod upgrade;
+pub mod urls;
 
 use std::future::Future;
 use std::sync::Arc;

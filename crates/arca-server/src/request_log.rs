@@ -101,7 +101,7 @@ pub fn allowed(role: Option<&str>, scope: Option<&str>) {
 
 /// Notes the decision about `operation`: allowed (with the granting role and scope) or
 /// refused (with its reason), and the decision itself for the audit record.
-pub fn decided(operation: arca_core::Operation, decision: &crate::access::Decision<'_>) {
+pub fn decided(operation: arca_core::Operation, decision: &arca_core::authz::Decision<'_>) {
     with(|n| {
         n.decision = Some(DecisionNote {
             operation,

@@ -223,7 +223,7 @@ pub fn network_info(peer: std::net::IpAddr) -> String {
 }
 
 /// The first path segments of the data plane: a request for one of them at one of the issuer's
-/// origins ([`crate::state::Urls::origins`]) is for the `default` vault.
+/// origins ([`crate::urls::Urls::origins`]) is for the `default` vault.
 const DATA_PLANE_COLLECTIONS: [&str; 7] = [
     "secrets",
     "deletedsecrets",

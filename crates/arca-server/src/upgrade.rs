@@ -91,11 +91,11 @@ pub async fn run(store: &dyn Store, root: &RootKey, keyring: &mut Keyring) -> an
     // old code is trusted once, here, and becomes a keyring flag.
     let mut flags = FLAG_UPGRADE_STARTED;
     if store
-        .meta(crate::bootstrap::BOOTSTRAP_ADMIN_MARKER)
+        .meta(crate::seal::BOOTSTRAP_ADMIN_MARKER)
         .await?
         .is_some()
     {
-        flags |= crate::bootstrap::FLAG_BOOTSTRAP_ADMINISTRATOR;
+        flags |= crate::seal::FLAG_BOOTSTRAP_ADMINISTRATOR;
     }
     add_keyring_flags(store, root, keyring, flags).await?;
     let done = pass(store, keyring, true).await?;

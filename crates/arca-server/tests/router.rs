@@ -9,7 +9,7 @@ mod common;
 use arca_core::ObjectKind;
 use arca_crypto::{SecretString, TokenSigningKey};
 use arca_server::identity::{Issuer, SigningKeys};
-use arca_server::state::Urls;
+use arca_server::urls::Urls;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;

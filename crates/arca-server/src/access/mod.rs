@@ -22,8 +22,8 @@ pub use arca_core::authz::{
     ADMIN_NETWORK_ID, MANAGED_IDENTITY_CREDENTIAL,
 };
 
+use crate::auth::caller::Caller;
 use crate::identity::principal::PrincipalData;
-use crate::identity::Caller;
 
 /// Reads every principal and policy document at the current generation. A record that does
 /// not verify against the keyring is left out (and reported): an unverifiable principal does

@@ -22,8 +22,8 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::access::{self, Scope, ADMIN_ACTION, ADMIN_NETWORK_ID};
+use crate::auth::caller::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::identity::Caller;
 use crate::state::{AppState, SharedState};
 
 /// Largest admin request body.
@@ -163,7 +163,7 @@ pub(crate) async fn body<T: serde::de::DeserializeOwned>(
 
 /// A fresh random UUID.
 pub(crate) fn new_id() -> ApiResult<String> {
-    crate::bootstrap::new_uuid().map_err(|e| {
+    crate::seal::new_uuid().map_err(|e| {
         tracing::error!(error = %e, "no randomness");
         ApiError::Internal
     })

@@ -9,9 +9,9 @@ use arca_core::{ObjectName, Operation, Target, VersionId};
 use arca_store::VaultRecord;
 
 use super::{Origin, Query};
+use crate::auth::caller::Caller;
 use crate::body::{BodyBytes, Unread};
 use crate::error::{ApiError, ApiResult};
-use crate::identity::Caller;
 use crate::state::AppState;
 
 /// What every handler of one request shares.

@@ -121,7 +121,7 @@ pub async fn serve(
     snapshot: &crate::access::Snapshot,
     vault: std::sync::Arc<arca_store::VaultRecord>,
     host: &str,
-    caller: &crate::identity::Caller,
+    caller: &crate::auth::caller::Caller,
     request: Request<Body>,
 ) -> Response {
     let (parts, body) = request.into_parts();

@@ -10,7 +10,7 @@ use arca_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::access::kinds;
-use crate::bootstrap::Sealer;
+use crate::seal::Sealer;
 
 /// The id of the signing-keys document.
 const DOCUMENT_ID: &str = "keys";

@@ -35,7 +35,7 @@ pub const MAX_ENTRIES: usize = 10_000;
 /// Where failures are counted from: an IPv4 address or an IPv6 /64 (`None`: the caller's
 /// address is unknown, as for requests that did not come through the listener).
 pub fn source_of(peer: Option<IpAddr>) -> Option<IpAddr> {
-    peer.map(|ip| match crate::access::network::canonical(ip) {
+    peer.map(|ip| match arca_core::authz::network::canonical(ip) {
         IpAddr::V6(v6) => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
             IpAddr::V6(bits.into())

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::{Caller, Plane, TokenRejection};
+use super::{Plane, TokenRejection};
+use crate::auth::caller::Caller;
 use crate::state::SharedState;
 
 /// An ARM error answer.

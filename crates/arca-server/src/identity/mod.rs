@@ -17,22 +17,11 @@ use serde_json::json;
 
 pub use keys::SigningKeys;
 
-use crate::state::Urls;
+use crate::auth::caller::Caller;
+use crate::urls::Urls;
 
 /// Tolerated clock difference when checking `nbf` and `exp`, in seconds.
 pub const CLOCK_SKEW_SECS: i64 = 60;
-
-/// Who a verified token speaks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub object_id: String,
-    pub client_id: String,
-    /// The credential the token was issued through (see `access::secret_credential` and
-    /// friends); a token stops working when its credential is removed.
-    pub credential: String,
-    /// Unix seconds after which the token (plus skew) no longer counts.
-    pub expires: i64,
-}
 
 /// Why a presented token was refused; never carries token contents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

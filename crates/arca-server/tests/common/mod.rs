@@ -11,7 +11,8 @@ use arca_core::FixedClock;
 use arca_crypto::{Keyring, SecretString, TokenSigningKey};
 use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
 use arca_server::identity::Issuer;
-use arca_server::state::{AppState, Urls};
+use arca_server::state::AppState;
+use arca_server::urls::Urls;
 use arca_store::{PrincipalRecord, Store, VaultRecord};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
@@ -56,7 +57,7 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
     let urls = Urls::new("localhost", "vault.localhost", 8443);
     let keyring = Keyring::generate().unwrap();
     // The first signing key is stored as bootstrap stores it (sealed under the deployment
-    // associated data that `bootstrap::Sealer` uses), so that rotation finds it.
+    // associated data that `seal::Sealer` uses), so that rotation finds it.
     let (_, pkcs8) = TokenSigningKey::generate().unwrap();
     let aad = arca_crypto::record_aad("", "deployment", "token_signing_key", "", "sealed");
     store

@@ -6,53 +6,21 @@
 //! token, so neither the tokens themselves nor a timing difference in comparing them can leak
 //! from the cache.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
 
 use crate::access::Snapshot;
 use crate::error::ApiError;
-use crate::identity::Caller;
-use crate::state::AppState;
+pub mod caller;
+pub mod tokens;
 
-/// Most tokens remembered at once; past this the cache is emptied and refilled.
-const MAX_CACHED_TOKENS: usize = 100_000;
+use crate::auth::caller::Caller;
+use crate::state::AppState;
+use tokens::digest;
+
 /// Longest bearer token accepted.
 pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
-
-/// The cache key of a token: its SHA-256 digest.
-type TokenDigest = [u8; 32];
-
-fn digest(token: &str) -> TokenDigest {
-    let mut key = [0u8; 32];
-    key.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref());
-    key
-}
-
-/// Verified tokens, keyed by their digest.
-#[derive(Default)]
-pub struct TokenCache {
-    entries: RwLock<HashMap<TokenDigest, Arc<Caller>>>,
-}
-
-impl TokenCache {
-    fn get(&self, token: &TokenDigest, now: i64) -> Option<Arc<Caller>> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries.get(token).filter(|c| now <= c.expires).cloned()
-    }
-
-    fn insert(&self, token: TokenDigest, caller: Arc<Caller>, now: i64) {
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_CACHED_TOKENS {
-            entries.retain(|_, c| now <= c.expires);
-            if entries.len() >= MAX_CACHED_TOKENS {
-                entries.clear();
-            }
-        }
-        entries.insert(token, caller);
-    }
-}
 
 /// Checks the `Authorization` header. Every failure is a 401 carrying the challenge, so the SDKs
 /// (re)run their handshake.
