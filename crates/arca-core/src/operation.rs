@@ -19,7 +19,9 @@
 //!   theirs follow the `ObjectVerb` pattern of the documented ones.
 //! - The pending certificate operation is read with `certificates/read`, cancelled with
 //!   `certificates/update/action`, deleted with `certificates/delete`, and merged with
-//!   `certificates/create/action`; contacts are read with `certificatecontacts/read`.
+//!   `certificates/create/action`. Contacts are read, set and deleted with
+//!   `certificatecontacts/write`, as the access-policy permission `managecontacts` covers all
+//!   three and the Certificates Officer role holds only that contacts action.
 //! - `securewrapkey`/`secureunwrapkey` need the wrap/unwrap actions.
 
 use std::fmt;
@@ -272,7 +274,7 @@ pub const TABLE: &[OperationInfo] = &[
     row!(CertificatePendingUpdate, "UpdateCertificateOperation", "PATCH", "/certificates/{name}/pending", Certificate, "certificates/update/action", Object, "CertificatePendingUpdate", None),
     row!(CertificatePendingDelete, "DeleteCertificateOperation", "DELETE", "/certificates/{name}/pending", Certificate, "certificates/delete", Object, "CertificatePendingDelete", None),
     row!(CertificatePendingMerge, "MergeCertificate", "POST", "/certificates/{name}/pending/merge", Certificate, "certificates/create/action", Object, "CertificatePendingMerge", Some(EventType::CertificateNewVersionCreated)),
-    row!(CertificateContactsGet, "GetCertificateContacts", "GET", "/certificates/contacts", Certificate, "certificatecontacts/read", Vault, "CertificateContactsGet", None),
+    row!(CertificateContactsGet, "GetCertificateContacts", "GET", "/certificates/contacts", Certificate, "certificatecontacts/write", Vault, "CertificateContactsGet", None),
     row!(CertificateContactsSet, "SetCertificateContacts", "PUT", "/certificates/contacts", Certificate, "certificatecontacts/write", Vault, "CertificateContactsSet", None),
     row!(CertificateContactsDelete, "DeleteCertificateContacts", "DELETE", "/certificates/contacts", Certificate, "certificatecontacts/write", Vault, "CertificateContactsDelete", None),
     row!(CertificateIssuersList, "GetCertificateIssuers", "GET", "/certificates/issuers", Certificate, "certificatecas/read", Vault, "CertificateIssuersList", None),

@@ -295,4 +295,138 @@ mod tests {
         assert!(check_action_pattern("").is_err());
         assert!(check_action_pattern("Microsoft.KeyVault/vaults/secrets/get secret").is_err());
     }
+
+    /// Which operations each built-in role allows: the role definitions read through the
+    /// operation table, so a wrong dataAction in either shows here.
+    #[test]
+    fn builtin_roles_allow_these_operations() {
+        use crate::operation::{Operation::*, TABLE};
+        use crate::ObjectKind;
+        let allowed = |role: &str| -> Vec<crate::Operation> {
+            let role = builtin_roles()
+                .into_iter()
+                .find(|r| r.name == role)
+                .unwrap();
+            TABLE
+                .iter()
+                .filter(|row| role.permits(row.data_action))
+                .map(|row| row.operation)
+                .collect()
+        };
+        let all_of = |kind: ObjectKind| -> Vec<crate::Operation> {
+            TABLE
+                .iter()
+                .filter(|row| row.kind == kind && row.operation != KeyRandomBytes)
+                .map(|row| row.operation)
+                .collect()
+        };
+        assert_eq!(allowed("Key Vault Administrator").len(), TABLE.len());
+        assert_eq!(
+            allowed("Key Vault Reader"),
+            [
+                SecretList,
+                SecretListVersions,
+                SecretListDeleted,
+                SecretGetDeleted,
+                KeyGet,
+                KeyList,
+                KeyListVersions,
+                KeyListDeleted,
+                KeyGetDeleted,
+                KeyRotationPolicyGet,
+                KeyAttestationGet,
+                CertificateGet,
+                CertificateList,
+                CertificateListVersions,
+                CertificateListDeleted,
+                CertificateGetDeleted,
+                CertificatePolicyGet,
+                CertificatePendingGet,
+                CertificateIssuersList,
+                CertificateIssuerGet,
+            ]
+        );
+        assert_eq!(
+            allowed("Key Vault Secrets Officer"),
+            all_of(ObjectKind::Secret)
+        );
+        assert_eq!(
+            allowed("Key Vault Secrets User"),
+            [
+                SecretGet,
+                SecretList,
+                SecretListVersions,
+                SecretListDeleted,
+                SecretGetDeleted
+            ]
+        );
+        assert_eq!(allowed("Key Vault Crypto Officer"), all_of(ObjectKind::Key));
+        assert_eq!(
+            allowed("Key Vault Crypto User"),
+            [
+                KeyGet,
+                KeyUpdate,
+                KeyList,
+                KeyListVersions,
+                KeyListDeleted,
+                KeyGetDeleted,
+                KeyBackup,
+                KeyEncrypt,
+                KeyDecrypt,
+                KeySign,
+                KeyVerify,
+                KeyWrap,
+                KeyUnwrap,
+                KeySecureWrap,
+                KeySecureUnwrap,
+                KeyAttestationGet,
+            ]
+        );
+        assert_eq!(
+            allowed("Key Vault Crypto Service Encryption User"),
+            [
+                KeyGet,
+                KeyList,
+                KeyListVersions,
+                KeyListDeleted,
+                KeyGetDeleted,
+                KeyWrap,
+                KeyUnwrap,
+                KeySecureWrap,
+                KeySecureUnwrap,
+                KeyAttestationGet,
+            ]
+        );
+        assert_eq!(
+            allowed("Key Vault Crypto Service Release User"),
+            [KeyRelease]
+        );
+        assert_eq!(
+            allowed("Key Vault Certificates Officer"),
+            all_of(ObjectKind::Certificate)
+        );
+        assert_eq!(
+            allowed("Key Vault Certificate User"),
+            [
+                SecretGet,
+                SecretList,
+                SecretListVersions,
+                SecretListDeleted,
+                SecretGetDeleted,
+                KeyGet,
+                KeyList,
+                KeyListVersions,
+                KeyListDeleted,
+                KeyGetDeleted,
+                KeyAttestationGet,
+                CertificateGet,
+                CertificateList,
+                CertificateListVersions,
+                CertificateListDeleted,
+                CertificateGetDeleted,
+                CertificatePolicyGet,
+                CertificatePendingGet,
+            ]
+        );
+    }
 }
