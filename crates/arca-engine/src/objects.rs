@@ -79,16 +79,11 @@ pub(crate) fn require_object(
     vault: &str,
     name: &ObjectName,
 ) -> EngineResult<()> {
-    if auth.permits_object(operation, vault, name.as_str()) {
-        Ok(())
-    } else {
-        tracing::error!(
-            wanted = operation.audit_name(),
-            proof = auth.operation().audit_name(),
-            "an operation was called with a proof of authorization for something else"
-        );
-        Err(EngineError::Internal)
-    }
+    require(
+        auth,
+        operation,
+        auth.permits_object(operation, vault, name.as_str()),
+    )
 }
 
 /// [`require_object`] for an operation on the vault as a whole.
@@ -97,16 +92,19 @@ pub(crate) fn require_vault(
     operation: Operation,
     vault: &str,
 ) -> EngineResult<()> {
-    if auth.permits_vault(operation, vault) {
-        Ok(())
-    } else {
-        tracing::error!(
-            wanted = operation.audit_name(),
-            proof = auth.operation().audit_name(),
-            "an operation was called with a proof of authorization for something else"
-        );
-        Err(EngineError::Internal)
+    require(auth, operation, auth.permits_vault(operation, vault))
+}
+
+fn require(auth: &Authorized, operation: Operation, permitted: bool) -> EngineResult<()> {
+    if permitted {
+        return Ok(());
     }
+    tracing::error!(
+        wanted = operation.audit_name(),
+        proof = auth.operation().audit_name(),
+        "an operation was called with a proof of authorization for something else"
+    );
+    Err(EngineError::Internal)
 }
 
 /// One page of a listing and the cursor of the next page, if any.

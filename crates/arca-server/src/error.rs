@@ -209,27 +209,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Storage and crypto failures outside the engine (admin, identity, start-up) map as the
+/// engine maps them, logged once there.
 impl From<arca_store::StoreError> for ApiError {
     fn from(e: arca_store::StoreError) -> Self {
-        use arca_store::StoreError;
-        match e {
-            StoreError::Unavailable(cause) => {
-                tracing::warn!(%cause, "storage unavailable");
-                ApiError::Unavailable
-            }
-            StoreError::Invalid(limit) => ApiError::BadParameter(limit),
-            other => {
-                tracing::error!(error = %other, "unexpected storage outcome");
-                ApiError::Internal
-            }
-        }
+        ApiError::from(EngineError::from(e))
     }
 }
 
 impl From<arca_crypto::CryptoError> for ApiError {
     fn from(e: arca_crypto::CryptoError) -> Self {
-        tracing::error!(error = %e, "cryptographic failure on stored data");
-        ApiError::Internal
+        ApiError::from(EngineError::from(e))
     }
 }
 

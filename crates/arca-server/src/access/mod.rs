@@ -240,33 +240,11 @@ pub fn policy_record<T: Serialize>(
 mod tests {
     use super::*;
 
-    fn snapshot_with(assignments: Vec<(&str, &str)>) -> Snapshot {
-        let mut s = Snapshot::default();
-        for role in roles::builtin_roles() {
-            s.roles.insert(role.id.clone(), role);
-        }
-        for (i, (role, scope)) in assignments.into_iter().enumerate() {
-            let role_id = s.role(role).unwrap().id.clone();
-            s.assignments
-                .entry("oid".into())
-                .or_default()
-                .push(AssignmentDoc {
-                    id: format!("a{i}"),
-                    role_id,
-                    principal_client_id: "cid".into(),
-                    principal_object_id: "oid".into(),
-                    scope: scope.into(),
-                    created: 0,
-                });
-        }
-        s
-    }
-
     const GET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
 
     #[test]
     fn denial_message_names_caller_action_and_resource() {
-        let s = snapshot_with(vec![]);
+        let s = Snapshot::default();
         let db = Scope::object("prod", "secrets", "db");
         let d = decide(&s, "oid", GET, &db);
         let caller = Caller {
