@@ -1,7 +1,7 @@
 //! The request log: one line at info level per request, written when its response is ready
 //! (see `router::dispatch`): method, host, path (query values that may carry secrets removed),
-//! status, duration, request id, client request id, the caller's object id and the
-//! authorization outcome.
+//! status, duration, request id, client request id, the caller's object id, the data-plane
+//! operation and the authorization outcome.
 //!
 //! What only a handler knows (who the caller is, which role allowed the request or why it was
 //! refused) is noted while the request is served, in a record the dispatcher makes current for

@@ -150,6 +150,10 @@ async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>
         request_id = %id,
         client_request_id = client_request_id.as_deref().unwrap_or("-"),
         caller = notes.caller.as_deref().unwrap_or("-"),
+        operation = notes
+            .decision
+            .as_ref()
+            .map_or("-", |d| d.operation.audit_name()),
         authz = notes.outcome.word(),
         role,
         scope,

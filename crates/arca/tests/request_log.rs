@@ -364,6 +364,7 @@ fn check_lines(lines: &[HashMap<String, String>], session: &Session) {
             "request_id",
             "client_request_id",
             "caller",
+            "operation",
             "authz",
             "role",
             "scope",
@@ -393,7 +394,10 @@ fn check_lines(lines: &[HashMap<String, String>], session: &Session) {
         ),
         ("allowed", "Key Vault Administrator", "/")
     );
+    assert_eq!(set["operation"], "SecretSet");
+    assert_eq!(token["operation"], "-");
     let get = find("GET", "/secrets/logged", "200");
+    assert_eq!(get["operation"], "SecretGet");
     assert_eq!(get["path"], format!("/secrets/logged?{API}&hint=REDACTED"));
     assert_eq!(get["client_request_id"], "-");
     let unauthenticated = find("GET", "/secrets?", "401");
