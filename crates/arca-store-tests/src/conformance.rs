@@ -327,7 +327,10 @@ async fn get<S: Store>(
     name: &str,
     version: Option<&str>,
 ) -> Option<ObjectWithVersion> {
-    ok(store.version(&addr(vault, kind, name), version).await, "version")
+    ok(
+        store.version(&addr(vault, kind, name), version).await,
+        "version",
+    )
 }
 
 async fn all_versions<S: Store>(
@@ -337,7 +340,9 @@ async fn all_versions<S: Store>(
     name: &str,
 ) -> Vec<VersionRecord> {
     ok(
-        store.list_versions(&addr(vault, kind, name), None, 10_000).await,
+        store
+            .list_versions(&addr(vault, kind, name), None, 10_000)
+            .await,
         "list_versions",
     )
 }
@@ -519,7 +524,8 @@ async fn vault_delete_cascades_to_objects<S: Store>(s: Arc<S>) {
         put(&*s, vault, KEY, "KeyOne", &version(3, T0)).await;
         put(&*s, vault, SECRET, "Gone", &version(4, T0)).await;
         ok(
-            s.delete_object(&addr(vault, SECRET, "Gone"), deletion(T0)).await,
+            s.delete_object(&addr(vault, SECRET, "Gone"), deletion(T0))
+                .await,
             "delete_object",
         );
     }
@@ -1251,11 +1257,13 @@ async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
     let mut updated = version(1, T0 + 1);
     updated.enabled = false;
     ok(
-        s.update_version(&addr("alpha", SECRET, "s"), &updated).await,
+        s.update_version(&addr("alpha", SECRET, "s"), &updated)
+            .await,
         "update_version",
     );
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     ok(
@@ -1263,17 +1271,27 @@ async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
         "recover_object",
     );
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object again",
     );
-    ok(s.purge_object(&addr("alpha", SECRET, "s")).await, "purge_object");
     ok(
-        s.restore_object(&addr("alpha", SECRET, "r"), &[version(2, T0)], &vid(2), &head_id(&vid(2)))
+        s.purge_object(&addr("alpha", SECRET, "s")).await,
+        "purge_object",
+    );
+    ok(
+        s.restore_object(
+            &addr("alpha", SECRET, "r"),
+            &[version(2, T0)],
+            &vid(2),
+            &head_id(&vid(2)),
+        )
         .await,
         "restore_object",
     );
     ok(
-        s.delete_object(&addr("alpha", SECRET, "r"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "r"), deletion(T0))
+            .await,
         "delete_object r",
     );
     let purged = ok(s.purge_expired(T0 + 365 * DAY, 10).await, "purge_expired");
@@ -1416,7 +1434,12 @@ async fn head_travels_with_the_current_version<S: Store>(s: Arc<S>) {
     let listed = all_objects(&*s, "alpha", SECRET, Listing::Active).await;
     assert_eq!(listed[0].object.head, head_id(&vid(2)));
     let restored = ok(
-        s.restore_object(&addr("alpha", SECRET, "r"), &[version(3, T0), version(4, T0)], &vid(3), b"restored head")
+        s.restore_object(
+            &addr("alpha", SECRET, "r"),
+            &[version(3, T0), version(4, T0)],
+            &vid(3),
+            b"restored head",
+        )
         .await,
         "restore_object",
     );
@@ -1444,7 +1467,8 @@ async fn object_versions_lists_every_state<S: Store>(s: Arc<S>) {
         expected
     );
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     assert_eq!(
@@ -1462,7 +1486,11 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
     put(&*s, "alpha", SECRET, "s", &version(2, T0 + 1)).await;
     let before = generation(&*s).await;
     ok(
-        s.reseal_object(&addr("alpha", SECRET, "S"), b"new head", &[(vid(1), b"new meta 1".to_vec())])
+        s.reseal_object(
+            &addr("alpha", SECRET, "S"),
+            b"new head",
+            &[(vid(1), b"new meta 1".to_vec())],
+        )
         .await,
         "reseal_object",
     );
@@ -1486,7 +1514,11 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
         "delete_object",
     );
     ok(
-        s.reseal_object(&addr("alpha", SECRET, "s"), b"deleted head", &[(vid(2), b"new meta 2".to_vec())])
+        s.reseal_object(
+            &addr("alpha", SECRET, "s"),
+            b"deleted head",
+            &[(vid(2), b"new meta 2".to_vec())],
+        )
         .await,
         "reseal_object of a deleted object",
     );
@@ -1499,13 +1531,18 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
 async fn reseal_object_missing_changes_nothing<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.reseal_object(&addr("alpha", SECRET, "s"), b"h", &[]).await,
+        s.reseal_object(&addr("alpha", SECRET, "s"), b"h", &[])
+            .await,
         StoreError::NotFound,
         "reseal_object of a missing object"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     assert_err!(
-        s.reseal_object(&addr("alpha", SECRET, "s"), b"h", &[(vid(1), b"m".to_vec()), (vid(9), b"m".to_vec())])
+        s.reseal_object(
+            &addr("alpha", SECRET, "s"),
+            b"h",
+            &[(vid(1), b"m".to_vec()), (vid(9), b"m".to_vec())]
+        )
         .await,
         StoreError::NotFound,
         "reseal_object naming a missing version"
@@ -1587,7 +1624,11 @@ async fn put_version_names_are_case_insensitive_and_keep_first_spelling<S: Store
 
 async fn put_version_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
     assert_err!(
-        s.put_version(&addr("ghost", SECRET, "s"), &version(1, T0), &head(&version(1, T0)))
+        s.put_version(
+            &addr("ghost", SECRET, "s"),
+            &version(1, T0),
+            &head(&version(1, T0))
+        )
         .await,
         StoreError::NotFound,
         "put into missing vault"
@@ -1600,12 +1641,17 @@ async fn put_version_on_deleted_object_is_deleted<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "Gone", &version(1, T0)).await;
     ok(
-        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0))
+            .await,
         "delete_object",
     );
     for spelling in ["Gone", "gone", "GONE"] {
         assert_err!(
-            s.put_version(&addr("alpha", SECRET, spelling), &version(2, T0), &head(&version(2, T0)))
+            s.put_version(
+                &addr("alpha", SECRET, spelling),
+                &version(2, T0),
+                &head(&version(2, T0))
+            )
             .await,
             StoreError::Deleted,
             format!("put onto deleted object spelled {spelling}")
@@ -1636,7 +1682,11 @@ async fn put_version_duplicate_id_is_conflict<S: Store>(s: Arc<S>) {
     let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
     assert_eq!(old.version, version(1, T0));
     assert_err!(
-        s.put_version(&addr("alpha", SECRET, "s"), &version(2, T0), &head(&version(2, T0)))
+        s.put_version(
+            &addr("alpha", SECRET, "s"),
+            &version(2, T0),
+            &head(&version(2, T0))
+        )
         .await,
         StoreError::Conflict,
         "duplicate of the current version id"
@@ -1671,7 +1721,8 @@ async fn objects_are_separated_by_kind_and_vault<S: Store>(s: Arc<S>) {
         assert_eq!(found.version.created, created, "{vault}/{kind:?}");
     }
     ok(
-        s.delete_object(&addr("alpha", KEY, "same"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", KEY, "same"), deletion(T0))
+            .await,
         "delete key",
     );
     assert!(get(&*s, "alpha", SECRET, "same", None)
@@ -1785,7 +1836,8 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
         ..update
     };
     ok(
-        s.update_version(&addr("alpha", SECRET, "s"), &cleared).await,
+        s.update_version(&addr("alpha", SECRET, "s"), &cleared)
+            .await,
         "update_version again",
     );
     let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
@@ -1823,13 +1875,15 @@ async fn update_version_errors<S: Store>(s: Arc<S>) {
         .await
         .is_none());
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     let mut changed = version(1, T0);
     changed.value = b"changed".to_vec();
     assert_err!(
-        s.update_version(&addr("alpha", SECRET, "s"), &changed).await,
+        s.update_version(&addr("alpha", SECRET, "s"), &changed)
+            .await,
         StoreError::Deleted,
         "update of deleted object"
     );
@@ -1951,7 +2005,10 @@ async fn list_objects_separates_active_and_deleted<S: Store>(s: Arc<S>) {
     );
     assert_eq!(names(&page), ["B"]);
 
-    ok(s.recover_object(&addr("alpha", SECRET, "b")).await, "recover");
+    ok(
+        s.recover_object(&addr("alpha", SECRET, "b")).await,
+        "recover",
+    );
     assert_eq!(
         names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
         ["a", "B", "c", "e"]
@@ -2061,7 +2118,8 @@ async fn list_versions_errors<S: Store>(s: Arc<S>) {
         "versions of another kind"
     );
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     assert_err!(
@@ -2110,12 +2168,14 @@ async fn delete_object_marks_deleted<S: Store>(s: Arc<S>) {
 async fn delete_object_errors<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         StoreError::NotFound,
         "delete missing object"
     );
     assert_err!(
-        s.delete_object(&addr("ghost", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("ghost", SECRET, "s"), deletion(T0))
+            .await,
         StoreError::NotFound,
         "delete in missing vault"
     );
@@ -2193,10 +2253,14 @@ async fn recover_object_errors<S: Store>(s: Arc<S>) {
         "recover active object"
     );
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete",
     );
-    ok(s.recover_object(&addr("alpha", SECRET, "s")).await, "recover");
+    ok(
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
+        "recover",
+    );
     assert_err!(
         s.recover_object(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
@@ -2210,10 +2274,14 @@ async fn purge_object_removes_everything<S: Store>(s: Arc<S>) {
     put(&*s, "alpha", SECRET, "Old", &version(2, T0)).await;
     put(&*s, "alpha", SECRET, "other", &version(9, T0)).await;
     ok(
-        s.delete_object(&addr("alpha", SECRET, "old"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "old"), deletion(T0))
+            .await,
         "delete",
     );
-    ok(s.purge_object(&addr("alpha", SECRET, "OLD")).await, "purge_object");
+    ok(
+        s.purge_object(&addr("alpha", SECRET, "OLD")).await,
+        "purge_object",
+    );
     assert!(get(&*s, "alpha", SECRET, "old", None).await.is_none());
     assert!(get(&*s, "alpha", SECRET, "old", Some(&vid(1)))
         .await
@@ -2222,7 +2290,8 @@ async fn purge_object_removes_everything<S: Store>(s: Arc<S>) {
         .await
         .is_empty());
     assert_err!(
-        s.list_versions(&addr("alpha", SECRET, "old"), None, 10).await,
+        s.list_versions(&addr("alpha", SECRET, "old"), None, 10)
+            .await,
         StoreError::NotFound,
         "versions after purge"
     );
@@ -2259,7 +2328,8 @@ async fn purge_object_errors<S: Store>(s: Arc<S>) {
     );
     assert!(get(&*s, "alpha", SECRET, "s", None).await.is_some());
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete",
     );
     ok(s.purge_object(&addr("alpha", SECRET, "s")).await, "purge");
@@ -2288,7 +2358,10 @@ async fn purge_expired_respects_now<S: Store>(s: Arc<S>) {
             deleted_at: 50,
             scheduled_purge: purge_at,
         };
-        ok(s.delete_object(&addr("alpha", SECRET, name), d).await, "delete");
+        ok(
+            s.delete_object(&addr("alpha", SECRET, name), d).await,
+            "delete",
+        );
     }
     put(&*s, "alpha", SECRET, "active", &version(9, T0)).await;
 
@@ -2335,7 +2408,8 @@ async fn purge_expired_respects_limit<S: Store>(s: Arc<S>) {
         let name = format!("s{n}");
         put(&*s, "alpha", SECRET, &name, &version(n, T0)).await;
         ok(
-            s.delete_object(&addr("alpha", SECRET, &name), deletion(T0)).await,
+            s.delete_object(&addr("alpha", SECRET, &name), deletion(T0))
+                .await,
             "delete",
         );
     }
@@ -2366,7 +2440,8 @@ async fn purge_expired_spans_vaults_and_kinds<S: Store>(s: Arc<S>) {
     for (i, (vault, kind, name)) in targets.iter().enumerate() {
         put(&*s, vault, *kind, name, &version(i as u64, T0)).await;
         ok(
-            s.delete_object(&addr(vault, *kind, name), deletion(T0)).await,
+            s.delete_object(&addr(vault, *kind, name), deletion(T0))
+                .await,
             "delete",
         );
     }
@@ -2392,7 +2467,12 @@ async fn restore_object_creates_all_versions<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     let versions = vec![version(3, T0 + 3), version(1, T0 + 1), version(2, T0 + 2)];
     let record = ok(
-        s.restore_object(&addr("alpha", SECRET, "Restored"), &versions, &vid(1), &head_id(&vid(1)))
+        s.restore_object(
+            &addr("alpha", SECRET, "Restored"),
+            &versions,
+            &vid(1),
+            &head_id(&vid(1)),
+        )
         .await,
         "restore_object",
     );
@@ -2414,7 +2494,12 @@ async fn restore_object_creates_all_versions<S: Store>(s: Arc<S>) {
 
     // A single-version restore works too.
     let record = ok(
-        s.restore_object(&addr("alpha", KEY, "Single"), &[version(8, T0)], &vid(8), &head_id(&vid(8)))
+        s.restore_object(
+            &addr("alpha", KEY, "Single"),
+            &[version(8, T0)],
+            &vid(8),
+            &head_id(&vid(8)),
+        )
         .await,
         "restore single",
     );
@@ -2426,13 +2511,19 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
     put(&*s, "alpha", SECRET, "Live", &version(1, T0)).await;
     put(&*s, "alpha", SECRET, "Gone", &version(2, T0)).await;
     ok(
-        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0))
+            .await,
         "delete",
     );
     let versions = [version(10, T0), version(11, T0)];
     for name in ["Live", "LIVE", "live"] {
         assert_err!(
-            s.restore_object(&addr("alpha", SECRET, name), &versions, &vid(11), &head_id(&vid(11)))
+            s.restore_object(
+                &addr("alpha", SECRET, name),
+                &versions,
+                &vid(11),
+                &head_id(&vid(11))
+            )
             .await,
             StoreError::Conflict,
             format!("restore over active {name}")
@@ -2440,7 +2531,12 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
     }
     for name in ["Gone", "gone"] {
         assert_err!(
-            s.restore_object(&addr("alpha", SECRET, name), &versions, &vid(11), &head_id(&vid(11)))
+            s.restore_object(
+                &addr("alpha", SECRET, name),
+                &versions,
+                &vid(11),
+                &head_id(&vid(11))
+            )
             .await,
             StoreError::Conflict,
             format!("restore over deleted {name}")
@@ -2461,7 +2557,12 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
 
 async fn restore_object_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
     assert_err!(
-        s.restore_object(&addr("ghost", SECRET, "s"), &[version(1, T0)], &vid(1), &head_id(&vid(1)))
+        s.restore_object(
+            &addr("ghost", SECRET, "s"),
+            &[version(1, T0)],
+            &vid(1),
+            &head_id(&vid(1))
+        )
         .await,
         StoreError::NotFound,
         "restore into missing vault"
@@ -2477,13 +2578,23 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
         "restore without versions"
     );
     assert_err!(
-        s.restore_object(&addr("alpha", SECRET, "s"), &[version(1, T0), version(2, T0), version(1, T0 + 1)], &vid(1), &head_id(&vid(1)))
+        s.restore_object(
+            &addr("alpha", SECRET, "s"),
+            &[version(1, T0), version(2, T0), version(1, T0 + 1)],
+            &vid(1),
+            &head_id(&vid(1))
+        )
         .await,
         StoreError::Corrupt(_),
         "restore with duplicate ids"
     );
     assert_err!(
-        s.restore_object(&addr("alpha", SECRET, "s"), &[version(1, T0), version(2, T0)], &vid(3), &head_id(&vid(3)))
+        s.restore_object(
+            &addr("alpha", SECRET, "s"),
+            &[version(1, T0), version(2, T0)],
+            &vid(3),
+            &head_id(&vid(3))
+        )
         .await,
         StoreError::Corrupt(_),
         "restore without the current version"
@@ -2494,7 +2605,12 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
         .is_empty());
     // The name is still free.
     ok(
-        s.restore_object(&addr("alpha", SECRET, "s"), &[version(1, T0)], &vid(1), &head_id(&vid(1)))
+        s.restore_object(
+            &addr("alpha", SECRET, "s"),
+            &[version(1, T0)],
+            &vid(1),
+            &head_id(&vid(1)),
+        )
         .await,
         "restore after refusals",
     );
@@ -2506,23 +2622,35 @@ async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete",
     );
     assert_err!(
-        s.put_version(&addr("alpha", SECRET, "s"), &version(2, T0), &head(&version(2, T0)))
+        s.put_version(
+            &addr("alpha", SECRET, "s"),
+            &version(2, T0),
+            &head(&version(2, T0))
+        )
         .await,
         StoreError::Deleted,
         "put onto deleted"
     );
-    ok(s.recover_object(&addr("alpha", SECRET, "s")).await, "recover");
+    ok(
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
+        "recover",
+    );
     // The refused put left no version behind.
     assert_eq!(
         ids(&all_versions(&*s, "alpha", SECRET, "s").await),
         [vid(1)]
     );
     assert_err!(
-        s.put_version(&addr("missing", SECRET, "t"), &version(1, T0), &head(&version(1, T0)))
+        s.put_version(
+            &addr("missing", SECRET, "t"),
+            &version(1, T0),
+            &head(&version(1, T0))
+        )
         .await,
         StoreError::NotFound,
         "put into missing vault"
@@ -2545,7 +2673,9 @@ async fn concurrent_put_version_on_one_object<S: Store>(s: Arc<S>) {
             let name = if n % 2 == 0 { "HotSecret" } else { "hotsecret" };
             let v = version(1000 + n, T0 + n as i64);
             barrier.wait().await;
-            let record = s.put_version(&addr("alpha", SECRET, name), &v, &head(&v)).await;
+            let record = s
+                .put_version(&addr("alpha", SECRET, name), &v, &head(&v))
+                .await;
             (v.version, record)
         }));
     }
@@ -2584,7 +2714,11 @@ async fn concurrent_creates_of_many_objects<S: Store>(s: Arc<S>) {
         handles.push(tokio::spawn(async move {
             let kind = if n % 3 == 0 { KEY } else { SECRET };
             let name = format!("obj-{n:03}");
-            s.put_version(&addr("alpha", kind, &name), &version(n, T0), &head(&version(n, T0)))
+            s.put_version(
+                &addr("alpha", kind, &name),
+                &version(n, T0),
+                &head(&version(n, T0)),
+            )
             .await
             .map(|_| ())
         }));
@@ -2614,12 +2748,20 @@ async fn concurrent_mixed_success_and_failure<S: Store>(s: Arc<S>) {
             match n % 4 {
                 // Succeeds: a fresh version.
                 0 => s
-                    .put_version(&addr("alpha", SECRET, "s"), &version(100 + n, T0), &head(&version(100 + n, T0)))
+                    .put_version(
+                        &addr("alpha", SECRET, "s"),
+                        &version(100 + n, T0),
+                        &head(&version(100 + n, T0)),
+                    )
                     .await
                     .map(|_| "put"),
                 // Fails: the version id exists.
                 1 => s
-                    .put_version(&addr("alpha", SECRET, "s"), &version(1, T0), &head(&version(1, T0)))
+                    .put_version(
+                        &addr("alpha", SECRET, "s"),
+                        &version(1, T0),
+                        &head(&version(1, T0)),
+                    )
                     .await
                     .map(|_| "dup"),
                 // Fails: the vault exists.
@@ -2697,7 +2839,8 @@ async fn concurrent_readers_while_writing<S: Store>(s: Arc<S>) {
                     .await
                     .unwrap()
                     .expect("the object exists throughout");
-                let n = u64::from_str_radix(found.object.current_version.as_deref().unwrap(), 16).unwrap();
+                let n = u64::from_str_radix(found.object.current_version.as_deref().unwrap(), 16)
+                    .unwrap();
                 assert!(n >= last_seen, "a read went back in time");
                 assert_eq!(found.version, version(n, T0 + n as i64 - 1));
                 last_seen = n;
@@ -2731,7 +2874,6 @@ async fn concurrent_readers_while_writing<S: Store>(s: Arc<S>) {
         assert!(reads >= 1);
     }
 }
-
 
 // ---- write batches ----
 
@@ -2868,8 +3010,14 @@ async fn batch_failing_item_leaves_nothing_written<S: Store>(s: Arc<S>) {
     let kept_before = get(&*s, "alpha", SECRET, "kept", None).await;
     let generation_before = generation(&*s).await;
     for (what, last) in [
-        ("a deleted name", put_item(&addr("alpha", SECRET, "GONE"), 9)),
-        ("a duplicate version", put_item(&addr("alpha", SECRET, "kept"), 2)),
+        (
+            "a deleted name",
+            put_item(&addr("alpha", SECRET, "GONE"), 9),
+        ),
+        (
+            "a duplicate version",
+            put_item(&addr("alpha", SECRET, "kept"), 2),
+        ),
         (
             "a missing document",
             BatchItem::DeleteDocument {
@@ -2888,7 +3036,10 @@ async fn batch_failing_item_leaves_nothing_written<S: Store>(s: Arc<S>) {
                 last,
             ]))
             .await;
-        assert!(result.is_err(), "{what}: the batch must fail, got {result:?}");
+        assert!(
+            result.is_err(),
+            "{what}: the batch must fail, got {result:?}"
+        );
         assert!(
             get(&*s, "alpha", SECRET, "new", None).await.is_none(),
             "{what}: an object of a failed batch was created"
@@ -3038,14 +3189,18 @@ async fn batch_over_limits_is_invalid<S: Store>(s: Arc<S>) {
             StoreError::Invalid(_),
             what
         );
-        assert!(get(&*s, "alpha", SECRET, "a", None).await.is_none(), "{what}");
+        assert!(
+            get(&*s, "alpha", SECRET, "a", None).await.is_none(),
+            "{what}"
+        );
     }
     let exact = DocumentRecord {
         data: vec![7; DOCUMENT_DATA_MAX],
         ..document(vault_owner("alpha"), &"k".repeat(64), &"i".repeat(512), "")
     };
     ok(
-        s.write(&batch(vec![BatchItem::PutDocument(exact.clone())])).await,
+        s.write(&batch(vec![BatchItem::PutDocument(exact.clone())]))
+            .await,
         "a document at the limits",
     );
     assert_eq!(
@@ -3105,11 +3260,13 @@ async fn pending_object_has_no_current_version<S: Store>(s: Arc<S>) {
         ["Cert"]
     );
     assert_eq!(
-        ok(s.object(&addr("alpha", SECRET, "a")).await, "object")
-            .and_then(|o| o.current_version),
+        ok(s.object(&addr("alpha", SECRET, "a")).await, "object").and_then(|o| o.current_version),
         Some(vid(1))
     );
-    assert_eq!(ok(s.object(&addr("alpha", SECRET, "zz")).await, "object"), None);
+    assert_eq!(
+        ok(s.object(&addr("alpha", SECRET, "zz")).await, "object"),
+        None
+    );
 }
 
 async fn pending_object_is_deleted_recovered_and_purged<S: Store>(s: Arc<S>) {
@@ -3191,8 +3348,14 @@ async fn managed_by_must_share_vault_and_name<S: Store>(s: Arc<S>) {
     make_vault(&*s, "beta").await;
     let key = addr("alpha", KEY, "web");
     for (what, manager) in [
-        ("another vault", addr("beta", ObjectKind::Certificate, "web")),
-        ("another name", addr("alpha", ObjectKind::Certificate, "api")),
+        (
+            "another vault",
+            addr("beta", ObjectKind::Certificate, "web"),
+        ),
+        (
+            "another name",
+            addr("alpha", ObjectKind::Certificate, "api"),
+        ),
         ("the same kind", addr("alpha", KEY, "WEB")),
     ] {
         assert_err!(
@@ -3282,23 +3445,29 @@ async fn purging_a_manager_purges_what_it_manages<S: Store>(s: Arc<S>) {
     let cert2 = addr("alpha", ObjectKind::Certificate, "two");
     let key2 = addr("alpha", KEY, "two");
     ok(
-        s.write(&batch(vec![put_item(&cert2, 5), managed_put(&key2, 6, &cert2)]))
-            .await,
+        s.write(&batch(vec![
+            put_item(&cert2, 5),
+            managed_put(&key2, 6, &cert2),
+        ]))
+        .await,
         "write",
     );
     // The key is deleted on its own with a later schedule, so only the certificate is due.
-    ok(s.delete_object(&key2, deletion(T0 + DAY)).await, "delete_object");
-    ok(s.delete_object(&cert2, d).await, "delete_object");
-    let purged = ok(
-        s.purge_expired(d.scheduled_purge, 1).await,
-        "purge_expired",
+    ok(
+        s.delete_object(&key2, deletion(T0 + DAY)).await,
+        "delete_object",
     );
+    ok(s.delete_object(&cert2, d).await, "delete_object");
+    let purged = ok(s.purge_expired(d.scheduled_purge, 1).await, "purge_expired");
     let purged = purged_set(&purged);
     assert!(
         purged.contains(&("alpha".into(), ObjectKind::Certificate, "two".into())),
         "{purged:?}"
     );
-    assert!(purged.contains(&("alpha".into(), KEY, "two".into())), "{purged:?}");
+    assert!(
+        purged.contains(&("alpha".into(), KEY, "two".into())),
+        "{purged:?}"
+    );
     assert_eq!(ok(s.object(&key2).await, "object"), None);
 }
 
@@ -3319,20 +3488,30 @@ async fn documents_put_read_list_delete<S: Store>(s: Arc<S>) {
     ok(s.write(&put_docs).await, "write");
     // The object is found by its name in any case; kinds and ids compare exactly.
     let any_case = object_owner("alpha", SECRET, "DB");
-    let listed = ok(s.list_documents(&any_case, "rotation").await, "list_documents");
+    let listed = ok(
+        s.list_documents(&any_case, "rotation").await,
+        "list_documents",
+    );
     let ids: Vec<&str> = listed.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(ids, ["B", "a", "b"], "byte order of ids, within the kind");
     assert_eq!(
-        stored_document(&*s, &any_case, "rotation", "a").await.map(|d| d.data),
+        stored_document(&*s, &any_case, "rotation", "a")
+            .await
+            .map(|d| d.data),
         Some(b"3".to_vec())
     );
     assert_eq!(stored_document(&*s, &any_case, "Rotation", "a").await, None);
     assert_eq!(
-        stored_document(&*s, &vault, "rotation", "a").await.map(|d| d.data),
+        stored_document(&*s, &vault, "rotation", "a")
+            .await
+            .map(|d| d.data),
         Some(b"5".to_vec())
     );
     assert_eq!(
-        ok(s.list_documents(&vault_owner("beta"), "rotation").await, "list"),
+        ok(
+            s.list_documents(&vault_owner("beta"), "rotation").await,
+            "list"
+        ),
         []
     );
     // Put replaces; delete removes.
@@ -3349,7 +3528,9 @@ async fn documents_put_read_list_delete<S: Store>(s: Arc<S>) {
         "write",
     );
     assert_eq!(
-        stored_document(&*s, &object, "rotation", "a").await.map(|d| d.data),
+        stored_document(&*s, &object, "rotation", "a")
+            .await
+            .map(|d| d.data),
         Some(b"new".to_vec())
     );
     assert_eq!(stored_document(&*s, &object, "rotation", "b").await, None);
@@ -3405,7 +3586,10 @@ async fn object_documents_follow_through_delete_recover_and_purge<S: Store>(s: A
         .await,
         "write",
     );
-    ok(s.delete_object(&address, deletion(T0)).await, "delete_object");
+    ok(
+        s.delete_object(&address, deletion(T0)).await,
+        "delete_object",
+    );
     assert!(
         stored_document(&*s, &owner, "k", "i").await.is_some(),
         "documents stay readable while their object is deleted"
@@ -3426,7 +3610,10 @@ async fn object_documents_follow_through_delete_recover_and_purge<S: Store>(s: A
     );
     ok(s.recover_object(&address).await, "recover_object");
     assert!(stored_document(&*s, &owner, "k", "i").await.is_some());
-    ok(s.delete_object(&address, deletion(T0)).await, "delete_object");
+    ok(
+        s.delete_object(&address, deletion(T0)).await,
+        "delete_object",
+    );
     ok(s.purge_object(&address).await, "purge_object");
     assert_eq!(stored_document(&*s, &owner, "k", "i").await, None);
     // A new object of the same name starts without documents.
@@ -3444,8 +3631,14 @@ async fn object_documents_follow_through_delete_recover_and_purge<S: Store>(s: A
         .await,
         "write",
     );
-    ok(s.delete_object(&address, deletion(T0)).await, "delete_object");
-    ok(s.purge_expired(deletion(T0).scheduled_purge, 10).await, "purge_expired");
+    ok(
+        s.delete_object(&address, deletion(T0)).await,
+        "delete_object",
+    );
+    ok(
+        s.purge_expired(deletion(T0).scheduled_purge, 10).await,
+        "purge_expired",
+    );
     put(&*s, "alpha", SECRET, "db", &version(3, T0)).await;
     assert_eq!(stored_document(&*s, &owner, "k", "j").await, None);
 }
@@ -3509,13 +3702,17 @@ async fn outbox_rows_are_listed_in_append_order_and_removed_when_delivered<S: St
     assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), appended);
     assert_eq!(rows[0].message, message("a", 0));
     assert_eq!(rows[5].message, message("b", 5));
-    let page = ok(s.outbox_pending(Some(appended[1]), 2).await, "outbox_pending");
+    let page = ok(
+        s.outbox_pending(Some(appended[1]), 2).await,
+        "outbox_pending",
+    );
     assert_eq!(
         page.iter().map(|r| r.id).collect::<Vec<_>>(),
         &appended[2..4]
     );
     let removed = ok(
-        s.outbox_delivered(&[appended[0], appended[2], 999_999]).await,
+        s.outbox_delivered(&[appended[0], appended[2], 999_999])
+            .await,
         "outbox_delivered",
     );
     assert_eq!(removed, 2);
@@ -3528,7 +3725,8 @@ async fn outbox_rows_are_listed_in_append_order_and_removed_when_delivered<S: St
     ok(s.outbox_delivered(&appended).await, "outbox_delivered");
     assert_eq!(pending_ids(&*s).await, Vec::<u64>::new());
     let outcomes = ok(
-        s.write(&batch(vec![BatchItem::Append(message("c", 9))])).await,
+        s.write(&batch(vec![BatchItem::Append(message("c", 9))]))
+            .await,
         "write",
     );
     match outcomes[..] {
@@ -3544,14 +3742,17 @@ const LEASE_TTL: std::time::Duration = std::time::Duration::from_millis(400);
 async fn lease_is_exclusive_until_expiry<S: Store>(s: Arc<S>) {
     let a = ok(s.acquire_lease("purger", "a", LEASE_TTL).await, "acquire")
         .expect("a free lease is granted");
-    assert_eq!((a.name.as_str(), a.holder.as_str(), a.fence), ("purger", "a", 1));
+    assert_eq!(
+        (a.name.as_str(), a.holder.as_str(), a.fence),
+        ("purger", "a", 1)
+    );
     assert_eq!(
         ok(s.acquire_lease("purger", "b", LEASE_TTL).await, "acquire"),
         None,
         "a held lease is not granted to another holder"
     );
-    let renewed = ok(s.acquire_lease("purger", "a", LEASE_TTL).await, "renew")
-        .expect("the holder renews");
+    let renewed =
+        ok(s.acquire_lease("purger", "a", LEASE_TTL).await, "renew").expect("the holder renews");
     assert_eq!(renewed.fence, a.fence, "a renewal keeps the fence");
     assert!(renewed.expires_at_ms >= a.expires_at_ms);
     // Leases are independent by name.
@@ -3572,8 +3773,7 @@ async fn lease_release_starts_a_new_term<S: Store>(s: Arc<S>) {
     let a = ok(s.acquire_lease("l", "a", ttl).await, "acquire").unwrap();
     assert!(ok(s.release_lease(&a.fence()).await, "release"));
     assert!(!ok(s.release_lease(&a.fence()).await, "release again"));
-    let b = ok(s.acquire_lease("l", "b", ttl).await, "acquire")
-        .expect("a released lease is free");
+    let b = ok(s.acquire_lease("l", "b", ttl).await, "acquire").expect("a released lease is free");
     assert_eq!(b.fence, a.fence + 1);
     assert!(!ok(s.release_lease(&a.fence()).await, "a stale release"));
     assert_eq!(ok(s.acquire_lease("l", "a", ttl).await, "acquire"), None);
@@ -3622,22 +3822,31 @@ async fn stale_fence_is_refused_in_a_batch<S: Store>(s: Arc<S>) {
         ])
         .fenced(fence)
     };
-    ok(s.write(&fenced(1, a.fence())).await, "a batch under a held fence");
+    ok(
+        s.write(&fenced(1, a.fence())).await,
+        "a batch under a held fence",
+    );
     assert!(get(&*s, "alpha", SECRET, "s1", None).await.is_some());
     assert_err!(
-        s.write(&fenced(2, LeaseFence {
-            name: "bg".into(),
-            fence: a.fence + 1
-        }))
+        s.write(&fenced(
+            2,
+            LeaseFence {
+                name: "bg".into(),
+                fence: a.fence + 1
+            }
+        ))
         .await,
         StoreError::LeaseLost,
         "a fence from the future"
     );
     assert_err!(
-        s.write(&fenced(2, LeaseFence {
-            name: "other".into(),
-            fence: 1
-        }))
+        s.write(&fenced(
+            2,
+            LeaseFence {
+                name: "other".into(),
+                fence: 1
+            }
+        ))
         .await,
         StoreError::LeaseLost,
         "a fence of a lease never granted"
@@ -3657,12 +3866,17 @@ async fn stale_fence_is_refused_in_a_batch<S: Store>(s: Arc<S>) {
     );
     for n in 2..=4 {
         assert!(
-            get(&*s, "alpha", SECRET, &format!("s{n}"), None).await.is_none(),
+            get(&*s, "alpha", SECRET, &format!("s{n}"), None)
+                .await
+                .is_none(),
             "a refused batch wrote s{n}"
         );
     }
     assert_eq!(pending_ids(&*s).await.len(), 1, "a refused batch appended");
-    ok(s.write(&fenced(5, b.fence())).await, "the new holder's batch");
+    ok(
+        s.write(&fenced(5, b.fence())).await,
+        "the new holder's batch",
+    );
     // Released: refused.
     assert!(ok(s.release_lease(&b.fence()).await, "release"));
     assert_err!(
@@ -3680,7 +3894,11 @@ async fn close_makes_every_call_unavailable<S: Store>(s: Arc<S>) {
     ok(s.close().await, "close");
     let a = addr("alpha", SECRET, "a");
     assert_err!(s.meta("k").await, StoreError::Unavailable(_), "meta");
-    assert_err!(s.put_meta("k", b"v").await, StoreError::Unavailable(_), "put_meta");
+    assert_err!(
+        s.put_meta("k", b"v").await,
+        StoreError::Unavailable(_),
+        "put_meta"
+    );
     assert_err!(s.vault("alpha").await, StoreError::Unavailable(_), "vault");
     assert_err!(
         s.version(&a, None).await,
@@ -3693,7 +3911,8 @@ async fn close_makes_every_call_unavailable<S: Store>(s: Arc<S>) {
         "put_version"
     );
     assert_err!(
-        s.write(&batch(vec![BatchItem::Append(message("t", 1))])).await,
+        s.write(&batch(vec![BatchItem::Append(message("t", 1))]))
+            .await,
         StoreError::Unavailable(_),
         "write"
     );

@@ -13,10 +13,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arca_store::prelude::*;
 use arca_store::{
-    check_document_key, check_lease_names, check_policy_key, BatchItem, Deletion,
-    DocumentOwner, DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing, ObjectAddress,
-    ObjectKind, ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord, PrincipalRecord,
-    PurgedObject, StoreError, StoreResult, VaultRecord, VersionRecord, WriteBatch,
+    check_document_key, check_lease_names, check_policy_key, BatchItem, Deletion, DocumentOwner,
+    DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing, ObjectAddress, ObjectKind,
+    ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord, PrincipalRecord, PurgedObject,
+    StoreError, StoreResult, VaultRecord, VersionRecord, WriteBatch,
 };
 use async_trait::async_trait;
 
@@ -222,9 +222,10 @@ impl MemoryStore {
                         active_mut(state, &key(address))?;
                     }
                 }
-                state
-                    .documents
-                    .insert(document_key(&record.owner, &record.kind, &record.id), record.clone());
+                state.documents.insert(
+                    document_key(&record.owner, &record.kind, &record.id),
+                    record.clone(),
+                );
                 Ok(ItemOutcome::Done)
             }
             BatchItem::DeleteDocument { owner, kind, id } => state
@@ -303,12 +304,7 @@ impl MemoryStore {
         state
             .objects
             .iter()
-            .filter(|(_, o)| {
-                o.record
-                    .managed_by
-                    .as_ref()
-                    .is_some_and(|m| key(m) == *k)
-            })
+            .filter(|(_, o)| o.record.managed_by.as_ref().is_some_and(|m| key(m) == *k))
             .map(|(mk, _)| mk.clone())
             .collect()
     }
@@ -878,7 +874,11 @@ impl DocumentStore for MemoryStore {
 
 #[async_trait]
 impl OutboxStore for MemoryStore {
-    async fn outbox_pending(&self, after: Option<u64>, limit: usize) -> StoreResult<Vec<OutboxRow>> {
+    async fn outbox_pending(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxRow>> {
         let state = self.state()?;
         let rows = state
             .outbox
@@ -917,7 +917,9 @@ impl LeaseStore for MemoryStore {
     ) -> StoreResult<Option<Lease>> {
         check_lease_names(name, holder)?;
         if ttl.is_zero() {
-            return Err(StoreError::Invalid("a lease needs a positive ttl".to_owned()));
+            return Err(StoreError::Invalid(
+                "a lease needs a positive ttl".to_owned(),
+            ));
         }
         let mut state = self.state()?;
         let now = Self::now_ms();

@@ -55,7 +55,10 @@ async fn each_flaw_is_caught_by_name() {
         ),
         (Flaw::UpdateReplacesCreated, "update_version_keeps_created"),
         (Flaw::PurgeIgnoresLimit, "purge_expired_respects_limit"),
-        (Flaw::InclusiveAfter, "list_objects_pages_by_lower_case_name"),
+        (
+            Flaw::InclusiveAfter,
+            "list_objects_pages_by_lower_case_name",
+        ),
         (
             Flaw::DuplicateVersionOverwrites,
             "put_version_duplicate_id_is_conflict",

@@ -408,7 +408,11 @@ impl DocumentStore for CachedStore {
 
 #[async_trait]
 impl OutboxStore for CachedStore {
-    async fn outbox_pending(&self, after: Option<u64>, limit: usize) -> StoreResult<Vec<OutboxRow>> {
+    async fn outbox_pending(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxRow>> {
         self.inner.outbox_pending(after, limit).await
     }
 

@@ -64,7 +64,8 @@ pub struct OutboxRow {
 pub trait OutboxStore: Send + Sync {
     /// Rows not yet delivered, ordered by id; only ids strictly greater than `after`; at most
     /// `limit`.
-    async fn outbox_pending(&self, after: Option<u64>, limit: usize) -> StoreResult<Vec<OutboxRow>>;
+    async fn outbox_pending(&self, after: Option<u64>, limit: usize)
+        -> StoreResult<Vec<OutboxRow>>;
 
     /// Marks rows delivered, which removes them, in one transaction; ids that are absent (never
     /// appended or already delivered) are ignored. Returns how many rows it removed.
