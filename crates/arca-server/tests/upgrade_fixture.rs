@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use arca_core::FixedClock;
 use arca_server::config::Settings;
-use arca_store::Store;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::split;
@@ -57,8 +56,8 @@ async fn open_copy() -> Opened {
     };
     let (config, _) = arca_server::Config::load(None, &settings).unwrap();
     let data_dir = arca_server::bootstrap::ensure_data_dir(&config.data_dir).unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(arca_store_sqlite::SqliteStore::open(&data_dir.join("arca.db")).unwrap());
+    // The server's one way of opening storage (the default, `sqlite`), as `arca serve` does.
+    let store = arca_server::storage::open(&config, &data_dir).unwrap();
     let now = fixture["made_at"].as_i64().unwrap() + 60;
     let clock = Arc::new(FixedClock::new(now));
     let prepared = arca_server::bootstrap::prepare(&config, PORT, store, clock)
@@ -163,7 +162,13 @@ async fn every_secret_version_is_served_with_its_value_and_attributes() {
         let (vault, name, version) = (text(&s["vault"]), text(&s["name"]), text(&s["version"]));
         let what = format!("{vault}/{name}/{version}");
         let (status, body) = o
-            .vault(&admin, vault, "GET", &format!("/secrets/{name}/{version}"), None)
+            .vault(
+                &admin,
+                vault,
+                "GET",
+                &format!("/secrets/{name}/{version}"),
+                None,
+            )
             .await;
         if s["enabled"] == false {
             // A disabled version is refused as before; enabled again, its value is intact.
@@ -179,7 +184,13 @@ async fn every_secret_version_is_served_with_its_value_and_attributes() {
                 .await;
             assert_eq!(status, StatusCode::OK, "{what}: {body}");
             let (status, body) = o
-                .vault(&admin, vault, "GET", &format!("/secrets/{name}/{version}"), None)
+                .vault(
+                    &admin,
+                    vault,
+                    "GET",
+                    &format!("/secrets/{name}/{version}"),
+                    None,
+                )
                 .await;
             assert_eq!(status, StatusCode::OK, "{what}: {body}");
             assert_eq!(body["value"], s["value"], "{what}");
@@ -192,7 +203,11 @@ async fn every_secret_version_is_served_with_its_value_and_attributes() {
         assert_eq!(body["attributes"]["nbf"], s["nbf"], "{what}");
         assert_eq!(body["attributes"]["exp"], s["exp"], "{what}");
         assert_eq!(body["contentType"], s["contentType"], "{what}");
-        let tags = if s["tags"].is_null() { &Value::Null } else { &s["tags"] };
+        let tags = if s["tags"].is_null() {
+            &Value::Null
+        } else {
+            &s["tags"]
+        };
         assert_eq!(body.get("tags").unwrap_or(&Value::Null), tags, "{what}");
         if s["current"] == true {
             let (status, latest) = o
@@ -206,14 +221,22 @@ async fn every_secret_version_is_served_with_its_value_and_attributes() {
     for (vault, name) in [("guarded", "db-password"), ("default", "hello")] {
         let expected = secrets_of(&o.fixture, vault, name);
         let (status, body) = o
-            .vault(&admin, vault, "GET", &format!("/secrets/{name}/versions"), None)
+            .vault(
+                &admin,
+                vault,
+                "GET",
+                &format!("/secrets/{name}/versions"),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let listed = body["value"].as_array().unwrap();
         assert_eq!(listed.len(), expected.len(), "{vault}/{name}: {body}");
         for s in expected {
             assert!(
-                listed.iter().any(|l| text(&l["id"]).ends_with(text(&s["version"]))),
+                listed
+                    .iter()
+                    .any(|l| text(&l["id"]).ends_with(text(&s["version"]))),
                 "{vault}/{name}/{} listed",
                 s["version"]
             );
@@ -243,7 +266,13 @@ async fn the_deleted_secret_stays_deleted_and_recovers_with_its_value() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, body) = o
-        .vault(&admin, "plain", "GET", &format!("/deletedsecrets/{name}"), None)
+        .vault(
+            &admin,
+            "plain",
+            "GET",
+            &format!("/deletedsecrets/{name}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["deletedDate"], d["deletedDate"]);
@@ -294,18 +323,25 @@ async fn the_fixture_principal_keeps_its_secret_and_its_roles() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     // Key Vault Secrets User at /vaults/plain/secrets/api-token reads that secret only.
-    let (status, body) = o.vault(&app, "plain", "GET", "/secrets/api-token", None).await;
+    let (status, body) = o
+        .vault(&app, "plain", "GET", "/secrets/api-token", None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["value"], current("plain", "api-token"));
     let (status, body) = o.vault(&app, "plain", "GET", "/secrets/other", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = o.vault(&app, "default", "GET", "/secrets/hello", None).await;
+    let (status, body) = o
+        .vault(&app, "default", "GET", "/secrets/hello", None)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     // A wrong client secret gets no token.
     let mut wrong = o.fixture.clone();
     wrong["app"]["client_secret"] = json!("not-the-secret");
-    let o = Opened { fixture: wrong, ..o };
+    let o = Opened {
+        fixture: wrong,
+        ..o
+    };
     let (status, _) = o.token("app").await;
     assert_ne!(status, StatusCode::OK);
 }

@@ -208,7 +208,11 @@ pub async fn set(
     )?;
     let object = match state
         .store
-        .put_version(&vault.name, KIND, name.as_str(), &record, &head)
+        .put_version(
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+            &record,
+            &head,
+        )
         .await
     {
         Ok(o) => o,
@@ -242,9 +246,7 @@ async fn active_shared(
     let found = state
         .store
         .version_shared(
-            &vault.name,
-            KIND,
-            name.as_str(),
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
             version.map(VersionId::as_str),
         )
         .await?;
@@ -326,7 +328,10 @@ pub async fn update(
     record.meta = seal_meta(state, &vault.name, name, &record, &meta)?;
     match state
         .store
-        .update_version(&vault.name, KIND, name.as_str(), &record)
+        .update_version(
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+            &record,
+        )
         .await
     {
         Ok(()) => {}
@@ -397,7 +402,10 @@ pub async fn list_versions(
     };
     let object = match state
         .store
-        .version(&vault.name, KIND, name.as_str(), None)
+        .version(
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+            None,
+        )
         .await?
     {
         Some(f) if f.object.deleted.is_none() => f.object,
@@ -405,7 +413,11 @@ pub async fn list_versions(
     };
     let mut rows = match state
         .store
-        .list_versions(&vault.name, KIND, name.as_str(), after, limit + 1)
+        .list_versions(
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+            after,
+            limit + 1,
+        )
         .await
     {
         Ok(rows) => rows,
@@ -444,7 +456,10 @@ pub async fn delete(
     };
     match state
         .store
-        .delete_object(&vault.name, KIND, name.as_str(), deletion)
+        .delete_object(
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+            deletion,
+        )
         .await
     {
         Ok(_) => {}
@@ -463,7 +478,10 @@ pub async fn get_deleted(
 ) -> ApiResult<SecretView> {
     match state
         .store
-        .version(&vault.name, KIND, name.as_str(), None)
+        .version(
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+            None,
+        )
         .await?
     {
         Some(f) if f.object.deleted.is_some() => {
@@ -481,7 +499,11 @@ pub async fn recover(
 ) -> ApiResult<SecretView> {
     match state
         .store
-        .recover_object(&vault.name, KIND, name.as_str())
+        .recover_object(&arca_store::ObjectAddress::new(
+            &vault.name,
+            KIND,
+            name.as_str(),
+        ))
         .await
     {
         Ok(_) => {}
@@ -497,7 +519,10 @@ pub async fn recover(
 pub async fn purge(state: &AppState, vault: &VaultRecord, name: &ObjectName) -> ApiResult<()> {
     let found = state
         .store
-        .version(&vault.name, KIND, name.as_str(), None)
+        .version(
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+            None,
+        )
         .await?;
     let Some(deletion) = found.and_then(|f| f.object.deleted) else {
         return Err(ApiError::DeletedSecretNotFound(name.as_str().to_owned()));
@@ -510,7 +535,11 @@ pub async fn purge(state: &AppState, vault: &VaultRecord, name: &ObjectName) -> 
     }
     match state
         .store
-        .purge_object(&vault.name, KIND, name.as_str())
+        .purge_object(&arca_store::ObjectAddress::new(
+            &vault.name,
+            KIND,
+            name.as_str(),
+        ))
         .await
     {
         Ok(()) => Ok(()),
@@ -565,9 +594,7 @@ pub async fn backup(state: &AppState, vault: &VaultRecord, name: &ObjectName) ->
     let records = match state
         .store
         .list_versions(
-            &vault.name,
-            KIND,
-            name.as_str(),
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
             None,
             MAX_BACKUP_VERSIONS + 1,
         )
@@ -603,7 +630,7 @@ pub async fn backup(state: &AppState, vault: &VaultRecord, name: &ObjectName) ->
     let doc = Backup {
         format: BACKUP_FORMAT,
         name: object.name.clone(),
-        current: object.current_version.clone(),
+        current: object.current_version.clone().ok_or(ApiError::Internal)?,
         versions,
     };
     let plain = zeroize::Zeroizing::new(serde_json::to_vec(&doc).map_err(|_| ApiError::Internal)?);
@@ -658,9 +685,7 @@ pub async fn restore(state: &AppState, vault: &VaultRecord, blob: &str) -> ApiRe
     match state
         .store
         .restore_object(
-            &vault.name,
-            KIND,
-            name.as_str(),
+            &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
             &records,
             &doc.current,
             &head,
@@ -671,7 +696,10 @@ pub async fn restore(state: &AppState, vault: &VaultRecord, blob: &str) -> ApiRe
         Err(StoreError::Conflict) => {
             let existing = state
                 .store
-                .version(&vault.name, KIND, name.as_str(), None)
+                .version(
+                    &arca_store::ObjectAddress::new(&vault.name, KIND, name.as_str()),
+                    None,
+                )
                 .await?;
             return Err(match existing {
                 Some(f) if f.object.deleted.is_some() => {
