@@ -15,6 +15,6 @@ pub mod vault;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use names::{NameError, ObjectName, VaultName, VersionId};
-pub use object::ObjectKind;
+pub use object::{ObjectAddress, ObjectKind};
 pub use operation::{EventType, Operation, Target};
 pub use vault::{RecoveryLevel, VaultSettings};

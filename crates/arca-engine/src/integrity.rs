@@ -80,7 +80,12 @@ pub fn head_verifies(
     lname: &str,
     object: &ObjectRecord,
 ) -> bool {
-    let aad = head_aad(vault, kind, lname, &object.current_version);
+    let aad = head_aad(
+        vault,
+        kind,
+        lname,
+        object.current_version.as_deref().unwrap_or(""),
+    );
     keyring.open(&aad, &object.head).is_ok()
 }
 
@@ -191,7 +196,13 @@ pub fn head_is_valid(
 ) -> bool {
     let valid = head_verifies(keyring, vault, kind, lname, object);
     if !valid {
-        refused_object(vault, kind, lname, &object.current_version, "head");
+        refused_object(
+            vault,
+            kind,
+            lname,
+            object.current_version.as_deref().unwrap_or(""),
+            "head",
+        );
     }
     valid
 }
@@ -297,9 +308,10 @@ mod tests {
         let head = seal_head(&ring, "prod", ObjectKind::Secret, "db", "v2").unwrap();
         let object = ObjectRecord {
             name: "Db".into(),
-            current_version: "v2".into(),
+            current_version: Some("v2".into()),
             head,
             deleted: None,
+            managed_by: None,
         };
         assert!(head_is_valid(
             &ring,
@@ -309,7 +321,7 @@ mod tests {
             &object
         ));
         let rolled_back = ObjectRecord {
-            current_version: "v1".into(),
+            current_version: Some("v1".into()),
             ..object.clone()
         };
         assert!(!head_is_valid(

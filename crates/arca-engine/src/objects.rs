@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use arca_core::limits::MAX_BACKUP_VERSIONS;
-use arca_core::{ObjectKind, ObjectName, Operation, VaultSettings, VersionId};
+use arca_core::{ObjectAddress, ObjectKind, ObjectName, Operation, VaultSettings, VersionId};
 use arca_crypto::{record_aad, SecretBytes};
 use arca_store::{
     Deletion, Listing, ObjectRecord, ObjectWithVersion, StoreError, VaultRecord, VersionRecord,
@@ -21,6 +21,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::integrity;
+
+/// The store address of the object `name` of `kind` in `vault`.
+fn address(vault: &str, kind: ObjectKind, name: &ObjectName) -> ObjectAddress {
+    ObjectAddress::new(vault, kind, name.as_str())
+}
 use crate::{Authorized, Engine, EngineError, EngineResult};
 
 /// A step of the shared lifecycle; with a kind it names the [`Operation`] whose proof it needs.
@@ -255,7 +260,7 @@ pub(crate) async fn active(
 ) -> EngineResult<Arc<ObjectWithVersion>> {
     let found = engine
         .store()
-        .version_shared(vault, kind, name.as_str(), version.map(VersionId::as_str))
+        .version_shared(&address(vault, kind, name), version.map(VersionId::as_str))
         .await?;
     match found {
         Some(f) if f.object.deleted.is_none() => {
@@ -289,7 +294,7 @@ async fn deleted_object(
 ) -> EngineResult<ObjectWithVersion> {
     match engine
         .store()
-        .version(vault, kind, name.as_str(), None)
+        .version(&address(vault, kind, name), None)
         .await?
     {
         Some(f) if f.object.deleted.is_some() => {
@@ -313,7 +318,7 @@ pub(crate) async fn put_version(
     let head = integrity::seal_head(engine.keyring(), vault, kind, name.key(), &record.version)?;
     match engine
         .store()
-        .put_version(vault, kind, name.as_str(), record, &head)
+        .put_version(&address(vault, kind, name), record, &head)
         .await
     {
         Ok(o) => Ok(o),
@@ -338,7 +343,7 @@ pub(crate) async fn update_version(
 ) -> EngineResult<()> {
     match engine
         .store()
-        .update_version(vault, kind, name.as_str(), record)
+        .update_version(&address(vault, kind, name), record)
         .await
     {
         Ok(()) => Ok(()),
@@ -404,7 +409,7 @@ pub async fn list_versions(
     require_object(auth, operation(kind, Step::ListVersions), &vault.name, name)?;
     let object = match engine
         .store()
-        .version(&vault.name, kind, name.as_str(), None)
+        .version(&address(&vault.name, kind, name), None)
         .await?
     {
         Some(f) if f.object.deleted.is_none() => f.object,
@@ -412,7 +417,7 @@ pub async fn list_versions(
     };
     let mut rows = match engine
         .store()
-        .list_versions(&vault.name, kind, name.as_str(), after, limit + 1)
+        .list_versions(&address(&vault.name, kind, name), after, limit + 1)
         .await
     {
         Ok(rows) => rows,
@@ -446,7 +451,7 @@ pub async fn delete(
     };
     match engine
         .store()
-        .delete_object(&vault.name, kind, name.as_str(), deletion)
+        .delete_object(&address(&vault.name, kind, name), deletion)
         .await
     {
         Ok(_) => {}
@@ -479,7 +484,7 @@ pub async fn recover(
     require_object(auth, operation(kind, Step::Recover), &vault.name, name)?;
     match engine
         .store()
-        .recover_object(&vault.name, kind, name.as_str())
+        .recover_object(&address(&vault.name, kind, name))
         .await
     {
         Ok(_) => {}
@@ -501,7 +506,7 @@ pub async fn purge(
     require_object(auth, operation(kind, Step::Purge), &vault.name, name)?;
     let found = engine
         .store()
-        .version(&vault.name, kind, name.as_str(), None)
+        .version(&address(&vault.name, kind, name), None)
         .await?;
     let Some(deletion) = found.and_then(|f| f.object.deleted) else {
         return Err(deleted_not_found(kind, name));
@@ -511,7 +516,7 @@ pub async fn purge(
     }
     match engine
         .store()
-        .purge_object(&vault.name, kind, name.as_str())
+        .purge_object(&address(&vault.name, kind, name))
         .await
     {
         Ok(()) => Ok(()),
@@ -534,9 +539,7 @@ pub async fn backup_versions(
     let records = match engine
         .store()
         .list_versions(
-            &vault.name,
-            kind,
-            name.as_str(),
+            &address(&vault.name, kind, name),
             None,
             MAX_BACKUP_VERSIONS + 1,
         )
@@ -588,14 +591,14 @@ pub async fn restore(
     let head = integrity::seal_head(engine.keyring(), &vault.name, kind, name.key(), current)?;
     match engine
         .store()
-        .restore_object(&vault.name, kind, name.as_str(), records, current, &head)
+        .restore_object(&address(&vault.name, kind, name), records, current, &head)
         .await
     {
         Ok(_) => {}
         Err(StoreError::Conflict) => {
             let existing = engine
                 .store()
-                .version(&vault.name, kind, name.as_str(), None)
+                .version(&address(&vault.name, kind, name), None)
                 .await?;
             return Err(match existing {
                 Some(f) if f.object.deleted.is_some() => EngineError::Deleted {

@@ -392,7 +392,10 @@ pub async fn backup(
     let doc = Backup {
         format: BACKUP_FORMAT,
         name: object.name.clone(),
-        current: object.current_version.clone(),
+        current: object
+            .current_version
+            .clone()
+            .ok_or(EngineError::Internal)?,
         versions,
     };
     let plain =

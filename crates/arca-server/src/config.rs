@@ -50,6 +50,35 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The region data-plane responses name in `x-ms-keyvault-region`.
     pub region: String,
+    /// Which storage backend holds the data (opened by `crate::storage`).
+    pub storage: Storage,
+}
+
+/// The storage backend, as the `storage` setting names it. Only the embedded database exists
+/// for now; a networked backend is a new variant (for example one carrying a `postgres://` URL),
+/// parsed in [`Storage::parse`] and opened in `crate::storage`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Storage {
+    /// `sqlite`: the SQLite database `arca.db` in the data directory (the default).
+    #[default]
+    Sqlite,
+}
+
+impl Storage {
+    /// The backend named by `text`; `Err` says what is accepted. The message never quotes the
+    /// value, which could be a database URL carrying a password.
+    pub fn parse(text: &str) -> Result<Storage, String> {
+        if text.trim().eq_ignore_ascii_case("sqlite") {
+            Ok(Storage::Sqlite)
+        } else if text.contains("://") {
+            Err(
+                "database URLs are not supported by this build; the only storage is `sqlite`"
+                    .into(),
+            )
+        } else {
+            Err("is not a storage backend; the only storage is `sqlite`".into())
+        }
+    }
 }
 
 /// The shape of the log on standard error.
@@ -81,6 +110,7 @@ pub struct Settings {
     pub allow_core_dumps: Option<String>,
     pub log_format: Option<String>,
     pub region: Option<String>,
+    pub storage: Option<String>,
 }
 
 /// One configuration problem.
@@ -130,6 +160,7 @@ const KEYS: &[&str] = &[
     "allow_core_dumps",
     "log_format",
     "region",
+    "storage",
 ];
 
 pub const DEFAULT_DATA_DIR: &str = "./arca-data";
@@ -164,6 +195,7 @@ impl Settings {
             "allow_core_dumps" => &mut self.allow_core_dumps,
             "log_format" => &mut self.log_format,
             "region" => &mut self.region,
+            "storage" => &mut self.storage,
             _ => return false,
         };
         *slot = Some(value);
@@ -188,6 +220,7 @@ impl Settings {
             "allow_core_dumps" => self.allow_core_dumps.as_ref(),
             "log_format" => self.log_format.as_ref(),
             "region" => self.region.as_ref(),
+            "storage" => self.storage.as_ref(),
             _ => None,
         }
     }
@@ -463,8 +496,15 @@ impl Config {
             );
         }
 
+        let (storage_text, origin) = value("storage", "sqlite");
+        let storage = Storage::parse(&storage_text).unwrap_or_else(|problem| {
+            fail("storage", &origin, problem);
+            Storage::Sqlite
+        });
+
         match (errors.is_empty(), listen) {
             (true, Some(listen)) => Ok(Config {
+                storage,
                 app_service_identity,
                 imds_identity,
                 app_service_remote,
@@ -639,6 +679,34 @@ mod tests {
         let err = Config::resolve(None, &Settings::default(), &bad).unwrap_err();
         let keys: Vec<_> = err.0.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["log_format", "region"]);
+    }
+
+    #[test]
+    fn storage_is_sqlite_unless_told_otherwise_and_refuses_the_rest() {
+        let c = Config::resolve(None, &Settings::default(), &Settings::default()).unwrap();
+        assert_eq!(c.storage, Storage::Sqlite);
+        let file = Settings::from_toml("storage = \"SQLite\"", "f.toml").unwrap();
+        let c =
+            Config::resolve(Some((&file, "f.toml")), &Settings::default(), &flags(&[])).unwrap();
+        assert_eq!(c.storage, Storage::Sqlite);
+        let (env, unknown) = Settings::from_env([("ARCA_STORAGE".to_owned(), "sqlite".to_owned())]);
+        assert!(unknown.is_empty());
+        assert_eq!(env.storage.as_deref(), Some("sqlite"));
+        for bad in ["postgres://arca:hunter2@db.internal/arca", "mysql", ""] {
+            let err = Config::resolve(None, &Settings::default(), &flags(&[("storage", bad)]))
+                .unwrap_err();
+            assert_eq!(err.0.len(), 1, "{bad}");
+            assert_eq!(err.0[0].key, "storage");
+            let shown = err.to_string();
+            assert!(shown.contains("sqlite"), "{shown}");
+            assert!(
+                !shown.contains("hunter2"),
+                "a URL's password is never shown"
+            );
+        }
+        let env = flags(&[("storage", "postgres://x")]);
+        let err = Config::resolve(None, &env, &Settings::default()).unwrap_err();
+        assert_eq!(err.0[0].key, "storage");
     }
 
     #[test]

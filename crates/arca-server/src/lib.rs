@@ -22,6 +22,7 @@ pub mod request_log;
 pub mod router;
 pub mod seal;
 pub mod state;
+pub mod storage;
 pub mod upgrade;
 pub mod urls;
 
@@ -33,22 +34,6 @@ use anyhow::Context;
 pub use config::Config;
 
 pub use arca_engine::{self as engine, b64url, b64url_decode, integrity};
-
-/// Creates `path` empty with mode 0600 if it does not exist, so the database (and the WAL and
-/// shared-memory files SQLite derives from its mode) are private to the server's user.
-fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("cannot create {}: {e}", path.display())),
-    }
-}
 
 /// How often the access snapshot is compared with the store: the bound on how long a change
 /// made by another replica takes to apply here.
@@ -131,17 +116,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let data_dir = bootstrap::ensure_data_dir(&config.data_dir)?;
-    let db_path = data_dir.join("arca.db");
-    create_private_file(&db_path)?;
-    let store = arca_store_sqlite::SqliteStore::open(&db_path)
-        .with_context(|| format!("cannot open the database {}", db_path.display()))?;
-    // This process is the embedded store's only writer, so its current versions can be cached.
-    let store: Arc<dyn arca_store::Store> = Arc::new(arca_store::CachedStore::new(
-        Arc::new(store),
-        arca_store::cache::DEFAULT_BUDGET_BYTES,
-    ));
+    let store = storage::open(&config, &data_dir)?;
     let clock: Arc<dyn arca_core::Clock> = Arc::new(arca_core::SystemClock);
-    let prepared = bootstrap::prepare(&config, addr.port(), store, clock).await?;
+    let prepared = bootstrap::prepare(&config, addr.port(), Arc::clone(&store), clock).await?;
     let tls = listener::tls_config(&prepared.tls_cert_chain_pem, &prepared.tls_key_pkcs8)?;
     let state = prepared.state;
 
@@ -162,6 +139,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let _ = purger.await;
     let _ = refresher.await;
     drop(state);
+    if let Err(error) = store.close().await {
+        tracing::error!(%error, "closing storage failed");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -205,7 +205,9 @@ async fn object(
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
     let lname = object.name.to_ascii_lowercase();
-    let versions = store.object_versions(vault, kind, &object.name).await?;
+    let versions = store
+        .object_versions(&arca_store::ObjectAddress::new(vault, kind, &object.name))
+        .await?;
     let mut metas = Vec::new();
     for v in &versions {
         if keyring
@@ -237,9 +239,14 @@ async fn object(
         counts.plain += 1;
     }
     if convert && (!head_ok || !metas.is_empty()) {
-        let head = integrity::seal_head(keyring, vault, kind, &lname, &object.current_version)?;
+        let current = object.current_version.as_deref().unwrap_or("");
+        let head = integrity::seal_head(keyring, vault, kind, &lname, current)?;
         store
-            .reseal_object(vault, kind, &object.name, &head, &metas)
+            .reseal_object(
+                &arca_store::ObjectAddress::new(vault, kind, &object.name),
+                &head,
+                &metas,
+            )
             .await?;
     }
     Ok(())

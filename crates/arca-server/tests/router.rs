@@ -661,19 +661,28 @@ async fn a_ciphertext_moved_to_another_record_fails_to_open() {
     h.put(HOST, "b", "value-of-b").await;
     let store = &h.state.store;
     let a = store
-        .version("default", ObjectKind::Secret, "a", None)
+        .version(
+            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "a"),
+            None,
+        )
         .await
         .unwrap()
         .unwrap();
     let mut b = store
-        .version("default", ObjectKind::Secret, "b", None)
+        .version(
+            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "b"),
+            None,
+        )
         .await
         .unwrap()
         .unwrap()
         .version;
     b.value = a.version.value.clone();
     store
-        .update_version("default", ObjectKind::Secret, "b", &b)
+        .update_version(
+            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "b"),
+            &b,
+        )
         .await
         .unwrap();
     let (status, body) = h.call("GET", &format!("/secrets/b?{V}"), None).await;

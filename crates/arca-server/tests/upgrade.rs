@@ -16,7 +16,8 @@ use arca_server::config::{Config, Settings};
 use arca_server::engine::{secrets, Authorized};
 use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
 use arca_server::integrity::{FLAG_RECORDS_AUTHENTICATED, FLAG_UPGRADE_STARTED};
-use arca_store::{Deletion, PolicyRecord, PrincipalRecord, Store, VaultRecord, VersionRecord};
+use arca_store::prelude::*;
+use arca_store::{Deletion, PolicyRecord, PrincipalRecord, VaultRecord, VersionRecord};
 use arca_store_sqlite::SqliteStore;
 
 const NOW: i64 = 1_800_000_000;
@@ -52,7 +53,7 @@ impl OldDir {
     async fn keyring_flags(&self) -> u32 {
         let store = self.store();
         let sealed = store.meta("keyring").await.unwrap().unwrap();
-        store.close().await;
+        store.close().await.unwrap();
         Keyring::open_with(&self.root, &sealed).unwrap().flags()
     }
 }
@@ -176,20 +177,26 @@ async fn old_data_dir() -> OldDir {
     for (n, value) in [(1, "one"), (2, "two")] {
         let v = old_version(&keyring, "db", n, value, true);
         store
-            .put_version("default", ObjectKind::Secret, "Db", &v, b"")
+            .put_version(
+                &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "Db"),
+                &v,
+                b"",
+            )
             .await
             .unwrap();
     }
     let gone = old_version(&keyring, "gone", 3, "three", false);
     store
-        .put_version("default", ObjectKind::Secret, "gone", &gone, b"")
+        .put_version(
+            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "gone"),
+            &gone,
+            b"",
+        )
         .await
         .unwrap();
     store
         .delete_object(
-            "default",
-            ObjectKind::Secret,
-            "gone",
+            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "gone"),
             Deletion {
                 deleted_at: NOW,
                 scheduled_purge: NOW + 90 * 86_400,
@@ -197,7 +204,7 @@ async fn old_data_dir() -> OldDir {
         )
         .await
         .unwrap();
-    store.close().await;
+    store.close().await.unwrap();
     OldDir {
         _dir: dir,
         config,
@@ -306,7 +313,7 @@ async fn an_old_data_directory_is_upgraded_and_plaintext_is_refused_afterwards()
         ))
         .await
         .unwrap();
-    store.close().await;
+    store.close().await.unwrap();
     let conn = rusqlite::Connection::open(&old.db).unwrap();
     conn.execute(
         "DELETE FROM meta WHERE key = 'bootstrap_administrator_assigned'",
@@ -314,9 +321,11 @@ async fn an_old_data_directory_is_upgraded_and_plaintext_is_refused_afterwards()
     )
     .unwrap();
     // Resetting the schema version does not re-run anything; the file no longer opens.
-    conn.pragma_update(None, "user_version", 2).unwrap();
+    let current = i64::from(arca_store_sqlite::SCHEMA_VERSION);
+    conn.pragma_update(None, "user_version", current - 1)
+        .unwrap();
     assert!(SqliteStore::open(&old.db).is_err());
-    conn.pragma_update(None, "user_version", 3).unwrap();
+    conn.pragma_update(None, "user_version", current).unwrap();
     drop(conn);
 
     let state = old.start().await.unwrap();
@@ -333,7 +342,7 @@ async fn an_old_data_directory_is_upgraded_and_plaintext_is_refused_afterwards()
     // would seal the plaintext above as genuine): the server refuses to start.
     let store = old.store();
     store.put_meta("keyring", &old.old_keyring).await.unwrap();
-    store.close().await;
+    store.close().await.unwrap();
     let refused = old
         .start()
         .await
@@ -347,7 +356,7 @@ async fn an_old_data_directory_is_upgraded_and_plaintext_is_refused_afterwards()
         .unwrap()
         .unwrap();
     assert!(evil.data.starts_with(b"{"), "the plaintext was not sealed");
-    store.close().await;
+    store.close().await.unwrap();
 }
 
 #[tokio::test]
@@ -366,7 +375,7 @@ async fn an_interrupted_upgrade_resumes_but_an_unflagged_keyring_with_sealed_rec
     )
     .unwrap();
     store.update_principal(&principal).await.unwrap();
-    store.close().await;
+    store.close().await.unwrap();
     // Without the "started" flag this is what a keyring rolled back to before the upgrade looks
     // like: refused.
     assert!(old.start().await.is_err());
@@ -379,7 +388,7 @@ async fn an_interrupted_upgrade_resumes_but_an_unflagged_keyring_with_sealed_rec
         .put_meta("keyring", &flagged.seal_with(&old.root).unwrap())
         .await
         .unwrap();
-    store.close().await;
+    store.close().await.unwrap();
     let state = old.start().await.unwrap();
     assert_old_data_intact(&state).await;
     drop(state);

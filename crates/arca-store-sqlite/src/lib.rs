@@ -17,8 +17,12 @@
 //! on every commit and a write is on disk before it is acknowledged; foreign keys are on
 //! (deleting a vault or purging an object cascades); a busy timeout covers other processes
 //! touching the file. The schema is created and migrated through `PRAGMA user_version`.
-//! Dropping the store closes the writer's queue; the writer finishes every queued write and
-//! exits before the drop returns.
+//! [`Store::close`] (or dropping the store) closes the writer's queue; the writer finishes every
+//! queued write and exits before it returns, and every later call fails with `Unavailable`.
+//!
+//! Leases. The store's clock is this process's system clock (the process that owns the database
+//! file is its only writer); lease expiry and fence checks read it on the writer thread, inside
+//! the transaction of the write that depends on them.
 
 mod connection;
 mod error;
@@ -28,10 +32,16 @@ mod schema;
 mod writer;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
+use arca_store::prelude::*;
 use arca_store::{
-    check_policy_key, Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord,
-    PrincipalRecord, PurgedObject, Store, StoreResult, VaultRecord, VersionRecord,
+    check_document_key, check_lease_names, check_policy_key, Deletion, DocumentOwner,
+    DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing, ObjectAddress, ObjectKind,
+    ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord, PrincipalRecord, PurgedObject,
+    StoreError, StoreResult, VaultRecord, VersionRecord, WriteBatch,
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -47,13 +57,16 @@ pub use crate::writer::WriteStats;
 /// a small server; more mostly adds memory.
 const READERS: usize = 4;
 
+const CLOSED: &str = "the store is closed";
+
 /// A [`Store`] in one SQLite file. See the crate documentation for the design.
 ///
 /// Dropping the store blocks until the writer thread has finished the writes already queued;
-/// from async code prefer [`SqliteStore::close`], which waits on the blocking pool instead.
+/// from async code prefer [`Store::close`], which waits on the blocking pool instead.
 pub struct SqliteStore {
-    writer: Writer,
+    writer: Arc<Writer>,
     readers: ReadPool,
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -71,19 +84,12 @@ impl SqliteStore {
         let mut conn = connection::open_writer(path)?;
         schema::migrate(&mut conn)?;
         let readers = ReadPool::open(path.to_path_buf(), READERS)?;
-        let writer = Writer::start(conn)?;
-        Ok(SqliteStore { writer, readers })
-    }
-
-    /// Closes the store: the writer finishes every queued write and exits, and the connections
-    /// are closed, without blocking an async worker thread.
-    pub async fn close(self) {
-        if tokio::task::spawn_blocking(move || drop(self))
-            .await
-            .is_err()
-        {
-            tracing::error!("closing the sqlite store failed");
-        }
+        let writer = Arc::new(Writer::start(conn)?);
+        Ok(SqliteStore {
+            writer,
+            readers,
+            closed: AtomicBool::new(false),
+        })
     }
 
     /// How many writes and group-commit transactions the writer has run.
@@ -91,11 +97,20 @@ impl SqliteStore {
         self.writer.stats()
     }
 
-    async fn write<T, F>(&self, op: F) -> StoreResult<T>
+    fn check_open(&self) -> StoreResult<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable(CLOSED.to_owned()))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn run_write<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.check_open()?;
         self.writer.run(op).await
     }
 
@@ -104,6 +119,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.check_open()?;
         self.readers.run(op).await
     }
 
@@ -112,30 +128,35 @@ impl SqliteStore {
     where
         F: FnOnce(&mut Connection) -> StoreResult<T>,
     {
+        self.check_open()?;
         self.readers.run_inline(op).await
     }
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl MetaStore for SqliteStore {
     async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         self.lookup(|c| ops::meta(c, key)).await
     }
 
     async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool> {
         let (key, value) = (key.to_owned(), value.to_vec());
-        self.write(move |c| ops::put_meta_if_absent(c, &key, &value))
+        self.run_write(move |c| ops::put_meta_if_absent(c, &key, &value))
             .await
     }
 
     async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
         let (key, value) = (key.to_owned(), value.to_vec());
-        self.write(move |c| ops::put_meta(c, &key, &value)).await
+        self.run_write(move |c| ops::put_meta(c, &key, &value))
+            .await
     }
+}
 
+#[async_trait]
+impl VaultStore for SqliteStore {
     async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()> {
         let vault = vault.clone();
-        self.write(move |c| ops::create_vault(c, &vault)).await
+        self.run_write(move |c| ops::create_vault(c, &vault)).await
     }
 
     async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>> {
@@ -148,18 +169,21 @@ impl Store for SqliteStore {
 
     async fn delete_vault(&self, name: &str) -> StoreResult<()> {
         let name = name.to_owned();
-        self.write(move |c| ops::delete_vault(c, &name)).await
+        self.run_write(move |c| ops::delete_vault(c, &name)).await
     }
+}
 
+#[async_trait]
+impl AccessStore for SqliteStore {
     async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
         let principal = principal.clone();
-        self.write(move |c| ops::create_principal(c, &principal))
+        self.run_write(move |c| ops::create_principal(c, &principal))
             .await
     }
 
     async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
         let principal = principal.clone();
-        self.write(move |c| ops::update_principal(c, &principal))
+        self.run_write(move |c| ops::update_principal(c, &principal))
             .await
     }
 
@@ -173,7 +197,7 @@ impl Store for SqliteStore {
 
     async fn delete_principal(&self, client_id: &str) -> StoreResult<()> {
         let client_id = client_id.to_owned();
-        self.write(move |c| ops::delete_principal(c, &client_id))
+        self.run_write(move |c| ops::delete_principal(c, &client_id))
             .await
     }
 
@@ -182,13 +206,14 @@ impl Store for SqliteStore {
     async fn create_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
         record.check_limits()?;
         let record = record.clone();
-        self.write(move |c| ops::create_policy(c, &record)).await
+        self.run_write(move |c| ops::create_policy(c, &record))
+            .await
     }
 
     async fn put_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
         record.check_limits()?;
         let record = record.clone();
-        self.write(move |c| ops::put_policy(c, &record)).await
+        self.run_write(move |c| ops::put_policy(c, &record)).await
     }
 
     async fn policy(&self, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
@@ -205,7 +230,8 @@ impl Store for SqliteStore {
     async fn delete_policy(&self, kind: &str, id: &str) -> StoreResult<()> {
         check_policy_key(kind, id)?;
         let (kind, id) = (kind.to_owned(), id.to_owned());
-        self.write(move |c| ops::delete_policy(c, &kind, &id)).await
+        self.run_write(move |c| ops::delete_policy(c, &kind, &id))
+            .await
     }
 
     async fn delete_access(
@@ -217,50 +243,33 @@ impl Store for SqliteStore {
             check_policy_key(kind, id)?;
         }
         let (policies, principal) = (policies.to_vec(), principal.map(str::to_owned));
-        self.write(move |c| ops::delete_access(c, &policies, principal.as_deref()))
+        self.run_write(move |c| ops::delete_access(c, &policies, principal.as_deref()))
             .await
     }
 
     async fn access_generation(&self) -> StoreResult<u64> {
         self.lookup(|c| ops::access_generation(c)).await
     }
+}
 
-    async fn put_version(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-        version: &VersionRecord,
-        head: &[u8],
-    ) -> StoreResult<ObjectRecord> {
-        let (vault, name, version) = (vault.to_owned(), name.to_owned(), version.clone());
-        let head = head.to_vec();
-        self.write(move |c| {
-            ops::put_version(c, &Key::new(&vault, kind, &name), &name, &version, &head)
-        })
-        .await
+#[async_trait]
+impl ObjectStore for SqliteStore {
+    async fn write(&self, batch: &WriteBatch) -> StoreResult<Vec<ItemOutcome>> {
+        batch.check_limits()?;
+        let batch = batch.clone();
+        self.run_write(move |c| ops::write_batch(c, &batch)).await
+    }
+
+    async fn object(&self, address: &ObjectAddress) -> StoreResult<Option<ObjectRecord>> {
+        self.lookup(|c| ops::object(c, &Key::of(address))).await
     }
 
     async fn version(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         version: Option<&str>,
     ) -> StoreResult<Option<ObjectWithVersion>> {
-        self.lookup(|c| ops::version(c, &Key::new(vault, kind, name), version))
-            .await
-    }
-
-    async fn update_version(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-        version: &VersionRecord,
-    ) -> StoreResult<()> {
-        let (vault, name, version) = (vault.to_owned(), name.to_owned(), version.clone());
-        self.write(move |c| ops::update_version(c, &Key::new(&vault, kind, &name), &version))
+        self.lookup(|c| ops::version(c, &Key::of(address), version))
             .await
     }
 
@@ -280,99 +289,150 @@ impl Store for SqliteStore {
 
     async fn list_versions(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<VersionRecord>> {
-        let (vault, name) = (vault.to_owned(), name.to_owned());
+        let address = address.clone();
         let after = after.map(str::to_owned);
-        self.read(move |c| {
-            ops::list_versions(c, &Key::new(&vault, kind, &name), after.as_deref(), limit)
-        })
-        .await
+        self.read(move |c| ops::list_versions(c, &Key::of(&address), after.as_deref(), limit))
+            .await
     }
 
     async fn delete_object(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         deletion: Deletion,
     ) -> StoreResult<ObjectRecord> {
-        let (vault, name) = (vault.to_owned(), name.to_owned());
-        self.write(move |c| ops::delete_object(c, &Key::new(&vault, kind, &name), deletion))
+        let address = address.clone();
+        self.run_write(move |c| ops::delete_object(c, &Key::of(&address), deletion))
             .await
     }
 
-    async fn recover_object(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-    ) -> StoreResult<ObjectRecord> {
-        let (vault, name) = (vault.to_owned(), name.to_owned());
-        self.write(move |c| ops::recover_object(c, &Key::new(&vault, kind, &name)))
+    async fn recover_object(&self, address: &ObjectAddress) -> StoreResult<ObjectRecord> {
+        let address = address.clone();
+        self.run_write(move |c| ops::recover_object(c, &Key::of(&address)))
             .await
     }
 
-    async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()> {
-        let (vault, name) = (vault.to_owned(), name.to_owned());
-        self.write(move |c| ops::purge_object(c, &Key::new(&vault, kind, &name)))
+    async fn purge_object(&self, address: &ObjectAddress) -> StoreResult<()> {
+        let address = address.clone();
+        self.run_write(move |c| ops::purge_object(c, &Key::of(&address)))
             .await
     }
 
     async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>> {
-        self.write(move |c| ops::purge_expired(c, now, limit)).await
+        self.run_write(move |c| ops::purge_expired(c, now, limit))
+            .await
     }
 
     async fn restore_object(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         versions: &[VersionRecord],
         current: &str,
         head: &[u8],
     ) -> StoreResult<ObjectRecord> {
-        let (vault, name, current) = (vault.to_owned(), name.to_owned(), current.to_owned());
+        let (address, current) = (address.clone(), current.to_owned());
         let (versions, head) = (versions.to_vec(), head.to_vec());
-        self.write(move |c| {
-            ops::restore_object(
-                c,
-                &Key::new(&vault, kind, &name),
-                &name,
-                &versions,
-                &current,
-                &head,
-            )
-        })
-        .await
+        self.run_write(move |c| ops::restore_object(c, &address, &versions, &current, &head))
+            .await
     }
 
-    async fn object_versions(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-    ) -> StoreResult<Vec<VersionRecord>> {
-        let (vault, name) = (vault.to_owned(), name.to_owned());
-        self.read(move |c| ops::object_versions(c, &Key::new(&vault, kind, &name)))
+    async fn object_versions(&self, address: &ObjectAddress) -> StoreResult<Vec<VersionRecord>> {
+        let address = address.clone();
+        self.read(move |c| ops::object_versions(c, &Key::of(&address)))
             .await
     }
 
     async fn reseal_object(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         head: &[u8],
         metas: &[(String, Vec<u8>)],
     ) -> StoreResult<()> {
-        let (vault, name) = (vault.to_owned(), name.to_owned());
+        let address = address.clone();
         let (head, metas) = (head.to_vec(), metas.to_vec());
-        self.write(move |c| ops::reseal_object(c, &Key::new(&vault, kind, &name), &head, &metas))
+        self.run_write(move |c| ops::reseal_object(c, &Key::of(&address), &head, &metas))
             .await
+    }
+}
+
+#[async_trait]
+impl DocumentStore for SqliteStore {
+    async fn document(
+        &self,
+        owner: &DocumentOwner,
+        kind: &str,
+        id: &str,
+    ) -> StoreResult<Option<DocumentRecord>> {
+        check_document_key(kind, id)?;
+        self.lookup(|c| ops::document(c, owner, kind, id)).await
+    }
+
+    async fn list_documents(
+        &self,
+        owner: &DocumentOwner,
+        kind: &str,
+    ) -> StoreResult<Vec<DocumentRecord>> {
+        check_document_key(kind, "")?;
+        let (owner, kind) = (owner.clone(), kind.to_owned());
+        self.read(move |c| ops::list_documents(c, &owner, &kind))
+            .await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn outbox_pending(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxRow>> {
+        self.read(move |c| ops::outbox_pending(c, after, limit))
+            .await
+    }
+
+    async fn outbox_delivered(&self, ids: &[u64]) -> StoreResult<u64> {
+        let ids = ids.to_vec();
+        self.run_write(move |c| ops::outbox_delivered(c, &ids))
+            .await
+    }
+}
+
+#[async_trait]
+impl LeaseStore for SqliteStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<Lease>> {
+        check_lease_names(name, holder)?;
+        if ttl.is_zero() {
+            return Err(StoreError::Invalid(
+                "a lease needs a positive ttl".to_owned(),
+            ));
+        }
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.run_write(move |c| ops::acquire_lease(c, &name, &holder, ttl_ms))
+            .await
+    }
+
+    async fn release_lease(&self, fence: &LeaseFence) -> StoreResult<bool> {
+        let fence = fence.clone();
+        self.run_write(move |c| ops::release_lease(c, &fence)).await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn close(&self) -> StoreResult<()> {
+        self.closed.store(true, Ordering::SeqCst);
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || writer.stop())
+            .await
+            .map_err(|_| StoreError::Unavailable("closing the sqlite store failed".to_owned()))
     }
 }

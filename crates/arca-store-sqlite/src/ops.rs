@@ -9,8 +9,10 @@
 use std::collections::HashSet;
 
 use arca_store::{
-    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord, PrincipalRecord,
-    PurgedObject, StoreError, StoreResult, VaultRecord, VersionRecord,
+    BatchItem, Deletion, DocumentOwner, DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing,
+    ObjectAddress, ObjectKind, ObjectRecord, ObjectWithVersion, OutboxMessage, OutboxRow,
+    PolicyRecord, PrincipalRecord, PurgedObject, StoreError, StoreResult, VaultRecord,
+    VersionRecord, WriteBatch,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -24,11 +26,11 @@ pub(crate) struct Key<'a> {
 }
 
 impl<'a> Key<'a> {
-    pub(crate) fn new(vault: &'a str, kind: ObjectKind, name: &str) -> Key<'a> {
+    pub(crate) fn of(address: &'a ObjectAddress) -> Key<'a> {
         Key {
-            vault,
-            kind: kind.as_str(),
-            lname: name.to_ascii_lowercase(),
+            vault: &address.vault,
+            kind: address.kind.as_str(),
+            lname: address.lower_name(),
         }
     }
 }
@@ -36,8 +38,8 @@ impl<'a> Key<'a> {
 /// The columns of an object joined with one of its versions, read by [`object_with_version`].
 macro_rules! object_version_columns {
     () => {
-        "o.name, o.current_version, o.deleted_at, o.scheduled_purge, o.head, \
-         v.version, v.created, v.updated, v.enabled, v.nbf, v.exp, v.meta, v.value"
+        "o.name, o.current_version, o.deleted_at, o.scheduled_purge, o.head, o.vault, \
+         o.managed_kind, o.managed_name, v.version, v.created, v.updated, v.enabled, v.nbf, v.exp, v.meta, v.value"
     };
 }
 
@@ -145,19 +147,38 @@ fn deletion_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Option<Deletion>>
     }
 }
 
+/// The object columns, in this order: name, current_version, deleted_at, scheduled_purge, head,
+/// vault, managed_kind, managed_name.
+const OBJECT_COLUMNS: &str =
+    "name, current_version, deleted_at, scheduled_purge, head, vault, managed_kind, managed_name";
+
 fn object_at(row: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
+    let managed_kind: Option<String> = row.get(6)?;
+    let managed_by = match managed_kind {
+        None => None,
+        Some(tag) => {
+            let kind = ObjectKind::parse(&tag)
+                .ok_or_else(|| invalid_column(6, "unknown managing kind"))?;
+            Some(ObjectAddress::new(
+                row.get::<_, String>(5)?,
+                kind,
+                row.get::<_, String>(7)?,
+            ))
+        }
+    };
     Ok(ObjectRecord {
         name: row.get(0)?,
         current_version: row.get(1)?,
         deleted: deletion_at(row, 2)?,
         head: row.get(4)?,
+        managed_by,
     })
 }
 
 fn object_with_version(row: &Row<'_>) -> rusqlite::Result<ObjectWithVersion> {
     Ok(ObjectWithVersion {
         object: object_at(row)?,
-        version: version_at(row, 5)?,
+        version: version_at(row, 8)?,
     })
 }
 
@@ -435,11 +456,10 @@ pub(crate) fn delete_access(
 
 // ---- objects ----
 
-fn object(conn: &Connection, key: &Key<'_>) -> StoreResult<Option<ObjectRecord>> {
-    conn.prepare_cached(
-        "SELECT name, current_version, deleted_at, scheduled_purge, head FROM objects \
-         WHERE vault = ?1 AND kind = ?2 AND lname = ?3",
-    )
+pub(crate) fn object(conn: &Connection, key: &Key<'_>) -> StoreResult<Option<ObjectRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {OBJECT_COLUMNS} FROM objects WHERE vault = ?1 AND kind = ?2 AND lname = ?3"
+    ))
     .and_then(|mut s| {
         s.query_row(params![key.vault, key.kind, key.lname], object_at)
             .optional()
@@ -451,15 +471,26 @@ fn insert_object(
     conn: &Connection,
     key: &Key<'_>,
     name: &str,
-    current: &str,
+    current: Option<&str>,
     head: &[u8],
+    managed_by: Option<&ObjectAddress>,
 ) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO objects (vault, kind, lname, name, current_version, head) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO objects \
+         (vault, kind, lname, name, current_version, head, managed_kind, managed_name) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .map_err(db)?
-    .execute(params![key.vault, key.kind, key.lname, name, current, head])
+    .execute(params![
+        key.vault,
+        key.kind,
+        key.lname,
+        name,
+        current,
+        head,
+        managed_by.map(|m| m.kind.as_str()),
+        managed_by.map(|m| m.name.as_str())
+    ])
     .map_err(insert_error)?;
     Ok(())
 }
@@ -490,11 +521,12 @@ fn active_object(conn: &Connection, key: &Key<'_>) -> StoreResult<ObjectRecord> 
 
 pub(crate) fn put_version(
     conn: &Connection,
-    key: &Key<'_>,
-    name: &str,
+    address: &ObjectAddress,
     version: &VersionRecord,
     head: &[u8],
+    managed_by: Option<&ObjectAddress>,
 ) -> StoreResult<ObjectRecord> {
+    let key = &Key::of(address);
     match object(conn, key)? {
         Some(record) if record.deleted.is_some() => Err(StoreError::Deleted),
         Some(record) => {
@@ -514,7 +546,7 @@ pub(crate) fn put_version(
             })
             .map_err(db)?;
             Ok(ObjectRecord {
-                current_version: version.version.clone(),
+                current_version: Some(version.version.clone()),
                 head: head.to_vec(),
                 ..record
             })
@@ -523,16 +555,49 @@ pub(crate) fn put_version(
             if !vault_exists(conn, key.vault)? {
                 return Err(StoreError::NotFound);
             }
-            insert_object(conn, key, name, &version.version, head)?;
+            insert_object(
+                conn,
+                key,
+                &address.name,
+                Some(&version.version),
+                head,
+                managed_by,
+            )?;
             insert_version(conn, key, version)?;
             Ok(ObjectRecord {
-                name: name.to_owned(),
-                current_version: version.version.clone(),
+                name: address.name.clone(),
+                current_version: Some(version.version.clone()),
                 head: head.to_vec(),
                 deleted: None,
+                managed_by: managed_by.cloned(),
             })
         }
     }
+}
+
+pub(crate) fn create_pending(
+    conn: &Connection,
+    address: &ObjectAddress,
+    head: &[u8],
+    managed_by: Option<&ObjectAddress>,
+) -> StoreResult<ObjectRecord> {
+    let key = &Key::of(address);
+    if !vault_exists(conn, key.vault)? {
+        return Err(StoreError::NotFound);
+    }
+    match object(conn, key)? {
+        Some(record) if record.deleted.is_some() => return Err(StoreError::Deleted),
+        Some(_) => return Err(StoreError::Conflict),
+        None => {}
+    }
+    insert_object(conn, key, &address.name, None, head, managed_by)?;
+    Ok(ObjectRecord {
+        name: address.name.clone(),
+        current_version: None,
+        head: head.to_vec(),
+        deleted: None,
+        managed_by: managed_by.cloned(),
+    })
 }
 
 pub(crate) fn version(
@@ -664,6 +729,21 @@ pub(crate) fn delete_object(
         ])
     })
     .map_err(db)?;
+    conn.prepare_cached(
+        "UPDATE objects SET deleted_at = ?4, scheduled_purge = ?5 \
+         WHERE vault = ?1 AND kind IN ('secret', 'key', 'certificate') AND lname = ?2 \
+         AND managed_kind = ?3 AND deleted_at IS NULL",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            key.vault,
+            key.lname,
+            key.kind,
+            deletion.deleted_at,
+            deletion.scheduled_purge
+        ])
+    })
+    .map_err(db)?;
     Ok(ObjectRecord {
         deleted: Some(deletion),
         ..record
@@ -681,21 +761,69 @@ pub(crate) fn recover_object(conn: &Connection, key: &Key<'_>) -> StoreResult<Ob
     )
     .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname]))
     .map_err(db)?;
+    conn.prepare_cached(
+        "UPDATE objects SET deleted_at = NULL, scheduled_purge = NULL \
+         WHERE vault = ?1 AND kind IN ('secret', 'key', 'certificate') AND lname = ?2 \
+         AND managed_kind = ?3 AND deleted_at IS NOT NULL",
+    )
+    .and_then(|mut s| s.execute(params![key.vault, key.lname, key.kind]))
+    .map_err(db)?;
     Ok(ObjectRecord {
         deleted: None,
         ..record
     })
 }
 
-/// Deleting the object row cascades to its versions.
+/// The objects managed by the object at `key` (same vault and name, `managed_kind` its kind),
+/// as `(kind tag, name)`.
+fn managed(conn: &Connection, key: &Key<'_>) -> StoreResult<Vec<(String, String)>> {
+    conn.prepare_cached(
+        "SELECT kind, name FROM objects \
+         WHERE vault = ?1 AND kind IN ('secret', 'key', 'certificate') AND lname = ?2 \
+         AND managed_kind = ?3",
+    )
+    .and_then(|mut s| {
+        s.query_map(params![key.vault, key.lname, key.kind], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect()
+    })
+    .map_err(db)
+}
+
+/// Deletes the object row, which cascades to its versions and documents.
+fn remove_object(conn: &Connection, vault: &str, kind: &str, lname: &str) -> StoreResult<usize> {
+    conn.prepare_cached("DELETE FROM objects WHERE vault = ?1 AND kind = ?2 AND lname = ?3")
+        .and_then(|mut s| s.execute(params![vault, kind, lname]))
+        .map_err(db)
+}
+
+/// Removes the objects managed by `key`'s object; returns them.
+fn purge_managed(conn: &Connection, key: &Key<'_>) -> StoreResult<Vec<PurgedObject>> {
+    let mut purged = Vec::new();
+    for (kind_tag, name) in managed(conn, key)? {
+        remove_object(conn, key.vault, &kind_tag, &key.lname)?;
+        purged.push(PurgedObject {
+            vault: key.vault.to_owned(),
+            kind: parse_kind(&kind_tag)?,
+            name,
+        });
+    }
+    Ok(purged)
+}
+
+fn parse_kind(tag: &str) -> StoreResult<ObjectKind> {
+    ObjectKind::parse(tag)
+        .ok_or_else(|| StoreError::Corrupt("an object row has an unknown kind".to_owned()))
+}
+
 pub(crate) fn purge_object(conn: &Connection, key: &Key<'_>) -> StoreResult<()> {
-    let changed = conn
-        .prepare_cached(
-            "DELETE FROM objects \
-             WHERE vault = ?1 AND kind = ?2 AND lname = ?3 AND deleted_at IS NOT NULL",
-        )
-        .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname]))
-        .map_err(db)?;
+    match object(conn, key)? {
+        Some(record) if record.deleted.is_some() => {}
+        _ => return Err(StoreError::NotFound),
+    }
+    purge_managed(conn, key)?;
+    let changed = remove_object(conn, key.vault, key.kind, &key.lname)?;
     changed_one(changed)
 }
 
@@ -714,24 +842,29 @@ pub(crate) fn purge_expired(
         })
         .map_err(db)?;
     let mut purged = Vec::with_capacity(due.len());
-    let mut delete = conn
-        .prepare_cached("DELETE FROM objects WHERE vault = ?1 AND kind = ?2 AND lname = ?3")
-        .map_err(db)?;
+    let mut managed = Vec::new();
     for (vault, kind_tag, lname, name) in due {
-        let kind = ObjectKind::parse(&kind_tag)
-            .ok_or_else(|| StoreError::Corrupt("an object row has an unknown kind".to_owned()))?;
-        delete
-            .execute(params![vault, kind_tag, lname])
-            .map_err(db)?;
-        purged.push(PurgedObject { vault, kind, name });
+        let kind = parse_kind(&kind_tag)?;
+        let key = Key {
+            vault: &vault,
+            kind: kind.as_str(),
+            lname,
+        };
+        managed.extend(purge_managed(conn, &key)?);
+        remove_object(conn, key.vault, key.kind, &key.lname)?;
+        purged.push(PurgedObject {
+            vault: vault.clone(),
+            kind,
+            name,
+        });
     }
+    purged.extend(managed);
     Ok(purged)
 }
 
 pub(crate) fn restore_object(
     conn: &Connection,
-    key: &Key<'_>,
-    name: &str,
+    address: &ObjectAddress,
     versions: &[VersionRecord],
     current: &str,
     head: &[u8],
@@ -752,21 +885,23 @@ pub(crate) fn restore_object(
             "a restored object lacks its current version".to_owned(),
         ));
     }
+    let key = &Key::of(address);
     if !vault_exists(conn, key.vault)? {
         return Err(StoreError::NotFound);
     }
     if object(conn, key)?.is_some() {
         return Err(StoreError::Conflict);
     }
-    insert_object(conn, key, name, current, head)?;
+    insert_object(conn, key, &address.name, Some(current), head, None)?;
     for version in versions {
         insert_version(conn, key, version)?;
     }
     Ok(ObjectRecord {
-        name: name.to_owned(),
-        current_version: current.to_owned(),
+        name: address.name.clone(),
+        current_version: Some(current.to_owned()),
         head: head.to_vec(),
         deleted: None,
+        managed_by: None,
     })
 }
 
@@ -825,6 +960,327 @@ pub(crate) fn reseal_object(
     Ok(())
 }
 
+// ---- documents ----
+
+const OBJECT_DOCUMENT: &str = "SELECT kind, id, data FROM object_documents \
+     WHERE vault = ?1 AND okind = ?2 AND lname = ?3 AND kind = ?4 AND id = ?5";
+const LIST_OBJECT_DOCUMENTS: &str = "SELECT kind, id, data FROM object_documents \
+     WHERE vault = ?1 AND okind = ?2 AND lname = ?3 AND kind = ?4 ORDER BY id";
+const VAULT_DOCUMENT: &str =
+    "SELECT kind, id, data FROM vault_documents WHERE vault = ?1 AND kind = ?2 AND id = ?3";
+const LIST_VAULT_DOCUMENTS: &str =
+    "SELECT kind, id, data FROM vault_documents WHERE vault = ?1 AND kind = ?2 ORDER BY id";
+
+fn document_at(
+    owner: &DocumentOwner,
+) -> impl Fn(&Row<'_>) -> rusqlite::Result<DocumentRecord> + '_ {
+    move |row| {
+        Ok(DocumentRecord {
+            owner: owner.clone(),
+            kind: row.get(0)?,
+            id: row.get(1)?,
+            data: row.get(2)?,
+        })
+    }
+}
+
+pub(crate) fn document(
+    conn: &Connection,
+    owner: &DocumentOwner,
+    kind: &str,
+    id: &str,
+) -> StoreResult<Option<DocumentRecord>> {
+    match owner {
+        DocumentOwner::Object(address) => {
+            let key = Key::of(address);
+            conn.prepare_cached(OBJECT_DOCUMENT).and_then(|mut s| {
+                s.query_row(
+                    params![key.vault, key.kind, key.lname, kind, id],
+                    document_at(owner),
+                )
+                .optional()
+            })
+        }
+        DocumentOwner::Vault(vault) => conn.prepare_cached(VAULT_DOCUMENT).and_then(|mut s| {
+            s.query_row(params![vault, kind, id], document_at(owner))
+                .optional()
+        }),
+    }
+    .map_err(db)
+}
+
+pub(crate) fn list_documents(
+    conn: &Connection,
+    owner: &DocumentOwner,
+    kind: &str,
+) -> StoreResult<Vec<DocumentRecord>> {
+    match owner {
+        DocumentOwner::Object(address) => {
+            let key = Key::of(address);
+            conn.prepare_cached(LIST_OBJECT_DOCUMENTS)
+                .and_then(|mut s| {
+                    s.query_map(
+                        params![key.vault, key.kind, key.lname, kind],
+                        document_at(owner),
+                    )?
+                    .collect()
+                })
+        }
+        DocumentOwner::Vault(vault) => {
+            conn.prepare_cached(LIST_VAULT_DOCUMENTS).and_then(|mut s| {
+                s.query_map(params![vault, kind], document_at(owner))?
+                    .collect()
+            })
+        }
+    }
+    .map_err(db)
+}
+
+fn put_document(conn: &Connection, record: &DocumentRecord) -> StoreResult<()> {
+    match &record.owner {
+        DocumentOwner::Object(address) => {
+            let key = Key::of(address);
+            active_object(conn, &key)?;
+            conn.prepare_cached(
+                "INSERT INTO object_documents (vault, okind, lname, kind, id, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (vault, okind, lname, kind, id) DO UPDATE SET data = excluded.data",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    key.vault,
+                    key.kind,
+                    key.lname,
+                    record.kind,
+                    record.id,
+                    record.data
+                ])
+            })
+        }
+        DocumentOwner::Vault(vault) => {
+            if !vault_exists(conn, vault)? {
+                return Err(StoreError::NotFound);
+            }
+            conn.prepare_cached(
+                "INSERT INTO vault_documents (vault, kind, id, data) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (vault, kind, id) DO UPDATE SET data = excluded.data",
+            )
+            .and_then(|mut s| s.execute(params![vault, record.kind, record.id, record.data]))
+        }
+    }
+    .map_err(db)?;
+    Ok(())
+}
+
+fn delete_document(
+    conn: &Connection,
+    owner: &DocumentOwner,
+    kind: &str,
+    id: &str,
+) -> StoreResult<()> {
+    let changed = match owner {
+        DocumentOwner::Object(address) => {
+            let key = Key::of(address);
+            conn.prepare_cached(
+                "DELETE FROM object_documents \
+                 WHERE vault = ?1 AND okind = ?2 AND lname = ?3 AND kind = ?4 AND id = ?5",
+            )
+            .and_then(|mut s| s.execute(params![key.vault, key.kind, key.lname, kind, id]))
+        }
+        DocumentOwner::Vault(vault) => conn
+            .prepare_cached(
+                "DELETE FROM vault_documents WHERE vault = ?1 AND kind = ?2 AND id = ?3",
+            )
+            .and_then(|mut s| s.execute(params![vault, kind, id])),
+    }
+    .map_err(db)?;
+    changed_one(changed)
+}
+
+// ---- outbox ----
+
+const OUTBOX_PENDING: &str =
+    "SELECT id, topic, created, payload FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2";
+
+fn append_outbox(conn: &Connection, message: &OutboxMessage) -> StoreResult<u64> {
+    conn.prepare_cached("INSERT INTO outbox (topic, created, payload) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(params![message.topic, message.created, message.payload]))
+        .map_err(db)?;
+    u64::try_from(conn.last_insert_rowid())
+        .map_err(|_| StoreError::Corrupt("an outbox id is negative".to_owned()))
+}
+
+pub(crate) fn outbox_pending(
+    conn: &Connection,
+    after: Option<u64>,
+    limit: usize,
+) -> StoreResult<Vec<OutboxRow>> {
+    let after = after.map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX));
+    conn.prepare_cached(OUTBOX_PENDING)
+        .and_then(|mut s| {
+            s.query_map(params![after, sql_limit(limit)], |row| {
+                let id: i64 = row.get(0)?;
+                Ok(OutboxRow {
+                    id: u64::try_from(id).map_err(|_| invalid_column(0, "negative outbox id"))?,
+                    message: OutboxMessage {
+                        topic: row.get(1)?,
+                        created: row.get(2)?,
+                        payload: row.get(3)?,
+                    },
+                })
+            })?
+            .collect()
+        })
+        .map_err(db)
+}
+
+pub(crate) fn outbox_delivered(conn: &Connection, ids: &[u64]) -> StoreResult<u64> {
+    let mut delete = conn
+        .prepare_cached("DELETE FROM outbox WHERE id = ?1")
+        .map_err(db)?;
+    let mut removed = 0u64;
+    for id in ids {
+        let Ok(id) = i64::try_from(*id) else {
+            continue;
+        };
+        removed += delete.execute([id]).map_err(db)? as u64;
+    }
+    Ok(removed)
+}
+
+// ---- leases ----
+
+/// The store's clock: for an embedded database, the owning process's clock, in milliseconds
+/// since the Unix epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `(holder, fence, expires_at_ms)` of the lease row, if any.
+fn lease_row(conn: &Connection, name: &str) -> StoreResult<Option<(String, u64, i64)>> {
+    conn.prepare_cached("SELECT holder, fence, expires_at_ms FROM leases WHERE name = ?1")
+        .and_then(|mut s| {
+            s.query_row([name], |row| {
+                let fence: i64 = row.get(1)?;
+                Ok((
+                    row.get(0)?,
+                    u64::try_from(fence).map_err(|_| invalid_column(1, "negative fence"))?,
+                    row.get(2)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(db)
+}
+
+pub(crate) fn acquire_lease(
+    conn: &Connection,
+    name: &str,
+    holder: &str,
+    ttl_ms: i64,
+) -> StoreResult<Option<Lease>> {
+    let now = now_ms();
+    let fence = match lease_row(conn, name)? {
+        Some((held_by, fence, expires)) if expires > now => {
+            if held_by != holder {
+                return Ok(None);
+            }
+            fence
+        }
+        Some((_, fence, _)) => fence + 1,
+        None => 1,
+    };
+    let expires_at_ms = now.saturating_add(ttl_ms);
+    conn.prepare_cached(
+        "INSERT INTO leases (name, holder, fence, expires_at_ms) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, fence = excluded.fence, \
+         expires_at_ms = excluded.expires_at_ms",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            name,
+            holder,
+            i64::try_from(fence).unwrap_or(i64::MAX),
+            expires_at_ms
+        ])
+    })
+    .map_err(db)?;
+    Ok(Some(Lease {
+        name: name.to_owned(),
+        holder: holder.to_owned(),
+        fence,
+        expires_at_ms,
+    }))
+}
+
+fn fence_holds(conn: &Connection, fence: &LeaseFence) -> StoreResult<bool> {
+    Ok(matches!(
+        lease_row(conn, &fence.name)?,
+        Some((_, current, expires)) if current == fence.fence && expires > now_ms()
+    ))
+}
+
+pub(crate) fn release_lease(conn: &Connection, fence: &LeaseFence) -> StoreResult<bool> {
+    if !fence_holds(conn, fence)? {
+        return Ok(false);
+    }
+    conn.prepare_cached("UPDATE leases SET expires_at_ms = ?2 WHERE name = ?1")
+        .and_then(|mut s| s.execute(params![fence.name, now_ms()]))
+        .map_err(db)?;
+    Ok(true)
+}
+
+// ---- batches ----
+
+/// Runs in the writer's savepoint: an item that fails after earlier items changed rows fails
+/// the call, and the savepoint undoes them all.
+pub(crate) fn write_batch(conn: &Connection, batch: &WriteBatch) -> StoreResult<Vec<ItemOutcome>> {
+    if let Some(fence) = &batch.fence {
+        if !fence_holds(conn, fence)? {
+            return Err(StoreError::LeaseLost);
+        }
+    }
+    let mut outcomes = Vec::with_capacity(batch.items.len());
+    for item in &batch.items {
+        outcomes.push(match item {
+            BatchItem::PutVersion {
+                address,
+                version,
+                head,
+                managed_by,
+            } => ItemOutcome::Object(put_version(
+                conn,
+                address,
+                version,
+                head,
+                managed_by.as_ref(),
+            )?),
+            BatchItem::CreatePending {
+                address,
+                head,
+                managed_by,
+            } => ItemOutcome::Object(create_pending(conn, address, head, managed_by.as_ref())?),
+            BatchItem::UpdateVersion { address, version } => {
+                update_version(conn, &Key::of(address), version)?;
+                ItemOutcome::Done
+            }
+            BatchItem::PutDocument(record) => {
+                put_document(conn, record)?;
+                ItemOutcome::Done
+            }
+            BatchItem::DeleteDocument { owner, kind, id } => {
+                delete_document(conn, owner, kind, id)?;
+                ItemOutcome::Done
+            }
+            BatchItem::Append(message) => ItemOutcome::Appended(append_outbox(conn, message)?),
+        });
+    }
+    Ok(outcomes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -857,6 +1313,11 @@ mod tests {
             (POLICY, "PRIMARY KEY"),
             (LIST_POLICIES, "PRIMARY KEY"),
             (ACCESS_GENERATION, "PRIMARY KEY"),
+            (OBJECT_DOCUMENT, "PRIMARY KEY"),
+            (LIST_OBJECT_DOCUMENTS, "PRIMARY KEY"),
+            (VAULT_DOCUMENT, "PRIMARY KEY"),
+            (LIST_VAULT_DOCUMENTS, "PRIMARY KEY"),
+            (OUTBOX_PENDING, "PRIMARY KEY"),
         ];
         for (sql, index) in cases {
             let steps = plan(&conn, sql);

@@ -16,7 +16,7 @@ pub(crate) const APPLICATION_ID: i64 = 0x4152_4341;
 /// The schema version this build creates and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Version 1. Names are keyed by their lower-case form (`lname`) and keep their spelling in
 /// `name`. Versions hang off their object and objects off their vault, both `ON DELETE CASCADE`,
@@ -110,8 +110,100 @@ const V3: &str = "
 ALTER TABLE objects ADD COLUMN head BLOB NOT NULL DEFAULT x'';
 ";
 
+/// Version 4: what the capability traits of the store contract need.
+///
+/// - `objects` is rebuilt (SQLite cannot drop a NOT NULL) with `current_version` nullable (a
+///   pending object has none; inner joins on it leave such objects out of listings) and the
+///   managed-by link: `managed_kind` and `managed_name` (as spelled) of the managing object,
+///   which by contract has the same vault and lower-case name. Rows are copied as they are;
+///   `migrate` turns foreign keys off around the rebuild so that dropping the old table does not
+///   cascade to `versions`, and checks them before committing.
+/// - `object_documents` and `vault_documents`: documents scoped to an object or a vault, whose
+///   foreign keys cascade, so purging an object or deleting a vault removes them in the same
+///   statement.
+/// - `outbox`: `AUTOINCREMENT`, so ids grow and are never reused once rows are removed.
+/// - `leases`: one row per lease name; `expires_at_ms` on the clock of the process that owns the
+///   database.
+const V4: &str = "
+CREATE TABLE objects_v4 (
+    vault           TEXT    NOT NULL REFERENCES vaults (name) ON DELETE CASCADE,
+    kind            TEXT    NOT NULL,
+    lname           TEXT    NOT NULL,
+    name            TEXT    NOT NULL,
+    current_version TEXT,
+    deleted_at      INTEGER,
+    scheduled_purge INTEGER,
+    head            BLOB    NOT NULL DEFAULT x'',
+    managed_kind    TEXT,
+    managed_name    TEXT,
+    PRIMARY KEY (vault, kind, lname),
+    CHECK ((deleted_at IS NULL) = (scheduled_purge IS NULL)),
+    CHECK ((managed_kind IS NULL) = (managed_name IS NULL))
+) WITHOUT ROWID, STRICT;
+
+INSERT INTO objects_v4
+    (vault, kind, lname, name, current_version, deleted_at, scheduled_purge, head)
+SELECT vault, kind, lname, name, current_version, deleted_at, scheduled_purge, head
+FROM objects;
+
+DROP TABLE objects;
+ALTER TABLE objects_v4 RENAME TO objects;
+
+CREATE INDEX objects_deleted_by_name ON objects (vault, kind, lname)
+    WHERE deleted_at IS NOT NULL;
+CREATE INDEX objects_by_scheduled_purge ON objects (scheduled_purge)
+    WHERE deleted_at IS NOT NULL;
+
+CREATE TABLE object_documents (
+    vault TEXT NOT NULL,
+    okind TEXT NOT NULL,
+    lname TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    id    TEXT NOT NULL,
+    data  BLOB NOT NULL,
+    PRIMARY KEY (vault, okind, lname, kind, id),
+    FOREIGN KEY (vault, okind, lname) REFERENCES objects (vault, kind, lname) ON DELETE CASCADE
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE vault_documents (
+    vault TEXT NOT NULL REFERENCES vaults (name) ON DELETE CASCADE,
+    kind  TEXT NOT NULL,
+    id    TEXT NOT NULL,
+    data  BLOB NOT NULL,
+    PRIMARY KEY (vault, kind, id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE outbox (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic   TEXT    NOT NULL,
+    created INTEGER NOT NULL,
+    payload BLOB    NOT NULL
+) STRICT;
+
+CREATE TABLE leases (
+    name          TEXT    NOT NULL PRIMARY KEY,
+    holder        TEXT    NOT NULL,
+    fence         INTEGER NOT NULL CHECK (fence >= 1),
+    expires_at_ms INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+";
+
 /// Brings the schema of `conn`'s database up to [`SCHEMA_VERSION`], in one transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    // Foreign keys cannot be switched inside a transaction; a migration that rebuilds a table
+    // (V4) needs them off, so they are off for the whole migration and checked before commit.
+    let foreign_keys: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+        .map_err(db)?;
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(db)?;
+    let result = migrate_in_transaction(conn);
+    conn.pragma_update(None, "foreign_keys", foreign_keys != 0)
+        .map_err(db)?;
+    result
+}
+
+fn migrate_in_transaction(conn: &mut Connection) -> StoreResult<()> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
@@ -140,6 +232,15 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         .skip(usize::try_from(current).unwrap_or(0))
     {
         tx.execute_batch(migration).map_err(db)?;
+    }
+    let broken = tx
+        .prepare("PRAGMA foreign_key_check")
+        .and_then(|mut s| s.exists([]))
+        .map_err(db)?;
+    if broken {
+        return Err(StoreError::Corrupt(
+            "the migrated database breaks a foreign key".to_owned(),
+        ));
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)
         .map_err(db)?;
@@ -250,7 +351,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_version_1_file_opens_as_a_store_with_its_data() {
-        use arca_store::{ObjectKind, PolicyRecord, Store};
+        use arca_store::prelude::*;
+        use arca_store::{ObjectKind, PolicyRecord};
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.db");
@@ -270,7 +372,10 @@ mod tests {
             [0xaa]
         );
         let current = store
-            .version("alpha", ObjectKind::Secret, "DB", None)
+            .version(
+                &arca_store::ObjectAddress::new("alpha", ObjectKind::Secret, "DB"),
+                None,
+            )
             .await
             .unwrap()
             .unwrap();
@@ -291,9 +396,135 @@ mod tests {
         let store = crate::SqliteStore::open(&path).unwrap();
         assert_eq!(store.policy("role", "reader").await.unwrap(), Some(doc));
         assert_eq!(store.access_generation().await.unwrap(), 2);
-        store.close().await;
+        store.close().await.unwrap();
         let conn = Connection::open(&path).unwrap();
         assert_eq!(user_version(&conn), i64::from(SCHEMA_VERSION));
+    }
+
+    /// Creates, in `conn`'s empty database, what a build of schema version 3 left (the release
+    /// before the capability traits): an active object with two versions and a head, a deleted
+    /// one, a principal and a policy.
+    fn make_version_3(conn: &Connection) {
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(V2).unwrap();
+        conn.execute_batch(V3).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO meta VALUES ('keyring', x'0102');
+             INSERT INTO vaults VALUES ('alpha', 30, 1, 1700000000);
+             INSERT INTO principals VALUES ('client-a', 'object-a', 1700000000, x'aa');
+             INSERT INTO policies VALUES ('role', 'reader', x'bb');
+             UPDATE access_generation SET generation = 5;
+             INSERT INTO objects VALUES ('alpha', 'secret', 'db', 'Db', 'v2', NULL, NULL, x'68');
+             INSERT INTO versions VALUES
+                 ('alpha', 'secret', 'db', 'v1', 1700000000, 1700000001, 0, NULL, NULL,
+                  x'6d31', x'7631'),
+                 ('alpha', 'secret', 'db', 'v2', 1700000002, 1700000002, 1, 1600000000,
+                  1800000000, x'6d32', x'7632');
+             INSERT INTO objects VALUES
+                 ('alpha', 'key', 'gone', 'Gone', 'k1', 1700000100, 1702592100, x'');
+             INSERT INTO versions VALUES
+                 ('alpha', 'key', 'gone', 'k1', 1700000000, 1700000000, 1, NULL, NULL,
+                  x'6d', x'6b');",
+        )
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_version_3_file_opens_as_a_store_with_its_data_and_new_capabilities() {
+        use arca_store::prelude::*;
+        use arca_store::{
+            BatchItem, DocumentOwner, DocumentRecord, Listing, ObjectAddress, ObjectKind,
+            OutboxMessage, WriteBatch,
+        };
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        make_version_3(&Connection::open(&path).unwrap());
+        let store = crate::SqliteStore::open(&path).unwrap();
+        let db = ObjectAddress::secret("alpha", "DB");
+        let current = store.version(&db, None).await.unwrap().unwrap();
+        assert_eq!(current.object.name, "Db");
+        assert_eq!(current.object.current_version.as_deref(), Some("v2"));
+        assert_eq!(current.object.head, b"h");
+        assert_eq!(current.object.managed_by, None);
+        assert_eq!(
+            (current.version.nbf, current.version.exp),
+            (Some(1_600_000_000), Some(1_800_000_000))
+        );
+        assert_eq!(current.version.value, b"v2");
+        let first = store.version(&db, Some("v1")).await.unwrap().unwrap();
+        assert!(!first.version.enabled);
+        assert_eq!(first.version.meta, b"m1");
+        let versions = store.list_versions(&db, None, 10).await.unwrap();
+        assert_eq!(versions.len(), 2);
+        let gone = ObjectAddress::new("alpha", ObjectKind::Key, "gone");
+        let deleted = store.object(&gone).await.unwrap().unwrap();
+        assert_eq!(
+            deleted.deleted.map(|d| d.scheduled_purge),
+            Some(1_702_592_100)
+        );
+        let listed = store
+            .list_objects("alpha", ObjectKind::Key, Listing::Deleted, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            store.principal("client-a").await.unwrap().unwrap().data,
+            [0xaa]
+        );
+        assert_eq!(
+            store.policy("role", "reader").await.unwrap().unwrap().data,
+            [0xbb]
+        );
+        assert_eq!(store.access_generation().await.unwrap(), 5);
+        assert_eq!(store.meta("keyring").await.unwrap(), Some(vec![1, 2]));
+
+        // The new capabilities work on the upgraded file.
+        let cert = ObjectAddress::new("alpha", ObjectKind::Certificate, "db");
+        let batch = WriteBatch {
+            items: vec![
+                BatchItem::CreatePending {
+                    address: cert.clone(),
+                    head: Vec::new(),
+                    managed_by: None,
+                },
+                BatchItem::PutDocument(DocumentRecord {
+                    owner: DocumentOwner::Object(db.clone()),
+                    kind: "rotation".into(),
+                    id: "policy".into(),
+                    data: b"doc".to_vec(),
+                }),
+                BatchItem::Append(OutboxMessage {
+                    topic: "t".into(),
+                    created: 0,
+                    payload: Vec::new(),
+                }),
+            ],
+            fence: None,
+        };
+        store.write(&batch).await.unwrap();
+        assert_eq!(
+            store.object(&cert).await.unwrap().unwrap().current_version,
+            None
+        );
+        assert_eq!(store.outbox_pending(None, 10).await.unwrap().len(), 1);
+        // Foreign keys are on again: deleting the vault cascades to versions and documents.
+        store.delete_vault("alpha").await.unwrap();
+        store.close().await.unwrap();
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(user_version(&conn), i64::from(SCHEMA_VERSION));
+        for table in ["objects", "versions", "object_documents"] {
+            assert_eq!(
+                rows(&conn, table),
+                0,
+                "{table} kept rows of a deleted vault"
+            );
+        }
+        assert_eq!(rows(&conn, "principals"), 1);
     }
 
     #[test]
@@ -305,9 +536,17 @@ mod tests {
         conn.execute("INSERT INTO vaults VALUES ('v', 90, 0, 0)", [])
             .unwrap();
         let half_deleted = conn.execute(
-            "INSERT INTO objects VALUES ('v', 'secret', 'n', 'N', 'x', 5, NULL)",
+            "INSERT INTO objects (vault, kind, lname, name, current_version, deleted_at) \
+             VALUES ('v', 'secret', 'n', 'N', 'x', 5)",
             [],
         );
+        assert!(half_deleted.is_err(), "deleted_at without scheduled_purge");
+        let half_managed = conn.execute(
+            "INSERT INTO objects (vault, kind, lname, name, managed_kind) \
+             VALUES ('v', 'key', 'n', 'N', 'certificate')",
+            [],
+        );
+        assert!(half_managed.is_err(), "managed_kind without managed_name");
         assert!(half_deleted.is_err(), "deleted_at without scheduled_purge");
         let text_data = conn.execute("INSERT INTO policies VALUES ('role', 'r', 'text')", []);
         assert!(text_data.is_err(), "policy data must be a blob");

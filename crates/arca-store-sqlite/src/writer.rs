@@ -17,7 +17,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 use arca_store::{StoreError, StoreResult};
@@ -96,8 +96,9 @@ where
 
 /// Handle to the writer thread.
 pub(crate) struct Writer {
-    queue: Option<mpsc::Sender<Box<dyn Job>>>,
-    thread: Option<JoinHandle<()>>,
+    /// `None` once stopped.
+    queue: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
     counters: Arc<Counters>,
 }
 
@@ -114,8 +115,8 @@ impl Writer {
                 StoreError::Unavailable("cannot start the storage writer thread".to_owned())
             })?;
         Ok(Writer {
-            queue: Some(queue),
-            thread: Some(thread),
+            queue: Mutex::new(Some(queue)),
+            thread: Mutex::new(Some(thread)),
             counters,
         })
     }
@@ -132,11 +133,10 @@ impl Writer {
             outcome: None,
             reply,
         });
-        let queue = self
-            .queue
-            .as_ref()
-            .ok_or_else(|| StoreError::Unavailable(STOPPED.to_owned()))?;
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         queue
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable(STOPPED.to_owned()))?
             .send(job)
             .map_err(|_| StoreError::Unavailable(STOPPED.to_owned()))?;
         Ok(answer)
@@ -162,15 +162,24 @@ impl Writer {
     }
 }
 
-impl Drop for Writer {
-    fn drop(&mut self) {
-        // Closing the queue lets the thread drain what is queued and exit.
-        drop(self.queue.take());
-        if let Some(thread) = self.thread.take() {
+impl Writer {
+    /// Closes the queue, which lets the thread finish every write already queued and exit, and
+    /// waits for it (blocking). Later submissions fail with `Unavailable`. Stopping twice is
+    /// harmless.
+    pub(crate) fn stop(&self) {
+        drop(self.queue.lock().unwrap_or_else(|p| p.into_inner()).take());
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
             if thread.join().is_err() {
                 tracing::error!("the sqlite writer thread panicked");
             }
         }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use arca_store::conformance::head;
+use arca_store_tests::conformance::head;
 use std::sync::{Arc, Mutex};
 
 use arca_store_sqlite::SqliteStore;
@@ -12,7 +12,7 @@ use arca_store_sqlite::SqliteStore;
 async fn sqlite_store_passes_the_conformance_suite() {
     // The directories must outlive the stores opened in them; they are removed at the end.
     let dirs = Mutex::new(Vec::new());
-    arca_store::conformance::run_all(|| {
+    arca_store_tests::run_all(|| {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("arca.db")).unwrap();
         dirs.lock().unwrap().push(dir);
@@ -21,7 +21,7 @@ async fn sqlite_store_passes_the_conformance_suite() {
     .await;
     assert_eq!(
         dirs.lock().unwrap().len(),
-        arca_store::conformance::CASE_NAMES.len(),
+        arca_store_tests::CASE_NAMES.len(),
         "one fresh store per case"
     );
 }
@@ -29,7 +29,7 @@ async fn sqlite_store_passes_the_conformance_suite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_sqlite_store_passes_the_conformance_suite() {
     let dirs = Mutex::new(Vec::new());
-    arca_store::conformance::run_all(|| {
+    arca_store_tests::run_all(|| {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("arca.db")).unwrap();
         dirs.lock().unwrap().push(dir);
@@ -58,7 +58,8 @@ async fn cached_reads_never_go_back_behind_an_acknowledged_write() {
 }
 
 async fn race_round(store: &Arc<arca_store::CachedStore>, vault: &str) {
-    use arca_store::{ObjectKind, Store, VaultRecord, VersionRecord};
+    use arca_store::prelude::*;
+    use arca_store::{ObjectKind, VaultRecord, VersionRecord};
     use std::sync::atomic::{AtomicU64, Ordering};
 
     store
@@ -89,9 +90,11 @@ async fn race_round(store: &Arc<arca_store::CachedStore>, vault: &str) {
                 };
                 store
                     .put_version(
-                        &vault,
-                        ObjectKind::Secret,
-                        &format!("n{name}"),
+                        &arca_store::ObjectAddress::new(
+                            &vault,
+                            ObjectKind::Secret,
+                            &format!("n{name}"),
+                        ),
                         &record,
                         &head(&record),
                     )
@@ -108,7 +111,14 @@ async fn race_round(store: &Arc<arca_store::CachedStore>, vault: &str) {
                 let name = (i + reader) % 4;
                 let floor = acknowledged[name].load(Ordering::SeqCst);
                 let Some(found) = store
-                    .version(&vault, ObjectKind::Secret, &format!("N{name}"), None)
+                    .version(
+                        &arca_store::ObjectAddress::new(
+                            &vault,
+                            ObjectKind::Secret,
+                            &format!("N{name}"),
+                        ),
+                        None,
+                    )
                     .await
                     .unwrap()
                 else {

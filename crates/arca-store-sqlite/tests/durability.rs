@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use arca_store::conformance::{head, head_id};
+use arca_store::prelude::*;
+use arca_store_tests::conformance::{head, head_id};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -73,9 +74,7 @@ async fn populate(store: &SqliteStore) {
     for n in 1..=3 {
         store
             .put_version(
-                "alpha",
-                SECRET,
-                "Db-Password",
+                &arca_store::ObjectAddress::new("alpha", SECRET, "Db-Password"),
                 &version(n),
                 &head(&version(n)),
             )
@@ -86,14 +85,15 @@ async fn populate(store: &SqliteStore) {
     updated.value = b"rotated".to_vec();
     updated.created = 0;
     store
-        .update_version("alpha", SECRET, "db-password", &updated)
+        .update_version(
+            &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
+            &updated,
+        )
         .await
         .unwrap();
     store
         .put_version(
-            "alpha",
-            ObjectKind::Key,
-            "Gone",
+            &arca_store::ObjectAddress::new("alpha", ObjectKind::Key, "Gone"),
             &version(9),
             &head(&version(9)),
         )
@@ -101,9 +101,7 @@ async fn populate(store: &SqliteStore) {
         .unwrap();
     store
         .delete_object(
-            "alpha",
-            ObjectKind::Key,
-            "gone",
+            &arca_store::ObjectAddress::new("alpha", ObjectKind::Key, "gone"),
             Deletion {
                 deleted_at: T0,
                 scheduled_purge: T0 + 100,
@@ -113,9 +111,7 @@ async fn populate(store: &SqliteStore) {
         .unwrap();
     store
         .restore_object(
-            "alpha",
-            SECRET,
-            "Restored",
+            &arca_store::ObjectAddress::new("alpha", SECRET, "Restored"),
             &[version(7), version(8)],
             &vid(7),
             &head_id(&vid(7)),
@@ -138,14 +134,21 @@ async fn verify(store: &SqliteStore) {
     );
     assert_eq!(store.access_generation().await.unwrap(), 5);
     let current = store
-        .version("alpha", SECRET, "DB-PASSWORD", None)
+        .version(
+            &arca_store::ObjectAddress::new("alpha", SECRET, "DB-PASSWORD"),
+            None,
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(current.object.name, "Db-Password");
     assert_eq!(current.version, version(3));
     let versions = store
-        .list_versions("alpha", SECRET, "db-password", None, 10)
+        .list_versions(
+            &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
+            None,
+            10,
+        )
         .await
         .unwrap();
     let mut expected_2 = version(2);
@@ -164,7 +167,10 @@ async fn verify(store: &SqliteStore) {
         })
     );
     let restored = store
-        .version("alpha", SECRET, "restored", None)
+        .version(
+            &arca_store::ObjectAddress::new("alpha", SECRET, "restored"),
+            None,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -187,9 +193,7 @@ async fn acknowledged_writes_survive_reopen() {
     assert!(matches!(
         store
             .put_version(
-                "alpha",
-                SECRET,
-                "db-password",
+                &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
                 &version(1),
                 &head(&version(1))
             )
@@ -202,19 +206,20 @@ async fn acknowledged_writes_survive_reopen() {
     ));
     store
         .put_version(
-            "alpha",
-            SECRET,
-            "db-password",
+            &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
             &version(4),
             &head(&version(4)),
         )
         .await
         .unwrap();
-    store.close().await;
+    store.close().await.unwrap();
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
         store
-            .version("alpha", SECRET, "db-password", None)
+            .version(
+                &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
+                None
+            )
             .await
             .unwrap()
             .unwrap()
@@ -254,7 +259,7 @@ async fn access_generation_survives_reopen() {
         store.create_policy(&policy("a1", b"again")).await,
         Err(StoreError::Conflict)
     ));
-    store.close().await;
+    store.close().await.unwrap();
 
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.access_generation().await.unwrap(), 2);
@@ -320,7 +325,11 @@ async fn group_commit_keeps_every_acknowledged_write() {
             barrier.wait().await;
             let name = format!("s{}", n % 20);
             store
-                .put_version("alpha", SECRET, &name, &version(n), &head(&version(n)))
+                .put_version(
+                    &arca_store::ObjectAddress::new("alpha", SECRET, &name),
+                    &version(n),
+                    &head(&version(n)),
+                )
                 .await
         }));
     }
@@ -341,7 +350,11 @@ async fn group_commit_keeps_every_acknowledged_write() {
     let mut total = 0;
     for object in &objects {
         let versions = store
-            .list_versions("alpha", SECRET, &object.object.name, None, 1000)
+            .list_versions(
+                &arca_store::ObjectAddress::new("alpha", SECRET, &object.object.name),
+                None,
+                1000,
+            )
             .await
             .unwrap();
         let index: u64 = object.object.name[1..].parse().unwrap();

@@ -1,7 +1,7 @@
 //! [`CachedStore`]: a [`Store`] wrapper that keeps each object's current version in memory, so
 //! the hot read (get the latest version of a secret) does not reach the backend.
 //!
-//! What is cached: the answer of `version(vault, kind, name, None)` — the object and its current
+//! What is cached: the answer of `version(address, None)` — the object and its current
 //! version, sealed blobs included (values stay ciphertext in memory). A request for a specific
 //! version is answered from the cache when it names the current one.
 //!
@@ -24,9 +24,13 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
+use std::time::Duration;
+
+use crate::prelude::*;
 use crate::{
-    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord, PrincipalRecord,
-    PurgedObject, Store, StoreResult, VaultRecord, VersionRecord,
+    Deletion, DocumentOwner, DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing,
+    ObjectAddress, ObjectKind, ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord,
+    PrincipalRecord, PurgedObject, StoreResult, VaultRecord, VersionRecord, WriteBatch,
 };
 
 /// Number of shards (a power of two).
@@ -36,7 +40,6 @@ pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 /// Bookkeeping bytes counted per entry on top of its blobs and names.
 const ENTRY_OVERHEAD: usize = 160;
 
-/// `(vault, kind, lower-case name)`.
 /// `<vault>/<kind>/<name>` in lower case (neither names nor kinds contain `/`).
 type Key = String;
 
@@ -118,6 +121,15 @@ impl CachedStore {
         shard.bytes += size;
     }
 
+    /// Forgets an object and those it may manage or be managed by (same vault and name, any
+    /// kind: see the managed-by rule in `objects`), after a write to it, whether or not the write
+    /// succeeded.
+    fn invalidate_name(&self, address: &ObjectAddress) {
+        for kind in [ObjectKind::Secret, ObjectKind::Key, ObjectKind::Certificate] {
+            self.invalidate(&address.vault, kind, &address.name);
+        }
+    }
+
     /// Forgets one object after a write to it (whether or not the write succeeded).
     fn invalidate(&self, vault: &str, kind: ObjectKind, name: &str) {
         let key = Self::key(vault, kind, name);
@@ -141,7 +153,7 @@ impl CachedStore {
 }
 
 #[async_trait]
-impl Store for CachedStore {
+impl MetaStore for CachedStore {
     async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         self.inner.meta(key).await
     }
@@ -153,7 +165,10 @@ impl Store for CachedStore {
     async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
         self.inner.put_meta(key, value).await
     }
+}
 
+#[async_trait]
+impl VaultStore for CachedStore {
     async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()> {
         self.inner.create_vault(vault).await
     }
@@ -171,7 +186,10 @@ impl Store for CachedStore {
         self.invalidate_vault(name);
         result
     }
+}
 
+#[async_trait]
+impl AccessStore for CachedStore {
     async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
         self.inner.create_principal(principal).await
     }
@@ -223,70 +241,53 @@ impl Store for CachedStore {
     async fn access_generation(&self) -> StoreResult<u64> {
         self.inner.access_generation().await
     }
+}
 
-    async fn put_version(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-        version: &VersionRecord,
-        head: &[u8],
-    ) -> StoreResult<ObjectRecord> {
-        let result = self
-            .inner
-            .put_version(vault, kind, name, version, head)
-            .await;
-        self.invalidate(vault, kind, name);
+#[async_trait]
+impl ObjectStore for CachedStore {
+    async fn write(&self, batch: &WriteBatch) -> StoreResult<Vec<ItemOutcome>> {
+        let result = self.inner.write(batch).await;
+        for address in batch.objects() {
+            self.invalidate(&address.vault, address.kind, &address.name);
+        }
         result
+    }
+
+    async fn object(&self, address: &ObjectAddress) -> StoreResult<Option<ObjectRecord>> {
+        self.inner.object(address).await
     }
 
     async fn version(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         version: Option<&str>,
     ) -> StoreResult<Option<ObjectWithVersion>> {
         Ok(self
-            .version_shared(vault, kind, name, version)
+            .version_shared(address, version)
             .await?
             .map(Arc::unwrap_or_clone))
     }
 
     async fn version_shared(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         version: Option<&str>,
     ) -> StoreResult<Option<Arc<ObjectWithVersion>>> {
-        let key = Self::key(vault, kind, name);
+        let key = Self::key(&address.vault, address.kind, &address.name);
         if let Some(hit) = self.cached(&key) {
             if version.is_none_or(|v| v == hit.version.version) {
                 return Ok(Some(hit));
             }
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let Some(found) = self.inner.version(vault, kind, name, version).await? else {
+        let Some(found) = self.inner.version(address, version).await? else {
             return Ok(None);
         };
         let found = Arc::new(found);
-        if found.version.version == found.object.current_version {
+        if found.is_current() {
             self.fill(key, &found, epoch);
         }
         Ok(Some(found))
-    }
-
-    async fn update_version(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-        version: &VersionRecord,
-    ) -> StoreResult<()> {
-        let result = self.inner.update_version(vault, kind, name, version).await;
-        self.invalidate(vault, kind, name);
-        result
     }
 
     async fn list_objects(
@@ -304,43 +305,32 @@ impl Store for CachedStore {
 
     async fn list_versions(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<VersionRecord>> {
-        self.inner
-            .list_versions(vault, kind, name, after, limit)
-            .await
+        self.inner.list_versions(address, after, limit).await
     }
 
     async fn delete_object(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         deletion: Deletion,
     ) -> StoreResult<ObjectRecord> {
-        let result = self.inner.delete_object(vault, kind, name, deletion).await;
-        self.invalidate(vault, kind, name);
+        let result = self.inner.delete_object(address, deletion).await;
+        self.invalidate_name(address);
         result
     }
 
-    async fn recover_object(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-    ) -> StoreResult<ObjectRecord> {
-        let result = self.inner.recover_object(vault, kind, name).await;
-        self.invalidate(vault, kind, name);
+    async fn recover_object(&self, address: &ObjectAddress) -> StoreResult<ObjectRecord> {
+        let result = self.inner.recover_object(address).await;
+        self.invalidate_name(address);
         result
     }
 
-    async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()> {
-        let result = self.inner.purge_object(vault, kind, name).await;
-        self.invalidate(vault, kind, name);
+    async fn purge_object(&self, address: &ObjectAddress) -> StoreResult<()> {
+        let result = self.inner.purge_object(address).await;
+        self.invalidate_name(address);
         result
     }
 
@@ -367,43 +357,96 @@ impl Store for CachedStore {
 
     async fn restore_object(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         versions: &[VersionRecord],
         current: &str,
         head: &[u8],
     ) -> StoreResult<ObjectRecord> {
         let result = self
             .inner
-            .restore_object(vault, kind, name, versions, current, head)
+            .restore_object(address, versions, current, head)
             .await;
-        self.invalidate(vault, kind, name);
+        self.invalidate(&address.vault, address.kind, &address.name);
         result
     }
 
-    async fn object_versions(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
-    ) -> StoreResult<Vec<VersionRecord>> {
-        self.inner.object_versions(vault, kind, name).await
+    async fn object_versions(&self, address: &ObjectAddress) -> StoreResult<Vec<VersionRecord>> {
+        self.inner.object_versions(address).await
     }
 
     async fn reseal_object(
         &self,
-        vault: &str,
-        kind: ObjectKind,
-        name: &str,
+        address: &ObjectAddress,
         head: &[u8],
         metas: &[(String, Vec<u8>)],
     ) -> StoreResult<()> {
-        let result = self
-            .inner
-            .reseal_object(vault, kind, name, head, metas)
-            .await;
-        self.invalidate(vault, kind, name);
+        let result = self.inner.reseal_object(address, head, metas).await;
+        self.invalidate(&address.vault, address.kind, &address.name);
+        result
+    }
+}
+
+#[async_trait]
+impl DocumentStore for CachedStore {
+    async fn document(
+        &self,
+        owner: &DocumentOwner,
+        kind: &str,
+        id: &str,
+    ) -> StoreResult<Option<DocumentRecord>> {
+        self.inner.document(owner, kind, id).await
+    }
+
+    async fn list_documents(
+        &self,
+        owner: &DocumentOwner,
+        kind: &str,
+    ) -> StoreResult<Vec<DocumentRecord>> {
+        self.inner.list_documents(owner, kind).await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for CachedStore {
+    async fn outbox_pending(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxRow>> {
+        self.inner.outbox_pending(after, limit).await
+    }
+
+    async fn outbox_delivered(&self, ids: &[u64]) -> StoreResult<u64> {
+        self.inner.outbox_delivered(ids).await
+    }
+}
+
+#[async_trait]
+impl LeaseStore for CachedStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<Lease>> {
+        self.inner.acquire_lease(name, holder, ttl).await
+    }
+
+    async fn release_lease(&self, fence: &LeaseFence) -> StoreResult<bool> {
+        self.inner.release_lease(fence).await
+    }
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    async fn close(&self) -> StoreResult<()> {
+        let result = self.inner.close().await;
+        for shard in &self.shards {
+            let mut shard = shard.write().unwrap_or_else(|p| p.into_inner());
+            shard.entries.clear();
+            shard.bytes = 0;
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+        }
         result
     }
 }

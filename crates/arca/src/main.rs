@@ -84,7 +84,7 @@ struct ServeArgs {
     /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs,
     /// issuer_host, app_service_identity, imds_identity, app_service_remote, max_connections,
     /// max_connections_per_ip, idle_timeout_secs, body_memory_mib, allow_core_dumps, log_format,
-    /// region).
+    /// region, storage).
     #[arg(long, env = "ARCA_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory [default: ./arca-data; env ARCA_DATA_DIR].
@@ -148,6 +148,10 @@ struct ServeArgs {
     /// env ARCA_REGION].
     #[arg(long)]
     region: Option<String>,
+    /// Storage backend: sqlite, the database arca.db in the data directory (the only one for
+    /// now) [default: sqlite; env ARCA_STORAGE].
+    #[arg(long)]
+    storage: Option<String>,
     /// Replace the local CA (and the server certificate) at this start; clients must then trust
     /// the new ca.pem. A one-time action: command line only.
     #[arg(long)]
@@ -188,6 +192,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         allow_core_dumps: args.allow_core_dumps,
         log_format: args.log_format,
         region: args.region,
+        storage: args.storage,
     };
     let (mut config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags)
     {

@@ -17,10 +17,12 @@ use std::sync::Arc;
 
 use tokio::sync::Barrier;
 
-use crate::{
-    Deletion, Listing, ObjectKind, ObjectRecord, ObjectWithVersion, PolicyRecord, PrincipalRecord,
-    Store, StoreError, StoreResult, VaultRecord, VersionRecord, POLICY_DATA_MAX, POLICY_ID_MAX,
-    POLICY_KIND_MAX,
+use arca_store::prelude::*;
+use arca_store::{
+    BatchItem, Deletion, DocumentOwner, DocumentRecord, ItemOutcome, LeaseFence, Listing,
+    ObjectAddress, ObjectKind, ObjectRecord, ObjectWithVersion, OutboxMessage, PolicyRecord,
+    PrincipalRecord, StoreError, StoreResult, VaultRecord, VersionRecord, WriteBatch,
+    DOCUMENT_DATA_MAX, POLICY_DATA_MAX, POLICY_ID_MAX, POLICY_KIND_MAX,
 };
 
 type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -113,6 +115,26 @@ cases![
     concurrent_creates_of_many_objects,
     concurrent_mixed_success_and_failure,
     concurrent_readers_while_writing,
+    batch_applies_items_in_order,
+    batch_failing_item_leaves_nothing_written,
+    batch_items_fail_as_their_single_methods,
+    batch_over_limits_is_invalid,
+    pending_object_has_no_current_version,
+    pending_object_is_deleted_recovered_and_purged,
+    managed_by_is_stored_and_returned,
+    managed_by_must_share_vault_and_name,
+    managed_objects_follow_their_manager_through_delete_and_recover,
+    purging_a_manager_purges_what_it_manages,
+    documents_put_read_list_delete,
+    documents_need_an_existing_owner,
+    object_documents_follow_through_delete_recover_and_purge,
+    vault_documents_go_with_the_vault,
+    outbox_rows_are_listed_in_append_order_and_removed_when_delivered,
+    lease_is_exclusive_until_expiry,
+    lease_release_starts_a_new_term,
+    lease_arguments_are_checked,
+    stale_fence_is_refused_in_a_batch,
+    close_makes_every_call_unavailable,
 ];
 
 /// Runs every case against a fresh store from `make`, then panics listing the failed cases, if
@@ -271,6 +293,11 @@ macro_rules! assert_err {
     };
 }
 
+/// The address of `name` of `kind` in `vault`.
+fn addr(vault: &str, kind: ObjectKind, name: &str) -> ObjectAddress {
+    ObjectAddress::new(vault, kind, name)
+}
+
 async fn make_vault<S: Store>(store: &S, name: &str) {
     ok(
         store.create_vault(&vault_record(name)).await,
@@ -287,7 +314,7 @@ async fn put<S: Store>(
 ) -> ObjectRecord {
     ok(
         store
-            .put_version(vault, kind, name, version, &head(version))
+            .put_version(&addr(vault, kind, name), version, &head(version))
             .await,
         "put_version",
     )
@@ -300,7 +327,10 @@ async fn get<S: Store>(
     name: &str,
     version: Option<&str>,
 ) -> Option<ObjectWithVersion> {
-    ok(store.version(vault, kind, name, version).await, "version")
+    ok(
+        store.version(&addr(vault, kind, name), version).await,
+        "version",
+    )
 }
 
 async fn all_versions<S: Store>(
@@ -310,7 +340,9 @@ async fn all_versions<S: Store>(
     name: &str,
 ) -> Vec<VersionRecord> {
     ok(
-        store.list_versions(vault, kind, name, None, 10_000).await,
+        store
+            .list_versions(&addr(vault, kind, name), None, 10_000)
+            .await,
         "list_versions",
     )
 }
@@ -338,7 +370,8 @@ fn ids(versions: &[VersionRecord]) -> Vec<String> {
 fn active(name: &str, current: &str) -> ObjectRecord {
     ObjectRecord {
         name: name.to_owned(),
-        current_version: current.to_owned(),
+        current_version: Some(current.to_owned()),
+        managed_by: None,
         head: head_id(current),
         deleted: None,
     }
@@ -491,7 +524,8 @@ async fn vault_delete_cascades_to_objects<S: Store>(s: Arc<S>) {
         put(&*s, vault, KEY, "KeyOne", &version(3, T0)).await;
         put(&*s, vault, SECRET, "Gone", &version(4, T0)).await;
         ok(
-            s.delete_object(vault, SECRET, "Gone", deletion(T0)).await,
+            s.delete_object(&addr(vault, SECRET, "Gone"), deletion(T0))
+                .await,
             "delete_object",
         );
     }
@@ -1223,27 +1257,31 @@ async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
     let mut updated = version(1, T0 + 1);
     updated.enabled = false;
     ok(
-        s.update_version("alpha", SECRET, "s", &updated).await,
+        s.update_version(&addr("alpha", SECRET, "s"), &updated)
+            .await,
         "update_version",
     );
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     ok(
-        s.recover_object("alpha", SECRET, "s").await,
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
         "recover_object",
     );
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object again",
     );
-    ok(s.purge_object("alpha", SECRET, "s").await, "purge_object");
+    ok(
+        s.purge_object(&addr("alpha", SECRET, "s")).await,
+        "purge_object",
+    );
     ok(
         s.restore_object(
-            "alpha",
-            SECRET,
-            "r",
+            &addr("alpha", SECRET, "r"),
             &[version(2, T0)],
             &vid(2),
             &head_id(&vid(2)),
@@ -1252,7 +1290,8 @@ async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
         "restore_object",
     );
     ok(
-        s.delete_object("alpha", SECRET, "r", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "r"), deletion(T0))
+            .await,
         "delete_object r",
     );
     let purged = ok(s.purge_expired(T0 + 365 * DAY, 10).await, "purge_expired");
@@ -1378,17 +1417,17 @@ async fn head_travels_with_the_current_version<S: Store>(s: Arc<S>) {
         ..version(2, T0 + 5)
     };
     ok(
-        s.update_version("alpha", SECRET, "s", &update).await,
+        s.update_version(&addr("alpha", SECRET, "s"), &update).await,
         "update_version",
     );
     let deleted = ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0 + 6))
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0 + 6))
             .await,
         "delete_object",
     );
     assert_eq!(deleted.head, head_id(&vid(2)));
     let recovered = ok(
-        s.recover_object("alpha", SECRET, "s").await,
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
         "recover_object",
     );
     assert_eq!(recovered, active("s", &vid(2)));
@@ -1396,9 +1435,7 @@ async fn head_travels_with_the_current_version<S: Store>(s: Arc<S>) {
     assert_eq!(listed[0].object.head, head_id(&vid(2)));
     let restored = ok(
         s.restore_object(
-            "alpha",
-            SECRET,
-            "r",
+            &addr("alpha", SECRET, "r"),
             &[version(3, T0), version(4, T0)],
             &vid(3),
             b"restored head",
@@ -1414,7 +1451,7 @@ async fn head_travels_with_the_current_version<S: Store>(s: Arc<S>) {
 async fn object_versions_lists_every_state<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.object_versions("alpha", SECRET, "s").await,
+        s.object_versions(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
         "object_versions of a missing object"
     );
@@ -1424,18 +1461,19 @@ async fn object_versions_lists_every_state<S: Store>(s: Arc<S>) {
     let expected = vec![version(1, T0), version(2, T0)];
     assert_eq!(
         ok(
-            s.object_versions("alpha", SECRET, "S").await,
+            s.object_versions(&addr("alpha", SECRET, "S")).await,
             "object_versions"
         ),
         expected
     );
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     assert_eq!(
         ok(
-            s.object_versions("alpha", SECRET, "s").await,
+            s.object_versions(&addr("alpha", SECRET, "s")).await,
             "object_versions of a deleted object"
         ),
         expected
@@ -1449,9 +1487,7 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
     let before = generation(&*s).await;
     ok(
         s.reseal_object(
-            "alpha",
-            SECRET,
-            "S",
+            &addr("alpha", SECRET, "S"),
             b"new head",
             &[(vid(1), b"new meta 1".to_vec())],
         )
@@ -1460,7 +1496,7 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
     );
     let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
     assert_eq!(current.object.head, b"new head");
-    assert_eq!(current.object.current_version, vid(2));
+    assert_eq!(current.object.current_version, Some(vid(2)));
     assert_eq!(current.version, version(2, T0 + 1));
     let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
     assert_eq!(
@@ -1473,15 +1509,13 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
     assert_eq!(generation(&*s).await, before);
     // A deleted object is resealed too, and stays deleted.
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0 + 2))
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0 + 2))
             .await,
         "delete_object",
     );
     ok(
         s.reseal_object(
-            "alpha",
-            SECRET,
-            "s",
+            &addr("alpha", SECRET, "s"),
             b"deleted head",
             &[(vid(2), b"new meta 2".to_vec())],
         )
@@ -1497,18 +1531,17 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
 async fn reseal_object_missing_changes_nothing<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.reseal_object("alpha", SECRET, "s", b"h", &[]).await,
+        s.reseal_object(&addr("alpha", SECRET, "s"), b"h", &[])
+            .await,
         StoreError::NotFound,
         "reseal_object of a missing object"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     assert_err!(
         s.reseal_object(
-            "alpha",
-            SECRET,
-            "s",
+            &addr("alpha", SECRET, "s"),
             b"h",
-            &[(vid(1), b"m".to_vec()), (vid(9), b"m".to_vec())],
+            &[(vid(1), b"m".to_vec()), (vid(9), b"m".to_vec())]
         )
         .await,
         StoreError::NotFound,
@@ -1549,14 +1582,14 @@ async fn put_version_adds_current_version<S: Store>(s: Arc<S>) {
     assert_eq!(record, active("s", &vid(2)));
     let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
     assert_eq!(current.version, v2);
-    assert_eq!(current.object.current_version, vid(2));
+    assert_eq!(current.object.current_version, Some(vid(2)));
     let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
     assert_eq!(old.version, v1);
-    assert_eq!(old.object.current_version, vid(2));
+    assert_eq!(old.object.current_version, Some(vid(2)));
     // The newest put is current even when its id sorts lower than the others.
     let v0 = version(0, T0 + 2);
     let record = put(&*s, "alpha", SECRET, "s", &v0).await;
-    assert_eq!(record.current_version, vid(0));
+    assert_eq!(record.current_version, Some(vid(0)));
     assert_eq!(
         get(&*s, "alpha", SECRET, "s", None).await.unwrap().version,
         v0
@@ -1592,9 +1625,7 @@ async fn put_version_names_are_case_insensitive_and_keep_first_spelling<S: Store
 async fn put_version_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
     assert_err!(
         s.put_version(
-            "ghost",
-            SECRET,
-            "s",
+            &addr("ghost", SECRET, "s"),
             &version(1, T0),
             &head(&version(1, T0))
         )
@@ -1610,15 +1641,14 @@ async fn put_version_on_deleted_object_is_deleted<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "Gone", &version(1, T0)).await;
     ok(
-        s.delete_object("alpha", SECRET, "Gone", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0))
+            .await,
         "delete_object",
     );
     for spelling in ["Gone", "gone", "GONE"] {
         assert_err!(
             s.put_version(
-                "alpha",
-                SECRET,
-                spelling,
+                &addr("alpha", SECRET, spelling),
                 &version(2, T0),
                 &head(&version(2, T0))
             )
@@ -1628,7 +1658,7 @@ async fn put_version_on_deleted_object_is_deleted<S: Store>(s: Arc<S>) {
         );
     }
     let found = get(&*s, "alpha", SECRET, "gone", None).await.unwrap();
-    assert_eq!(found.object.current_version, vid(1));
+    assert_eq!(found.object.current_version, Some(vid(1)));
     assert!(get(&*s, "alpha", SECRET, "gone", Some(&vid(2)))
         .await
         .is_none());
@@ -1641,21 +1671,19 @@ async fn put_version_duplicate_id_is_conflict<S: Store>(s: Arc<S>) {
     let mut duplicate = version(1, T0 + 50);
     duplicate.value = b"other value".to_vec();
     assert_err!(
-        s.put_version("alpha", SECRET, "S", &duplicate, &head(&duplicate))
+        s.put_version(&addr("alpha", SECRET, "S"), &duplicate, &head(&duplicate))
             .await,
         StoreError::Conflict,
         "duplicate version id"
     );
     // Nothing changed: the old version keeps its value and the current one stays current.
     let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
-    assert_eq!(current.object.current_version, vid(2));
+    assert_eq!(current.object.current_version, Some(vid(2)));
     let old = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
     assert_eq!(old.version, version(1, T0));
     assert_err!(
         s.put_version(
-            "alpha",
-            SECRET,
-            "s",
+            &addr("alpha", SECRET, "s"),
             &version(2, T0),
             &head(&version(2, T0))
         )
@@ -1693,7 +1721,8 @@ async fn objects_are_separated_by_kind_and_vault<S: Store>(s: Arc<S>) {
         assert_eq!(found.version.created, created, "{vault}/{kind:?}");
     }
     ok(
-        s.delete_object("alpha", KEY, "same", deletion(T0)).await,
+        s.delete_object(&addr("alpha", KEY, "same"), deletion(T0))
+            .await,
         "delete key",
     );
     assert!(get(&*s, "alpha", SECRET, "same", None)
@@ -1728,7 +1757,7 @@ async fn version_of_deleted_object_is_returned<S: Store>(s: Arc<S>) {
     put(&*s, "alpha", SECRET, "s", &version(2, T0)).await;
     let d = deletion(T0 + 100);
     ok(
-        s.delete_object("alpha", SECRET, "s", d).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), d).await,
         "delete_object",
     );
     let current = get(&*s, "alpha", SECRET, "s", None).await.unwrap();
@@ -1782,7 +1811,7 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
         value: b"new value".to_vec(),
     };
     ok(
-        s.update_version("alpha", SECRET, "S", &update).await,
+        s.update_version(&addr("alpha", SECRET, "S"), &update).await,
         "update_version",
     );
     let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
@@ -1794,7 +1823,7 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
         }
     );
     // Updating an old version does not make it current, nor touch the other version.
-    assert_eq!(stored.object.current_version, vid(2));
+    assert_eq!(stored.object.current_version, Some(vid(2)));
     assert_eq!(
         get(&*s, "alpha", SECRET, "s", None).await.unwrap().version,
         version(2, T0 + 1)
@@ -1807,7 +1836,8 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
         ..update
     };
     ok(
-        s.update_version("alpha", SECRET, "s", &cleared).await,
+        s.update_version(&addr("alpha", SECRET, "s"), &cleared)
+            .await,
         "update_version again",
     );
     let stored = get(&*s, "alpha", SECRET, "s", Some(&vid(1))).await.unwrap();
@@ -1823,20 +1853,20 @@ async fn update_version_keeps_created<S: Store>(s: Arc<S>) {
 async fn update_version_errors<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.update_version("alpha", SECRET, "s", &version(1, T0))
+        s.update_version(&addr("alpha", SECRET, "s"), &version(1, T0))
             .await,
         StoreError::NotFound,
         "update of missing object"
     );
     assert_err!(
-        s.update_version("ghost", SECRET, "s", &version(1, T0))
+        s.update_version(&addr("ghost", SECRET, "s"), &version(1, T0))
             .await,
         StoreError::NotFound,
         "update in missing vault"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     assert_err!(
-        s.update_version("alpha", SECRET, "s", &version(2, T0))
+        s.update_version(&addr("alpha", SECRET, "s"), &version(2, T0))
             .await,
         StoreError::NotFound,
         "update of missing version"
@@ -1845,13 +1875,15 @@ async fn update_version_errors<S: Store>(s: Arc<S>) {
         .await
         .is_none());
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     let mut changed = version(1, T0);
     changed.value = b"changed".to_vec();
     assert_err!(
-        s.update_version("alpha", SECRET, "s", &changed).await,
+        s.update_version(&addr("alpha", SECRET, "s"), &changed)
+            .await,
         StoreError::Deleted,
         "update of deleted object"
     );
@@ -1877,7 +1909,7 @@ async fn list_objects_pages_by_lower_case_name<S: Store>(s: Arc<S>) {
     assert_eq!(names(&all), expected);
     for entry in &all {
         assert_eq!(entry.object.deleted, None);
-        assert_eq!(entry.version.version, entry.object.current_version);
+        assert!(entry.is_current());
         let index = spelled
             .iter()
             .position(|n| *n == entry.object.name)
@@ -1945,7 +1977,7 @@ async fn list_objects_separates_active_and_deleted<S: Store>(s: Arc<S>) {
     let d = deletion(T0 + 5);
     for name in ["b", "d"] {
         ok(
-            s.delete_object("alpha", SECRET, name, d).await,
+            s.delete_object(&addr("alpha", SECRET, name), d).await,
             "delete_object",
         );
     }
@@ -1957,7 +1989,7 @@ async fn list_objects_separates_active_and_deleted<S: Store>(s: Arc<S>) {
     assert_eq!(names(&deleted), ["B", "D"]);
     for entry in &deleted {
         assert_eq!(entry.object.deleted, Some(d));
-        assert_eq!(entry.version.version, entry.object.current_version);
+        assert!(entry.is_current());
     }
     assert_eq!(deleted[1].version, version(3, T0));
     let page = ok(
@@ -1973,7 +2005,10 @@ async fn list_objects_separates_active_and_deleted<S: Store>(s: Arc<S>) {
     );
     assert_eq!(names(&page), ["B"]);
 
-    ok(s.recover_object("alpha", SECRET, "b").await, "recover");
+    ok(
+        s.recover_object(&addr("alpha", SECRET, "b")).await,
+        "recover",
+    );
     assert_eq!(
         names(&all_objects(&*s, "alpha", SECRET, Listing::Active).await),
         ["a", "B", "c", "e"]
@@ -2032,7 +2067,7 @@ async fn list_versions_pages_by_version_id<S: Store>(s: Arc<S>) {
     let mut after: Option<String> = None;
     loop {
         let page = ok(
-            s.list_versions("alpha", SECRET, "s", after.as_deref(), 4)
+            s.list_versions(&addr("alpha", SECRET, "s"), after.as_deref(), 4)
                 .await,
             "list_versions page",
         );
@@ -2052,13 +2087,13 @@ async fn list_versions_pages_by_version_id<S: Store>(s: Arc<S>) {
         ]
     );
     let page = ok(
-        s.list_versions("alpha", SECRET, "s", Some(&vid(4)), 2)
+        s.list_versions(&addr("alpha", SECRET, "s"), Some(&vid(4)), 2)
             .await,
         "after a missing id",
     );
     assert_eq!(ids(&page), [vid(5), vid(0x10)]);
     let page = ok(
-        s.list_versions("alpha", SECRET, "s", None, 0).await,
+        s.list_versions(&addr("alpha", SECRET, "s"), None, 0).await,
         "limit 0",
     );
     assert!(page.is_empty());
@@ -2067,27 +2102,28 @@ async fn list_versions_pages_by_version_id<S: Store>(s: Arc<S>) {
 async fn list_versions_errors<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.list_versions("alpha", SECRET, "s", None, 10).await,
+        s.list_versions(&addr("alpha", SECRET, "s"), None, 10).await,
         StoreError::NotFound,
         "versions of missing object"
     );
     assert_err!(
-        s.list_versions("ghost", SECRET, "s", None, 10).await,
+        s.list_versions(&addr("ghost", SECRET, "s"), None, 10).await,
         StoreError::NotFound,
         "versions in missing vault"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     assert_err!(
-        s.list_versions("alpha", KEY, "s", None, 10).await,
+        s.list_versions(&addr("alpha", KEY, "s"), None, 10).await,
         StoreError::NotFound,
         "versions of another kind"
     );
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete_object",
     );
     assert_err!(
-        s.list_versions("alpha", SECRET, "s", None, 10).await,
+        s.list_versions(&addr("alpha", SECRET, "s"), None, 10).await,
         StoreError::Deleted,
         "versions of deleted object"
     );
@@ -2104,16 +2140,17 @@ async fn delete_object_marks_deleted<S: Store>(s: Arc<S>) {
         scheduled_purge: T0 + 10 + 30 * DAY,
     };
     let record = ok(
-        s.delete_object("alpha", SECRET, "mysecret", d).await,
+        s.delete_object(&addr("alpha", SECRET, "mysecret"), d).await,
         "delete_object",
     );
     assert_eq!(
         record,
         ObjectRecord {
             name: "MySecret".into(),
-            current_version: vid(2),
+            current_version: Some(vid(2)),
             head: head_id(&vid(2)),
             deleted: Some(d),
+            managed_by: None,
         }
     );
     assert_eq!(
@@ -2131,23 +2168,25 @@ async fn delete_object_marks_deleted<S: Store>(s: Arc<S>) {
 async fn delete_object_errors<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         StoreError::NotFound,
         "delete missing object"
     );
     assert_err!(
-        s.delete_object("ghost", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("ghost", SECRET, "s"), deletion(T0))
+            .await,
         StoreError::NotFound,
         "delete in missing vault"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     let first = deletion(T0);
     ok(
-        s.delete_object("alpha", SECRET, "s", first).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), first).await,
         "delete_object",
     );
     assert_err!(
-        s.delete_object("alpha", SECRET, "S", deletion(T0 + 100))
+        s.delete_object(&addr("alpha", SECRET, "S"), deletion(T0 + 100))
             .await,
         StoreError::Deleted,
         "delete twice"
@@ -2169,12 +2208,12 @@ async fn recover_object_restores_all_versions<S: Store>(s: Arc<S>) {
         put(&*s, "alpha", SECRET, "MySecret", &version(n, T0)).await;
     }
     ok(
-        s.delete_object("alpha", SECRET, "MySecret", deletion(T0))
+        s.delete_object(&addr("alpha", SECRET, "MySecret"), deletion(T0))
             .await,
         "delete_object",
     );
     let record = ok(
-        s.recover_object("alpha", SECRET, "MYSECRET").await,
+        s.recover_object(&addr("alpha", SECRET, "MYSECRET")).await,
         "recover_object",
     );
     assert_eq!(record, active("MySecret", &vid(3)));
@@ -2198,28 +2237,32 @@ async fn recover_object_restores_all_versions<S: Store>(s: Arc<S>) {
 async fn recover_object_errors<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.recover_object("alpha", SECRET, "s").await,
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
         "recover missing object"
     );
     assert_err!(
-        s.recover_object("ghost", SECRET, "s").await,
+        s.recover_object(&addr("ghost", SECRET, "s")).await,
         StoreError::NotFound,
         "recover in missing vault"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     assert_err!(
-        s.recover_object("alpha", SECRET, "s").await,
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
         "recover active object"
     );
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete",
     );
-    ok(s.recover_object("alpha", SECRET, "s").await, "recover");
+    ok(
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
+        "recover",
+    );
     assert_err!(
-        s.recover_object("alpha", SECRET, "s").await,
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
         "recover twice"
     );
@@ -2231,10 +2274,14 @@ async fn purge_object_removes_everything<S: Store>(s: Arc<S>) {
     put(&*s, "alpha", SECRET, "Old", &version(2, T0)).await;
     put(&*s, "alpha", SECRET, "other", &version(9, T0)).await;
     ok(
-        s.delete_object("alpha", SECRET, "old", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "old"), deletion(T0))
+            .await,
         "delete",
     );
-    ok(s.purge_object("alpha", SECRET, "OLD").await, "purge_object");
+    ok(
+        s.purge_object(&addr("alpha", SECRET, "OLD")).await,
+        "purge_object",
+    );
     assert!(get(&*s, "alpha", SECRET, "old", None).await.is_none());
     assert!(get(&*s, "alpha", SECRET, "old", Some(&vid(1)))
         .await
@@ -2243,7 +2290,8 @@ async fn purge_object_removes_everything<S: Store>(s: Arc<S>) {
         .await
         .is_empty());
     assert_err!(
-        s.list_versions("alpha", SECRET, "old", None, 10).await,
+        s.list_versions(&addr("alpha", SECRET, "old"), None, 10)
+            .await,
         StoreError::NotFound,
         "versions after purge"
     );
@@ -2263,35 +2311,36 @@ async fn purge_object_removes_everything<S: Store>(s: Arc<S>) {
 async fn purge_object_errors<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.purge_object("alpha", SECRET, "s").await,
+        s.purge_object(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
         "purge missing object"
     );
     assert_err!(
-        s.purge_object("ghost", SECRET, "s").await,
+        s.purge_object(&addr("ghost", SECRET, "s")).await,
         StoreError::NotFound,
         "purge in missing vault"
     );
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     assert_err!(
-        s.purge_object("alpha", SECRET, "s").await,
+        s.purge_object(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
         "purge active object"
     );
     assert!(get(&*s, "alpha", SECRET, "s", None).await.is_some());
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete",
     );
-    ok(s.purge_object("alpha", SECRET, "s").await, "purge");
+    ok(s.purge_object(&addr("alpha", SECRET, "s")).await, "purge");
     assert_err!(
-        s.purge_object("alpha", SECRET, "s").await,
+        s.purge_object(&addr("alpha", SECRET, "s")).await,
         StoreError::NotFound,
         "purge twice"
     );
 }
 
-fn purged_set(purged: &[crate::PurgedObject]) -> BTreeSet<(String, ObjectKind, String)> {
+fn purged_set(purged: &[arca_store::PurgedObject]) -> BTreeSet<(String, ObjectKind, String)> {
     purged
         .iter()
         .map(|p| (p.vault.clone(), p.kind, p.name.to_ascii_lowercase()))
@@ -2309,7 +2358,10 @@ async fn purge_expired_respects_now<S: Store>(s: Arc<S>) {
             deleted_at: 50,
             scheduled_purge: purge_at,
         };
-        ok(s.delete_object("alpha", SECRET, name, d).await, "delete");
+        ok(
+            s.delete_object(&addr("alpha", SECRET, name), d).await,
+            "delete",
+        );
     }
     put(&*s, "alpha", SECRET, "active", &version(9, T0)).await;
 
@@ -2356,7 +2408,8 @@ async fn purge_expired_respects_limit<S: Store>(s: Arc<S>) {
         let name = format!("s{n}");
         put(&*s, "alpha", SECRET, &name, &version(n, T0)).await;
         ok(
-            s.delete_object("alpha", SECRET, &name, deletion(T0)).await,
+            s.delete_object(&addr("alpha", SECRET, &name), deletion(T0))
+                .await,
             "delete",
         );
     }
@@ -2387,14 +2440,15 @@ async fn purge_expired_spans_vaults_and_kinds<S: Store>(s: Arc<S>) {
     for (i, (vault, kind, name)) in targets.iter().enumerate() {
         put(&*s, vault, *kind, name, &version(i as u64, T0)).await;
         ok(
-            s.delete_object(vault, *kind, name, deletion(T0)).await,
+            s.delete_object(&addr(vault, *kind, name), deletion(T0))
+                .await,
             "delete",
         );
     }
     // Same name, other kind, still within retention: must stay.
     put(&*s, "beta", SECRET, "two", &version(7, T0)).await;
     ok(
-        s.delete_object("beta", SECRET, "two", deletion(T0 + 30 * DAY))
+        s.delete_object(&addr("beta", SECRET, "two"), deletion(T0 + 30 * DAY))
             .await,
         "delete",
     );
@@ -2414,9 +2468,7 @@ async fn restore_object_creates_all_versions<S: Store>(s: Arc<S>) {
     let versions = vec![version(3, T0 + 3), version(1, T0 + 1), version(2, T0 + 2)];
     let record = ok(
         s.restore_object(
-            "alpha",
-            SECRET,
-            "Restored",
+            &addr("alpha", SECRET, "Restored"),
             &versions,
             &vid(1),
             &head_id(&vid(1)),
@@ -2443,9 +2495,7 @@ async fn restore_object_creates_all_versions<S: Store>(s: Arc<S>) {
     // A single-version restore works too.
     let record = ok(
         s.restore_object(
-            "alpha",
-            KEY,
-            "Single",
+            &addr("alpha", KEY, "Single"),
             &[version(8, T0)],
             &vid(8),
             &head_id(&vid(8)),
@@ -2461,16 +2511,15 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
     put(&*s, "alpha", SECRET, "Live", &version(1, T0)).await;
     put(&*s, "alpha", SECRET, "Gone", &version(2, T0)).await;
     ok(
-        s.delete_object("alpha", SECRET, "Gone", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0))
+            .await,
         "delete",
     );
     let versions = [version(10, T0), version(11, T0)];
     for name in ["Live", "LIVE", "live"] {
         assert_err!(
             s.restore_object(
-                "alpha",
-                SECRET,
-                name,
+                &addr("alpha", SECRET, name),
                 &versions,
                 &vid(11),
                 &head_id(&vid(11))
@@ -2483,9 +2532,7 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
     for name in ["Gone", "gone"] {
         assert_err!(
             s.restore_object(
-                "alpha",
-                SECRET,
-                name,
+                &addr("alpha", SECRET, name),
                 &versions,
                 &vid(11),
                 &head_id(&vid(11))
@@ -2501,7 +2548,7 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
         [vid(1)]
     );
     let gone = get(&*s, "alpha", SECRET, "gone", None).await.unwrap();
-    assert_eq!(gone.object.current_version, vid(2));
+    assert_eq!(gone.object.current_version, Some(vid(2)));
     assert!(gone.object.deleted.is_some());
     assert!(get(&*s, "alpha", SECRET, "gone", Some(&vid(10)))
         .await
@@ -2511,9 +2558,7 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
 async fn restore_object_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
     assert_err!(
         s.restore_object(
-            "ghost",
-            SECRET,
-            "s",
+            &addr("ghost", SECRET, "s"),
             &[version(1, T0)],
             &vid(1),
             &head_id(&vid(1))
@@ -2527,16 +2572,14 @@ async fn restore_object_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
 async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     assert_err!(
-        s.restore_object("alpha", SECRET, "s", &[], &vid(1), &head_id(&vid(1)))
+        s.restore_object(&addr("alpha", SECRET, "s"), &[], &vid(1), &head_id(&vid(1)))
             .await,
         StoreError::Corrupt(_),
         "restore without versions"
     );
     assert_err!(
         s.restore_object(
-            "alpha",
-            SECRET,
-            "s",
+            &addr("alpha", SECRET, "s"),
             &[version(1, T0), version(2, T0), version(1, T0 + 1)],
             &vid(1),
             &head_id(&vid(1))
@@ -2547,9 +2590,7 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
     );
     assert_err!(
         s.restore_object(
-            "alpha",
-            SECRET,
-            "s",
+            &addr("alpha", SECRET, "s"),
             &[version(1, T0), version(2, T0)],
             &vid(3),
             &head_id(&vid(3))
@@ -2565,9 +2606,7 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
     // The name is still free.
     ok(
         s.restore_object(
-            "alpha",
-            SECRET,
-            "s",
+            &addr("alpha", SECRET, "s"),
             &[version(1, T0)],
             &vid(1),
             &head_id(&vid(1)),
@@ -2583,14 +2622,13 @@ async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
     ok(
-        s.delete_object("alpha", SECRET, "s", deletion(T0)).await,
+        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
+            .await,
         "delete",
     );
     assert_err!(
         s.put_version(
-            "alpha",
-            SECRET,
-            "s",
+            &addr("alpha", SECRET, "s"),
             &version(2, T0),
             &head(&version(2, T0))
         )
@@ -2598,7 +2636,10 @@ async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
         StoreError::Deleted,
         "put onto deleted"
     );
-    ok(s.recover_object("alpha", SECRET, "s").await, "recover");
+    ok(
+        s.recover_object(&addr("alpha", SECRET, "s")).await,
+        "recover",
+    );
     // The refused put left no version behind.
     assert_eq!(
         ids(&all_versions(&*s, "alpha", SECRET, "s").await),
@@ -2606,9 +2647,7 @@ async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
     );
     assert_err!(
         s.put_version(
-            "missing",
-            SECRET,
-            "t",
+            &addr("missing", SECRET, "t"),
             &version(1, T0),
             &head(&version(1, T0))
         )
@@ -2634,7 +2673,9 @@ async fn concurrent_put_version_on_one_object<S: Store>(s: Arc<S>) {
             let name = if n % 2 == 0 { "HotSecret" } else { "hotsecret" };
             let v = version(1000 + n, T0 + n as i64);
             barrier.wait().await;
-            let record = s.put_version("alpha", SECRET, name, &v, &head(&v)).await;
+            let record = s
+                .put_version(&addr("alpha", SECRET, name), &v, &head(&v))
+                .await;
             (v.version, record)
         }));
     }
@@ -2643,7 +2684,8 @@ async fn concurrent_put_version_on_one_object<S: Store>(s: Arc<S>) {
     for (id, record) in results {
         let record = ok(record, "concurrent put_version");
         assert_eq!(
-            record.current_version, id,
+            record.current_version,
+            Some(id),
             "put returns its own version as current"
         );
         assert!(record.name.eq_ignore_ascii_case("hotsecret"));
@@ -2654,8 +2696,8 @@ async fn concurrent_put_version_on_one_object<S: Store>(s: Arc<S>) {
     let expected: Vec<String> = (0..WRITERS).map(|n| vid(1000 + n)).collect();
     assert_eq!(ids(&listed), expected);
     let current = get(&*s, "alpha", SECRET, "hotsecret", None).await.unwrap();
-    assert!(expected.contains(&current.object.current_version));
-    assert_eq!(current.version.version, current.object.current_version);
+    assert!(expected.contains(current.object.current_version.as_ref().unwrap()));
+    assert!(current.is_current());
     assert_eq!(
         all_objects(&*s, "alpha", SECRET, Listing::Active)
             .await
@@ -2673,9 +2715,7 @@ async fn concurrent_creates_of_many_objects<S: Store>(s: Arc<S>) {
             let kind = if n % 3 == 0 { KEY } else { SECRET };
             let name = format!("obj-{n:03}");
             s.put_version(
-                "alpha",
-                kind,
-                &name,
+                &addr("alpha", kind, &name),
                 &version(n, T0),
                 &head(&version(n, T0)),
             )
@@ -2709,9 +2749,7 @@ async fn concurrent_mixed_success_and_failure<S: Store>(s: Arc<S>) {
                 // Succeeds: a fresh version.
                 0 => s
                     .put_version(
-                        "alpha",
-                        SECRET,
-                        "s",
+                        &addr("alpha", SECRET, "s"),
                         &version(100 + n, T0),
                         &head(&version(100 + n, T0)),
                     )
@@ -2720,9 +2758,7 @@ async fn concurrent_mixed_success_and_failure<S: Store>(s: Arc<S>) {
                 // Fails: the version id exists.
                 1 => s
                     .put_version(
-                        "alpha",
-                        SECRET,
-                        "s",
+                        &addr("alpha", SECRET, "s"),
                         &version(1, T0),
                         &head(&version(1, T0)),
                     )
@@ -2799,16 +2835,17 @@ async fn concurrent_readers_while_writing<S: Store>(s: Arc<S>) {
             loop {
                 let finished = done.load(Ordering::Acquire);
                 let found = s
-                    .version("alpha", SECRET, "s", None)
+                    .version(&addr("alpha", SECRET, "s"), None)
                     .await
                     .unwrap()
                     .expect("the object exists throughout");
-                let n = u64::from_str_radix(&found.object.current_version, 16).unwrap();
+                let n = u64::from_str_radix(found.object.current_version.as_deref().unwrap(), 16)
+                    .unwrap();
                 assert!(n >= last_seen, "a read went back in time");
                 assert_eq!(found.version, version(n, T0 + n as i64 - 1));
                 last_seen = n;
                 let listed = s
-                    .list_versions("alpha", SECRET, "s", None, 1000)
+                    .list_versions(&addr("alpha", SECRET, "s"), None, 1000)
                     .await
                     .unwrap();
                 // Versions are only added, so a later listing holds at least the versions up to
@@ -2838,693 +2875,1061 @@ async fn concurrent_readers_while_writing<S: Store>(s: Arc<S>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    //! The suite judged against itself: a simple in-memory reference store must pass it, and
-    //! the same store with one deliberate flaw must fail it, naming the case that caught it.
+// ---- write batches ----
 
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
+fn batch(items: Vec<BatchItem>) -> WriteBatch {
+    WriteBatch { items, fence: None }
+}
 
-    use async_trait::async_trait;
-
-    use super::*;
-    use crate::PurgedObject;
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    enum Flaw {
-        None,
-        KeepsLatestSpelling,
-        UpdateReplacesCreated,
-        PurgeIgnoresLimit,
-        InclusiveAfter,
-        DuplicateVersionOverwrites,
-        VaultDeleteKeepsObjects,
-        MetaIfAbsentOverwrites,
-        PolicyCreateOverwrites,
-        PolicyKeysIgnoreCase,
-        PolicyListIgnoresKind,
-        DeleteAccessNotAtomic,
-        GenerationCountsFailedWrites,
-        PrincipalWritesKeepGeneration,
+fn put_item(address: &ObjectAddress, n: u64) -> BatchItem {
+    let v = version(n, T0 + n as i64);
+    BatchItem::PutVersion {
+        address: address.clone(),
+        head: head(&v),
+        version: v,
+        managed_by: None,
     }
+}
 
-    type ObjectKey = (String, ObjectKind, String);
-
-    struct Object {
-        record: ObjectRecord,
-        versions: BTreeMap<String, VersionRecord>,
+fn managed_put(address: &ObjectAddress, n: u64, manager: &ObjectAddress) -> BatchItem {
+    let v = version(n, T0 + n as i64);
+    BatchItem::PutVersion {
+        address: address.clone(),
+        head: head(&v),
+        version: v,
+        managed_by: Some(manager.clone()),
     }
+}
 
-    #[derive(Default)]
-    struct State {
-        meta: BTreeMap<String, Vec<u8>>,
-        vaults: BTreeMap<String, VaultRecord>,
-        principals: BTreeMap<String, PrincipalRecord>,
-        objects: BTreeMap<ObjectKey, Object>,
-        /// Keyed by `(kind, id)`: the map's order is the listing order.
-        policies: BTreeMap<(String, String), PolicyRecord>,
-        generation: u64,
+fn document(owner: DocumentOwner, kind: &str, id: &str, data: &str) -> DocumentRecord {
+    DocumentRecord {
+        owner,
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        data: data.as_bytes().to_vec(),
     }
+}
 
-    struct Memory {
-        state: Mutex<State>,
-        flaw: Flaw,
+fn vault_owner(vault: &str) -> DocumentOwner {
+    DocumentOwner::Vault(vault.to_owned())
+}
+
+fn object_owner(vault: &str, kind: ObjectKind, name: &str) -> DocumentOwner {
+    DocumentOwner::Object(addr(vault, kind, name))
+}
+
+fn message(topic: &str, n: u64) -> OutboxMessage {
+    OutboxMessage {
+        topic: topic.to_owned(),
+        created: T0 + n as i64,
+        payload: format!("payload-{n}").into_bytes(),
     }
+}
 
-    impl Memory {
-        fn new(flaw: Flaw) -> Memory {
-            Memory {
-                state: Mutex::new(State::default()),
-                flaw,
-            }
-        }
-    }
+async fn stored_document<S: Store>(
+    s: &S,
+    owner: &DocumentOwner,
+    kind: &str,
+    id: &str,
+) -> Option<DocumentRecord> {
+    ok(s.document(owner, kind, id).await, "document")
+}
 
-    impl Memory {
-        fn policy_key(&self, kind: &str, id: &str) -> (String, String) {
-            if self.flaw == Flaw::PolicyKeysIgnoreCase {
-                (kind.to_lowercase(), id.to_lowercase())
-            } else {
-                (kind.to_owned(), id.to_owned())
-            }
-        }
+async fn pending_ids<S: Store>(s: &S) -> Vec<u64> {
+    ok(s.outbox_pending(None, 10_000).await, "outbox_pending")
+        .iter()
+        .map(|r| r.id)
+        .collect()
+}
 
-        /// Counts an access-control write: the step the contract asks for on success, and the
-        /// steps the flaws take by mistake.
-        fn count(&self, state: &mut State, result: &StoreResult<()>, principal: bool) {
-            let counts = match self.flaw {
-                Flaw::GenerationCountsFailedWrites => true,
-                Flaw::PrincipalWritesKeepGeneration if principal => false,
-                _ => result.is_ok(),
-            };
-            if counts {
-                state.generation += 1;
-            }
-        }
-    }
-
-    fn key(vault: &str, kind: ObjectKind, name: &str) -> ObjectKey {
-        (vault.to_owned(), kind, name.to_ascii_lowercase())
-    }
-
-    fn with_version(object: &Object, id: &str) -> Option<ObjectWithVersion> {
-        object.versions.get(id).map(|v| ObjectWithVersion {
-            object: object.record.clone(),
-            version: v.clone(),
-        })
-    }
-
-    fn active_mut<'a>(state: &'a mut State, key: &ObjectKey) -> StoreResult<&'a mut Object> {
-        match state.objects.get_mut(key) {
-            None => Err(StoreError::NotFound),
-            Some(o) if o.record.deleted.is_some() => Err(StoreError::Deleted),
-            Some(o) => Ok(o),
-        }
-    }
-
-    #[async_trait]
-    impl Store for Memory {
-        async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-            Ok(self.state.lock().unwrap().meta.get(key).cloned())
-        }
-
-        async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool> {
-            let mut state = self.state.lock().unwrap();
-            if state.meta.contains_key(key) && self.flaw != Flaw::MetaIfAbsentOverwrites {
-                return Ok(false);
-            }
-            state.meta.insert(key.to_owned(), value.to_vec());
-            Ok(true)
-        }
-
-        async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            state.meta.insert(key.to_owned(), value.to_vec());
-            Ok(())
-        }
-
-        async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            if state.vaults.contains_key(&vault.name) {
-                return Err(StoreError::Conflict);
-            }
-            state.vaults.insert(vault.name.clone(), vault.clone());
-            Ok(())
-        }
-
-        async fn vault(&self, name: &str) -> StoreResult<Option<VaultRecord>> {
-            Ok(self.state.lock().unwrap().vaults.get(name).cloned())
-        }
-
-        async fn list_vaults(&self) -> StoreResult<Vec<VaultRecord>> {
-            Ok(self
-                .state
-                .lock()
-                .unwrap()
-                .vaults
-                .values()
-                .cloned()
-                .collect())
-        }
-
-        async fn delete_vault(&self, name: &str) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            state.vaults.remove(name).ok_or(StoreError::NotFound)?;
-            if self.flaw != Flaw::VaultDeleteKeepsObjects {
-                state.objects.retain(|k, _| k.0 != name);
-            }
-            Ok(())
-        }
-
-        async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            let taken = state
-                .principals
-                .values()
-                .any(|p| p.client_id == principal.client_id || p.object_id == principal.object_id);
-            let result = if taken {
-                Err(StoreError::Conflict)
-            } else {
-                state
-                    .principals
-                    .insert(principal.client_id.clone(), principal.clone());
-                Ok(())
-            };
-            self.count(&mut state, &result, true);
-            result
-        }
-
-        async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            let result = match state.principals.get_mut(&principal.client_id) {
-                Some(stored) => {
-                    stored.data = principal.data.clone();
-                    Ok(())
-                }
-                None => Err(StoreError::NotFound),
-            };
-            self.count(&mut state, &result, true);
-            result
-        }
-
-        async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
-            Ok(self
-                .state
-                .lock()
-                .unwrap()
-                .principals
-                .get(client_id)
-                .cloned())
-        }
-
-        async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>> {
-            Ok(self
-                .state
-                .lock()
-                .unwrap()
-                .principals
-                .values()
-                .cloned()
-                .collect())
-        }
-
-        async fn delete_principal(&self, client_id: &str) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            let result = state
-                .principals
-                .remove(client_id)
-                .map(|_| ())
-                .ok_or(StoreError::NotFound);
-            self.count(&mut state, &result, true);
-            result
-        }
-
-        async fn create_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
-            record.check_limits()?;
-            let mut state = self.state.lock().unwrap();
-            let key = self.policy_key(&record.kind, &record.id);
-            let result =
-                if state.policies.contains_key(&key) && self.flaw != Flaw::PolicyCreateOverwrites {
-                    Err(StoreError::Conflict)
-                } else {
-                    state.policies.insert(key, record.clone());
-                    Ok(())
-                };
-            self.count(&mut state, &result, false);
-            result
-        }
-
-        async fn put_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
-            record.check_limits()?;
-            let mut state = self.state.lock().unwrap();
-            let key = self.policy_key(&record.kind, &record.id);
-            state.policies.insert(key, record.clone());
-            self.count(&mut state, &Ok(()), false);
-            Ok(())
-        }
-
-        async fn policy(&self, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
-            crate::check_policy_key(kind, id)?;
-            let state = self.state.lock().unwrap();
-            Ok(state.policies.get(&self.policy_key(kind, id)).cloned())
-        }
-
-        async fn list_policies(&self, kind: &str) -> StoreResult<Vec<PolicyRecord>> {
-            crate::check_policy_key(kind, "")?;
-            let state = self.state.lock().unwrap();
-            let any_kind = self.flaw == Flaw::PolicyListIgnoresKind;
-            Ok(state
-                .policies
-                .values()
-                .filter(|r| any_kind || r.kind == kind)
-                .cloned()
-                .collect())
-        }
-
-        async fn delete_policy(&self, kind: &str, id: &str) -> StoreResult<()> {
-            crate::check_policy_key(kind, id)?;
-            let mut state = self.state.lock().unwrap();
-            let result = state
-                .policies
-                .remove(&self.policy_key(kind, id))
-                .map(|_| ())
-                .ok_or(StoreError::NotFound);
-            self.count(&mut state, &result, false);
-            result
-        }
-
-        async fn delete_access(
-            &self,
-            policies: &[(String, String)],
-            principal: Option<&str>,
-        ) -> StoreResult<()> {
-            for (kind, id) in policies {
-                crate::check_policy_key(kind, id)?;
-            }
-            let mut state = self.state.lock().unwrap();
-            let missing = principal.is_some_and(|p| !state.principals.contains_key(p));
-            let result = if missing {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            };
-            if result.is_ok() || self.flaw == Flaw::DeleteAccessNotAtomic {
-                for (kind, id) in policies {
-                    let key = self.policy_key(kind, id);
-                    state.policies.remove(&key);
-                }
-                if let Some(p) = principal {
-                    state.principals.remove(p);
-                }
-            }
-            self.count(&mut state, &result, false);
-            result
-        }
-
-        async fn access_generation(&self) -> StoreResult<u64> {
-            Ok(self.state.lock().unwrap().generation)
-        }
-
-        async fn put_version(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-            version: &VersionRecord,
-            head: &[u8],
-        ) -> StoreResult<ObjectRecord> {
-            let mut state = self.state.lock().unwrap();
-            if !state.vaults.contains_key(vault) {
-                return Err(StoreError::NotFound);
-            }
-            let k = key(vault, kind, name);
-            let flaw = self.flaw;
-            let object = state.objects.entry(k).or_insert_with(|| Object {
-                record: ObjectRecord {
-                    name: name.to_owned(),
-                    current_version: version.version.clone(),
-                    head: head.to_vec(),
-                    deleted: None,
+async fn batch_applies_items_in_order<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let a = addr("alpha", SECRET, "A");
+    let b = addr("alpha", KEY, "b");
+    let outcomes = ok(
+        s.write(&batch(vec![
+            put_item(&a, 1),
+            put_item(&b, 2),
+            // Sees the object created by the first item.
+            BatchItem::PutDocument(document(
+                object_owner("alpha", SECRET, "a"),
+                "policy",
+                "p",
+                "doc",
+            )),
+            BatchItem::Append(message("t", 1)),
+            put_item(&a, 3),
+            BatchItem::UpdateVersion {
+                address: a.clone(),
+                version: VersionRecord {
+                    enabled: false,
+                    ..version(1, T0 + 50)
                 },
-                versions: BTreeMap::new(),
-            });
-            if object.record.deleted.is_some() {
-                return Err(StoreError::Deleted);
-            }
-            if object.versions.contains_key(&version.version)
-                && flaw != Flaw::DuplicateVersionOverwrites
-            {
-                return Err(StoreError::Conflict);
-            }
-            object
-                .versions
-                .insert(version.version.clone(), version.clone());
-            object.record.current_version = version.version.clone();
-            object.record.head = head.to_vec();
-            if flaw == Flaw::KeepsLatestSpelling {
-                object.record.name = name.to_owned();
-            }
-            Ok(object.record.clone())
-        }
+            },
+        ]))
+        .await,
+        "write",
+    );
+    assert_eq!(outcomes.len(), 6);
+    assert_eq!(outcomes[0], ItemOutcome::Object(active("A", &vid(1))));
+    assert_eq!(outcomes[1], ItemOutcome::Object(active("b", &vid(2))));
+    assert_eq!(outcomes[2], ItemOutcome::Done);
+    assert!(matches!(outcomes[3], ItemOutcome::Appended(id) if id >= 1));
+    assert_eq!(outcomes[4], ItemOutcome::Object(active("A", &vid(3))));
+    assert_eq!(outcomes[5], ItemOutcome::Done);
+    let current = get(&*s, "alpha", SECRET, "a", None).await.unwrap();
+    assert_eq!(current.version, version(3, T0 + 3));
+    assert_eq!(
+        ids(&all_versions(&*s, "alpha", SECRET, "a").await),
+        [vid(1), vid(3)]
+    );
+    let first = get(&*s, "alpha", SECRET, "a", Some(&vid(1))).await.unwrap();
+    assert!(!first.version.enabled);
+    assert_eq!(first.version.created, T0 + 1, "update keeps created");
+    assert!(get(&*s, "alpha", KEY, "B", None).await.is_some());
+    assert_eq!(
+        stored_document(&*s, &object_owner("alpha", SECRET, "A"), "policy", "p")
+            .await
+            .map(|d| d.data),
+        Some(b"doc".to_vec())
+    );
+    assert_eq!(pending_ids(&*s).await.len(), 1);
+    // An empty batch is fine and writes nothing.
+    assert_eq!(ok(s.write(&WriteBatch::new()).await, "empty write"), []);
+}
 
-        async fn version(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-            version: Option<&str>,
-        ) -> StoreResult<Option<ObjectWithVersion>> {
-            let state = self.state.lock().unwrap();
-            Ok(state
-                .objects
-                .get(&key(vault, kind, name))
-                .and_then(|o| with_version(o, version.unwrap_or(&o.record.current_version))))
-        }
+async fn batch_failing_item_leaves_nothing_written<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "gone", &version(1, T0)).await;
+    ok(
+        s.delete_object(&addr("alpha", SECRET, "gone"), deletion(T0 + 1))
+            .await,
+        "delete_object",
+    );
+    put(&*s, "alpha", SECRET, "kept", &version(2, T0)).await;
+    let kept_before = get(&*s, "alpha", SECRET, "kept", None).await;
+    let generation_before = generation(&*s).await;
+    for (what, last) in [
+        (
+            "a deleted name",
+            put_item(&addr("alpha", SECRET, "GONE"), 9),
+        ),
+        (
+            "a duplicate version",
+            put_item(&addr("alpha", SECRET, "kept"), 2),
+        ),
+        (
+            "a missing document",
+            BatchItem::DeleteDocument {
+                owner: vault_owner("alpha"),
+                kind: "k".into(),
+                id: "absent".into(),
+            },
+        ),
+    ] {
+        let result = s
+            .write(&batch(vec![
+                put_item(&addr("alpha", SECRET, "new"), 3),
+                put_item(&addr("alpha", SECRET, "kept"), 4),
+                BatchItem::PutDocument(document(vault_owner("alpha"), "k", "d", "x")),
+                BatchItem::Append(message("t", 1)),
+                last,
+            ]))
+            .await;
+        assert!(
+            result.is_err(),
+            "{what}: the batch must fail, got {result:?}"
+        );
+        assert!(
+            get(&*s, "alpha", SECRET, "new", None).await.is_none(),
+            "{what}: an object of a failed batch was created"
+        );
+        assert_eq!(
+            get(&*s, "alpha", SECRET, "kept", None).await,
+            kept_before,
+            "{what}: a version of a failed batch was added"
+        );
+        assert_eq!(
+            stored_document(&*s, &vault_owner("alpha"), "k", "d").await,
+            None,
+            "{what}: a document of a failed batch was written"
+        );
+        assert_eq!(
+            pending_ids(&*s).await,
+            Vec::<u64>::new(),
+            "{what}: an outbox row of a failed batch was appended"
+        );
+    }
+    assert_eq!(generation(&*s).await, generation_before);
+}
 
-        async fn update_version(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-            version: &VersionRecord,
-        ) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            let object = active_mut(&mut state, &key(vault, kind, name))?;
-            let stored = object
-                .versions
-                .get_mut(&version.version)
-                .ok_or(StoreError::NotFound)?;
-            let created = stored.created;
-            *stored = version.clone();
-            if self.flaw != Flaw::UpdateReplacesCreated {
-                stored.created = created;
-            }
-            Ok(())
-        }
-
-        async fn list_objects(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            which: Listing,
-            after: Option<&str>,
-            limit: usize,
-        ) -> StoreResult<Vec<ObjectWithVersion>> {
-            let state = self.state.lock().unwrap();
-            let inclusive = self.flaw == Flaw::InclusiveAfter;
-            Ok(state
-                .objects
-                .iter()
-                .filter(|(k, _)| k.0 == vault && k.1 == kind)
-                .filter(|(k, _)| match after {
-                    None => true,
-                    Some(a) if inclusive => k.2.as_str() >= a,
-                    Some(a) => k.2.as_str() > a,
-                })
-                .filter(|(_, o)| (o.record.deleted.is_some()) == (which == Listing::Deleted))
-                .filter_map(|(_, o)| with_version(o, &o.record.current_version))
-                .take(limit)
-                .collect())
-        }
-
-        async fn list_versions(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-            after: Option<&str>,
-            limit: usize,
-        ) -> StoreResult<Vec<VersionRecord>> {
-            let mut state = self.state.lock().unwrap();
-            let object = active_mut(&mut state, &key(vault, kind, name))?;
-            Ok(object
-                .versions
-                .values()
-                .filter(|v| after.is_none_or(|a| v.version.as_str() > a))
-                .take(limit)
-                .cloned()
-                .collect())
-        }
-
-        async fn delete_object(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-            deletion: Deletion,
-        ) -> StoreResult<ObjectRecord> {
-            let mut state = self.state.lock().unwrap();
-            let object = active_mut(&mut state, &key(vault, kind, name))?;
-            object.record.deleted = Some(deletion);
-            Ok(object.record.clone())
-        }
-
-        async fn recover_object(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-        ) -> StoreResult<ObjectRecord> {
-            let mut state = self.state.lock().unwrap();
-            match state.objects.get_mut(&key(vault, kind, name)) {
-                Some(o) if o.record.deleted.is_some() => {
-                    o.record.deleted = None;
-                    Ok(o.record.clone())
-                }
-                _ => Err(StoreError::NotFound),
-            }
-        }
-
-        async fn purge_object(&self, vault: &str, kind: ObjectKind, name: &str) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            let k = key(vault, kind, name);
-            match state.objects.get(&k) {
-                Some(o) if o.record.deleted.is_some() => {
-                    state.objects.remove(&k);
-                    Ok(())
-                }
-                _ => Err(StoreError::NotFound),
-            }
-        }
-
-        async fn purge_expired(&self, now: i64, limit: usize) -> StoreResult<Vec<PurgedObject>> {
-            let mut state = self.state.lock().unwrap();
-            let limit = if self.flaw == Flaw::PurgeIgnoresLimit {
-                usize::MAX
-            } else {
-                limit
-            };
-            let due: Vec<ObjectKey> = state
-                .objects
-                .iter()
-                .filter(|(_, o)| o.record.deleted.is_some_and(|d| d.scheduled_purge <= now))
-                .map(|(k, _)| k.clone())
-                .take(limit)
-                .collect();
-            let mut purged = Vec::new();
-            for k in due {
-                if let Some(o) = state.objects.remove(&k) {
-                    purged.push(PurgedObject {
-                        vault: k.0,
-                        kind: k.1,
-                        name: o.record.name,
-                    });
-                }
-            }
-            Ok(purged)
-        }
-
-        async fn restore_object(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-            versions: &[VersionRecord],
-            current: &str,
-            head: &[u8],
-        ) -> StoreResult<ObjectRecord> {
-            let map: BTreeMap<String, VersionRecord> = versions
-                .iter()
-                .map(|v| (v.version.clone(), v.clone()))
-                .collect();
-            if map.is_empty() || map.len() != versions.len() || !map.contains_key(current) {
-                return Err(StoreError::Corrupt("bad restore input".to_owned()));
-            }
-            let mut state = self.state.lock().unwrap();
-            if !state.vaults.contains_key(vault) {
-                return Err(StoreError::NotFound);
-            }
-            let k = key(vault, kind, name);
-            if state.objects.contains_key(&k) {
-                return Err(StoreError::Conflict);
-            }
-            let record = ObjectRecord {
-                name: name.to_owned(),
-                current_version: current.to_owned(),
-                head: head.to_vec(),
-                deleted: None,
-            };
-            state.objects.insert(
-                k,
-                Object {
-                    record: record.clone(),
-                    versions: map,
-                },
-            );
-            Ok(record)
-        }
-
-        async fn object_versions(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-        ) -> StoreResult<Vec<VersionRecord>> {
-            let state = self.state.lock().unwrap();
-            let object = state
-                .objects
-                .get(&key(vault, kind, name))
-                .ok_or(StoreError::NotFound)?;
-            Ok(object.versions.values().cloned().collect())
-        }
-
-        async fn reseal_object(
-            &self,
-            vault: &str,
-            kind: ObjectKind,
-            name: &str,
-            head: &[u8],
-            metas: &[(String, Vec<u8>)],
-        ) -> StoreResult<()> {
-            let mut state = self.state.lock().unwrap();
-            let object = state
-                .objects
-                .get_mut(&key(vault, kind, name))
-                .ok_or(StoreError::NotFound)?;
-            if metas.iter().any(|(v, _)| !object.versions.contains_key(v)) {
-                return Err(StoreError::NotFound);
-            }
-            object.record.head = head.to_vec();
-            for (v, meta) in metas {
-                if let Some(stored) = object.versions.get_mut(v) {
-                    stored.meta = meta.clone();
-                }
-            }
-            Ok(())
+async fn batch_items_fail_as_their_single_methods<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "live", &version(1, T0)).await;
+    put(&*s, "alpha", SECRET, "gone", &version(2, T0)).await;
+    ok(
+        s.delete_object(&addr("alpha", SECRET, "gone"), deletion(T0 + 1))
+            .await,
+        "delete_object",
+    );
+    let pending = |name: &str| BatchItem::CreatePending {
+        address: addr("alpha", SECRET, name),
+        head: b"pending".to_vec(),
+        managed_by: None,
+    };
+    let cases: Vec<(&str, BatchItem, fn(&StoreError) -> bool)> = vec![
+        (
+            "put in a missing vault",
+            put_item(&addr("nope", SECRET, "x"), 1),
+            |e| matches!(e, StoreError::NotFound),
+        ),
+        (
+            "put on a deleted name",
+            put_item(&addr("alpha", SECRET, "gone"), 3),
+            |e| matches!(e, StoreError::Deleted),
+        ),
+        (
+            "put of an existing version",
+            put_item(&addr("alpha", SECRET, "live"), 1),
+            |e| matches!(e, StoreError::Conflict),
+        ),
+        ("pending on a used name", pending("LIVE"), |e| {
+            matches!(e, StoreError::Conflict)
+        }),
+        ("pending on a deleted name", pending("gone"), |e| {
+            matches!(e, StoreError::Deleted)
+        }),
+        (
+            "pending in a missing vault",
+            BatchItem::CreatePending {
+                address: addr("nope", SECRET, "x"),
+                head: Vec::new(),
+                managed_by: None,
+            },
+            |e| matches!(e, StoreError::NotFound),
+        ),
+        (
+            "update of a missing version",
+            BatchItem::UpdateVersion {
+                address: addr("alpha", SECRET, "live"),
+                version: version(7, T0),
+            },
+            |e| matches!(e, StoreError::NotFound),
+        ),
+        (
+            "update on a deleted object",
+            BatchItem::UpdateVersion {
+                address: addr("alpha", SECRET, "gone"),
+                version: version(2, T0),
+            },
+            |e| matches!(e, StoreError::Deleted),
+        ),
+        (
+            "document of a deleted object",
+            BatchItem::PutDocument(document(
+                object_owner("alpha", SECRET, "gone"),
+                "k",
+                "i",
+                "d",
+            )),
+            |e| matches!(e, StoreError::Deleted),
+        ),
+        (
+            "document of a missing object",
+            BatchItem::PutDocument(document(
+                object_owner("alpha", SECRET, "absent"),
+                "k",
+                "i",
+                "d",
+            )),
+            |e| matches!(e, StoreError::NotFound),
+        ),
+        (
+            "document of a missing vault",
+            BatchItem::PutDocument(document(vault_owner("nope"), "k", "i", "d")),
+            |e| matches!(e, StoreError::NotFound),
+        ),
+        (
+            "delete of a missing document",
+            BatchItem::DeleteDocument {
+                owner: vault_owner("alpha"),
+                kind: "k".into(),
+                id: "i".into(),
+            },
+            |e| matches!(e, StoreError::NotFound),
+        ),
+    ];
+    for (what, item, expected) in cases {
+        match s.write(&batch(vec![item])).await {
+            Err(error) if expected(&error) => {}
+            other => panic!("{what}: unexpected {other:?}"),
         }
     }
+}
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_cached_reference_store_passes() {
-        run_all(|| {
-            std::future::ready(crate::CachedStore::new(
-                std::sync::Arc::new(Memory::new(Flaw::None)),
-                crate::cache::DEFAULT_BUDGET_BYTES,
-            ))
-        })
-        .await;
+async fn batch_over_limits_is_invalid<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let big = DocumentRecord {
+        data: vec![0; DOCUMENT_DATA_MAX + 1],
+        ..document(vault_owner("alpha"), "k", "i", "")
+    };
+    let long_id = document(vault_owner("alpha"), "k", &"i".repeat(513), "d");
+    let long_topic = OutboxMessage {
+        topic: "t".repeat(65),
+        ..message("t", 1)
+    };
+    for (what, item) in [
+        ("document data", BatchItem::PutDocument(big)),
+        ("document id", BatchItem::PutDocument(long_id)),
+        ("outbox topic", BatchItem::Append(long_topic)),
+    ] {
+        assert_err!(
+            s.write(&batch(vec![put_item(&addr("alpha", SECRET, "a"), 1), item]))
+                .await,
+            StoreError::Invalid(_),
+            what
+        );
+        assert!(
+            get(&*s, "alpha", SECRET, "a", None).await.is_none(),
+            "{what}"
+        );
     }
+    let exact = DocumentRecord {
+        data: vec![7; DOCUMENT_DATA_MAX],
+        ..document(vault_owner("alpha"), &"k".repeat(64), &"i".repeat(512), "")
+    };
+    ok(
+        s.write(&batch(vec![BatchItem::PutDocument(exact.clone())]))
+            .await,
+        "a document at the limits",
+    );
+    assert_eq!(
+        stored_document(&*s, &exact.owner, &exact.kind, &exact.id).await,
+        Some(exact)
+    );
+}
 
-    /// Runs the suite against a store with `flaw` and returns the failure message, if any.
-    async fn failure_with(flaw: Flaw) -> Option<String> {
-        let outcome = tokio::spawn(run_all(move || std::future::ready(Memory::new(flaw)))).await;
-        match outcome {
-            Ok(()) => None,
-            Err(error) => {
-                let payload = error.into_panic();
-                Some(
-                    payload
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .unwrap_or_default(),
-                )
-            }
-        }
-    }
+// ---- pending objects ----
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn reference_store_passes() {
-        assert_eq!(failure_with(Flaw::None).await, None);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn each_flaw_is_caught_by_name() {
-        let expectations = [
-            (
-                Flaw::KeepsLatestSpelling,
-                "put_version_names_are_case_insensitive_and_keep_first_spelling",
-            ),
-            (Flaw::UpdateReplacesCreated, "update_version_keeps_created"),
-            (Flaw::PurgeIgnoresLimit, "purge_expired_respects_limit"),
-            (
-                Flaw::InclusiveAfter,
-                "list_objects_pages_by_lower_case_name",
-            ),
-            (
-                Flaw::DuplicateVersionOverwrites,
-                "put_version_duplicate_id_is_conflict",
-            ),
-            (
-                Flaw::VaultDeleteKeepsObjects,
-                "vault_delete_cascades_to_objects",
-            ),
-            (
-                Flaw::MetaIfAbsentOverwrites,
-                "meta_put_if_absent_race_has_one_winner",
-            ),
-            (
-                Flaw::PolicyCreateOverwrites,
-                "policy_create_read_and_conflict",
-            ),
-            (
-                Flaw::PolicyKeysIgnoreCase,
-                "policy_keys_are_compared_exactly",
-            ),
-            (
-                Flaw::PolicyListIgnoresKind,
-                "policy_list_is_ordered_by_id_within_kind",
-            ),
-            (
-                Flaw::DeleteAccessNotAtomic,
-                "delete_access_missing_principal_changes_nothing",
-            ),
-            (
-                Flaw::GenerationCountsFailedWrites,
-                "access_generation_ignores_failed_writes",
-            ),
-            (
-                Flaw::PrincipalWritesKeepGeneration,
-                "access_generation_counts_each_access_write",
-            ),
-        ];
-        for (flaw, case) in expectations {
-            let message = failure_with(flaw)
+async fn pending_object_has_no_current_version<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "a", &version(1, T0)).await;
+    let cert = addr("alpha", ObjectKind::Certificate, "Cert");
+    let outcomes = ok(
+        s.write(&batch(vec![BatchItem::CreatePending {
+            address: cert.clone(),
+            head: b"pending-head".to_vec(),
+            managed_by: None,
+        }]))
+        .await,
+        "create pending",
+    );
+    let expected = ObjectRecord {
+        name: "Cert".into(),
+        current_version: None,
+        head: b"pending-head".to_vec(),
+        deleted: None,
+        managed_by: None,
+    };
+    assert_eq!(outcomes, [ItemOutcome::Object(expected.clone())]);
+    let lower = addr("alpha", ObjectKind::Certificate, "cert");
+    assert_eq!(ok(s.object(&lower).await, "object"), Some(expected));
+    assert_eq!(ok(s.version(&lower, None).await, "version"), None);
+    assert_eq!(
+        ok(s.list_versions(&lower, None, 10).await, "list_versions"),
+        []
+    );
+    for which in [Listing::Active, Listing::Deleted] {
+        assert!(
+            all_objects(&*s, "alpha", ObjectKind::Certificate, which)
                 .await
-                .unwrap_or_else(|| panic!("{flaw:?} went unnoticed"));
-            assert!(
-                message.contains(&format!("\n  {case}: ")),
-                "{flaw:?} was not caught by {case}: {message}"
-            );
+                .is_empty(),
+            "listings leave pending objects out"
+        );
+    }
+    // The first version makes it current and listed.
+    let record = ok(
+        s.put_version(&lower, &version(5, T0 + 5), &head(&version(5, T0 + 5)))
+            .await,
+        "put_version",
+    );
+    assert_eq!(record.current_version, Some(vid(5)));
+    assert_eq!(record.name, "Cert");
+    assert_eq!(
+        names(&all_objects(&*s, "alpha", ObjectKind::Certificate, Listing::Active).await),
+        ["Cert"]
+    );
+    assert_eq!(
+        ok(s.object(&addr("alpha", SECRET, "a")).await, "object").and_then(|o| o.current_version),
+        Some(vid(1))
+    );
+    assert_eq!(
+        ok(s.object(&addr("alpha", SECRET, "zz")).await, "object"),
+        None
+    );
+}
+
+async fn pending_object_is_deleted_recovered_and_purged<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let cert = addr("alpha", ObjectKind::Certificate, "c");
+    ok(
+        s.write(&batch(vec![BatchItem::CreatePending {
+            address: cert.clone(),
+            head: Vec::new(),
+            managed_by: None,
+        }]))
+        .await,
+        "create pending",
+    );
+    let d = deletion(T0);
+    let deleted = ok(s.delete_object(&cert, d).await, "delete_object");
+    assert_eq!(deleted.deleted, Some(d));
+    assert_eq!(deleted.current_version, None);
+    let recovered = ok(s.recover_object(&cert).await, "recover_object");
+    assert_eq!(recovered.deleted, None);
+    ok(s.delete_object(&cert, d).await, "delete_object");
+    ok(s.purge_object(&cert).await, "purge_object");
+    assert_eq!(ok(s.object(&cert).await, "object"), None);
+}
+
+// ---- managed objects ----
+
+async fn managed_by_is_stored_and_returned<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let cert = addr("alpha", ObjectKind::Certificate, "Web");
+    let key = addr("alpha", KEY, "web");
+    let secret = addr("alpha", SECRET, "WEB");
+    let outcomes = ok(
+        s.write(&batch(vec![
+            put_item(&cert, 1),
+            managed_put(&key, 2, &cert),
+            managed_put(&secret, 3, &cert),
+        ]))
+        .await,
+        "write",
+    );
+    match &outcomes[1] {
+        ItemOutcome::Object(record) => assert_eq!(record.managed_by, Some(cert.clone())),
+        other => panic!("unexpected {other:?}"),
+    }
+    for address in [&key, &secret] {
+        let found = get(&*s, "alpha", address.kind, "web", None).await.unwrap();
+        assert_eq!(found.object.managed_by, Some(cert.clone()), "{address}");
+    }
+    assert_eq!(
+        get(&*s, "alpha", ObjectKind::Certificate, "web", None)
+            .await
+            .unwrap()
+            .object
+            .managed_by,
+        None
+    );
+    // The link never changes: a later put naming another manager (or none) keeps it.
+    let other = addr("alpha", ObjectKind::Certificate, "WEB");
+    ok(
+        s.write(&batch(vec![managed_put(&key, 4, &other)])).await,
+        "write",
+    );
+    ok(
+        s.put_version(&key, &version(5, T0), &head(&version(5, T0)))
+            .await,
+        "put_version",
+    );
+    let found = get(&*s, "alpha", KEY, "web", None).await.unwrap();
+    assert_eq!(found.object.managed_by, Some(cert.clone()));
+    assert_eq!(found.object.current_version, Some(vid(5)));
+    // Listings carry it too.
+    let listed = all_objects(&*s, "alpha", KEY, Listing::Active).await;
+    assert_eq!(listed[0].object.managed_by, Some(cert));
+}
+
+async fn managed_by_must_share_vault_and_name<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    make_vault(&*s, "beta").await;
+    let key = addr("alpha", KEY, "web");
+    for (what, manager) in [
+        (
+            "another vault",
+            addr("beta", ObjectKind::Certificate, "web"),
+        ),
+        (
+            "another name",
+            addr("alpha", ObjectKind::Certificate, "api"),
+        ),
+        ("the same kind", addr("alpha", KEY, "WEB")),
+    ] {
+        assert_err!(
+            s.write(&batch(vec![managed_put(&key, 1, &manager)])).await,
+            StoreError::Invalid(_),
+            what
+        );
+        assert_err!(
+            s.write(&batch(vec![BatchItem::CreatePending {
+                address: key.clone(),
+                head: Vec::new(),
+                managed_by: Some(manager),
+            }]))
+            .await,
+            StoreError::Invalid(_),
+            what
+        );
+    }
+    assert_eq!(ok(s.object(&key).await, "object"), None);
+}
+
+/// A certificate `web` managing key and secret `web`, and an unrelated key `api`.
+async fn managed_family<S: Store>(s: &S) -> [ObjectAddress; 3] {
+    make_vault(s, "alpha").await;
+    let cert = addr("alpha", ObjectKind::Certificate, "web");
+    let key = addr("alpha", KEY, "web");
+    let secret = addr("alpha", SECRET, "web");
+    ok(
+        s.write(&batch(vec![
+            put_item(&cert, 1),
+            managed_put(&key, 2, &cert),
+            managed_put(&secret, 3, &cert),
+            put_item(&addr("alpha", KEY, "api"), 4),
+        ]))
+        .await,
+        "write",
+    );
+    [cert, key, secret]
+}
+
+async fn deletion_of<S: Store>(s: &S, address: &ObjectAddress) -> Option<Deletion> {
+    ok(s.object(address).await, "object")
+        .unwrap_or_else(|| panic!("{address} is missing"))
+        .deleted
+}
+
+async fn managed_objects_follow_their_manager_through_delete_and_recover<S: Store>(s: Arc<S>) {
+    let [cert, key, secret] = managed_family(&*s).await;
+    let api = addr("alpha", KEY, "api");
+    let d = deletion(T0 + 10);
+    ok(
+        s.delete_object(&addr("alpha", ObjectKind::Certificate, "WEB"), d)
+            .await,
+        "delete_object",
+    );
+    for address in [&cert, &key, &secret] {
+        assert_eq!(deletion_of(&*s, address).await, Some(d), "{address}");
+    }
+    assert_eq!(deletion_of(&*s, &api).await, None, "unmanaged objects stay");
+    ok(s.recover_object(&cert).await, "recover_object");
+    for address in [&cert, &key, &secret] {
+        assert_eq!(deletion_of(&*s, address).await, None, "{address}");
+    }
+    // The cascade does not run upwards: deleting a managed object deletes it alone.
+    ok(s.delete_object(&key, d).await, "delete_object");
+    assert_eq!(deletion_of(&*s, &cert).await, None);
+    assert_eq!(deletion_of(&*s, &secret).await, None);
+    assert_eq!(deletion_of(&*s, &key).await, Some(d));
+    // A managed object already deleted keeps its own deletion when its manager is deleted.
+    let later = deletion(T0 + 20);
+    ok(s.delete_object(&cert, later).await, "delete_object");
+    assert_eq!(deletion_of(&*s, &key).await, Some(d));
+    assert_eq!(deletion_of(&*s, &secret).await, Some(later));
+}
+
+async fn purging_a_manager_purges_what_it_manages<S: Store>(s: Arc<S>) {
+    let [cert, key, secret] = managed_family(&*s).await;
+    let d = deletion(T0);
+    ok(s.delete_object(&cert, d).await, "delete_object");
+    ok(s.purge_object(&cert).await, "purge_object");
+    for address in [&cert, &key, &secret] {
+        assert_eq!(ok(s.object(address).await, "object"), None, "{address}");
+    }
+    assert!(ok(s.object(&addr("alpha", KEY, "api")).await, "object").is_some());
+
+    // purge_expired purges them too, and names them.
+    let cert2 = addr("alpha", ObjectKind::Certificate, "two");
+    let key2 = addr("alpha", KEY, "two");
+    ok(
+        s.write(&batch(vec![
+            put_item(&cert2, 5),
+            managed_put(&key2, 6, &cert2),
+        ]))
+        .await,
+        "write",
+    );
+    // The key is deleted on its own with a later schedule, so only the certificate is due.
+    ok(
+        s.delete_object(&key2, deletion(T0 + DAY)).await,
+        "delete_object",
+    );
+    ok(s.delete_object(&cert2, d).await, "delete_object");
+    let purged = ok(s.purge_expired(d.scheduled_purge, 1).await, "purge_expired");
+    let purged = purged_set(&purged);
+    assert!(
+        purged.contains(&("alpha".into(), ObjectKind::Certificate, "two".into())),
+        "{purged:?}"
+    );
+    assert!(
+        purged.contains(&("alpha".into(), KEY, "two".into())),
+        "{purged:?}"
+    );
+    assert_eq!(ok(s.object(&key2).await, "object"), None);
+}
+
+// ---- documents ----
+
+async fn documents_put_read_list_delete<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "Db", &version(1, T0)).await;
+    let object = object_owner("alpha", SECRET, "Db");
+    let vault = vault_owner("alpha");
+    let put_docs = batch(vec![
+        BatchItem::PutDocument(document(object.clone(), "rotation", "b", "1")),
+        BatchItem::PutDocument(document(object.clone(), "rotation", "B", "2")),
+        BatchItem::PutDocument(document(object.clone(), "rotation", "a", "3")),
+        BatchItem::PutDocument(document(object.clone(), "other", "a", "4")),
+        BatchItem::PutDocument(document(vault.clone(), "rotation", "a", "5")),
+    ]);
+    ok(s.write(&put_docs).await, "write");
+    // The object is found by its name in any case; kinds and ids compare exactly.
+    let any_case = object_owner("alpha", SECRET, "DB");
+    let listed = ok(
+        s.list_documents(&any_case, "rotation").await,
+        "list_documents",
+    );
+    let ids: Vec<&str> = listed.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["B", "a", "b"], "byte order of ids, within the kind");
+    assert_eq!(
+        stored_document(&*s, &any_case, "rotation", "a")
+            .await
+            .map(|d| d.data),
+        Some(b"3".to_vec())
+    );
+    assert_eq!(stored_document(&*s, &any_case, "Rotation", "a").await, None);
+    assert_eq!(
+        stored_document(&*s, &vault, "rotation", "a")
+            .await
+            .map(|d| d.data),
+        Some(b"5".to_vec())
+    );
+    assert_eq!(
+        ok(
+            s.list_documents(&vault_owner("beta"), "rotation").await,
+            "list"
+        ),
+        []
+    );
+    // Put replaces; delete removes.
+    ok(
+        s.write(&batch(vec![
+            BatchItem::PutDocument(document(any_case.clone(), "rotation", "a", "new")),
+            BatchItem::DeleteDocument {
+                owner: object.clone(),
+                kind: "rotation".into(),
+                id: "b".into(),
+            },
+        ]))
+        .await,
+        "write",
+    );
+    assert_eq!(
+        stored_document(&*s, &object, "rotation", "a")
+            .await
+            .map(|d| d.data),
+        Some(b"new".to_vec())
+    );
+    assert_eq!(stored_document(&*s, &object, "rotation", "b").await, None);
+    assert_eq!(
+        ok(s.list_documents(&object, "other").await, "list").len(),
+        1
+    );
+}
+
+async fn documents_need_an_existing_owner<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    // Owned by a different kind of the same name: not the same owner.
+    put(&*s, "alpha", KEY, "x", &version(1, T0)).await;
+    assert_err!(
+        s.write(&batch(vec![BatchItem::PutDocument(document(
+            object_owner("alpha", SECRET, "x"),
+            "k",
+            "i",
+            "d"
+        ))]))
+        .await,
+        StoreError::NotFound,
+        "document of a missing object"
+    );
+    ok(
+        s.write(&batch(vec![BatchItem::PutDocument(document(
+            object_owner("alpha", KEY, "X"),
+            "k",
+            "i",
+            "d",
+        ))]))
+        .await,
+        "document of the key",
+    );
+    assert_eq!(
+        stored_document(&*s, &object_owner("alpha", SECRET, "x"), "k", "i").await,
+        None
+    );
+}
+
+async fn object_documents_follow_through_delete_recover_and_purge<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "db", &version(1, T0)).await;
+    let owner = object_owner("alpha", SECRET, "db");
+    let address = addr("alpha", SECRET, "db");
+    ok(
+        s.write(&batch(vec![BatchItem::PutDocument(document(
+            owner.clone(),
+            "k",
+            "i",
+            "d",
+        ))]))
+        .await,
+        "write",
+    );
+    ok(
+        s.delete_object(&address, deletion(T0)).await,
+        "delete_object",
+    );
+    assert!(
+        stored_document(&*s, &owner, "k", "i").await.is_some(),
+        "documents stay readable while their object is deleted"
+    );
+    ok(
+        s.write(&batch(vec![BatchItem::DeleteDocument {
+            owner: owner.clone(),
+            kind: "k".into(),
+            id: "absent".into(),
+        }]))
+        .await
+        .map(|_| ())
+        .or_else(|e| match e {
+            StoreError::NotFound => Ok(()),
+            other => Err(other),
+        }),
+        "delete of a missing document of a deleted object",
+    );
+    ok(s.recover_object(&address).await, "recover_object");
+    assert!(stored_document(&*s, &owner, "k", "i").await.is_some());
+    ok(
+        s.delete_object(&address, deletion(T0)).await,
+        "delete_object",
+    );
+    ok(s.purge_object(&address).await, "purge_object");
+    assert_eq!(stored_document(&*s, &owner, "k", "i").await, None);
+    // A new object of the same name starts without documents.
+    put(&*s, "alpha", SECRET, "DB", &version(2, T0)).await;
+    assert_eq!(stored_document(&*s, &owner, "k", "i").await, None);
+    assert_eq!(ok(s.list_documents(&owner, "k").await, "list"), []);
+    // Expiry purges them too.
+    ok(
+        s.write(&batch(vec![BatchItem::PutDocument(document(
+            owner.clone(),
+            "k",
+            "j",
+            "d",
+        ))]))
+        .await,
+        "write",
+    );
+    ok(
+        s.delete_object(&address, deletion(T0)).await,
+        "delete_object",
+    );
+    ok(
+        s.purge_expired(deletion(T0).scheduled_purge, 10).await,
+        "purge_expired",
+    );
+    put(&*s, "alpha", SECRET, "db", &version(3, T0)).await;
+    assert_eq!(stored_document(&*s, &owner, "k", "j").await, None);
+}
+
+async fn vault_documents_go_with_the_vault<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    make_vault(&*s, "beta").await;
+    put(&*s, "alpha", SECRET, "db", &version(1, T0)).await;
+    ok(
+        s.write(&batch(vec![
+            BatchItem::PutDocument(document(vault_owner("alpha"), "contacts", "c", "1")),
+            BatchItem::PutDocument(document(object_owner("alpha", SECRET, "db"), "k", "i", "2")),
+            BatchItem::PutDocument(document(vault_owner("beta"), "contacts", "c", "3")),
+        ]))
+        .await,
+        "write",
+    );
+    ok(s.delete_vault("alpha").await, "delete_vault");
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "db", &version(1, T0)).await;
+    assert_eq!(
+        stored_document(&*s, &vault_owner("alpha"), "contacts", "c").await,
+        None
+    );
+    assert_eq!(
+        stored_document(&*s, &object_owner("alpha", SECRET, "db"), "k", "i").await,
+        None
+    );
+    assert!(
+        stored_document(&*s, &vault_owner("beta"), "contacts", "c")
+            .await
+            .is_some(),
+        "other vaults keep theirs"
+    );
+}
+
+// ---- outbox ----
+
+async fn outbox_rows_are_listed_in_append_order_and_removed_when_delivered<S: Store>(s: Arc<S>) {
+    assert_eq!(pending_ids(&*s).await, Vec::<u64>::new());
+    let mut appended = Vec::new();
+    for round in 0..3u64 {
+        let outcomes = ok(
+            s.write(&batch(vec![
+                BatchItem::Append(message("a", round * 2)),
+                BatchItem::Append(message("b", round * 2 + 1)),
+            ]))
+            .await,
+            "write",
+        );
+        for outcome in outcomes {
+            match outcome {
+                ItemOutcome::Appended(id) => appended.push(id),
+                other => panic!("unexpected {other:?}"),
+            }
         }
     }
-
-    #[tokio::test]
-    async fn case_names_are_unique_and_selectable() {
-        let unique: BTreeSet<&str> = CASE_NAMES.iter().copied().collect();
-        assert_eq!(unique.len(), CASE_NAMES.len());
-        assert!(CASE_NAMES.len() >= 40);
-        // A filter selects a subset; here it is a case the reference store passes.
-        run_matching(
-            |name| name == "meta_absent_is_none",
-            || std::future::ready(Memory::new(Flaw::None)),
-        )
-        .await;
+    assert!(appended.windows(2).all(|w| w[0] < w[1]), "{appended:?}");
+    assert!(appended[0] >= 1);
+    let rows = ok(s.outbox_pending(None, 100).await, "outbox_pending");
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), appended);
+    assert_eq!(rows[0].message, message("a", 0));
+    assert_eq!(rows[5].message, message("b", 5));
+    let page = ok(
+        s.outbox_pending(Some(appended[1]), 2).await,
+        "outbox_pending",
+    );
+    assert_eq!(
+        page.iter().map(|r| r.id).collect::<Vec<_>>(),
+        &appended[2..4]
+    );
+    let removed = ok(
+        s.outbox_delivered(&[appended[0], appended[2], 999_999])
+            .await,
+        "outbox_delivered",
+    );
+    assert_eq!(removed, 2);
+    assert_eq!(
+        pending_ids(&*s).await,
+        [appended[1], appended[3], appended[4], appended[5]]
+    );
+    assert_eq!(ok(s.outbox_delivered(&[appended[0]]).await, "again"), 0);
+    // Ids are never reused, even once every row is delivered.
+    ok(s.outbox_delivered(&appended).await, "outbox_delivered");
+    assert_eq!(pending_ids(&*s).await, Vec::<u64>::new());
+    let outcomes = ok(
+        s.write(&batch(vec![BatchItem::Append(message("c", 9))]))
+            .await,
+        "write",
+    );
+    match outcomes[..] {
+        [ItemOutcome::Appended(id)] => assert!(id > appended[5], "{id} reused"),
+        ref other => panic!("unexpected {other:?}"),
     }
+}
 
-    #[tokio::test]
-    #[should_panic(expected = "no conformance case matched")]
-    async fn an_empty_selection_fails() {
-        run_matching(|_| false, || std::future::ready(Memory::new(Flaw::None))).await;
+// ---- leases ----
+
+const LEASE_TTL: std::time::Duration = std::time::Duration::from_millis(400);
+
+async fn lease_is_exclusive_until_expiry<S: Store>(s: Arc<S>) {
+    let a = ok(s.acquire_lease("purger", "a", LEASE_TTL).await, "acquire")
+        .expect("a free lease is granted");
+    assert_eq!(
+        (a.name.as_str(), a.holder.as_str(), a.fence),
+        ("purger", "a", 1)
+    );
+    assert_eq!(
+        ok(s.acquire_lease("purger", "b", LEASE_TTL).await, "acquire"),
+        None,
+        "a held lease is not granted to another holder"
+    );
+    let renewed =
+        ok(s.acquire_lease("purger", "a", LEASE_TTL).await, "renew").expect("the holder renews");
+    assert_eq!(renewed.fence, a.fence, "a renewal keeps the fence");
+    assert!(renewed.expires_at_ms >= a.expires_at_ms);
+    // Leases are independent by name.
+    assert!(ok(s.acquire_lease("rotation", "b", LEASE_TTL).await, "acquire").is_some());
+    // Once expired on the store's clock, another holder gets it in a new term.
+    tokio::time::sleep(LEASE_TTL * 2).await;
+    let b = ok(s.acquire_lease("purger", "b", LEASE_TTL).await, "acquire")
+        .expect("an expired lease is granted");
+    assert_eq!(b.fence, a.fence + 1);
+    assert_eq!(
+        ok(s.acquire_lease("purger", "a", LEASE_TTL).await, "acquire"),
+        None
+    );
+}
+
+async fn lease_release_starts_a_new_term<S: Store>(s: Arc<S>) {
+    let ttl = std::time::Duration::from_secs(60);
+    let a = ok(s.acquire_lease("l", "a", ttl).await, "acquire").unwrap();
+    assert!(ok(s.release_lease(&a.fence()).await, "release"));
+    assert!(!ok(s.release_lease(&a.fence()).await, "release again"));
+    let b = ok(s.acquire_lease("l", "b", ttl).await, "acquire").expect("a released lease is free");
+    assert_eq!(b.fence, a.fence + 1);
+    assert!(!ok(s.release_lease(&a.fence()).await, "a stale release"));
+    assert_eq!(ok(s.acquire_lease("l", "a", ttl).await, "acquire"), None);
+    assert!(ok(s.release_lease(&b.fence()).await, "release"));
+    // Even the same holder starts a new term after a release.
+    let again = ok(s.acquire_lease("l", "b", ttl).await, "acquire").unwrap();
+    assert_eq!(again.fence, b.fence + 1);
+    assert!(!ok(
+        s.release_lease(&LeaseFence {
+            name: "never".into(),
+            fence: 1
+        })
+        .await,
+        "release of an unknown lease"
+    ));
+}
+
+async fn lease_arguments_are_checked<S: Store>(s: Arc<S>) {
+    let ttl = std::time::Duration::from_secs(1);
+    let long = "n".repeat(129);
+    for (what, name, holder, ttl) in [
+        ("empty name", "", "a", ttl),
+        ("empty holder", "l", "", ttl),
+        ("long name", long.as_str(), "a", ttl),
+        ("long holder", "l", long.as_str(), ttl),
+        ("zero ttl", "l", "a", std::time::Duration::ZERO),
+    ] {
+        assert_err!(
+            s.acquire_lease(name, holder, ttl).await,
+            StoreError::Invalid(_),
+            what
+        );
     }
+    // Nothing was granted by the refused calls.
+    let granted = ok(s.acquire_lease("l", "b", ttl).await, "acquire").unwrap();
+    assert_eq!(granted.fence, 1);
+}
+
+async fn stale_fence_is_refused_in_a_batch<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    let a = ok(s.acquire_lease("bg", "a", LEASE_TTL).await, "acquire").unwrap();
+    let fenced = |n: u64, fence: LeaseFence| {
+        batch(vec![
+            put_item(&addr("alpha", SECRET, &format!("s{n}")), n),
+            BatchItem::Append(message("t", n)),
+        ])
+        .fenced(fence)
+    };
+    ok(
+        s.write(&fenced(1, a.fence())).await,
+        "a batch under a held fence",
+    );
+    assert!(get(&*s, "alpha", SECRET, "s1", None).await.is_some());
+    assert_err!(
+        s.write(&fenced(
+            2,
+            LeaseFence {
+                name: "bg".into(),
+                fence: a.fence + 1
+            }
+        ))
+        .await,
+        StoreError::LeaseLost,
+        "a fence from the future"
+    );
+    assert_err!(
+        s.write(&fenced(
+            2,
+            LeaseFence {
+                name: "other".into(),
+                fence: 1
+            }
+        ))
+        .await,
+        StoreError::LeaseLost,
+        "a fence of a lease never granted"
+    );
+    // Expired: refused even though nobody else took the lease.
+    tokio::time::sleep(LEASE_TTL * 2).await;
+    assert_err!(
+        s.write(&fenced(3, a.fence())).await,
+        StoreError::LeaseLost,
+        "an expired fence"
+    );
+    let b = ok(s.acquire_lease("bg", "b", LEASE_TTL).await, "acquire").unwrap();
+    assert_err!(
+        s.write(&fenced(4, a.fence())).await,
+        StoreError::LeaseLost,
+        "the previous holder's fence"
+    );
+    for n in 2..=4 {
+        assert!(
+            get(&*s, "alpha", SECRET, &format!("s{n}"), None)
+                .await
+                .is_none(),
+            "a refused batch wrote s{n}"
+        );
+    }
+    assert_eq!(pending_ids(&*s).await.len(), 1, "a refused batch appended");
+    ok(
+        s.write(&fenced(5, b.fence())).await,
+        "the new holder's batch",
+    );
+    // Released: refused.
+    assert!(ok(s.release_lease(&b.fence()).await, "release"));
+    assert_err!(
+        s.write(&fenced(6, b.fence())).await,
+        StoreError::LeaseLost,
+        "a released fence"
+    );
+}
+
+// ---- close ----
+
+async fn close_makes_every_call_unavailable<S: Store>(s: Arc<S>) {
+    make_vault(&*s, "alpha").await;
+    put(&*s, "alpha", SECRET, "a", &version(1, T0)).await;
+    ok(s.close().await, "close");
+    let a = addr("alpha", SECRET, "a");
+    assert_err!(s.meta("k").await, StoreError::Unavailable(_), "meta");
+    assert_err!(
+        s.put_meta("k", b"v").await,
+        StoreError::Unavailable(_),
+        "put_meta"
+    );
+    assert_err!(s.vault("alpha").await, StoreError::Unavailable(_), "vault");
+    assert_err!(
+        s.version(&a, None).await,
+        StoreError::Unavailable(_),
+        "version"
+    );
+    assert_err!(
+        s.put_version(&a, &version(2, T0), b"h").await,
+        StoreError::Unavailable(_),
+        "put_version"
+    );
+    assert_err!(
+        s.write(&batch(vec![BatchItem::Append(message("t", 1))]))
+            .await,
+        StoreError::Unavailable(_),
+        "write"
+    );
+    assert_err!(
+        s.principal("c").await,
+        StoreError::Unavailable(_),
+        "principal"
+    );
+    assert_err!(
+        s.outbox_pending(None, 1).await,
+        StoreError::Unavailable(_),
+        "outbox_pending"
+    );
+    assert_err!(
+        s.acquire_lease("l", "h", LEASE_TTL).await,
+        StoreError::Unavailable(_),
+        "acquire_lease"
+    );
+    ok(s.close().await, "a second close");
 }
