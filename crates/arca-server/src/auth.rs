@@ -25,9 +25,7 @@ pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
 type TokenDigest = [u8; 32];
 
 fn digest(token: &str) -> TokenDigest {
-    let mut key = [0u8; 32];
-    key.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref());
-    key
+    arca_crypto::sha256(token.as_bytes())
 }
 
 /// Verified tokens, keyed by their digest.
