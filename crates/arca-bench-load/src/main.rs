@@ -229,7 +229,7 @@ fn tls_connector(ca: &Path) -> anyhow::Result<tokio_rustls::TlsConnector> {
     {
         roots.add(cert.map_err(|e| anyhow!("bad certificate in {}: {e}", ca.display()))?)?;
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(arca_crypto::tls_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)

@@ -32,31 +32,31 @@
 //! ([`SecretBytes`], [`SecretString`], the key types); errors never carry key bytes, plaintext or
 //! tokens; secrets are compared in constant time; nothing reads the clock (time is passed in).
 
-mod aead;
-mod der;
+mod digest;
 mod error;
-mod jwk;
-mod jws;
-mod jwt;
-mod keyfile;
-mod keyring;
+mod jose;
+pub mod keys;
 mod password;
+mod pki;
+mod seal;
 mod secret;
 #[cfg(test)]
 mod test_keys;
-mod tls;
-mod x509;
 
+pub use digest::sha256;
 pub use error::{CryptoError, JwtError};
-pub use jwk::{EcPublicKey, JwkSet, PublicKey, RsaPublicKey};
-pub use jws::{jws_header, jws_unverified, verify_external_jws};
-pub use jwt::{verify_jwt, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
-pub use keyfile::{load_or_create_key_file, Kek, RootKey};
-pub use keyring::{envelope_key_id, record_aad, Keyring, BACKUP_MAGIC};
+pub use jose::jwk::{EcPublicKey, JwkSet, PublicKey, RsaPublicKey};
+pub use jose::jws::{jws_header, jws_unverified, verify_external_jws};
+pub use jose::jwt::{verify_jwt, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
 pub use password::{hash_client_secret, verify_client_secret};
-pub use secret::{ct_eq, random_bytes, random_vec, SecretBytes, SecretString};
-pub use tls::{
+pub use pki::ca::{
     ca_constraint_names, ca_key_matches, generate_ca, generate_local_ca, issue_server_cert,
     private_key_pem, CaMaterial, IssuedCert, LOCAL_CA_LIFETIME,
 };
-pub use x509::ClientCertificate;
+pub use pki::tls::tls_provider;
+pub use pki::x509::ClientCertificate;
+pub use seal::backup::BACKUP_MAGIC;
+pub use seal::keyfile::{load_or_create_key_file, Kek, RootKey};
+pub use seal::keyring::{envelope_key_id, record_aad, Keyring};
+pub use seal::random::{random_bytes, random_vec};
+pub use secret::{ct_eq, SecretBytes, SecretString};

@@ -10,7 +10,7 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::secret::random_bytes;
+use crate::seal::random::random_bytes;
 use crate::CryptoError;
 
 /// Memory cost in KiB (OWASP: 7 MiB with 5 passes).

@@ -1,4 +1,4 @@
-//! Purpose-built holders for secret material, constant-time comparison and system randomness.
+//! Purpose-built holders for secret material, and constant-time comparison.
 //!
 //! Secret bytes live only in [`SecretBytes`] and [`SecretString`]: zeroized on drop, a `Debug` that
 //! prints the length and never the contents, no `Display`, no `Serialize`, and equality that takes
@@ -7,11 +7,8 @@
 
 use std::fmt;
 
-use ring::rand::{SecureRandom, SystemRandom};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
-
-use crate::CryptoError;
 
 /// Secret bytes: zeroized on drop, redacted in `Debug`, compared in constant time.
 #[derive(Clone, Default)]
@@ -129,24 +126,6 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// `N` bytes from the operating system's cryptographically secure generator.
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
-    let mut out = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut out)
-        .map_err(|_| CryptoError::Random)?;
-    Ok(out)
-}
-
-/// `n` bytes from the operating system's cryptographically secure generator.
-pub fn random_vec(n: usize) -> Result<Vec<u8>, CryptoError> {
-    let mut out = vec![0u8; n];
-    SystemRandom::new()
-        .fill(&mut out)
-        .map_err(|_| CryptoError::Random)?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,15 +200,5 @@ mod tests {
         assert!(!ct_eq(b"same", b"sane"));
         assert!(!ct_eq(b"same", b"same "));
         assert!(!ct_eq(b"", b"x"));
-    }
-
-    #[test]
-    fn random_values_differ_and_have_the_requested_size() {
-        let a = random_bytes::<32>().unwrap();
-        let b = random_bytes::<32>().unwrap();
-        assert_ne!(a, b);
-        assert_eq!(random_vec(17).unwrap().len(), 17);
-        assert!(random_vec(0).unwrap().is_empty());
-        assert_ne!(random_vec(32).unwrap(), random_vec(32).unwrap());
     }
 }

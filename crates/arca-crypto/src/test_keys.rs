@@ -2,16 +2,16 @@
 //! `tests/fixtures/` (see its README for how they were made and what OpenSSL said about them),
 //! and helpers that sign tokens with them. Never use these keys for anything else.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ring::rand::SystemRandom;
-use ring::signature::{
-    EcdsaKeyPair, EcdsaSigningAlgorithm, RsaEncoding, RsaKeyPair, RsaPublicKeyComponents,
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _, RsaEncoding, RsaKeyPair,
     ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
 };
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::jwt::compact_jws;
+use crate::jose::jwt::compact_jws;
 
 /// Throwaway RSA 2048 private key (PKCS#8 PEM).
 pub(crate) const RSA2048_KEY: &str = include_str!("../tests/fixtures/rsa2048.key.pem");
@@ -32,7 +32,7 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
 }
 
 fn pkcs8(pem: &str) -> Vec<u8> {
-    crate::der::pem_decode(pem, "PRIVATE KEY").unwrap()
+    crate::pki::der::pem_decode(pem, "PRIVATE KEY").unwrap()
 }
 
 pub(crate) fn rsa_pair() -> RsaKeyPair {
@@ -40,7 +40,7 @@ pub(crate) fn rsa_pair() -> RsaKeyPair {
 }
 
 fn ec_pair(algorithm: &'static EcdsaSigningAlgorithm, pem: &str) -> EcdsaKeyPair {
-    EcdsaKeyPair::from_pkcs8(algorithm, &pkcs8(pem), &SystemRandom::new()).unwrap()
+    EcdsaKeyPair::from_pkcs8(algorithm, &pkcs8(pem)).unwrap()
 }
 
 pub(crate) fn p256_pair() -> EcdsaKeyPair {
@@ -55,13 +55,13 @@ pub(crate) fn p384_pair() -> EcdsaKeyPair {
 pub(crate) fn fresh_p256_pair() -> EcdsaKeyPair {
     let rng = SystemRandom::new();
     let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, document.as_ref(), &rng).unwrap()
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, document.as_ref()).unwrap()
 }
 
-/// The public JWK of an RSA key pair, built from ring's view of the key (not from our parser).
+/// The public JWK of an RSA key pair, built from aws-lc-rs's view of the key (not from our parser).
 pub(crate) fn rsa_jwk(pair: &RsaKeyPair) -> Value {
-    let components = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
-    json!({ "kty": "RSA", "n": b64(&components.n), "e": b64(&components.e) })
+    let (n, e) = crate::pki::der::rsa_public_key(pair.public_key().as_ref()).unwrap();
+    json!({ "kty": "RSA", "n": b64(n), "e": b64(e) })
 }
 
 /// The public JWK of an uncompressed EC point.
@@ -89,7 +89,7 @@ pub(crate) fn sign_rsa(
     claims: &Value,
 ) -> String {
     sign_with(header, claims, |input| {
-        let mut signature = vec![0; pair.public().modulus_len()];
+        let mut signature = vec![0; pair.public_modulus_len()];
         pair.sign(padding, &SystemRandom::new(), input, &mut signature)
             .unwrap();
         signature

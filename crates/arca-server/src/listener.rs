@@ -60,7 +60,7 @@ pub fn tls_config(
         .collect::<Result<_, _>>()
         .map_err(|_| anyhow!("the server certificate chain does not parse"))?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8.expose().to_vec()));
-    let mut provider = rustls::crypto::ring::default_provider();
+    let mut provider = arca_crypto::tls_provider();
     // TLS 1.3 with AES-128-GCM first: strong, and cheaper per record than AES-256 on CPUs with
     // AES instructions (the order Go's TLS stack uses too). The sort is stable, so TLS 1.2
     // suites keep their order after these.
@@ -306,7 +306,7 @@ mod tests {
         roots
             .add(CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).unwrap())
             .unwrap();
-        let mut provider = rustls::crypto::ring::default_provider();
+        let mut provider = arca_crypto::tls_provider();
         provider.cipher_suites = offered
             .iter()
             .filter_map(|want| {

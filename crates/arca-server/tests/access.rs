@@ -13,15 +13,15 @@ use std::net::{IpAddr, SocketAddr};
 
 use arca_server::auth::PeerAddr;
 use arca_server::b64url;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, KeyPair as _, RsaEncoding, RsaKeyPair, RsaPublicKeyComponents,
+    ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256, RSA_PSS_SHA256,
+};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use base64::Engine as _;
 use common::*;
-use ring::rand::SystemRandom;
-use ring::signature::{
-    EcdsaKeyPair, KeyPair as _, RsaEncoding, RsaKeyPair, RsaPublicKeyComponents,
-    ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256, RSA_PSS_SHA256,
-};
 use serde_json::{json, Value};
 
 /// The throwaway fixtures of `arca-crypto` (see their README): an RSA 2048 key and its
@@ -352,12 +352,7 @@ fn rsa_key() -> RsaKeyPair {
 }
 
 fn p256_key(pkcs8: &[u8]) -> EcdsaKeyPair {
-    EcdsaKeyPair::from_pkcs8(
-        &ECDSA_P256_SHA256_FIXED_SIGNING,
-        pkcs8,
-        &SystemRandom::new(),
-    )
-    .unwrap()
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8).unwrap()
 }
 
 /// A P-256 key nobody registered anywhere.
@@ -371,10 +366,10 @@ fn stranger_key() -> EcdsaKeyPair {
 /// SHA-1 and SHA-256 of the fixture certificate's DER, as `x5t` and `x5t#S256` carry them.
 fn certificate_thumbprints() -> (Vec<u8>, Vec<u8>) {
     let der = pem_der(RSA_CERT_PEM);
-    let digest = |algorithm| ring::digest::digest(algorithm, &der).as_ref().to_vec();
+    let digest = |algorithm| aws_lc_rs::digest::digest(algorithm, &der).as_ref().to_vec();
     (
-        digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
-        digest(&ring::digest::SHA256),
+        digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY),
+        digest(&aws_lc_rs::digest::SHA256),
     )
 }
 
@@ -402,7 +397,7 @@ fn rsa_signed(header: &Value, claims: &Value) -> String {
     };
     let key = rsa_key();
     jws(header, claims, |input| {
-        let mut signature = vec![0; key.public().modulus_len()];
+        let mut signature = vec![0; key.public_modulus_len()];
         key.sign(padding, &SystemRandom::new(), input, &mut signature)
             .unwrap();
         signature
@@ -426,8 +421,8 @@ fn unsigned(header: &Value, claims: &Value) -> String {
 /// HS256 keyed with `mac_key`, as an attacker holding only public key bytes would make it.
 fn hs256_signed(mac_key: &[u8], header: &Value, claims: &Value) -> String {
     jws(header, claims, |input| {
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, mac_key);
-        ring::hmac::sign(&key, input).as_ref().to_vec()
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, mac_key);
+        aws_lc_rs::hmac::sign(&key, input).as_ref().to_vec()
     })
 }
 
@@ -1666,7 +1661,7 @@ async fn federated_tokens_are_exchanged_only_when_everything_matches() {
     let client_id = text(&p["client_id"]);
     h.assign(SECRETS_USER, &client_id, "/vaults/default").await;
     let rsa = rsa_key();
-    let components = RsaPublicKeyComponents::<Vec<u8>>::from(rsa.public());
+    let components = RsaPublicKeyComponents::<Vec<u8>>::from(rsa.public_key());
     let ec = p256_key(&pem_der(P256_KEY_PEM));
     let point = ec.public_key().as_ref();
     let (x, y) = point[1..].split_at(32);
@@ -1728,7 +1723,7 @@ async fn federated_tokens_are_exchanged_only_when_everything_matches() {
         ),
         (
             "HS256 keyed with the public key",
-            hs256_signed(rsa.public().as_ref(), &hs256, &claims),
+            hs256_signed(rsa.public_key().as_ref(), &hs256, &claims),
         ),
         (
             "HS256 keyed with the JWK set",
@@ -1985,7 +1980,7 @@ async fn assertion_refusals_do_not_tell_which_client_ids_exist() {
     let without = text(&h.create_principal("no-cert", "service_principal").await["client_id"]);
     let federated = text(&h.create_principal("workload", "service_principal").await["client_id"]);
     let rsa = rsa_key();
-    let components = RsaPublicKeyComponents::<Vec<u8>>::from(rsa.public());
+    let components = RsaPublicKeyComponents::<Vec<u8>>::from(rsa.public_key());
     let jwks = json!({"keys": [{"kty": "RSA", "kid": "k", "n": b64url(&components.n), "e": b64url(&components.e)}]});
     h.admin_ok(
         StatusCode::CREATED,

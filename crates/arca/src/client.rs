@@ -137,7 +137,7 @@ impl AdminClient {
                 .add(cert.context("bad CA certificate")?)
                 .context("bad CA certificate")?;
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(arca_crypto::tls_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)

@@ -14,9 +14,7 @@ const MAX_CACHED_TOKENS: usize = 100_000;
 type TokenDigest = [u8; 32];
 
 pub(crate) fn digest(token: &str) -> TokenDigest {
-    let mut key = [0u8; 32];
-    key.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref());
-    key
+    arca_crypto::sha256(token.as_bytes())
 }
 
 /// Verified tokens, keyed by their digest.

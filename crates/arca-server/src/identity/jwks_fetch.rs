@@ -213,7 +213,7 @@ fn system_trust(host: &str) -> Result<Arc<ClientConfig>, FetchError> {
 }
 
 fn client_config(roots: RootCertStore, host: &str) -> Result<Arc<ClientConfig>, FetchError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(arca_crypto::tls_provider());
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| FetchError::Tls {

@@ -9,14 +9,14 @@
 //! checked: issuer, audience, expiry and not-before belong to the caller, which owns the clock.
 //! Errors never quote the token.
 
-use ring::signature::{
+use aws_lc_rs::signature::{
     VerificationAlgorithm, ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED,
     RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384, RSA_PKCS1_2048_8192_SHA512,
     RSA_PSS_2048_8192_SHA256, RSA_PSS_2048_8192_SHA384, RSA_PSS_2048_8192_SHA512,
 };
 use serde_json::{Map, Value};
 
-use crate::jwt::CompactJws;
+use crate::jose::jwt::CompactJws;
 
 /// A decoded JOSE header or claims set.
 pub type JsonObject = Map<String, Value>;
@@ -85,13 +85,13 @@ mod tests {
         sign_ec, sign_rsa, sign_with, P256_CERT, RSA2048_CERT,
     };
     use crate::{ClientCertificate, JwkSet, MAX_TOKEN_LEN};
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
-    use ring::hmac;
-    use ring::signature::{
+    use aws_lc_rs::hmac;
+    use aws_lc_rs::signature::{
         KeyPair as _, RsaEncoding, RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512,
         RSA_PSS_SHA256, RSA_PSS_SHA384, RSA_PSS_SHA512,
     };
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     use serde_json::json;
 
     const RSA_ALGS: [(&str, &dyn RsaEncoding); 6] = [

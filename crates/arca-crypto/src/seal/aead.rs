@@ -4,10 +4,10 @@
 //! capacity is reserved up front (so no reallocation leaves a stray copy behind) and that are
 //! zeroized if sealing fails; opened plaintext goes straight into a [`SecretBytes`].
 
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::secret::random_bytes;
+use crate::seal::random::random_bytes;
 use crate::{CryptoError, SecretBytes};
 
 /// Length of an AES-256 key.

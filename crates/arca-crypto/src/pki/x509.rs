@@ -8,9 +8,8 @@
 
 use std::fmt::{self, Write as _};
 
-use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
-
-use crate::der::{self, Tlv};
+use crate::digest::{sha1_thumbprint, sha256};
+use crate::pki::der::{self, Tlv};
 use crate::{CryptoError, PublicKey};
 
 /// The fields of a certificate's `TBSCertificate` that this crate uses.
@@ -127,14 +126,10 @@ impl ClientCertificate {
             .public_key()
             .ok_or_else(|| cert_error("the certificate public key cannot be read"))?;
         let key = PublicKey::from_spki(algorithm, key).map_err(cert_error)?;
-        let mut sha1_thumbprint = [0u8; 20];
-        sha1_thumbprint.copy_from_slice(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref());
-        let mut sha256_thumbprint = [0u8; 32];
-        sha256_thumbprint.copy_from_slice(digest(&SHA256, der).as_ref());
         Ok(ClientCertificate {
             der: der.to_vec(),
-            sha1_thumbprint,
-            sha256_thumbprint,
+            sha1_thumbprint: sha1_thumbprint(der),
+            sha256_thumbprint: sha256(der),
             subject,
             not_before,
             not_after,

@@ -1,4 +1,4 @@
-//! The keyring of data keys and the record and backup envelopes sealed with it.
+//! The keyring of data keys and the record envelopes sealed with it (backups: [`super::backup`]).
 //!
 //! A record envelope is `[0x01][key id: u32 BE][12-byte random nonce][ciphertext || 16-byte tag]`.
 //! The AES-256-GCM associated data is the 5-byte header followed by the caller's associated data
@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use ring::aead::LessSafeKey;
+use aws_lc_rs::aead::LessSafeKey;
 use zeroize::Zeroizing;
 
-use crate::aead::{self, KEY_LEN, OVERHEAD};
-use crate::secret::random_bytes;
+use crate::seal::aead::{self, KEY_LEN, OVERHEAD};
+use crate::seal::random::random_bytes;
 use crate::{CryptoError, RootKey, SecretBytes};
 
 /// Format byte of a record envelope.
@@ -37,10 +37,6 @@ const ENTRY_LEN: usize = 4 + KEY_LEN;
 
 /// Domain tag of record associated data.
 const RECORD_AAD_TAG: &[u8] = b"arca/record/v1";
-/// Domain tag of backup associated data.
-const BACKUP_AAD_TAG: &[u8] = b"arca/backup/v1";
-/// First bytes of every backup blob.
-pub const BACKUP_MAGIC: &[u8] = b"ARCA-BACKUP-1";
 
 /// One AES-256-GCM data key; the raw bytes are kept (zeroizing) so the keyring can be re-sealed.
 struct DataKey {
@@ -211,24 +207,6 @@ impl Keyring {
         let key = self.keys.get(&id).ok_or(CryptoError::UnknownKey)?;
         aead::open(&key.aead, &envelope_aad(header, aad), body)
     }
-
-    /// Seals one object's backup: `ARCA-BACKUP-1` followed by an envelope whose associated data
-    /// binds the magic and `kind` (for example `secret`, `key` or `certificate`).
-    pub fn seal_backup(&self, kind: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let envelope = self.seal(&backup_aad(kind), plaintext)?;
-        let mut out = Vec::with_capacity(BACKUP_MAGIC.len() + envelope.len());
-        out.extend_from_slice(BACKUP_MAGIC);
-        out.extend_from_slice(&envelope);
-        Ok(out)
-    }
-
-    /// Opens a blob from [`Keyring::seal_backup`]. Every failure, including a blob sealed by
-    /// another deployment's keyring, is `Open`.
-    pub fn open_backup(&self, kind: &str, blob: &[u8]) -> Result<SecretBytes, CryptoError> {
-        let envelope = blob.strip_prefix(BACKUP_MAGIC).ok_or(CryptoError::Open)?;
-        self.open(&backup_aad(kind), envelope)
-            .map_err(|_| CryptoError::Open)
-    }
 }
 
 impl fmt::Debug for Keyring {
@@ -267,11 +245,7 @@ pub fn record_aad(vault: &str, kind: &str, name: &str, version: &str, field: &st
     ])
 }
 
-fn backup_aad(kind: &str) -> Vec<u8> {
-    encode_parts(&[BACKUP_AAD_TAG, BACKUP_MAGIC, kind.as_bytes()])
-}
-
-fn encode_parts(parts: &[&[u8]]) -> Vec<u8> {
+pub(super) fn encode_parts(parts: &[&[u8]]) -> Vec<u8> {
     let total = parts.iter().map(|part| 4 + part.len()).sum();
     let mut out = Vec::with_capacity(total);
     for part in parts {
@@ -300,7 +274,7 @@ fn split_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::random_vec;
+    use crate::seal::random::random_vec;
 
     fn aad() -> Vec<u8> {
         record_aad(
@@ -565,66 +539,6 @@ mod tests {
     fn debug_is_redacted() {
         let ring = Keyring::generate().unwrap();
         assert_eq!(format!("{ring:?}"), "Keyring { active: 1, keys: 1 }");
-    }
-
-    #[test]
-    fn backups_open_only_with_the_right_kind_and_keyring() {
-        let ring = Keyring::generate().unwrap();
-        let blob = ring.seal_backup("secret", b"all versions").unwrap();
-        assert!(blob.starts_with(b"ARCA-BACKUP-1"));
-        assert_eq!(
-            ring.open_backup("secret", &blob).unwrap().expose(),
-            b"all versions"
-        );
-        assert!(matches!(
-            ring.open_backup("key", &blob),
-            Err(CryptoError::Open)
-        ));
-
-        let mut wrong_magic = blob.clone();
-        wrong_magic[12] = b'2';
-        assert!(matches!(
-            ring.open_backup("secret", &wrong_magic),
-            Err(CryptoError::Open)
-        ));
-        assert!(matches!(
-            ring.open_backup("secret", &blob[BACKUP_MAGIC.len()..]),
-            Err(CryptoError::Open)
-        ));
-
-        // A record envelope is not a backup, even with the magic put in front.
-        let record = ring.seal(&aad(), b"x").unwrap();
-        let mut disguised = BACKUP_MAGIC.to_vec();
-        disguised.extend_from_slice(&record);
-        assert!(matches!(
-            ring.open_backup("secret", &disguised),
-            Err(CryptoError::Open)
-        ));
-
-        let other_deployment = Keyring::generate().unwrap();
-        assert!(matches!(
-            other_deployment.open_backup("secret", &blob),
-            Err(CryptoError::Open)
-        ));
-        let mut rotated_other = Keyring::generate().unwrap();
-        rotated_other.rotate().unwrap();
-        let foreign = rotated_other.seal_backup("secret", b"x").unwrap();
-        assert!(matches!(
-            ring.open_backup("secret", &foreign),
-            Err(CryptoError::Open)
-        ));
-
-        for i in 0..blob.len() {
-            let mut tampered = blob.clone();
-            tampered[i] ^= 0x10;
-            assert!(
-                matches!(
-                    ring.open_backup("secret", &tampered),
-                    Err(CryptoError::Open)
-                ),
-                "{i}"
-            );
-        }
     }
 
     #[test]

@@ -135,6 +135,16 @@ pub(crate) fn unsigned_integer<'a>(tlv: &Tlv<'a>) -> Option<&'a [u8]> {
     Some(strip_leading_zeros(tlv.content))
 }
 
+/// The modulus and public exponent of a PKCS#1 `RSAPublicKey` (`SEQUENCE { n, e }`), each
+/// without leading zeros. `None` for anything else.
+pub(crate) fn rsa_public_key(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sequence = read_only(der, TAG_SEQUENCE)?;
+    match children(sequence.content)?.as_slice() {
+        [n, e] => Some((unsigned_integer(n)?, unsigned_integer(e)?)),
+        _ => None,
+    }
+}
+
 /// `bytes` without its leading zero octets.
 pub(crate) fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());

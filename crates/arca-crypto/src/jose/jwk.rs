@@ -14,8 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::der;
-use crate::jws::algorithm_for;
+use crate::jose::jws::algorithm_for;
+use crate::pki::der;
 use crate::CryptoError;
 
 /// Fewest modulus bits accepted for an RSA key.
@@ -324,12 +324,12 @@ fn signature_key(jwk: &Value) -> Option<(Option<String>, PublicKey)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::x509::TbsCertificate;
     use crate::test_keys::{
         b64, ec_jwk, p256_pair, p384_pair, rsa_jwk, rsa_pair, P256_CERT, RSA1024_CERT, RSA2048_CERT,
     };
-    use crate::x509::TbsCertificate;
     use crate::ClientCertificate;
-    use ring::signature::KeyPair as _;
+    use aws_lc_rs::signature::KeyPair as _;
     use serde_json::json;
 
     #[test]

@@ -10,13 +10,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
+use aws_lc_rs::aead::LessSafeKey;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use ring::aead::LessSafeKey;
 use zeroize::Zeroizing;
 
-use crate::aead::{self, KEY_LEN};
-use crate::secret::random_bytes;
+use crate::seal::aead::{self, KEY_LEN};
+use crate::seal::random::random_bytes;
 use crate::CryptoError;
 
 /// First bytes of every key file; the version lets a later format coexist.

@@ -22,9 +22,9 @@ use rcgen::{
 };
 use zeroize::Zeroizing;
 
-use crate::der::{self, Tlv};
-use crate::secret::random_bytes;
-use crate::x509::TbsCertificate;
+use crate::pki::der::{self, Tlv};
+use crate::pki::x509::TbsCertificate;
+use crate::seal::random::random_bytes;
 use crate::{CryptoError, SecretBytes, SecretString};
 
 const HOUR: i64 = 3_600;
@@ -329,7 +329,7 @@ impl<'a> ParsedCert<'a> {
         let subject_key_id = tbs
             .extensions
             .and_then(|extensions| subject_key_id(extensions.content));
-        let (_, not_after) = crate::x509::validity(tbs.validity.content)?;
+        let (_, not_after) = crate::pki::x509::validity(tbs.validity.content)?;
         Some(Self {
             issuer: tbs.issuer,
             subject: tbs.subject,
@@ -395,7 +395,7 @@ fn distinguished_name(rdn_sequence: &[u8]) -> Option<DistinguishedName> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::signature::{
+    use aws_lc_rs::signature::{
         EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1,
         ECDSA_P256_SHA256_ASN1_SIGNING,
     };
@@ -445,7 +445,7 @@ mod tests {
         roots
             .add(CertificateDer::from(pem_der(&ca.cert_pem)))
             .unwrap();
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let provider = std::sync::Arc::new(crate::tls_provider());
         let verifier =
             rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
                 .build()
@@ -606,12 +606,8 @@ mod tests {
             ("231114211320Z".to_owned(), "331113221320Z".to_owned())
         );
 
-        let pair = EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_ASN1_SIGNING,
-            ca.key_pkcs8.expose(),
-            &ring::rand::SystemRandom::new(),
-        )
-        .unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, ca.key_pkcs8.expose())
+            .unwrap();
         assert_eq!(pair.public_key().as_ref(), parsed.public_key);
     }
 
@@ -669,12 +665,9 @@ mod tests {
             ("231114211320Z".to_owned(), "241215221320Z".to_owned())
         );
 
-        let pair = EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_ASN1_SIGNING,
-            issued.key_pkcs8.expose(),
-            &ring::rand::SystemRandom::new(),
-        )
-        .unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, issued.key_pkcs8.expose())
+                .unwrap();
         assert_eq!(pair.public_key().as_ref(), parsed.public_key);
     }
 

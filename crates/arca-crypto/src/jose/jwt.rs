@@ -11,14 +11,14 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ring::digest::{digest, SHA256};
-use ring::rand::SystemRandom;
-use ring::signature::{
+use aws_lc_rs::digest::{digest, SHA256};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
     EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_FIXED,
     ECDSA_P256_SHA256_FIXED_SIGNING,
 };
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use crate::{CryptoError, JwtError, PublicKey, SecretBytes};
@@ -52,12 +52,8 @@ impl TokenSigningKey {
 
     /// Loads a P-256 key pair from PKCS#8 (as produced by [`TokenSigningKey::generate`]).
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<TokenSigningKey, CryptoError> {
-        let pair = EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_FIXED_SIGNING,
-            pkcs8,
-            &SystemRandom::new(),
-        )
-        .map_err(|_| CryptoError::InvalidKey)?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+            .map_err(|_| CryptoError::InvalidKey)?;
         let verifying = VerifyingKey::from_point(pair.public_key().as_ref())?;
         Ok(TokenSigningKey { pair, verifying })
     }
@@ -331,7 +327,7 @@ fn decode_object(segment: &str) -> Result<Map<String, Value>, JwtError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::hmac;
+    use aws_lc_rs::hmac;
 
     fn claims() -> Value {
         json!({ "iss": "https://localhost/tenant", "aud": "https://vault.localhost", "exp": 2_000_000_000, "sub": "app" })
