@@ -131,7 +131,10 @@ mod tests {
             r#"{"display_name":"x","other":1}"#,
             r#"{"kind":"managed_identity"}"#,
         ] {
-            assert!(serde_json::from_str::<CreatePrincipal>(bad).is_err(), "{bad}");
+            assert!(
+                serde_json::from_str::<CreatePrincipal>(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 

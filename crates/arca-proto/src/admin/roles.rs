@@ -10,6 +10,15 @@ pub enum RoleType {
     CustomRole,
 }
 
+impl RoleType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BuiltInRole => "BuiltInRole",
+            Self::CustomRole => "CustomRole",
+        }
+    }
+}
+
 /// A role definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
