@@ -1,9 +1,9 @@
 //! Admin API: the App Service managed-identity endpoint's `X-IDENTITY-HEADER` and its rotation.
 
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
 use arca_proto::admin::IdentityHeader;
 use arca_proto::SecretText;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::Admin;

@@ -1,8 +1,8 @@
 //! Admin API: the token signing keys and their rotation.
 
+use arca_proto::admin::{List, SigningKey};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use arca_proto::admin::{List, SigningKey};
 use axum::Json;
 
 use super::Admin;

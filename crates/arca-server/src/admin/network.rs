@@ -1,9 +1,9 @@
 //! Admin API: network rules of each vault and of the admin API itself.
 
+use arca_proto::admin::NetworkRules as RulesBody;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use arca_proto::admin::NetworkRules as RulesBody;
 use axum::Json;
 
 use super::Admin;
@@ -13,18 +13,13 @@ use crate::state::{AppState, SharedState};
 
 /// The rules stored under `id`, or the open default.
 fn current(state: &AppState, id: &str) -> RulesBody {
-    state
-        .access
-        .snapshot()
-        .network
-        .get(id)
-        .map_or_else(
-            || RulesBody {
-                default_action: "Allow".into(),
-                ip_rules: Vec::new(),
-            },
-            |rules| answer(rules.to_doc()),
-        )
+    state.access.snapshot().network.get(id).map_or_else(
+        || RulesBody {
+            default_action: "Allow".into(),
+            ip_rules: Vec::new(),
+        },
+        |rules| answer(rules.to_doc()),
+    )
 }
 
 /// The wire body of a stored rule set.

@@ -2,12 +2,12 @@
 //! and its network rules, so a later vault of the same name starts with no grants.
 
 use arca_core::{ObjectKind, VaultName, VaultSettings};
+use arca_proto::admin::{CreateVault, List, Vault};
 use arca_store::{Listing, StoreError, VaultRecord};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use arca_proto::admin::{CreateVault, List, Vault};
 use axum::Json;
 
 use super::Admin;
