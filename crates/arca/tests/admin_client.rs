@@ -150,7 +150,7 @@ async fn typed_calls_against_a_live_server() {
         })
         .await
         .unwrap();
-    assert_eq!(listed.value, [assignment.clone()]);
+    assert_eq!(listed.value, std::slice::from_ref(&assignment));
     let decision = admin
         .check_access(&CheckAccess {
             action: "Microsoft.KeyVault/vaults/secrets/getSecret/action".into(),
