@@ -9,6 +9,7 @@ use arca_proto::admin::{
     FederatedCredential, FederationQuery, IdentityHeader, List, NetworkRules, NewSecret, Principal,
     Role, SigningKey, Vault,
 };
+use arca_proto::identity::TokenV2;
 use arca_proto::SecretText;
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -17,7 +18,6 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::{ClientError, Credentials, Request};
@@ -184,11 +184,7 @@ impl AdminClient {
                 body: String::from_utf8_lossy(&response.body).into_owned(),
             });
         }
-        #[derive(Deserialize)]
-        struct TokenResponse {
-            access_token: SecretText,
-        }
-        let token: TokenResponse =
+        let token: TokenV2 =
             serde_json::from_slice(&response.body).map_err(|source| ClientError::Decode {
                 what: "token response",
                 source,

@@ -1,5 +1,6 @@
 //! Wire types: the JSON bodies of the Key Vault secrets API, the error envelope and the list of
-//! accepted api-versions; the admin API's bodies and the `bootstrap.json` document (`admin`).
+//! accepted api-versions; the admin API's bodies and the `bootstrap.json` document (`admin`);
+//! the token issuer's answers (`identity`).
 //!
 //! Serde only (and `zeroize`, so a secret value a client sends is wiped however parsing ends); no
 //! behaviour. Field names and shapes of the Key Vault bodies follow the 2026-04-01 secrets
@@ -9,6 +10,7 @@
 pub mod admin;
 pub mod api_version;
 pub mod error;
+pub mod identity;
 pub mod secret_text;
 pub mod secrets;
 
