@@ -2,9 +2,10 @@
 //! accepted api-versions; the admin API's bodies and the `bootstrap.json` document (`admin`);
 //! the token issuer's answers (`identity`).
 //!
-//! Serde only (and `zeroize`, so a secret value a client sends is wiped however parsing ends); no
-//! behaviour. Field names and shapes of the Key Vault bodies follow the 2026-04-01 secrets
-//! swagger (`shared/spec/keyvault/2026-04-01/secrets.json`); the admin bodies follow
+//! Serde only (and `zeroize`, so a secret value a client sends is wiped however parsing ends, and
+//! `subtle` for the constant-time equality of `SecretText`); no behaviour. Field names and shapes
+//! of the Key Vault bodies follow the 2026-04-01 secrets swagger
+//! (`shared/spec/keyvault/2026-04-01/secrets.json`); the admin bodies follow
 //! `docs/admin-api.md`. Timestamps are integer Unix seconds.
 
 pub mod admin;

@@ -4,14 +4,15 @@
 //! Wire types must serialize what they carry, so this is not `arca_crypto::SecretString` (which
 //! has no `Serialize`, and would pull key material code into the wire crate). What it keeps of the
 //! house rules for secrets: the text is wiped when the value is dropped (also when the rest of a
-//! body fails to parse), `Debug` prints only the length, there is no `Display`, and the text is
-//! read through one named method.
+//! body fails to parse), `Debug` prints only the length, there is no `Display`, equality is
+//! constant-time, and the text is read through one named method.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 /// A secret string of a wire body: zeroized on drop, redacted in `Debug`.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct SecretText(Zeroizing<String>);
 
 impl SecretText {
@@ -36,6 +37,14 @@ impl From<String> for SecretText {
         Self::new(text)
     }
 }
+
+impl PartialEq for SecretText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for SecretText {}
 
 impl std::fmt::Debug for SecretText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,6 +73,15 @@ mod tests {
         let s = SecretText::new("hunter2".into());
         assert_eq!(format!("{s:?}"), "SecretText([REDACTED; 7 bytes])");
         assert!(!format!("{:?}", Some(&s)).contains("hunter2"));
+    }
+
+    #[test]
+    fn equality_compares_the_text() {
+        let s = |t: &str| SecretText::new(t.into());
+        assert_eq!(s("abc"), s("abc"));
+        assert_ne!(s("abc"), s("abd"));
+        assert_ne!(s("abc"), s("abcd"));
+        assert_eq!(s(""), SecretText::default());
     }
 
     #[test]
