@@ -12,6 +12,9 @@ use anyhow::{anyhow, bail, Context};
 use arca_core::{Clock, VaultSettings};
 use arca_crypto::{CaMaterial, Keyring, SecretBytes, SecretString, TokenSigningKey};
 use arca_store::{PrincipalRecord, Store, VaultRecord};
+// `bootstrap.json` is the wire type `BootstrapFile`, defined once for the server and its clients.
+use arca_proto::admin::BootstrapFile;
+use arca_proto::SecretText;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -26,41 +29,6 @@ pub struct Prepared {
     pub state: Arc<AppState>,
     pub tls_cert_chain_pem: String,
     pub tls_key_pkcs8: SecretBytes,
-}
-
-/// The contents of `bootstrap.json`: the bootstrap administrator's credentials (a service
-/// principal: tenant, client id and secret), where the issuer and the default vault are, and the
-/// App Service managed-identity endpoint with its header, for the managed identities the
-/// operator creates (the endpoint serves none by default, and never the administrator unless
-/// configured to). The same endpoint and secret serve the older App Service protocol
-/// (api-version 2017-09-01) under the names its clients read: `msi_endpoint` (`MSI_ENDPOINT`) and
-/// `msi_secret` (`MSI_SECRET`). `arca identity-header rotate` rewrites `identity_header` and
-/// `msi_secret`.
-#[derive(Serialize, Deserialize, PartialEq, Eq)]
-pub struct BootstrapFile {
-    pub tenant_id: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub authority_host: String,
-    pub identity_endpoint: String,
-    pub identity_header: String,
-    /// `MSI_ENDPOINT`: the same endpoint as `identity_endpoint`. Absent from files written by
-    /// builds before it; the next start adds it.
-    #[serde(default)]
-    pub msi_endpoint: String,
-    /// `MSI_SECRET`: the same secret as `identity_header`.
-    #[serde(default)]
-    pub msi_secret: String,
-    pub vault_url: String,
-    pub ca_cert: String,
-}
-
-impl std::fmt::Debug for BootstrapFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BootstrapFile")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
 }
 
 const SERVER_CERT_RENEW_BEFORE_SECS: i64 = 30 * 86_400;
@@ -266,21 +234,21 @@ pub async fn prepare(
                 .await?;
             let file = BootstrapFile {
                 tenant_id: tenant_id.clone(),
-                client_id: client_id.clone(),
-                client_secret: secret.expose().to_owned(),
+                client_id: Some(client_id.clone()),
+                client_secret: Some(SecretText::new(secret.expose().to_owned())),
                 authority_host: urls.authority_host.clone(),
                 identity_endpoint: format!(
                     "{}{}",
                     urls.authority_host,
                     crate::identity::endpoints::MANAGED_IDENTITY_PATH
                 ),
-                identity_header: identity_header.expose().to_owned(),
+                identity_header: SecretText::new(identity_header.expose().to_owned()),
                 msi_endpoint: format!(
                     "{}{}",
                     urls.authority_host,
                     crate::identity::endpoints::MANAGED_IDENTITY_PATH
                 ),
-                msi_secret: identity_header.expose().to_owned(),
+                msi_secret: SecretText::new(identity_header.expose().to_owned()),
                 vault_url: urls.vault_url("default"),
                 ca_cert: ca_path.display().to_string(),
             };
@@ -580,27 +548,20 @@ fn rewrite_identity_header(path: &Path, header: &SecretString) -> anyhow::Result
     let parsed = serde_json::from_slice::<BootstrapFile>(&text);
     zeroize::Zeroize::zeroize(&mut text);
     let mut file = parsed.with_context(|| format!("{} does not parse", path.display()))?;
-    file.identity_header = header.expose().to_owned();
-    file.msi_secret = header.expose().to_owned();
-    let result = write_bootstrap(path, &file);
-    zeroize::Zeroize::zeroize(&mut file.client_secret);
-    zeroize::Zeroize::zeroize(&mut file.identity_header);
-    zeroize::Zeroize::zeroize(&mut file.msi_secret);
-    result
+    file.identity_header = SecretText::new(header.expose().to_owned());
+    file.msi_secret = SecretText::new(header.expose().to_owned());
+    write_bootstrap(path, &file)
 }
 
+/// Writes `file` (its secrets are wiped when it is dropped, and so is the text written).
 fn write_bootstrap(path: &Path, file: &BootstrapFile) -> anyhow::Result<()> {
-    let mut text = serde_json::to_vec_pretty(file)?;
-    text.push(b'\n');
-    let result = write_private_file(path, &text);
-    zeroize::Zeroize::zeroize(&mut text);
-    result
+    write_private_file(path, &file.to_text()?)
 }
 
 /// On later starts, keeps the credentials of `bootstrap.json` and updates its URLs (the port or
 /// suffix may have changed). A deleted file stays deleted: its secret cannot be recovered.
 fn refresh_bootstrap(path: &Path, urls: &Urls, ca_path: &Path) -> anyhow::Result<()> {
-    let Ok(text) = std::fs::read(path) else {
+    let Ok(text) = std::fs::read(path).map(zeroize::Zeroizing::new) else {
         tracing::info!(path = %path.display(), "no bootstrap file (it was removed); the bootstrap credentials are unchanged");
         return Ok(());
     };
@@ -636,15 +597,10 @@ fn refresh_bootstrap(path: &Path, urls: &Urls, ca_path: &Path) -> anyhow::Result
                 file.vault_url.clone(),
                 file.ca_cert.clone(),
             );
-    let result = if changed {
-        write_bootstrap(path, &file)
-    } else {
-        Ok(())
-    };
-    zeroize::Zeroize::zeroize(&mut file.client_secret);
-    zeroize::Zeroize::zeroize(&mut file.identity_header);
-    zeroize::Zeroize::zeroize(&mut file.msi_secret);
-    result
+    if changed {
+        write_bootstrap(path, &file)?;
+    }
+    Ok(())
 }
 
 /// The data directory, created with mode 0700 if missing.

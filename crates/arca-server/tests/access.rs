@@ -11,6 +11,9 @@ mod common;
 
 use std::net::{IpAddr, SocketAddr};
 
+use arca_proto::admin::{
+    AddSecret, Assign, CreatePrincipal, CreateVault, DefineRole, PrincipalKind,
+};
 use arca_server::auth::PeerAddr;
 use arca_server::b64url;
 use aws_lc_rs::rand::SystemRandom;
@@ -82,14 +85,25 @@ impl Harness {
 
     /// Creates a vault with the default settings.
     async fn create_vault(&self, name: &str) {
-        let body = json!({ "name": name });
+        let body = typed(&CreateVault {
+            name: name.into(),
+            purge_protection: None,
+            retention_days: None,
+        });
         self.admin_ok(StatusCode::CREATED, "POST", "/admin/vaults", Some(body))
             .await;
     }
 
     /// Creates a principal of `kind` (`service_principal` or `managed_identity`).
     async fn create_principal(&self, name: &str, kind: &str) -> Value {
-        let body = json!({ "display_name": name, "kind": kind });
+        let body = typed(&CreatePrincipal {
+            display_name: name.into(),
+            kind: Some(match kind {
+                "service_principal" => PrincipalKind::ServicePrincipal,
+                "managed_identity" => PrincipalKind::ManagedIdentity,
+                other => panic!("no principal kind {other}"),
+            }),
+        });
         self.admin_ok(StatusCode::CREATED, "POST", "/admin/principals", Some(body))
             .await
     }
@@ -98,7 +112,12 @@ impl Harness {
     async fn add_secret(&self, principal: &str) -> (String, String) {
         let path = format!("/admin/principals/{principal}/secrets");
         let added = self
-            .admin_ok(StatusCode::CREATED, "POST", &path, Some(json!({})))
+            .admin_ok(
+                StatusCode::CREATED,
+                "POST",
+                &path,
+                Some(typed(&AddSecret::default())),
+            )
             .await;
         (text(&added["id"]), text(&added["secret"]))
     }
@@ -134,8 +153,13 @@ impl Harness {
 
     /// Defines a custom role; returns its id.
     async fn define_role(&self, name: &str, actions: &[&str], not_actions: &[&str]) -> String {
-        let body =
-            json!({ "name": name, "data_actions": actions, "not_data_actions": not_actions });
+        let strings = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        let body = typed(&DefineRole {
+            data_actions: strings(actions),
+            description: None,
+            name: name.into(),
+            not_data_actions: Some(strings(not_actions)),
+        });
         let role = self
             .admin_ok(StatusCode::CREATED, "POST", "/admin/roles", Some(body))
             .await;
@@ -144,7 +168,11 @@ impl Harness {
 
     /// Assigns `role` (id or name) to `principal` at `scope`; returns the assignment.
     async fn assignment(&self, role: &str, principal: &str, scope: &str) -> Value {
-        let body = json!({ "role": role, "principal": principal, "scope": scope });
+        let body = typed(&Assign {
+            principal: principal.into(),
+            role: role.into(),
+            scope: scope.into(),
+        });
         self.admin_ok(
             StatusCode::CREATED,
             "POST",
@@ -2205,4 +2233,9 @@ async fn imds_serves_managed_identities_to_local_callers_only() {
         (status, body["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_request"))
     );
+}
+
+/// An admin request body built from its `arca_proto::admin` type.
+fn typed(body: &impl serde::Serialize) -> Value {
+    serde_json::to_value(body).unwrap()
 }

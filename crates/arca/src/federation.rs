@@ -5,11 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use arca_client::Request;
+use arca_proto::admin::{AddFederation, FederatedCredential, FederationQuery, List};
 use clap::{ArgGroup, Args, Subcommand};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::output::{fields, items, text, time, Table};
-use crate::session::{segment, with_query, Call, Operation};
+use crate::output::{fields, list, opt, time, Table};
+use crate::session::{Call, Operation};
 
 #[derive(Subcommand)]
 pub enum FederationCommand {
@@ -85,74 +87,75 @@ fn read_jwks(file: &Path) -> anyhow::Result<Value> {
 }
 
 impl AddArgs {
-    fn body(&self) -> anyhow::Result<Value> {
-        let mut body = Map::new();
-        body.insert("principal".into(), self.principal.clone().into());
-        body.insert("issuer".into(), self.issuer.clone().into());
-        body.insert("subject".into(), self.subject.clone().into());
-        if !self.audiences.is_empty() {
-            body.insert("audiences".into(), self.audiences.clone().into());
-        }
-        if let Some(file) = &self.jwks_file {
-            body.insert("jwks".into(), read_jwks(file)?);
-        }
-        if let Some(url) = &self.jwks_url {
-            body.insert("jwks_url".into(), url.clone().into());
-        }
-        if let Some(file) = &self.jwks_ca_file {
-            let pem = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read the CA file {}", file.display()))?;
-            body.insert("jwks_ca_pem".into(), pem.into());
-        }
-        Ok(Value::Object(body))
+    fn body(&self) -> anyhow::Result<AddFederation> {
+        let jwks_ca_pem = match &self.jwks_ca_file {
+            Some(file) => Some(
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("cannot read the CA file {}", file.display()))?,
+            ),
+            None => None,
+        };
+        Ok(AddFederation {
+            audiences: (!self.audiences.is_empty()).then(|| self.audiences.clone()),
+            issuer: self.issuer.clone(),
+            jwks: self.jwks_file.as_deref().map(read_jwks).transpose()?,
+            jwks_ca_pem,
+            jwks_url: self.jwks_url.clone(),
+            principal: self.principal.clone(),
+            subject: self.subject.clone(),
+        })
     }
 }
 
 /// Where a credential's keys come from: its URL, or how many were given inline.
-fn keys(f: &Value) -> String {
-    match f["jwks_keys"].as_u64() {
+fn keys(f: &FederatedCredential) -> String {
+    match f.jwks_keys {
         Some(n) => format!("{n} inline"),
-        None => text(&f["jwks_url"]),
+        None => opt(f.jwks_url.as_deref()),
     }
 }
 
-fn list_table(answer: &Value) -> String {
+fn list_table(answer: &List<FederatedCredential>) -> String {
     let mut table = Table::new(&["ID", "PRINCIPAL", "ISSUER", "SUBJECT", "KEYS"]);
-    for f in items(answer) {
+    for f in &answer.value {
         table.row(vec![
-            text(&f["id"]),
-            text(&f["principal_client_id"]),
-            text(&f["issuer"]),
-            text(&f["subject"]),
+            f.id.clone(),
+            f.principal_client_id.clone(),
+            f.issuer.clone(),
+            f.subject.clone(),
             keys(f),
         ]);
     }
     table.render("")
 }
 
-fn credential_table(f: &Value) -> String {
+fn credential_table(f: &FederatedCredential) -> String {
     fields(&[
-        ("id", text(&f["id"])),
-        ("principal", text(&f["principal_client_id"])),
-        ("issuer", text(&f["issuer"])),
-        ("subject", text(&f["subject"])),
-        ("audiences", text(&f["audiences"])),
+        ("id", f.id.clone()),
+        ("principal", f.principal_client_id.clone()),
+        ("issuer", f.issuer.clone()),
+        ("subject", f.subject.clone()),
+        ("audiences", list(&f.audiences)),
         ("keys", keys(f)),
-        ("created", time(&f["created"])),
+        ("created", time(f.created)),
     ])
 }
 
 impl Operation for FederationCommand {
     fn call(&self) -> anyhow::Result<Call> {
-        const PATH: &str = "/admin/federated-credentials";
         Ok(match self {
-            Self::Add(args) => Call::create(PATH.to_owned(), args.body()?, credential_table),
-            Self::List { principal } => Call::get(
-                with_query(PATH, &[("principal", principal.as_ref())])?,
-                list_table,
+            Self::Add(args) => Call::answer(
+                Request::add_federated_credential(&args.body()?)?,
+                credential_table,
             ),
-            Self::Remove { id } => Call::delete(
-                format!("{PATH}/{}", segment(id)?),
+            Self::List { principal } => {
+                let query = FederationQuery {
+                    principal: principal.clone(),
+                };
+                Call::answer(Request::federated_credentials(&query)?, list_table)
+            }
+            Self::Remove { id } => Call::deleted(
+                Request::remove_federated_credential(id)?,
                 "federated credential",
                 id,
             ),
@@ -162,8 +165,9 @@ impl Operation for FederationCommand {
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::{FederatedCredential, List};
     use hyper::{Method, StatusCode};
-    use serde_json::json;
+    use serde_json::Value;
 
     use crate::tests::{call, usage_error};
 
@@ -194,12 +198,12 @@ mod tests {
             )
         );
         assert_eq!(
-            c.body,
-            Some(
-                json!({"principal": "ci", "issuer": "https://token.actions.githubusercontent.com",
-                        "subject": "repo:o/r:ref:refs/heads/main",
-                        "jwks_url": "https://issuer.example/keys"})
-            )
+            c.body.as_deref(),
+            Some(concat!(
+                r#"{"issuer":"https://token.actions.githubusercontent.com","#,
+                r#""jwks_url":"https://issuer.example/keys","principal":"ci","#,
+                r#""subject":"repo:o/r:ref:refs/heads/main"}"#
+            ))
         );
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
@@ -215,27 +219,27 @@ mod tests {
             "a2",
         ])
         .unwrap();
-        let body = c.body.unwrap();
+        let body: Value = serde_json::from_str(&c.body.unwrap()).unwrap();
         assert_eq!(body["jwks_ca_pem"], "-----BEGIN CERTIFICATE-----\n");
-        assert_eq!(body["audiences"], json!(["a1", "a2"]));
+        assert_eq!(body["audiences"].to_string(), r#"["a1","a2"]"#);
     }
 
     #[test]
     fn add_with_a_jwks_file() {
         let dir = tempfile::tempdir().unwrap();
-        let jwks =
-            json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "BB", "kid": "1"}]});
+        let jwks = r#"{"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "BB", "kid": "1"}]}"#;
         let file = dir.path().join("jwks.json");
-        std::fs::write(&file, jwks.to_string()).unwrap();
+        std::fs::write(&file, jwks).unwrap();
         let c = add(&["--jwks-file", file.to_str().unwrap()]).unwrap();
-        assert_eq!(c.body.unwrap()["jwks"], jwks);
+        let body: Value = serde_json::from_str(&c.body.unwrap()).unwrap();
+        assert_eq!(body["jwks"], serde_json::from_str::<Value>(jwks).unwrap());
 
         for bad in [
-            json!({"keys": [{"kty": "EC", "d": "secret"}]}),
-            json!({"keys": [{"kty": "oct", "k": "secret"}]}),
-            json!({"kty": "RSA", "n": "AQ", "e": "AQAB", "d": "secret"}),
+            r#"{"keys": [{"kty": "EC", "d": "secret"}]}"#,
+            r#"{"keys": [{"kty": "oct", "k": "secret"}]}"#,
+            r#"{"kty": "RSA", "n": "AQ", "e": "AQAB", "d": "secret"}"#,
         ] {
-            std::fs::write(&file, bad.to_string()).unwrap();
+            std::fs::write(&file, bad).unwrap();
             let e = add(&["--jwks-file", file.to_str().unwrap()]).err().unwrap();
             assert!(e.to_string().contains("private"), "{e}");
             assert!(!format!("{e:#}").contains("secret"), "{e:#}");
@@ -286,10 +290,13 @@ mod tests {
 
     #[test]
     fn federation_tables() {
-        let f = json!({"id": "f1", "principal_client_id": "c1", "issuer": "https://i", "subject": "s",
-                       "audiences": ["api://AzureADTokenExchange"], "jwks_url": null, "jwks_keys": 2,
-                       "created": 0});
-        let list = super::list_table(&json!({ "value": [f] }));
+        let f: FederatedCredential = serde_json::from_str(
+            r#"{"id": "f1", "principal_client_id": "c1", "issuer": "https://i", "subject": "s",
+                "audiences": ["api://AzureADTokenExchange"], "jwks_url": null, "jwks_keys": 2,
+                "created": 0}"#,
+        )
+        .unwrap();
+        let list = super::list_table(&List::new(vec![f.clone()]));
         assert_eq!(list, "ID  PRINCIPAL  ISSUER     SUBJECT  KEYS\nf1  c1         https://i  s        2 inline\n");
         let shown = super::credential_table(&f);
         assert!(

@@ -2,9 +2,9 @@
 //! `X-IDENTITY-HEADER`, through the admin API. The new header is printed exactly once (the
 //! server also writes it into `bootstrap.json`); the old one stops working at once.
 
+use arca_client::Request;
+use arca_proto::admin::IdentityHeader;
 use clap::Subcommand;
-use hyper::{Method, StatusCode};
-use serde_json::Value;
 
 use crate::session::{Call, Operation};
 
@@ -15,8 +15,8 @@ pub enum IdentityHeaderCommand {
 }
 
 /// The new header on a line of its own, and where else it now is.
-fn rotated_table(answer: &Value) -> String {
-    let header = answer["identity_header"].as_str().unwrap_or_default();
+fn rotated_table(answer: &IdentityHeader) -> String {
+    let header = answer.identity_header.expose();
     format!(
         "identity header: {header}\n\
          The previous header no longer works. bootstrap.json (IDENTITY_HEADER) holds the new one; \
@@ -27,21 +27,16 @@ fn rotated_table(answer: &Value) -> String {
 impl Operation for IdentityHeaderCommand {
     fn call(&self) -> anyhow::Result<Call> {
         Ok(match self {
-            Self::Rotate => Call::new(
-                Method::POST,
-                "/admin/identity-header/rotate".to_owned(),
-                None,
-                StatusCode::OK,
-                rotated_table,
-            ),
+            Self::Rotate => Call::answer(Request::rotate_identity_header(), rotated_table),
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::IdentityHeader;
+    use arca_proto::SecretText;
     use hyper::{Method, StatusCode};
-    use serde_json::json;
 
     use crate::tests::{call, usage_error};
 
@@ -63,7 +58,9 @@ mod tests {
 
     #[test]
     fn the_new_header_is_printed_on_its_own_line() {
-        let t = super::rotated_table(&json!({"identity_header": "abc"}));
+        let t = super::rotated_table(&IdentityHeader {
+            identity_header: SecretText::new("abc".into()),
+        });
         assert!(t.starts_with("identity header: abc\n"), "{t}");
     }
 }

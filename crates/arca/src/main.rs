@@ -2,7 +2,6 @@
 //! running server's admin API. Thin by design: it parses arguments, sets up logging and signals,
 //! and calls the libraries.
 
-mod client;
 mod federation;
 mod identity_header;
 mod logging;

@@ -2,10 +2,11 @@
 //! (`arca admin network-rules`): arguments, request body and table. Addresses are not checked
 //! here: the server is the one judge of what a rule may be.
 
+use arca_client::Request;
+use arca_proto::admin::NetworkRules;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{json, Value};
 
-use crate::output::{fields, list_section, text};
+use crate::output::{fields, list_section};
 use crate::session::{Call, Operation};
 
 #[derive(Subcommand)]
@@ -55,30 +56,29 @@ enum DefaultAction {
 }
 
 impl RuleArgs {
-    fn body(&self) -> Value {
+    fn body(&self) -> NetworkRules {
         let action = match self.default_action {
             DefaultAction::Allow => "Allow",
             DefaultAction::Deny => "Deny",
         };
-        json!({ "default_action": action, "ip_rules": self.allow })
+        NetworkRules {
+            default_action: action.to_owned(),
+            ip_rules: self.allow.clone(),
+        }
     }
 }
 
-fn rules_table(rules: &Value) -> String {
-    fields(&[("default action", text(&rules["default_action"]))])
-        + &list_section("allowed", &rules["ip_rules"])
+fn rules_table(rules: &NetworkRules) -> String {
+    fields(&[("default action", rules.default_action.clone())])
+        + &list_section("allowed", &rules.ip_rules)
 }
 
 impl Operation for VaultRules {
     fn call(&self) -> anyhow::Result<Call> {
         Ok(match self {
-            Self::Show { vault } => Call::get(
-                format!("{}/network-rules", crate::vault::path(vault)?),
-                rules_table,
-            ),
-            Self::Set { vault, rules } => Call::put(
-                format!("{}/network-rules", crate::vault::path(vault)?),
-                rules.body(),
+            Self::Show { vault } => Call::answer(Request::vault_network_rules(vault)?, rules_table),
+            Self::Set { vault, rules } => Call::answer(
+                Request::set_vault_network_rules(vault, &rules.body())?,
                 rules_table,
             ),
         })
@@ -87,19 +87,21 @@ impl Operation for VaultRules {
 
 impl Operation for AdminCommand {
     fn call(&self) -> anyhow::Result<Call> {
-        const PATH: &str = "/admin/network-rules";
         let Self::NetworkRules { command } = self;
         Ok(match command {
-            AdminRules::Show => Call::get(PATH.to_owned(), rules_table),
-            AdminRules::Set(rules) => Call::put(PATH.to_owned(), rules.body(), rules_table),
+            AdminRules::Show => Call::answer(Request::admin_network_rules(), rules_table),
+            AdminRules::Set(rules) => Call::answer(
+                Request::set_admin_network_rules(&rules.body())?,
+                rules_table,
+            ),
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::NetworkRules;
     use hyper::{Method, StatusCode};
-    use serde_json::json;
 
     use crate::tests::{call, usage_error};
 
@@ -132,8 +134,8 @@ mod tests {
             )
         );
         assert_eq!(
-            c.body,
-            Some(json!({"default_action": "Deny", "ip_rules": ["10.0.0.0/8", "192.0.2.7"]}))
+            c.body.as_deref(),
+            Some(r#"{"default_action":"Deny","ip_rules":["10.0.0.0/8","192.0.2.7"]}"#)
         );
     }
 
@@ -149,8 +151,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            c.body,
-            Some(json!({"default_action": "Allow", "ip_rules": []}))
+            c.body.as_deref(),
+            Some(r#"{"default_action":"Allow","ip_rules":[]}"#)
         );
     }
 
@@ -178,8 +180,8 @@ mod tests {
             (Method::PUT, "/admin/network-rules")
         );
         assert_eq!(
-            c.body,
-            Some(json!({"default_action": "Deny", "ip_rules": ["127.0.0.1"]}))
+            c.body.as_deref(),
+            Some(r#"{"default_action":"Deny","ip_rules":["127.0.0.1"]}"#)
         );
     }
 
@@ -214,9 +216,15 @@ mod tests {
 
     #[test]
     fn rules_table() {
-        let t = super::rules_table(&json!({"default_action": "Deny", "ip_rules": ["10.0.0.0/8"]}));
+        let t = super::rules_table(&NetworkRules {
+            default_action: "Deny".into(),
+            ip_rules: vec!["10.0.0.0/8".into()],
+        });
         assert_eq!(t, "default action:  Deny\nallowed:\n  10.0.0.0/8\n");
-        let t = super::rules_table(&json!({"default_action": "Allow", "ip_rules": []}));
+        let t = super::rules_table(&NetworkRules {
+            default_action: "Allow".into(),
+            ip_rules: vec![],
+        });
         assert_eq!(t, "default action:  Allow\nallowed: none\n");
     }
 }

@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use clap::ValueEnum;
-use serde_json::Value;
 
 /// The `--output` choice: `json` prints the server's JSON, `table` the text built here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -84,41 +83,36 @@ pub fn section(title: &str, table: &Table) -> String {
 }
 
 /// A titled list of strings (actions, address ranges), one a line.
-pub fn list_section(title: &str, values: &Value) -> String {
+pub fn list_section(title: &str, values: &[String]) -> String {
     let mut table = Table::new(&[]);
-    for value in values.as_array().map(Vec::as_slice).unwrap_or_default() {
-        table.row(vec![text(value)]);
+    for value in values {
+        table.row(vec![value.clone()]);
     }
     section(title, &table)
 }
 
-/// The entries of a `{"value": [...]}` answer.
-pub fn items(answer: &Value) -> &[Value] {
-    answer["value"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+/// An optional value as a cell: `-` when absent.
+pub fn opt(value: Option<&str>) -> String {
+    value.map_or_else(|| "-".to_owned(), str::to_owned)
 }
 
-/// A JSON value as a cell: strings as they are, `null` as `-`, lists joined with commas.
-pub fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Array(values) if values.is_empty() => "-".to_owned(),
-        Value::Array(values) => values.iter().map(text).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
+/// A list as a cell: joined with commas, `-` when empty.
+pub fn list(values: &[String]) -> String {
+    if values.is_empty() {
+        "-".to_owned()
+    } else {
+        values.join(", ")
     }
 }
 
-/// A Unix time as a cell (`YYYY-MM-DD HH:MM:SS`, UTC); anything else as `text` shows it.
-pub fn time(value: &Value) -> String {
-    value.as_i64().map_or_else(|| text(value), format_time)
+/// A Unix time as a cell (`YYYY-MM-DD HH:MM:SS`, UTC).
+pub fn time(secs: i64) -> String {
+    format_time(secs)
 }
 
-/// The number of entries of a JSON list.
-pub fn count(value: &Value) -> String {
-    value.as_array().map_or(0, Vec::len).to_string()
+/// An optional Unix time as a cell: `-` when absent.
+pub fn opt_time(secs: Option<i64>) -> String {
+    secs.map_or_else(|| "-".to_owned(), format_time)
 }
 
 /// Formats Unix seconds as `YYYY-MM-DD HH:MM:SS` in UTC (proleptic Gregorian calendar).
@@ -159,7 +153,6 @@ fn clean(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn times_are_utc_calendar_dates() {
@@ -174,10 +167,10 @@ mod tests {
     }
 
     #[test]
-    fn time_cells_fall_back_to_text() {
-        assert_eq!(time(&json!(86_400)), "1970-01-02 00:00:00");
-        assert_eq!(time(&Value::Null), "-");
-        assert_eq!(time(&json!("soon")), "soon");
+    fn time_cells_show_absence_as_a_dash() {
+        assert_eq!(time(86_400), "1970-01-02 00:00:00");
+        assert_eq!(opt_time(Some(86_400)), "1970-01-02 00:00:00");
+        assert_eq!(opt_time(None), "-");
     }
 
     #[test]
@@ -210,10 +203,10 @@ mod tests {
         assert_eq!(block, "id:            1\ndisplay name:  ci\n");
         assert_eq!(section("secrets", &Table::new(&["ID"])), "secrets: none\n");
         assert_eq!(
-            list_section("allowed", &json!(["10.0.0.0/8", "192.0.2.7"])),
+            list_section("allowed", &["10.0.0.0/8".into(), "192.0.2.7".into()]),
             "allowed:\n  10.0.0.0/8\n  192.0.2.7\n"
         );
-        assert_eq!(list_section("allowed", &json!([])), "allowed: none\n");
+        assert_eq!(list_section("allowed", &[]), "allowed: none\n");
     }
 
     #[test]
@@ -225,14 +218,11 @@ mod tests {
     }
 
     #[test]
-    fn json_values_as_cells() {
-        assert_eq!(text(&json!(["a", "b"])), "a, b");
-        assert_eq!(text(&json!([])), "-");
-        assert_eq!(text(&json!(true)), "true");
-        assert_eq!(text(&json!(7)), "7");
-        assert_eq!(count(&json!([1, 2])), "2");
-        assert_eq!(count(&Value::Null), "0");
-        assert_eq!(items(&json!({"value": [1]})), [json!(1)]);
-        assert!(items(&json!({})).is_empty());
+    fn values_as_cells() {
+        assert_eq!(list(&["a".into(), "b".into()]), "a, b");
+        assert_eq!(list(&[]), "-");
+        assert_eq!(opt(Some("x")), "x");
+        assert_eq!(opt(Some("")), "");
+        assert_eq!(opt(None), "-");
     }
 }

@@ -5,11 +5,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use arca_client::Request;
+use arca_proto::admin::{
+    AddCertificate, AddSecret, Certificate, CreatePrincipal, List, NewSecret, Principal,
+    PrincipalKind,
+};
 use clap::Subcommand;
-use serde_json::{json, Map, Value};
 
-use crate::output::{count, fields, items, section, text, time, Table};
-use crate::session::{segment, Call, Operation};
+use crate::output::{fields, opt, opt_time, section, time, Table};
+use crate::session::{Call, Operation};
 
 #[derive(Subcommand)]
 pub enum PrincipalCommand {
@@ -78,10 +82,6 @@ pub enum CertCommand {
     },
 }
 
-fn principal_path(principal: &str) -> anyhow::Result<String> {
-    Ok(format!("/admin/principals/{}", segment(principal)?))
-}
-
 /// Reads a certificate to register, refusing a file that also holds a private key: the key must
 /// never leave the machine that uses it.
 fn read_certificate(file: &PathBuf) -> anyhow::Result<String> {
@@ -96,7 +96,7 @@ fn read_certificate(file: &PathBuf) -> anyhow::Result<String> {
     Ok(pem)
 }
 
-fn list_table(answer: &Value) -> String {
+fn list_table(answer: &List<Principal>) -> String {
     let mut table = Table::new(&[
         "DISPLAY-NAME",
         "CLIENT-ID",
@@ -105,82 +105,74 @@ fn list_table(answer: &Value) -> String {
         "CERTIFICATES",
         "CREATED",
     ]);
-    for p in items(answer) {
+    for p in &answer.value {
         table.row(vec![
-            text(&p["display_name"]),
-            text(&p["client_id"]),
-            text(&p["kind"]),
-            count(&p["secrets"]),
-            count(&p["certificates"]),
-            time(&p["created"]),
+            p.display_name.clone(),
+            p.client_id.clone(),
+            p.kind.as_str().to_owned(),
+            p.secrets.len().to_string(),
+            p.certificates.len().to_string(),
+            time(p.created),
         ]);
     }
     table.render("")
 }
 
-fn principal_table(p: &Value) -> String {
+fn principal_table(p: &Principal) -> String {
     let mut secrets = Table::new(&["ID", "DESCRIPTION", "HINT", "CREATED", "EXPIRES"]);
-    for s in p["secrets"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
+    for s in &p.secrets {
         secrets.row(vec![
-            text(&s["id"]),
-            text(&s["description"]),
-            text(&s["hint"]),
-            time(&s["created"]),
-            time(&s["expires"]),
+            s.id.clone(),
+            opt(s.description.as_deref()),
+            s.hint.clone(),
+            time(s.created),
+            opt_time(s.expires),
         ]);
     }
     let mut certificates = Table::new(&["THUMBPRINT", "SUBJECT", "NOT-BEFORE", "NOT-AFTER"]);
-    for c in p["certificates"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
+    for c in &p.certificates {
         certificates.row(vec![
-            text(&c["id"]),
-            text(&c["subject"]),
-            time(&c["not_before"]),
-            time(&c["not_after"]),
+            c.id.clone(),
+            c.subject.clone(),
+            time(c.not_before),
+            time(c.not_after),
         ]);
     }
     fields(&[
-        ("display name", text(&p["display_name"])),
-        ("client id", text(&p["client_id"])),
-        ("object id", text(&p["object_id"])),
-        ("kind", text(&p["kind"])),
-        ("created", time(&p["created"])),
+        ("display name", p.display_name.clone()),
+        ("client id", p.client_id.clone()),
+        ("object id", p.object_id.clone()),
+        ("kind", p.kind.as_str().to_owned()),
+        ("created", time(p.created)),
     ]) + &section("secrets", &secrets)
         + &section("certificates", &certificates)
 }
 
 /// The new secret: its details, then the value on a line of its own and the warning last, where
 /// the eye lands.
-fn new_secret_table(s: &Value) -> String {
+fn new_secret_table(s: &NewSecret) -> String {
     let details = fields(&[
-        ("id", text(&s["id"])),
-        ("description", text(&s["description"])),
-        ("hint", text(&s["hint"])),
-        ("created", time(&s["created"])),
-        ("expires", time(&s["expires"])),
+        ("id", s.id.clone()),
+        ("description", opt(s.description.as_deref())),
+        ("hint", s.hint.clone()),
+        ("created", time(s.created)),
+        ("expires", opt_time(s.expires)),
     ]);
-    let value = s["secret"].as_str().unwrap_or_default();
+    let value = s.secret.expose();
     format!(
         "{details}\nsecret: {value}\n\
          Store this secret now: it will not be shown again (add a new one if it is lost).\n"
     )
 }
 
-fn certificate_table(c: &Value) -> String {
+fn certificate_table(c: &Certificate) -> String {
     fields(&[
-        ("thumbprint", text(&c["id"])),
-        ("sha-256 thumbprint", text(&c["thumbprint_sha256"])),
-        ("subject", text(&c["subject"])),
-        ("not before", time(&c["not_before"])),
-        ("not after", time(&c["not_after"])),
-        ("added", time(&c["added"])),
+        ("thumbprint", c.id.clone()),
+        ("sha-256 thumbprint", c.thumbprint_sha256.clone()),
+        ("subject", c.subject.clone()),
+        ("not before", time(c.not_before)),
+        ("not after", time(c.not_after)),
+        ("added", time(c.added)),
     ])
 }
 
@@ -192,65 +184,58 @@ impl Operation for PrincipalCommand {
                 managed_identity,
             } => {
                 let kind = if *managed_identity {
-                    "managed_identity"
+                    PrincipalKind::ManagedIdentity
                 } else {
-                    "service_principal"
+                    PrincipalKind::ServicePrincipal
                 };
-                Call::create(
-                    "/admin/principals".to_owned(),
-                    json!({ "display_name": display_name, "kind": kind }),
-                    principal_table,
-                )
+                let body = CreatePrincipal {
+                    display_name: display_name.clone(),
+                    kind: Some(kind),
+                };
+                Call::answer(Request::create_principal(&body)?, principal_table)
             }
-            Self::List => Call::get("/admin/principals".to_owned(), list_table),
-            Self::Show { principal } => Call::get(principal_path(principal)?, principal_table),
-            Self::Delete { principal } => {
-                Call::delete(principal_path(principal)?, "principal", principal)
+            Self::List => Call::answer(Request::principals(), list_table),
+            Self::Show { principal } => {
+                Call::answer(Request::principal(principal)?, principal_table)
             }
+            Self::Delete { principal } => Call::deleted(
+                Request::delete_principal(principal)?,
+                "principal",
+                principal,
+            ),
             Self::Secret(SecretCommand::Add {
                 principal,
                 expires_in_days,
                 description,
             }) => {
-                let mut body = Map::new();
-                if let Some(days) = expires_in_days {
-                    body.insert("expires_in_days".into(), json!(days));
-                }
-                if let Some(description) = description {
-                    body.insert("description".into(), json!(description));
-                }
-                Call::create(
-                    format!("{}/secrets", principal_path(principal)?),
-                    Value::Object(body),
-                    new_secret_table,
-                )
+                let body = AddSecret {
+                    description: description.clone(),
+                    expires_in_days: *expires_in_days,
+                };
+                Call::answer(Request::add_secret(principal, &body)?, new_secret_table)
             }
             Self::Secret(SecretCommand::Remove {
                 principal,
                 secret_id,
-            }) => Call::delete(
-                format!(
-                    "{}/secrets/{}",
-                    principal_path(principal)?,
-                    segment(secret_id)?
-                ),
+            }) => Call::deleted(
+                Request::remove_secret(principal, secret_id)?,
                 "secret",
                 secret_id,
             ),
             Self::Cert(CertCommand::Add {
                 principal,
                 pem_file,
-            }) => Call::create(
-                format!("{}/certificates", principal_path(principal)?),
-                json!({ "certificate": read_certificate(pem_file)? }),
-                certificate_table,
-            ),
-            Self::Cert(CertCommand::Remove { principal, cert_id }) => Call::delete(
-                format!(
-                    "{}/certificates/{}",
-                    principal_path(principal)?,
-                    segment(cert_id)?
-                ),
+            }) => {
+                let body = AddCertificate {
+                    certificate: read_certificate(pem_file)?,
+                };
+                Call::answer(
+                    Request::add_certificate(principal, &body)?,
+                    certificate_table,
+                )
+            }
+            Self::Cert(CertCommand::Remove { principal, cert_id }) => Call::deleted(
+                Request::remove_certificate(principal, cert_id)?,
                 "certificate",
                 cert_id,
             ),
@@ -260,8 +245,8 @@ impl Operation for PrincipalCommand {
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::{List, NewSecret, Principal};
     use hyper::{Method, StatusCode};
-    use serde_json::json;
 
     use crate::tests::{call, usage_error};
 
@@ -275,13 +260,13 @@ mod tests {
             (Method::POST, "/admin/principals")
         );
         assert_eq!(
-            c.body,
-            Some(json!({"display_name": "ci pipeline", "kind": "service_principal"}))
+            c.body.as_deref(),
+            Some(r#"{"display_name":"ci pipeline","kind":"service_principal"}"#)
         );
         let c = call(&["principal", "create", "web", "--managed-identity"]).unwrap();
         assert_eq!(
-            c.body,
-            Some(json!({"display_name": "web", "kind": "managed_identity"}))
+            c.body.as_deref(),
+            Some(r#"{"display_name":"web","kind":"managed_identity"}"#)
         );
         let c = call(&["principal", "list"]).unwrap();
         assert_eq!(
@@ -310,7 +295,7 @@ mod tests {
                 StatusCode::CREATED
             )
         );
-        assert_eq!(c.body, Some(json!({})));
+        assert_eq!(c.body.as_deref(), Some("{}"));
         let c = call(&[
             "principal",
             "secret",
@@ -323,8 +308,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            c.body,
-            Some(json!({"expires_in_days": 30, "description": "for CI"}))
+            c.body.as_deref(),
+            Some(r#"{"description":"for CI","expires_in_days":30}"#)
         );
         let c = call(&["principal", "secret", "remove", ID, "s/1"]).unwrap();
         assert_eq!(
@@ -347,7 +332,12 @@ mod tests {
             (c.method, c.path),
             (Method::POST, format!("/admin/principals/{ID}/certificates"))
         );
-        assert_eq!(c.body, Some(json!({ "certificate": pem })));
+        assert_eq!(
+            c.body.as_deref(),
+            Some(
+                r#"{"certificate":"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}"#
+            )
+        );
 
         let with_key = dir.path().join("both.pem");
         std::fs::write(
@@ -391,15 +381,18 @@ mod tests {
 
     #[test]
     fn principal_tables() {
-        let p = json!({"client_id": "c1", "object_id": "o1", "display_name": "ci", "kind": "service_principal",
-                       "created": 0,
-                       "secrets": [{"id": "s1", "description": null, "hint": "abc", "created": 0, "expires": null}],
-                       "certificates": []});
+        let p: Principal = serde_json::from_str(
+            r#"{"client_id": "c1", "object_id": "o1", "display_name": "ci", "kind": "service_principal",
+                "created": 0,
+                "secrets": [{"id": "s1", "description": null, "hint": "abc", "created": 0, "expires": null}],
+                "certificates": []}"#,
+        )
+        .unwrap();
         let shown = super::principal_table(&p);
         assert!(shown.starts_with("display name:  ci\n"), "{shown}");
         assert!(shown.contains("secrets:\n  ID  DESCRIPTION  HINT  CREATED              EXPIRES\n  s1  -            abc   1970-01-01 00:00:00  -\n"), "{shown}");
         assert!(shown.ends_with("certificates: none\n"), "{shown}");
-        let list = super::list_table(&json!({ "value": [p] }));
+        let list = super::list_table(&List::new(vec![p]));
         assert!(
             list.contains("\nci            c1         service_principal  1        0"),
             "{list}"
@@ -408,8 +401,11 @@ mod tests {
 
     #[test]
     fn a_new_secret_is_shown_on_its_own_line_with_a_warning() {
-        let s = json!({"id": "s1", "secret": "abc8Q~xyz", "hint": "abc", "created": 0, "expires": 86400,
-                       "description": "ci"});
+        let s: NewSecret = serde_json::from_str(
+            r#"{"id": "s1", "secret": "abc8Q~xyz", "hint": "abc", "created": 0, "expires": 86400,
+                "description": "ci"}"#,
+        )
+        .unwrap();
         let shown = super::new_secret_table(&s);
         assert!(shown.lines().any(|l| l == "secret: abc8Q~xyz"), "{shown}");
         assert!(shown.contains("will not be shown again"), "{shown}");

@@ -5,12 +5,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use arca_client::Request;
+use arca_proto::admin::{
+    AccessDecision, Assign, Assignment, AssignmentQuery, CheckAccess, DefineRole, List, Role,
+};
 use clap::{Args, Subcommand};
-use hyper::{Method, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use crate::output::{fields, items, list_section, text, time, Table};
-use crate::session::{segment, with_query, Call, Operation};
+use crate::output::{fields, list_section, opt, time, Table};
+use crate::session::{Call, Operation};
 
 #[derive(Subcommand)]
 pub enum RoleCommand {
@@ -100,7 +103,7 @@ pub struct DefineArgs {
 /// A role file converted to the admin API's body, with what was dropped from it.
 #[derive(Debug)]
 struct RoleFile {
-    body: Value,
+    body: DefineRole,
     ignored: Vec<String>,
 }
 
@@ -140,24 +143,25 @@ fn convert_role_file(text: &str) -> anyhow::Result<RoleFile> {
     let Some((_, Value::String(name))) = name else {
         anyhow::bail!("the role file has no Name string");
     };
-    let mut body = Map::new();
-    body.insert("name".into(), Value::String(name));
-    match description {
-        None | Some((_, Value::Null)) => {}
-        Some((_, Value::String(d))) => {
-            body.insert("description".into(), Value::String(d));
-        }
+    let description = match description {
+        None | Some((_, Value::Null)) => None,
+        Some((_, Value::String(d))) => Some(d),
         Some((key, _)) => anyhow::bail!("{key:?} in the role file is not a string"),
-    }
+    };
     let Some((key, value)) = data_actions else {
         anyhow::bail!("the role file has no DataActions");
     };
-    body.insert("data_actions".into(), json!(strings(&key, value)?));
-    if let Some((key, value)) = not_data_actions {
-        body.insert("not_data_actions".into(), json!(strings(&key, value)?));
-    }
+    let data_actions = strings(&key, value)?;
+    let not_data_actions = not_data_actions
+        .map(|(key, value)| strings(&key, value))
+        .transpose()?;
     Ok(RoleFile {
-        body: Value::Object(body),
+        body: DefineRole {
+            data_actions,
+            description,
+            name,
+            not_data_actions,
+        },
         ignored,
     })
 }
@@ -179,7 +183,7 @@ fn strings(key: &str, value: Value) -> anyhow::Result<Vec<String>> {
 }
 
 impl DefineArgs {
-    fn body(&self) -> anyhow::Result<Value> {
+    fn body(&self) -> anyhow::Result<DefineRole> {
         if let Some(file) = &self.file {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read the role file {}", file.display()))?;
@@ -193,100 +197,95 @@ impl DefineArgs {
             }
             return Ok(converted.body);
         }
-        let mut body = Map::new();
-        body.insert("name".into(), json!(self.name));
-        if let Some(description) = &self.description {
-            body.insert("description".into(), json!(description));
-        }
-        body.insert("data_actions".into(), json!(self.data_actions));
-        if !self.not_data_actions.is_empty() {
-            body.insert("not_data_actions".into(), json!(self.not_data_actions));
-        }
-        Ok(Value::Object(body))
+        Ok(DefineRole {
+            data_actions: self.data_actions.clone(),
+            description: self.description.clone(),
+            name: self.name.clone().unwrap_or_default(),
+            not_data_actions: (!self.not_data_actions.is_empty())
+                .then(|| self.not_data_actions.clone()),
+        })
     }
 }
 
-fn role_path(role: &str) -> anyhow::Result<String> {
-    Ok(format!("/admin/roles/{}", segment(role)?))
-}
-
-fn roles_table(answer: &Value) -> String {
+fn roles_table(answer: &List<Role>) -> String {
     let mut table = Table::new(&["NAME", "TYPE", "ID"]);
-    for r in items(answer) {
-        table.row(vec![text(&r["name"]), text(&r["type"]), text(&r["id"])]);
-    }
-    table.render("")
-}
-
-fn role_table(r: &Value) -> String {
-    fields(&[
-        ("name", text(&r["name"])),
-        ("id", text(&r["id"])),
-        ("type", text(&r["type"])),
-        ("description", text(&r["description"])),
-    ]) + &list_section("data actions", &r["data_actions"])
-        + &list_section("not data actions", &r["not_data_actions"])
-}
-
-fn assignments_table(answer: &Value) -> String {
-    let mut table = Table::new(&["ID", "ROLE", "PRINCIPAL", "SCOPE", "CREATED"]);
-    for a in items(answer) {
+    for r in &answer.value {
         table.row(vec![
-            text(&a["id"]),
-            text(&a["role_name"]),
-            text(&a["principal_client_id"]),
-            text(&a["scope"]),
-            time(&a["created"]),
+            r.name.clone(),
+            r.role_type.as_str().to_owned(),
+            r.id.clone(),
         ]);
     }
     table.render("")
 }
 
-fn assignment_table(a: &Value) -> String {
+fn role_table(r: &Role) -> String {
     fields(&[
-        ("id", text(&a["id"])),
-        ("role", text(&a["role_name"])),
-        ("role id", text(&a["role_id"])),
-        ("principal client id", text(&a["principal_client_id"])),
-        ("principal object id", text(&a["principal_object_id"])),
-        ("scope", text(&a["scope"])),
-        ("created", time(&a["created"])),
+        ("name", r.name.clone()),
+        ("id", r.id.clone()),
+        ("type", r.role_type.as_str().to_owned()),
+        ("description", r.description.clone()),
+    ]) + &list_section("data actions", &r.data_actions)
+        + &list_section("not data actions", &r.not_data_actions)
+}
+
+fn assignments_table(answer: &List<Assignment>) -> String {
+    let mut table = Table::new(&["ID", "ROLE", "PRINCIPAL", "SCOPE", "CREATED"]);
+    for a in &answer.value {
+        table.row(vec![
+            a.id.clone(),
+            opt(a.role_name.as_deref()),
+            a.principal_client_id.clone(),
+            a.scope.clone(),
+            time(a.created),
+        ]);
+    }
+    table.render("")
+}
+
+fn assignment_table(a: &Assignment) -> String {
+    fields(&[
+        ("id", a.id.clone()),
+        ("role", opt(a.role_name.as_deref())),
+        ("role id", a.role_id.clone()),
+        ("principal client id", a.principal_client_id.clone()),
+        ("principal object id", a.principal_object_id.clone()),
+        ("scope", a.scope.clone()),
+        ("created", time(a.created)),
     ])
 }
 
-fn decision_table(d: &Value) -> String {
-    let decision = match d["allowed"].as_bool() {
-        Some(true) => "allowed".to_owned(),
-        Some(false) => "denied".to_owned(),
-        None => text(&d["allowed"]),
-    };
+fn decision_table(d: &AccessDecision) -> String {
+    let decision = if d.allowed { "allowed" } else { "denied" };
     fields(&[
-        ("decision", decision),
-        ("role", text(&d["role_name"])),
-        ("role assignment", text(&d["role_assignment_id"])),
-        ("reason", text(&d["reason"])),
+        ("decision", decision.to_owned()),
+        ("role", opt(d.role_name.as_deref())),
+        ("role assignment", opt(d.role_assignment_id.as_deref())),
+        ("reason", d.reason.clone()),
     ])
 }
 
 impl Operation for RoleCommand {
     fn call(&self) -> anyhow::Result<Call> {
-        const ASSIGNMENTS: &str = "/admin/role-assignments";
         Ok(match self {
-            Self::List => Call::get("/admin/roles".to_owned(), roles_table),
-            Self::Show { role } => Call::get(role_path(role)?, role_table),
-            Self::Delete { role } => Call::delete(role_path(role)?, "role", role),
-            Self::Define(args) => Call::create("/admin/roles".to_owned(), args.body()?, role_table),
+            Self::List => Call::answer(Request::roles(), roles_table),
+            Self::Show { role } => Call::answer(Request::role(role)?, role_table),
+            Self::Delete { role } => Call::deleted(Request::delete_role(role)?, "role", role),
+            Self::Define(args) => Call::answer(Request::define_role(&args.body()?)?, role_table),
             Self::Assign {
                 role,
                 principal,
                 scope,
-            } => Call::create(
-                ASSIGNMENTS.to_owned(),
-                json!({ "role": role, "principal": principal, "scope": scope }),
-                assignment_table,
-            ),
-            Self::Unassign { assignment_id } => Call::delete(
-                format!("{ASSIGNMENTS}/{}", segment(assignment_id)?),
+            } => {
+                let body = Assign {
+                    principal: principal.clone(),
+                    role: role.clone(),
+                    scope: scope.clone(),
+                };
+                Call::answer(Request::assign(&body)?, assignment_table)
+            }
+            Self::Unassign { assignment_id } => Call::deleted(
+                Request::unassign(assignment_id)?,
                 "role assignment",
                 assignment_id,
             ),
@@ -294,28 +293,29 @@ impl Operation for RoleCommand {
                 principal,
                 action,
                 scope,
-            } => Call::new(
-                Method::POST,
-                "/admin/check-access".to_owned(),
-                Some(json!({ "principal": principal, "action": action, "scope": scope })),
-                StatusCode::OK,
-                decision_table,
-            ),
-            Self::Assignments { principal, scope } => Call::get(
-                with_query(
-                    ASSIGNMENTS,
-                    &[("principal", principal.as_ref()), ("scope", scope.as_ref())],
-                )?,
-                assignments_table,
-            ),
+            } => {
+                let body = CheckAccess {
+                    action: action.clone(),
+                    principal: principal.clone(),
+                    scope: scope.clone(),
+                };
+                Call::answer(Request::check_access(&body)?, decision_table)
+            }
+            Self::Assignments { principal, scope } => {
+                let query = AssignmentQuery {
+                    principal: principal.clone(),
+                    scope: scope.clone(),
+                };
+                Call::answer(Request::assignments(&query)?, assignments_table)
+            }
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::{AccessDecision, Assignment, DefineRole, List, Role};
     use hyper::{Method, StatusCode};
-    use serde_json::json;
 
     use super::convert_role_file;
     use crate::tests::{call, usage_error};
@@ -359,19 +359,19 @@ mod tests {
             (Method::POST, "/admin/roles", StatusCode::CREATED)
         );
         assert_eq!(
-            c.body,
-            Some(json!({
-                "name": "reader", "description": "reads secrets",
-                "data_actions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                                 "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
-                "not_data_actions": ["Microsoft.KeyVault/vaults/secrets/delete"]
-            }))
+            c.body.as_deref(),
+            Some(concat!(
+                r#"{"data_actions":["Microsoft.KeyVault/vaults/secrets/getSecret/action","#,
+                r#""Microsoft.KeyVault/vaults/secrets/readMetadata/action"],"#,
+                r#""description":"reads secrets","name":"reader","#,
+                r#""not_data_actions":["Microsoft.KeyVault/vaults/secrets/delete"]}"#
+            ))
         );
         // Several actions after one flag work too.
         let c = call(&["role", "define", "--name", "r", "--data-action", "a", "b"]).unwrap();
         assert_eq!(
-            c.body,
-            Some(json!({"name": "r", "data_actions": ["a", "b"]}))
+            c.body.as_deref(),
+            Some(r#"{"data_actions":["a","b"],"name":"r"}"#)
         );
     }
 
@@ -388,9 +388,10 @@ mod tests {
         .unwrap();
         let c = call(&["role", "define", "--file", file.to_str().unwrap()]).unwrap();
         assert_eq!(
-            c.body,
-            Some(json!({"name": "reader", "description": "d",
-                        "data_actions": ["Microsoft.KeyVault/vaults/secrets/*"], "not_data_actions": []}))
+            c.body.as_deref(),
+            Some(
+                r#"{"data_actions":["Microsoft.KeyVault/vaults/secrets/*"],"description":"d","name":"reader","not_data_actions":[]}"#
+            )
         );
         let missing = dir.path().join("missing.json");
         assert!(call(&["role", "define", "--file", missing.to_str().unwrap()]).is_err());
@@ -439,10 +440,8 @@ mod tests {
             (Method::POST, "/admin/role-assignments", StatusCode::CREATED)
         );
         assert_eq!(
-            c.body,
-            Some(
-                json!({"role": "Key Vault Secrets User", "principal": "ci", "scope": "/vaults/team-a"})
-            )
+            c.body.as_deref(),
+            Some(r#"{"principal":"ci","role":"Key Vault Secrets User","scope":"/vaults/team-a"}"#)
         );
         let c = call(&["role", "unassign", "a1"]).unwrap();
         assert_eq!(
@@ -487,10 +486,9 @@ mod tests {
             (Method::POST, "/admin/check-access", StatusCode::OK)
         );
         assert_eq!(
-            c.body,
+            c.body.as_deref(),
             Some(
-                json!({"principal": "ci", "action": "Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                        "scope": "/vaults/v/secrets/s"})
+                r#"{"action":"Microsoft.KeyVault/vaults/secrets/getSecret/action","principal":"ci","scope":"/vaults/v/secrets/s"}"#
             )
         );
         assert!(usage_error(&[
@@ -501,8 +499,14 @@ mod tests {
             "--action",
             "a"
         ]));
-        let shown = super::decision_table(&json!({"allowed": false, "role_assignment_id": null,
-                                                  "role_name": null, "reason": "no assignment"}));
+        let shown = super::decision_table(&AccessDecision {
+            action: "a".into(),
+            allowed: false,
+            reason: "no assignment".into(),
+            role_assignment_id: None,
+            role_name: None,
+            scope: "/".into(),
+        });
         assert_eq!(
             shown,
             "decision:         denied\nrole:             -\nrole assignment:  -\nreason:           no assignment\n"
@@ -521,23 +525,41 @@ mod tests {
         let converted = convert_role_file(azure).unwrap();
         assert_eq!(
             converted.body,
-            json!({"name": "Secret Reader", "description": "reads",
-                   "data_actions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"],
-                   "not_data_actions": ["Microsoft.KeyVault/vaults/secrets/setSecret/action"]})
+            DefineRole {
+                data_actions: vec!["Microsoft.KeyVault/vaults/secrets/getSecret/action".into()],
+                description: Some("reads".into()),
+                name: "Secret Reader".into(),
+                not_data_actions: Some(vec![
+                    "Microsoft.KeyVault/vaults/secrets/setSecret/action".into()
+                ]),
+            }
         );
         assert_eq!(converted.ignored, ["Actions"]);
 
         // Lower camel case, no Actions, no description, assignableScopes.
         let camel = r#"{"name": "r", "dataActions": ["a"], "assignableScopes": ["/"]}"#;
         let converted = convert_role_file(camel).unwrap();
-        assert_eq!(converted.body, json!({"name": "r", "data_actions": ["a"]}));
+        assert_eq!(
+            converted.body,
+            DefineRole {
+                data_actions: vec!["a".into()],
+                description: None,
+                name: "r".into(),
+                not_data_actions: None,
+            }
+        );
         assert!(converted.ignored.is_empty());
 
         // The admin API's own body passes through.
         let api = r#"{"name": "r", "description": null, "data_actions": ["a"], "not_data_actions": ["b"]}"#;
         assert_eq!(
             convert_role_file(api).unwrap().body,
-            json!({"name": "r", "data_actions": ["a"], "not_data_actions": ["b"]})
+            DefineRole {
+                data_actions: vec!["a".into()],
+                description: None,
+                name: "r".into(),
+                not_data_actions: Some(vec!["b".into()]),
+            }
         );
     }
 
@@ -581,9 +603,12 @@ mod tests {
 
     #[test]
     fn role_tables() {
-        let r = json!({"id": "r1", "name": "Key Vault Secrets User", "description": "Read secret contents.",
-                       "type": "BuiltInRole", "data_actions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"],
-                       "not_data_actions": []});
+        let r: Role = serde_json::from_str(
+            r#"{"id": "r1", "name": "Key Vault Secrets User", "description": "Read secret contents.",
+                "type": "BuiltInRole", "data_actions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"],
+                "not_data_actions": []}"#,
+        )
+        .unwrap();
         let shown = super::role_table(&r);
         assert!(shown.contains("type:         BuiltInRole\n"), "{shown}");
         assert!(
@@ -591,14 +616,17 @@ mod tests {
             "{shown}"
         );
         assert!(shown.ends_with("not data actions: none\n"), "{shown}");
-        let list = super::roles_table(&json!({ "value": [r] }));
+        let list = super::roles_table(&List::new(vec![r]));
         assert_eq!(
             list,
             "NAME                    TYPE         ID\nKey Vault Secrets User  BuiltInRole  r1\n"
         );
-        let a = json!({"id": "a1", "role_id": "r1", "role_name": "Reader", "principal_client_id": "c1",
-                       "principal_object_id": "o1", "scope": "/", "created": 0});
-        let list = super::assignments_table(&json!({ "value": [a] }));
+        let a: Assignment = serde_json::from_str(
+            r#"{"id": "a1", "role_id": "r1", "role_name": "Reader", "principal_client_id": "c1",
+                "principal_object_id": "o1", "scope": "/", "created": 0}"#,
+        )
+        .unwrap();
+        let list = super::assignments_table(&List::new(vec![a]));
         assert_eq!(list, "ID  ROLE    PRINCIPAL  SCOPE  CREATED\na1  Reader  c1         /      1970-01-01 00:00:00\n");
     }
 }

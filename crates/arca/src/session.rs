@@ -1,18 +1,21 @@
 //! What every admin subcommand shares: the connection options (where bootstrap.json is, the
 //! output format), the one request a command makes and how its answer is shown, the run itself
-//! (runtime, login, call, status check, printing) and the one exit path. It knows no command;
-//! each command module only says which request it makes and how to draw the answer.
+//! (runtime, login, call through `arca-client`, printing) and the one exit path. It knows no
+//! command; each command module only says which typed request it makes and how to draw the
+//! typed answer.
 
-use std::fmt::Write as _;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 
+use arca_client::{load_bootstrap, AdminClient, Credentials, Request};
 use clap::{Args, Subcommand};
 use hyper::{Method, StatusCode};
-use serde_json::{json, Value};
-use zeroize::{Zeroize, Zeroizing};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use zeroize::Zeroizing;
 
-use crate::client::{error_message, AdminClient, Bootstrap, Credentials};
 use crate::output::Output;
 
 /// The options every admin subcommand takes, after any of its words (listed last in help).
@@ -51,113 +54,112 @@ pub trait Operation {
     fn call(&self) -> anyhow::Result<Call>;
 }
 
-/// How a successful answer is shown.
-pub enum Shown {
+/// How a successful answer of type `A` is shown.
+pub enum Shown<A> {
     /// `--output json` prints the answer; `--output table` what this function draws from it.
-    Answer(fn(&Value) -> String),
+    Answer(fn(&A) -> String),
     /// A deletion, answered 204 without a body: `deleted <what> <id>`, or `{"deleted": id}`.
     Deleted { what: &'static str, id: String },
 }
 
-/// One request to the admin API and the status that means success.
+/// One request to the admin API, described and ready to be made. The description (method, path,
+/// body, expected status) is what the tests check a command would send, without sending it.
+#[cfg_attr(not(test), allow(dead_code))]
 pub struct Call {
     pub method: Method,
     pub path: String,
-    pub body: Option<Value>,
+    /// The JSON body as sent.
+    pub body: Option<String>,
+    /// The status that means success.
     pub expected: StatusCode,
-    pub shown: Shown,
+    exchange: Box<dyn Exchange>,
 }
 
 impl Call {
-    pub fn get(path: String, table: fn(&Value) -> String) -> Self {
-        Self::new(Method::GET, path, None, StatusCode::OK, table)
+    /// A request whose answer is shown by `table` (or printed as JSON).
+    pub fn answer<A>(request: Request<A>, table: fn(&A) -> String) -> Self
+    where
+        A: DeserializeOwned + Serialize + 'static,
+    {
+        Self::new(request, Shown::Answer(table))
     }
 
-    pub fn create(path: String, body: Value, table: fn(&Value) -> String) -> Self {
-        Self::new(Method::POST, path, Some(body), StatusCode::CREATED, table)
-    }
-
-    pub fn put(path: String, body: Value, table: fn(&Value) -> String) -> Self {
-        Self::new(Method::PUT, path, Some(body), StatusCode::OK, table)
-    }
-
-    pub fn delete(path: String, what: &'static str, id: &str) -> Self {
-        Self {
-            method: Method::DELETE,
-            path,
-            body: None,
-            expected: StatusCode::NO_CONTENT,
-            shown: Shown::Deleted {
+    /// A deletion of the `what` named `id`.
+    pub fn deleted(request: Request<()>, what: &'static str, id: &str) -> Self {
+        Self::new(
+            request,
+            Shown::Deleted {
                 what,
                 id: id.to_owned(),
             },
-        }
+        )
     }
 
-    pub fn new(
-        method: Method,
-        path: String,
-        body: Option<Value>,
-        expected: StatusCode,
-        table: fn(&Value) -> String,
-    ) -> Self {
+    fn new<A>(request: Request<A>, shown: Shown<A>) -> Self
+    where
+        A: DeserializeOwned + Serialize + 'static,
+    {
         Self {
-            method,
-            path,
-            body,
-            expected,
-            shown: Shown::Answer(table),
+            method: request.method(),
+            path: request.path().to_owned(),
+            body: request
+                .body()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            expected: request.expected(),
+            exchange: Box::new(Typed { request, shown }),
         }
     }
 }
 
-/// Percent-encodes a client id, name or id as one path segment (`/` and `.` included, so that
-/// no value can reach another route), refusing an empty one.
-pub fn segment(value: &str) -> anyhow::Result<String> {
-    if value.is_empty() {
-        anyhow::bail!("an empty name or id was given");
-    }
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'~' {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    Ok(out)
+/// The text a command prints; it may hold a new secret, so it is wiped when dropped.
+type Printed = Zeroizing<String>;
+
+/// Makes the request and draws the answer, whatever its type.
+trait Exchange {
+    fn run<'a>(
+        &'a self,
+        client: &'a AdminClient,
+        output: Output,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Printed>> + 'a>>;
 }
 
-/// `path?name=value&...` with the filters that were given.
-pub fn with_query(path: &str, filters: &[(&str, Option<&String>)]) -> anyhow::Result<String> {
-    let given: Vec<(&str, &str)> = filters
-        .iter()
-        .filter_map(|(name, value)| value.map(|v| (*name, v.as_str())))
-        .collect();
-    if given.is_empty() {
-        return Ok(path.to_owned());
+struct Typed<A> {
+    request: Request<A>,
+    shown: Shown<A>,
+}
+
+impl<A: DeserializeOwned + Serialize + 'static> Exchange for Typed<A> {
+    fn run<'a>(
+        &'a self,
+        client: &'a AdminClient,
+        output: Output,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Printed>> + 'a>> {
+        Box::pin(async move {
+            let answer = client.send_request(&self.request).await?;
+            render(output, &self.shown, &answer)
+        })
     }
-    Ok(format!("{path}?{}", serde_urlencoded::to_string(given)?))
+}
+
+/// The `--output json` line of a deletion.
+#[derive(Serialize)]
+struct DeletedJson<'a> {
+    deleted: &'a str,
 }
 
 /// What the command prints for a successful answer.
-fn render(output: Output, shown: &Shown, answer: &Value) -> anyhow::Result<String> {
-    Ok(match (shown, output) {
+fn render<A: Serialize>(output: Output, shown: &Shown<A>, answer: &A) -> anyhow::Result<Printed> {
+    Ok(Zeroizing::new(match (shown, output) {
         (Shown::Deleted { what, id }, Output::Table) => format!("deleted {what} {id}\n"),
-        (Shown::Deleted { id, .. }, Output::Json) => format!("{}\n", json!({ "deleted": id })),
+        (Shown::Deleted { id, .. }, Output::Json) => {
+            format!("{}\n", serde_json::to_string(&DeletedJson { deleted: id })?)
+        }
         (Shown::Answer(table), Output::Table) => table(answer),
-        (Shown::Answer(_), Output::Json) => format!("{}\n", serde_json::to_string_pretty(answer)?),
-    })
-}
-
-/// Overwrites every string of an answer (one may be a client secret) before it is dropped.
-fn scrub(value: &mut Value) {
-    match value {
-        Value::String(s) => s.zeroize(),
-        Value::Array(values) => values.iter_mut().for_each(scrub),
-        Value::Object(members) => members.values_mut().for_each(scrub),
-        _ => {}
-    }
+        (Shown::Answer(_), Output::Json) => {
+            let text = Zeroizing::new(serde_json::to_string_pretty(answer)?);
+            format!("{}\n", text.as_str())
+        }
+    }))
 }
 
 async fn run(connection: &Connection, call: Call) -> anyhow::Result<()> {
@@ -165,17 +167,12 @@ async fn run(connection: &Connection, call: Call) -> anyhow::Result<()> {
         .bootstrap
         .clone()
         .unwrap_or_else(|| connection.data_dir.join("bootstrap.json"));
-    let bootstrap = Bootstrap::load(&path)?;
+    let bootstrap = load_bootstrap(&path)?;
     let credentials = Credentials::from_env_or(&bootstrap)?;
     let mut client = AdminClient::new(&bootstrap)?;
-    client.login(&bootstrap.tenant_id, &credentials).await?;
-    let (status, mut answer) = client.call(call.method, &call.path, call.body).await?;
-    if status != call.expected {
-        anyhow::bail!("{}", error_message(status, &answer));
-    }
-    let printed = render(connection.output, &call.shown, &answer).map(Zeroizing::new);
-    scrub(&mut answer);
-    print!("{}", printed?.as_str());
+    client.login(&credentials).await?;
+    let printed = call.exchange.run(&client, connection.output).await?;
+    print!("{}", printed.as_str());
     Ok(())
 }
 
@@ -201,65 +198,52 @@ fn failure(e: &anyhow::Error) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::{List, SigningKey};
+
     use super::*;
 
     #[test]
-    fn segments_cannot_leave_their_place_in_the_path() {
-        assert_eq!(
-            segment("Key Vault Administrator").unwrap(),
-            "Key%20Vault%20Administrator"
-        );
-        assert_eq!(segment("..").unwrap(), "%2E%2E");
-        assert_eq!(segment("a/b?c#d").unwrap(), "a%2Fb%3Fc%23d");
-        assert_eq!(segment("é").unwrap(), "%C3%A9");
-        let id = "6f1c2a8e-0b7d-4a51-9c3e-2f4b5d6e7a8b";
-        assert_eq!(segment(id).unwrap(), id);
-        assert!(segment("").is_err());
-    }
-
-    #[test]
-    fn queries_carry_only_the_filters_given() {
-        let p = "ci".to_owned();
-        let s = "/vaults/team a".to_owned();
-        assert_eq!(with_query("/x", &[("principal", None)]).unwrap(), "/x");
-        assert_eq!(
-            with_query("/x", &[("principal", Some(&p)), ("scope", Some(&s))]).unwrap(),
-            "/x?principal=ci&scope=%2Fvaults%2Fteam+a"
-        );
-        assert_eq!(
-            with_query("/x", &[("principal", None), ("scope", Some(&s))]).unwrap(),
-            "/x?scope=%2Fvaults%2Fteam+a"
-        );
-    }
-
-    #[test]
     fn deletions_print_what_was_deleted() {
-        let shown = Shown::Deleted {
+        let shown = Shown::<()>::Deleted {
             what: "principal",
             id: "ci".into(),
         };
         assert_eq!(
-            render(Output::Table, &shown, &Value::Null).unwrap(),
+            render(Output::Table, &shown, &()).unwrap().as_str(),
             "deleted principal ci\n"
         );
         assert_eq!(
-            render(Output::Json, &shown, &Value::Null).unwrap(),
+            render(Output::Json, &shown, &()).unwrap().as_str(),
             "{\"deleted\":\"ci\"}\n"
         );
     }
 
     #[test]
     fn json_output_is_the_answer() {
-        let answer = json!({"name": "x", "n": [1]});
+        let answer = List::new(vec![SigningKey {
+            active: true,
+            created: None,
+            kid: "k".into(),
+            retires: Some(1),
+        }]);
         let printed = render(Output::Json, &Shown::Answer(|_| String::new()), &answer).unwrap();
-        assert_eq!(serde_json::from_str::<Value>(&printed).unwrap(), answer);
-        assert!(printed.ends_with("}\n") && printed.contains("\n  "));
+        assert_eq!(
+            printed.as_str(),
+            "{\n  \"value\": [\n    {\n      \"active\": true,\n      \"created\": null,\n      \"kid\": \"k\",\n      \"retires\": 1\n    }\n  ]\n}\n"
+        );
     }
 
     #[test]
-    fn scrub_overwrites_every_string() {
-        let mut answer = json!({"secret": "abc", "list": ["d"], "n": 1});
-        scrub(&mut answer);
-        assert_eq!(answer, json!({"secret": "", "list": [""], "n": 1}));
+    fn calls_describe_their_request() {
+        let call = Call::deleted(Request::delete_role("a b").unwrap(), "role", "a b");
+        assert_eq!(
+            (call.method, call.path.as_str(), call.expected, call.body),
+            (
+                Method::DELETE,
+                "/admin/roles/a%20b",
+                StatusCode::NO_CONTENT,
+                None
+            )
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! `arca signing-key list|rotate`: the token signing keys, through the admin API.
 
+use arca_client::Request;
+use arca_proto::admin::{List, SigningKey};
 use clap::Subcommand;
-use hyper::{Method, StatusCode};
-use serde_json::Value;
 
-use crate::output::{items, text, time, Table};
+use crate::output::{opt_time, Table};
 use crate::session::{Call, Operation};
 
 #[derive(Subcommand)]
@@ -15,14 +15,14 @@ pub enum SigningKeyCommand {
     Rotate,
 }
 
-fn keys_table(answer: &Value) -> String {
+fn keys_table(answer: &List<SigningKey>) -> String {
     let mut table = Table::new(&["KID", "ACTIVE", "CREATED", "RETIRES"]);
-    for k in items(answer) {
+    for k in &answer.value {
         table.row(vec![
-            text(&k["kid"]),
-            text(&k["active"]),
-            time(&k["created"]),
-            time(&k["retires"]),
+            k.kid.clone(),
+            k.active.to_string(),
+            opt_time(k.created),
+            opt_time(k.retires),
         ]);
     }
     table.render("")
@@ -31,22 +31,16 @@ fn keys_table(answer: &Value) -> String {
 impl Operation for SigningKeyCommand {
     fn call(&self) -> anyhow::Result<Call> {
         Ok(match self {
-            Self::List => Call::get("/admin/signing-keys".to_owned(), keys_table),
-            Self::Rotate => Call::new(
-                Method::POST,
-                "/admin/signing-keys/rotate".to_owned(),
-                None,
-                StatusCode::OK,
-                keys_table,
-            ),
+            Self::List => Call::answer(Request::signing_keys(), keys_table),
+            Self::Rotate => Call::answer(Request::rotate_signing_key(), keys_table),
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::{List, SigningKey};
     use hyper::{Method, StatusCode};
-    use serde_json::json;
 
     use crate::tests::{call, usage_error};
 
@@ -73,9 +67,20 @@ mod tests {
 
     #[test]
     fn keys_table() {
-        let t = super::keys_table(&json!({"value": [
-            {"kid": "k2", "created": 86400, "active": true, "retires": null},
-            {"kid": "k1", "created": 0, "active": false, "retires": 90000}]}));
+        let t = super::keys_table(&List::new(vec![
+            SigningKey {
+                kid: "k2".into(),
+                created: Some(86400),
+                active: true,
+                retires: None,
+            },
+            SigningKey {
+                kid: "k1".into(),
+                created: Some(0),
+                active: false,
+                retires: Some(90000),
+            },
+        ]));
         assert_eq!(
             t,
             "KID  ACTIVE  CREATED              RETIRES\n\

@@ -3,11 +3,12 @@
 //! machine. The server judges names and values; this only keeps a vault name inside its path
 //! segment.
 
+use arca_client::Request;
+use arca_proto::admin::{CreateVault, List, Vault};
 use clap::Subcommand;
-use serde_json::{json, Value};
 
 use crate::network::VaultRules;
-use crate::output::{fields, items, text, time, Table};
+use crate::output::{fields, time, Table};
 use crate::session::{Call, Connection, Operation};
 
 #[derive(Subcommand)]
@@ -35,15 +36,7 @@ pub enum VaultCommand {
     },
 }
 
-/// `/admin/vaults/{name}`, for a name that can only be one path segment.
-pub fn path(name: &str) -> anyhow::Result<String> {
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        anyhow::bail!("invalid vault name {name:?}");
-    }
-    Ok(format!("/admin/vaults/{name}"))
-}
-
-fn list_table(answer: &Value) -> String {
+fn list_table(answer: &List<Vault>) -> String {
     let mut table = Table::new(&[
         "NAME",
         "RETENTION",
@@ -51,26 +44,26 @@ fn list_table(answer: &Value) -> String {
         "RECOVERY-LEVEL",
         "URL",
     ]);
-    for v in items(answer) {
+    for v in &answer.value {
         table.row(vec![
-            text(&v["name"]),
-            text(&v["retention_days"]),
-            text(&v["purge_protection"]),
-            text(&v["recovery_level"]),
-            text(&v["url"]),
+            v.name.clone(),
+            v.retention_days.to_string(),
+            v.purge_protection.to_string(),
+            v.recovery_level.clone(),
+            v.url.clone(),
         ]);
     }
     table.render("")
 }
 
-fn vault_fields(v: &Value) -> String {
+fn vault_fields(v: &Vault) -> String {
     fields(&[
-        ("name", text(&v["name"])),
-        ("url", text(&v["url"])),
-        ("retention days", text(&v["retention_days"])),
-        ("purge protection", text(&v["purge_protection"])),
-        ("recovery level", text(&v["recovery_level"])),
-        ("created", time(&v["created"])),
+        ("name", v.name.clone()),
+        ("url", v.url.clone()),
+        ("retention days", v.retention_days.to_string()),
+        ("purge protection", v.purge_protection.to_string()),
+        ("recovery level", v.recovery_level.clone()),
+        ("created", time(v.created)),
     ])
 }
 
@@ -81,14 +74,17 @@ impl Operation for VaultCommand {
                 name,
                 retention_days,
                 purge_protection,
-            } => Call::create(
-                "/admin/vaults".to_owned(),
-                json!({ "name": name, "retention_days": retention_days, "purge_protection": purge_protection }),
+            } => Call::answer(
+                Request::create_vault(&CreateVault {
+                    name: name.clone(),
+                    purge_protection: Some(*purge_protection),
+                    retention_days: Some(*retention_days),
+                })?,
                 vault_fields,
             ),
-            Self::List => Call::get("/admin/vaults".to_owned(), list_table),
-            Self::Show { name } => Call::get(path(name)?, vault_fields),
-            Self::Delete { name } => Call::delete(path(name)?, "vault", name),
+            Self::List => Call::answer(Request::vaults(), list_table),
+            Self::Show { name } => Call::answer(Request::vault(name)?, vault_fields),
+            Self::Delete { name } => Call::deleted(Request::delete_vault(name)?, "vault", name),
             Self::NetworkRules { command } => command.call()?,
         })
     }
@@ -104,7 +100,7 @@ pub struct HostsArgs {
 
 impl Operation for HostsArgs {
     fn call(&self) -> anyhow::Result<Call> {
-        Ok(Call::get("/admin/vaults".to_owned(), hosts_lines))
+        Ok(Call::answer(Request::vaults(), hosts_lines))
     }
 }
 
@@ -122,10 +118,10 @@ fn host_of(url: &str) -> Option<&str> {
     valid.then_some(host)
 }
 
-fn hosts_lines(answer: &Value) -> String {
+fn hosts_lines(answer: &List<Vault>) -> String {
     let mut out = String::new();
-    for v in items(answer) {
-        if let Some(host) = v["url"].as_str().and_then(host_of) {
+    for v in &answer.value {
+        if let Some(host) = host_of(&v.url) {
             out.push_str(&format!("127.0.0.1 {host}\n::1 {host}\n"));
         }
     }
@@ -134,20 +130,31 @@ fn hosts_lines(answer: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use arca_proto::admin::{List, Vault};
     use hyper::{Method, StatusCode};
-    use serde_json::json;
 
     use crate::tests::{call, usage_error};
+
+    fn vault(name: &str, url: &str) -> Vault {
+        Vault {
+            created: 1_700_000_000,
+            name: name.into(),
+            purge_protection: false,
+            recovery_level: "Recoverable+Purgeable".into(),
+            retention_days: 30,
+            url: url.into(),
+        }
+    }
 
     #[test]
     fn hosts_lists_every_vault_for_both_loopback_addresses() {
         let c = call(&["hosts"]).unwrap();
         assert_eq!((c.method, c.path.as_str()), (Method::GET, "/admin/vaults"));
-        let answer = json!({"value": [
-            {"name": "default", "url": "https://default.vault.localhost:8443"},
-            {"name": "team-a", "url": "https://team-a.vault.example.com"},
-            {"name": "odd", "url": "not a url"},
-        ]});
+        let answer = List::new(vec![
+            vault("default", "https://default.vault.localhost:8443"),
+            vault("team-a", "https://team-a.vault.example.com"),
+            vault("odd", "not a url"),
+        ]);
         assert_eq!(
             super::hosts_lines(&answer),
             "127.0.0.1 default.vault.localhost\n::1 default.vault.localhost\n\
@@ -168,8 +175,8 @@ mod tests {
         .unwrap();
         assert_eq!((c.method, c.path.as_str()), (Method::POST, "/admin/vaults"));
         assert_eq!(
-            c.body,
-            Some(json!({"name": "team-a", "retention_days": 30, "purge_protection": true}))
+            c.body.as_deref(),
+            Some(r#"{"name":"team-a","purge_protection":true,"retention_days":30}"#)
         );
         assert_eq!(c.expected, StatusCode::CREATED);
         let c = call(&["vault", "list", "--output", "json"]).unwrap();
@@ -213,10 +220,8 @@ mod tests {
 
     #[test]
     fn vault_tables() {
-        let v = json!({"name": "team-a", "url": "https://team-a.vault.localhost:8443",
-                       "retention_days": 30, "purge_protection": false,
-                       "recovery_level": "Recoverable+Purgeable", "created": 1_700_000_000});
-        let list = super::list_table(&json!({ "value": [v] }));
+        let v = vault("team-a", "https://team-a.vault.localhost:8443");
+        let list = super::list_table(&List::new(vec![v.clone()]));
         assert!(
             list.starts_with("NAME    RETENTION  PURGE-PROTECTION"),
             "{list}"

@@ -1,14 +1,13 @@
 //! Admin API: federated identity credentials, the trust of an external OIDC issuer's tokens about
 //! one subject as credentials of a principal (Kubernetes service accounts, CI systems).
 
+use arca_proto::admin::{AddFederation, FederatedCredential, FederationQuery, List};
 use arca_store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::Admin;
 use crate::access::{kinds, policy_record, FederationDoc};
@@ -25,34 +24,28 @@ const MAX_AUDIENCES: usize = 5;
 const MAX_URL_LEN: usize = 2048;
 const MAX_CA_PEM: usize = 64 * 1024;
 
-fn federation_json(f: &FederationDoc) -> Value {
+fn federation_json(f: &FederationDoc) -> FederatedCredential {
     let keys = f
         .jwks
         .as_ref()
         .and_then(|doc| arca_crypto::JwkSet::parse(doc).ok())
         .map(|set| set.len());
-    json!({
-        "id": f.id,
-        "principal_client_id": f.principal_client_id,
-        "issuer": f.issuer,
-        "subject": f.subject,
-        "audiences": f.audiences,
-        "jwks_url": f.jwks_url,
-        "jwks_keys": keys,
-        "created": f.created,
-    })
-}
-
-#[derive(Deserialize)]
-pub struct Filter {
-    #[serde(default)]
-    principal: Option<String>,
+    FederatedCredential {
+        audiences: f.audiences.clone(),
+        created: f.created,
+        id: f.id.clone(),
+        issuer: f.issuer.clone(),
+        jwks_keys: keys,
+        jwks_url: f.jwks_url.clone(),
+        principal_client_id: f.principal_client_id.clone(),
+        subject: f.subject.clone(),
+    }
 }
 
 pub async fn list(
     State(state): State<SharedState>,
     _admin: Admin,
-    Query(filter): Query<Filter>,
+    Query(filter): Query<FederationQuery>,
 ) -> ApiResult<Response> {
     let principal = match &filter.principal {
         Some(p) => Some(super::principals::load(&state, p).await?.record.client_id),
@@ -70,24 +63,8 @@ pub async fn list(
         })
         .collect();
     all.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
-    let value: Vec<Value> = all.into_iter().map(federation_json).collect();
-    Ok(Json(json!({ "value": value })).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddFederation {
-    principal: String,
-    issuer: String,
-    subject: String,
-    #[serde(default)]
-    audiences: Option<Vec<String>>,
-    #[serde(default)]
-    jwks: Option<Value>,
-    #[serde(default)]
-    jwks_url: Option<String>,
-    #[serde(default)]
-    jwks_ca_pem: Option<String>,
+    let value = all.into_iter().map(federation_json).collect();
+    Ok(Json(List::<FederatedCredential>::new(value)).into_response())
 }
 
 fn check_text(value: &str, what: &str, max: usize) -> ApiResult<()> {

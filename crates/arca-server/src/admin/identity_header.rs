@@ -1,9 +1,10 @@
 //! Admin API: the App Service managed-identity endpoint's `X-IDENTITY-HEADER` and its rotation.
 
+use arca_proto::admin::IdentityHeader;
+use arca_proto::SecretText;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use super::Admin;
 use crate::error::{ApiError, ApiResult};
@@ -20,5 +21,8 @@ pub async fn rotate(State(state): State<SharedState>, _admin: Admin) -> ApiResul
             ApiError::Internal
         })?;
     tracing::info!("managed-identity header rotated");
-    Ok(Json(json!({ "identity_header": header.expose() })).into_response())
+    let answer = IdentityHeader {
+        identity_header: SecretText::new(header.expose().to_owned()),
+    };
+    Ok(Json(answer).into_response())
 }

@@ -1,16 +1,27 @@
 //! Admin API: the token signing keys and their rotation.
 
+use arca_proto::admin::{List, SigningKey};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use super::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, SharedState};
 
 fn listing(state: &AppState) -> Response {
-    Json(json!({ "value": state.issuer.keys().info })).into_response()
+    let keys = state.issuer.keys();
+    let value = keys
+        .info
+        .iter()
+        .map(|k| SigningKey {
+            active: k.active,
+            created: k.created,
+            kid: k.kid.clone(),
+            retires: k.retires,
+        })
+        .collect();
+    Json(List::<SigningKey>::new(value)).into_response()
 }
 
 pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {

@@ -1,5 +1,6 @@
 //! Admin API: network rules of each vault and of the admin API itself.
 
+use arca_proto::admin::NetworkRules as RulesBody;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -11,17 +12,22 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, SharedState};
 
 /// The rules stored under `id`, or the open default.
-fn current(state: &AppState, id: &str) -> NetworkRulesDoc {
-    state
-        .access
-        .snapshot()
-        .network
-        .get(id)
-        .map(NetworkRules::to_doc)
-        .unwrap_or_else(|| NetworkRulesDoc {
+fn current(state: &AppState, id: &str) -> RulesBody {
+    state.access.snapshot().network.get(id).map_or_else(
+        || RulesBody {
             default_action: "Allow".into(),
             ip_rules: Vec::new(),
-        })
+        },
+        |rules| answer(rules.to_doc()),
+    )
+}
+
+/// The wire body of a stored rule set.
+fn answer(doc: NetworkRulesDoc) -> RulesBody {
+    RulesBody {
+        default_action: doc.default_action,
+        ip_rules: doc.ip_rules,
+    }
 }
 
 async fn existing_vault(state: &AppState, raw: &str) -> ApiResult<String> {
@@ -32,8 +38,12 @@ async fn existing_vault(state: &AppState, raw: &str) -> ApiResult<String> {
     }
 }
 
-fn checked(doc: &NetworkRulesDoc) -> ApiResult<NetworkRules> {
-    NetworkRules::from_doc(doc).map_err(ApiError::BadParameter)
+fn checked(body: RulesBody) -> ApiResult<NetworkRules> {
+    let doc = NetworkRulesDoc {
+        default_action: body.default_action,
+        ip_rules: body.ip_rules,
+    };
+    NetworkRules::from_doc(&doc).map_err(ApiError::BadParameter)
 }
 
 async fn store_rules(state: &AppState, id: &str, rules: &NetworkRules) -> ApiResult<Response> {
@@ -44,7 +54,7 @@ async fn store_rules(state: &AppState, id: &str, rules: &NetworkRules) -> ApiRes
         .await?;
     super::changed(state).await;
     tracing::info!(rules = id, default_action = %doc.default_action, count = doc.ip_rules.len(), "network rules set");
-    Ok(Json(doc).into_response())
+    Ok(Json(answer(doc)).into_response())
 }
 
 pub async fn show_vault(
@@ -62,9 +72,9 @@ pub async fn set_vault(
     Path(name): Path<String>,
     body: Body,
 ) -> ApiResult<Response> {
-    let doc: NetworkRulesDoc = super::body(&state, body).await?;
+    let request: RulesBody = super::body(&state, body).await?;
     let vault = existing_vault(&state, &name).await?;
-    let rules = checked(&doc)?;
+    let rules = checked(request)?;
     store_rules(&state, &vault, &rules).await
 }
 
@@ -77,8 +87,8 @@ pub async fn set_admin(
     admin: Admin,
     body: Body,
 ) -> ApiResult<Response> {
-    let doc: NetworkRulesDoc = super::body(&state, body).await?;
-    let rules = checked(&doc)?;
+    let request: RulesBody = super::body(&state, body).await?;
+    let rules = checked(request)?;
     let peer = admin.peer;
     if !rules.admits(peer) {
         let shown = peer.map_or_else(

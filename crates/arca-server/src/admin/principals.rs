@@ -1,6 +1,10 @@
 //! Admin API: principals, their client secrets (shown once, stored as slow hashes) and their
 //! registered client certificates.
 
+use arca_proto::admin::{
+    self as wire, AddCertificate, AddSecret, CreatePrincipal, List, NewSecret, SecretInfo,
+};
+use arca_proto::SecretText;
 use arca_store::{PrincipalRecord, StoreError};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -8,8 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::Admin;
 use crate::access::kinds;
@@ -25,6 +27,24 @@ const DEFAULT_SECRET_DAYS: u32 = 365;
 const MAX_SECRET_DAYS: u32 = 3650;
 /// Largest PEM accepted for a certificate.
 const MAX_CERTIFICATE_PEM: usize = 32 * 1024;
+
+impl From<wire::PrincipalKind> for PrincipalKind {
+    fn from(kind: wire::PrincipalKind) -> Self {
+        match kind {
+            wire::PrincipalKind::ServicePrincipal => Self::ServicePrincipal,
+            wire::PrincipalKind::ManagedIdentity => Self::ManagedIdentity,
+        }
+    }
+}
+
+impl From<PrincipalKind> for wire::PrincipalKind {
+    fn from(kind: PrincipalKind) -> Self {
+        match kind {
+            PrincipalKind::ServicePrincipal => Self::ServicePrincipal,
+            PrincipalKind::ManagedIdentity => Self::ManagedIdentity,
+        }
+    }
+}
 
 /// A principal with its decoded document.
 pub(crate) struct Loaded {
@@ -62,42 +82,39 @@ pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<Loaded> {
     Ok(Loaded { record, data })
 }
 
-fn principal_json(p: &Loaded) -> Value {
-    let secrets: Vec<Value> = p
+fn principal_json(p: &Loaded) -> wire::Principal {
+    let secrets = p
         .data
         .secrets
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "description": s.description,
-                "hint": s.hint,
-                "created": s.created,
-                "expires": s.expires,
-            })
+        .map(|s| SecretInfo {
+            created: s.created,
+            description: s.description.clone(),
+            expires: s.expires,
+            hint: s.hint.clone(),
+            id: s.id.clone(),
         })
         .collect();
-    let certificates: Vec<Value> = p.data.certificates.iter().map(certificate_json).collect();
-    json!({
-        "client_id": p.record.client_id,
-        "object_id": p.record.object_id,
-        "display_name": p.data.display_name,
-        "kind": p.data.kind.as_str(),
-        "created": p.record.created,
-        "secrets": secrets,
-        "certificates": certificates,
-    })
+    wire::Principal {
+        certificates: p.data.certificates.iter().map(certificate_json).collect(),
+        client_id: p.record.client_id.clone(),
+        created: p.record.created,
+        display_name: p.data.display_name.clone(),
+        kind: p.data.kind.into(),
+        object_id: p.record.object_id.clone(),
+        secrets,
+    }
 }
 
-fn certificate_json(c: &CertificateEntry) -> Value {
-    json!({
-        "id": c.id,
-        "thumbprint_sha256": c.thumbprint_sha256,
-        "subject": c.subject,
-        "not_before": c.not_before,
-        "not_after": c.not_after,
-        "added": c.added,
-    })
+fn certificate_json(c: &CertificateEntry) -> wire::Certificate {
+    wire::Certificate {
+        added: c.added,
+        id: c.id.clone(),
+        not_after: c.not_after,
+        not_before: c.not_before,
+        subject: c.subject.clone(),
+        thumbprint_sha256: c.thumbprint_sha256.clone(),
+    }
 }
 
 impl Loaded {
@@ -157,16 +174,8 @@ pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<
         (a.data.display_name.to_lowercase(), &a.record.client_id)
             .cmp(&(b.data.display_name.to_lowercase(), &b.record.client_id))
     });
-    let value: Vec<Value> = all.iter().map(principal_json).collect();
-    Ok(Json(json!({ "value": value })).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreatePrincipal {
-    display_name: String,
-    #[serde(default)]
-    kind: Option<PrincipalKind>,
+    let value = all.iter().map(principal_json).collect();
+    Ok(Json(List::<wire::Principal>::new(value)).into_response())
 }
 
 pub async fn create(
@@ -193,7 +202,7 @@ pub async fn create(
         },
         data: PrincipalData {
             display_name: name.to_owned(),
-            kind: request.kind.unwrap_or_default(),
+            kind: request.kind.unwrap_or_default().into(),
             secrets: Vec::new(),
             certificates: Vec::new(),
         },
@@ -263,15 +272,6 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddSecret {
-    #[serde(default)]
-    expires_in_days: Option<u32>,
-    #[serde(default)]
-    description: Option<String>,
-}
-
 pub async fn add_secret(
     State(state): State<SharedState>,
     _admin: Admin,
@@ -325,14 +325,14 @@ pub async fn add_secret(
         description: request.description,
         hint: secret.expose().chars().take(3).collect(),
     };
-    let answer = json!({
-        "id": entry.id,
-        "secret": secret.expose(),
-        "hint": entry.hint,
-        "created": entry.created,
-        "expires": entry.expires,
-        "description": entry.description,
-    });
+    let answer = NewSecret {
+        created: entry.created,
+        description: entry.description.clone(),
+        expires: entry.expires,
+        hint: entry.hint.clone(),
+        id: entry.id.clone(),
+        secret: SecretText::new(secret.expose().to_owned()),
+    };
     p.data.secrets.push(entry);
     save(&state, &p).await?;
     tracing::info!(client_id = %p.record.client_id, "client secret added");
@@ -359,12 +359,6 @@ pub async fn remove_secret(
     save(&state, &p).await?;
     tracing::info!(client_id = %p.record.client_id, "client secret removed");
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddCertificate {
-    certificate: String,
 }
 
 fn hex(bytes: &[u8]) -> String {

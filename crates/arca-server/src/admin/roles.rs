@@ -1,13 +1,15 @@
 //! Admin API: role definitions, role assignments and access checks.
 
+use arca_proto::admin::{
+    AccessDecision, Assign, Assignment, AssignmentQuery, CheckAccess, DefineRole, List, Role,
+    RoleType,
+};
 use arca_store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::Admin;
 use crate::access::roles::{
@@ -23,15 +25,19 @@ const MAX_ASSIGNMENTS: usize = 10_000;
 /// Most custom roles in a deployment.
 const MAX_CUSTOM_ROLES: usize = 5_000;
 
-fn role_json(r: &RoleDefinition) -> Value {
-    json!({
-        "id": r.id,
-        "name": r.name,
-        "description": r.description,
-        "type": if r.builtin { "BuiltInRole" } else { "CustomRole" },
-        "data_actions": r.data_actions,
-        "not_data_actions": r.not_data_actions,
-    })
+fn role_json(r: &RoleDefinition) -> Role {
+    Role {
+        data_actions: r.data_actions.clone(),
+        description: r.description.clone(),
+        id: r.id.clone(),
+        name: r.name.clone(),
+        not_data_actions: r.not_data_actions.clone(),
+        role_type: if r.builtin {
+            RoleType::BuiltInRole
+        } else {
+            RoleType::CustomRole
+        },
+    }
 }
 
 fn role_not_found(raw: &str) -> ApiError {
@@ -41,16 +47,16 @@ fn role_not_found(raw: &str) -> ApiError {
     }
 }
 
-fn assignment_json(snapshot: &Snapshot, a: &AssignmentDoc) -> Value {
-    json!({
-        "id": a.id,
-        "role_id": a.role_id,
-        "role_name": snapshot.roles.get(&a.role_id).map(|r| r.name.as_str()),
-        "principal_client_id": a.principal_client_id,
-        "principal_object_id": a.principal_object_id,
-        "scope": a.scope,
-        "created": a.created,
-    })
+fn assignment_json(snapshot: &Snapshot, a: &AssignmentDoc) -> Assignment {
+    Assignment {
+        created: a.created,
+        id: a.id.clone(),
+        principal_client_id: a.principal_client_id.clone(),
+        principal_object_id: a.principal_object_id.clone(),
+        role_id: a.role_id.clone(),
+        role_name: snapshot.roles.get(&a.role_id).map(|r| r.name.clone()),
+        scope: a.scope.clone(),
+    }
 }
 
 /// Refuses a change that would remove every Key Vault Administrator assignment at `/`: nobody
@@ -74,8 +80,8 @@ pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<
     let builtin = access::roles::builtin_roles();
     let mut custom: Vec<&RoleDefinition> = snapshot.roles.values().filter(|r| !r.builtin).collect();
     custom.sort_by_key(|r| r.name.to_lowercase());
-    let value: Vec<Value> = builtin.iter().chain(custom).map(role_json).collect();
-    Ok(Json(json!({ "value": value })).into_response())
+    let value = builtin.iter().chain(custom).map(role_json).collect();
+    Ok(Json(List::<Role>::new(value)).into_response())
 }
 
 pub async fn show(
@@ -86,17 +92,6 @@ pub async fn show(
     let snapshot = state.access.snapshot();
     let role = snapshot.role(&role).ok_or_else(|| role_not_found(&role))?;
     Ok(Json(role_json(role)).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DefineRole {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    data_actions: Vec<String>,
-    #[serde(default)]
-    not_data_actions: Vec<String>,
 }
 
 fn check_actions(list: &[String], what: &str) -> ApiResult<()> {
@@ -137,7 +132,8 @@ pub async fn define(
         ));
     }
     check_actions(&request.data_actions, "data_actions")?;
-    check_actions(&request.not_data_actions, "not_data_actions")?;
+    let not_data_actions = request.not_data_actions.unwrap_or_default();
+    check_actions(&not_data_actions, "not_data_actions")?;
     let snapshot = state.access.snapshot();
     if snapshot
         .roles
@@ -161,7 +157,7 @@ pub async fn define(
         description,
         builtin: false,
         data_actions: request.data_actions,
-        not_data_actions: request.not_data_actions,
+        not_data_actions,
     };
     state
         .store
@@ -214,18 +210,10 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
-pub struct AssignmentFilter {
-    #[serde(default)]
-    principal: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
-}
-
 pub async fn assignments(
     State(state): State<SharedState>,
     _admin: Admin,
-    Query(filter): Query<AssignmentFilter>,
+    Query(filter): Query<AssignmentQuery>,
 ) -> ApiResult<Response> {
     let scope = filter
         .scope
@@ -250,16 +238,8 @@ pub async fn assignments(
         .filter(|a| scope.as_ref().is_none_or(|s| a.scope == s.as_str()))
         .collect();
     list.sort_by(|a, b| (&a.scope, a.created, &a.id).cmp(&(&b.scope, b.created, &b.id)));
-    let value: Vec<Value> = list.iter().map(|a| assignment_json(&snapshot, a)).collect();
-    Ok(Json(json!({ "value": value })).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Assign {
-    role: String,
-    principal: String,
-    scope: String,
+    let value = list.iter().map(|a| assignment_json(&snapshot, a)).collect();
+    Ok(Json(List::<Assignment>::new(value)).into_response())
 }
 
 /// Parses a scope and checks that the vault it names exists.
@@ -348,14 +328,6 @@ pub async fn unassign(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CheckAccess {
-    principal: String,
-    action: String,
-    scope: String,
-}
-
 pub async fn check_access(
     State(state): State<SharedState>,
     _admin: Admin,
@@ -376,13 +348,13 @@ pub async fn check_access(
         &request.action,
         &scope,
     );
-    Ok(Json(json!({
-        "allowed": decision.allowed,
-        "action": decision.action,
-        "scope": decision.resource.as_str(),
-        "role_assignment_id": decision.assignment_id,
-        "role_name": decision.role_name,
-        "reason": decision.reason,
-    }))
+    Ok(Json(AccessDecision {
+        action: decision.action.to_owned(),
+        allowed: decision.allowed,
+        reason: decision.reason.to_owned(),
+        role_assignment_id: decision.assignment_id.map(str::to_owned),
+        role_name: decision.role_name.map(str::to_owned),
+        scope: decision.resource.as_str().to_owned(),
+    })
     .into_response())
 }

@@ -2,42 +2,31 @@
 //! and its network rules, so a later vault of the same name starts with no grants.
 
 use arca_core::{ObjectKind, VaultName, VaultSettings};
+use arca_proto::admin::{CreateVault, List, Vault};
 use arca_store::{Listing, StoreError, VaultRecord};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
 
 use super::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, SharedState};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateVault {
-    name: String,
-    #[serde(default)]
-    retention_days: Option<u32>,
-    #[serde(default)]
-    purge_protection: Option<bool>,
-}
-
-fn vault_json(state: &AppState, v: &VaultRecord) -> serde_json::Value {
+fn vault_json(state: &AppState, v: &VaultRecord) -> Vault {
     let settings = VaultSettings {
         retention_days: v.retention_days,
         purge_protection: v.purge_protection,
     };
-    json!({
-        "name": v.name,
-        "url": state.urls.vault_url(&v.name),
-        "retention_days": v.retention_days,
-        "purge_protection": v.purge_protection,
-        "recovery_level": settings.recovery_level().as_str(),
-        "created": v.created,
-    })
+    Vault {
+        created: v.created,
+        name: v.name.clone(),
+        purge_protection: v.purge_protection,
+        recovery_level: settings.recovery_level().as_str().to_owned(),
+        retention_days: v.retention_days,
+        url: state.urls.vault_url(&v.name),
+    }
 }
 
 pub(crate) fn vault_name(raw: &str) -> ApiResult<VaultName> {
@@ -52,7 +41,7 @@ pub(crate) fn vault_name(raw: &str) -> ApiResult<VaultName> {
 pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let vaults = state.store.list_vaults().await?;
     let value: Vec<_> = vaults.iter().map(|v| vault_json(&state, v)).collect();
-    Ok(Json(json!({ "value": value })).into_response())
+    Ok(Json(List::new(value)).into_response())
 }
 
 pub async fn show(

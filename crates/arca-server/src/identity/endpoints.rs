@@ -11,13 +11,17 @@
 use std::net::IpAddr;
 
 use arca_crypto::{ClientCertificate, JwkSet, PublicKey};
+use arca_proto::identity::{
+    AppServiceToken, ImdsToken, OAuthError, OpenIdConfiguration, TokenV1, TokenV2,
+};
+use arca_proto::SecretText;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use zeroize::{Zeroize as _, Zeroizing};
 
 use super::jwks_fetch::JwksSource;
@@ -46,7 +50,11 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     crate::request_log::refused(crate::request_log::cut(format!("{error}: {description}")));
     (
         status,
-        Json(json!({ "error": error, "error_description": description, "error_codes": [] })),
+        Json(OAuthError {
+            error: error.to_owned(),
+            error_codes: Vec::new(),
+            error_description: description.to_owned(),
+        }),
     )
         .into_response()
 }
@@ -122,20 +130,27 @@ pub async fn openid_configuration(
     }
     let issuer = &state.issuer;
     let base = format!("{}/{}", issuer.authority_host, issuer.tenant_id);
-    Json(json!({
-        "issuer": issuer.issuer,
-        "token_endpoint": format!("{base}/oauth2/v2.0/token"),
-        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
-        "jwks_uri": format!("{base}/discovery/v2.0/keys"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt"],
-        "grant_types_supported": ["client_credentials"],
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "oid", "tid", "appid", "azp"],
-        "tenant_region_scope": null,
-        "cloud_instance_name": "arca",
-    }))
+    let strings = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
+    Json(OpenIdConfiguration {
+        authorization_endpoint: format!("{base}/oauth2/v2.0/authorize"),
+        claims_supported: strings(&[
+            "sub", "iss", "aud", "exp", "iat", "nbf", "oid", "tid", "appid", "azp",
+        ]),
+        cloud_instance_name: "arca".to_owned(),
+        grant_types_supported: strings(&["client_credentials"]),
+        id_token_signing_alg_values_supported: strings(&["ES256"]),
+        issuer: issuer.issuer.clone(),
+        jwks_uri: format!("{base}/discovery/v2.0/keys"),
+        response_types_supported: strings(&["token"]),
+        subject_types_supported: strings(&["pairwise"]),
+        tenant_region_scope: None,
+        token_endpoint: format!("{base}/oauth2/v2.0/token"),
+        token_endpoint_auth_methods_supported: strings(&[
+            "client_secret_post",
+            "client_secret_basic",
+            "private_key_jwt",
+        ]),
+    })
     .into_response()
 }
 
@@ -584,23 +599,23 @@ async fn token_request(
     };
     let lifetime = m.expires - m.now;
     match endpoint {
-        TokenEndpoint::V2 => Json(json!({
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "ext_expires_in": lifetime,
-            "access_token": m.token,
-        }))
+        TokenEndpoint::V2 => Json(TokenV2 {
+            access_token: SecretText::new(m.token),
+            expires_in: lifetime,
+            ext_expires_in: lifetime,
+            token_type: "Bearer".to_owned(),
+        })
         .into_response(),
         // The v1 shape: every number a string, and the resource the token is for.
-        TokenEndpoint::V1 => Json(json!({
-            "token_type": "Bearer",
-            "expires_in": lifetime.to_string(),
-            "ext_expires_in": lifetime.to_string(),
-            "expires_on": m.expires.to_string(),
-            "not_before": m.now.to_string(),
-            "resource": audience,
-            "access_token": m.token,
-        }))
+        TokenEndpoint::V1 => Json(TokenV1 {
+            access_token: SecretText::new(m.token),
+            expires_in: lifetime.to_string(),
+            expires_on: m.expires.to_string(),
+            ext_expires_in: lifetime.to_string(),
+            not_before: m.now.to_string(),
+            resource: audience,
+            token_type: "Bearer".to_owned(),
+        })
         .into_response(),
     }
 }
@@ -1086,16 +1101,16 @@ pub async fn managed_identity(
     };
     let default = state.issuer.managed_identity_client.as_deref();
     match mint_managed(&state, &audience, &params, default).await {
-        Ok((client, m)) => Json(json!({
-            "access_token": m.token,
+        Ok((client, m)) => Json(AppServiceToken {
+            access_token: SecretText::new(m.token),
+            client_id: client.client_id,
             // Unix seconds under both api-versions: every azure-identity release (1.3 on) reads a
             // number first, and MSAL's fallback client (azure-identity 1.23 on, `MSI_*` alone)
             // reads nothing else.
-            "expires_on": m.expires.to_string(),
-            "resource": audience,
-            "token_type": "Bearer",
-            "client_id": client.client_id,
-        }))
+            expires_on: m.expires.to_string(),
+            resource: audience,
+            token_type: "Bearer".to_owned(),
+        })
         .into_response(),
         Err(response) => *response,
     }
@@ -1161,16 +1176,16 @@ pub async fn imds(
     )
     .await
     {
-        Ok((client, m)) => Json(json!({
-            "access_token": m.token,
-            "client_id": client.client_id,
-            "expires_in": (m.expires - m.now).to_string(),
-            "expires_on": m.expires.to_string(),
-            "ext_expires_in": (m.expires - m.now).to_string(),
-            "not_before": m.now.to_string(),
-            "resource": audience,
-            "token_type": "Bearer",
-        }))
+        Ok((client, m)) => Json(ImdsToken {
+            access_token: SecretText::new(m.token),
+            client_id: client.client_id,
+            expires_in: (m.expires - m.now).to_string(),
+            expires_on: m.expires.to_string(),
+            ext_expires_in: (m.expires - m.now).to_string(),
+            not_before: m.now.to_string(),
+            resource: audience,
+            token_type: "Bearer".to_owned(),
+        })
         .into_response(),
         Err(response) => *response,
     }

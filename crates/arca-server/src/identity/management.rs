@@ -5,11 +5,12 @@
 //! nothing here. Refusals are ARM's: 401 `AuthenticationFailed` / `InvalidAuthenticationToken`
 //! with a `WWW-Authenticate` challenge naming the authority.
 
+use arca_proto::identity::{Count, Subscriptions, Tenant, Tenants};
+use arca_proto::ErrorBody;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use super::{Plane, TokenRejection};
 use crate::auth::caller::Caller;
@@ -17,11 +18,7 @@ use crate::state::SharedState;
 
 /// An ARM error answer.
 fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response()
+    (status, Json(ErrorBody::new(code, message, None))).into_response()
 }
 
 /// ARM's 401: the error and a challenge naming the authority to get a token from.
@@ -99,10 +96,13 @@ fn authenticate(state: &SharedState, headers: &HeaderMap) -> Result<Caller, Box<
 /// `GET /subscriptions`: the signed-in principal's subscriptions, of which Arca has none.
 pub async fn subscriptions(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     match authenticate(&state, &headers) {
-        Ok(_) => Json(json!({
-            "value": [],
-            "count": { "type": "Total", "value": 0 },
-        }))
+        Ok(_) => Json(Subscriptions {
+            count: Count {
+                count_type: "Total".to_owned(),
+                value: 0,
+            },
+            value: Vec::new(),
+        })
         .into_response(),
         Err(refusal) => *refusal,
     }
@@ -113,17 +113,17 @@ pub async fn tenants(State(state): State<SharedState>, headers: HeaderMap) -> Re
     match authenticate(&state, &headers) {
         Ok(_) => {
             let tenant = &state.issuer.tenant_id;
-            Json(json!({
-                "value": [{
-                    "id": format!("/tenants/{tenant}"),
-                    "tenantId": tenant,
-                    "tenantCategory": "Home",
-                    "displayName": "Arca",
-                    "defaultDomain": tenant,
-                    "domains": [],
-                    "tenantType": "AAD",
+            Json(Tenants {
+                value: vec![Tenant {
+                    default_domain: tenant.clone(),
+                    display_name: "Arca".to_owned(),
+                    domains: Vec::new(),
+                    id: format!("/tenants/{tenant}"),
+                    tenant_category: "Home".to_owned(),
+                    tenant_id: tenant.clone(),
+                    tenant_type: "AAD".to_owned(),
                 }],
-            }))
+            })
             .into_response()
         }
         Err(refusal) => *refusal,
