@@ -13,6 +13,8 @@ pub mod bootstrap;
 pub mod config;
 pub mod connections;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod integrity;
 pub mod listener;

@@ -530,7 +530,7 @@ pub fn settings_of(vault: &VaultRecord) -> VaultSettings {
 
 /// The plaintext document inside a backup blob. Values are wiped from memory on drop.
 #[derive(Serialize, Deserialize)]
-struct Backup {
+pub(crate) struct Backup {
     format: u32,
     name: String,
     current: String,
@@ -538,7 +538,7 @@ struct Backup {
 }
 
 #[derive(Serialize, Deserialize)]
-struct BackupVersion {
+pub(crate) struct BackupVersion {
     version: String,
     created: i64,
     updated: i64,
