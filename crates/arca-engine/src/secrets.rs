@@ -365,6 +365,17 @@ impl Drop for BackupVersion {
 
 const BACKUP_FORMAT: u32 = 1;
 
+/// Parses the plaintext of a secret backup as [`restore`] does once the blob has opened, and
+/// writes it again; `None` when restore would refuse it as malformed. A fuzzing entry point: the
+/// document written again must parse to the same document.
+#[doc(hidden)]
+pub fn reparse_backup_document(plain: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let document: Backup = serde_json::from_slice(plain).ok()?;
+    serde_json::to_vec(&document)
+        .ok()
+        .map(zeroize::Zeroizing::new)
+}
+
 /// Returns the backup blob (base64url) holding every version of an active secret.
 pub async fn backup(
     engine: &Engine,

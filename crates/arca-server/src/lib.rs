@@ -13,6 +13,8 @@ pub mod config;
 pub mod connections;
 pub mod dataplane;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod listener;
 pub mod process;

@@ -83,7 +83,7 @@ async fn health() -> impl IntoResponse {
 }
 
 /// The host the client addressed: the URI authority (HTTP/2) or the Host header (HTTP/1.1).
-fn request_host(request: &Request<Body>) -> Option<String> {
+pub(crate) fn request_host(request: &Request<Body>) -> Option<String> {
     if let Some(authority) = request.uri().authority() {
         return Some(authority.as_str().to_ascii_lowercase());
     }

@@ -1852,6 +1852,7 @@ async fn delayed_wrong_secrets_do_not_hold_up_other_clients() {
         if h.state.lockout.is_locked(&guessed.client_id, None, START) {
             break;
         }
+        // real time: the guesses run Argon2id on the blocking pool, which takes real CPU time.
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert!(h.state.lockout.is_locked(&guessed.client_id, None, START));

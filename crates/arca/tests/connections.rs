@@ -63,6 +63,7 @@ impl Server {
                 panic!("server exited with {status}: {}", server.log());
             }
             assert!(Instant::now() < deadline, "server did not start");
+            // real time: polls a real arca process until it listens on its port.
             std::thread::sleep(Duration::from_millis(50));
         }
         server

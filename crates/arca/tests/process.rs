@@ -51,6 +51,7 @@ impl Server {
         };
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || !names_port() {
             assert!(Instant::now() < deadline, "server did not start");
+            // real time: polls a real arca process until it listens on its port.
             std::thread::sleep(Duration::from_millis(50));
         }
         server
@@ -71,6 +72,7 @@ impl Server {
                 break status;
             }
             assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            // real time: polls a real arca process until it exits on SIGTERM.
             std::thread::sleep(Duration::from_millis(50));
         };
         let mut printed = String::new();

@@ -68,6 +68,7 @@ impl Server {
                 panic!("server exited with {status}: {}", server.stderr());
             }
             assert!(Instant::now() < deadline, "server did not start");
+            // real time: polls a real arca process until it listens on its port.
             std::thread::sleep(Duration::from_millis(50));
         }
         server
@@ -96,6 +97,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(20);
         while child.try_wait().unwrap().is_none() {
             assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            // real time: polls a real arca process until it exits on SIGTERM.
             std::thread::sleep(Duration::from_millis(50));
         }
         self.stderr()

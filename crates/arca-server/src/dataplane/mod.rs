@@ -33,7 +33,7 @@ pub struct Query<'r> {
 }
 
 impl<'r> Query<'r> {
-    fn parse(raw: Option<&'r str>) -> ApiResult<Self> {
+    pub(crate) fn parse(raw: Option<&'r str>) -> ApiResult<Self> {
         let mut q = Query::default();
         let mut api_version = None;
         // Later occurrences of a parameter win.
@@ -88,7 +88,7 @@ const MAX_SEGMENTS: usize = 4;
 
 /// Splits a path into its segments without allocating; `None` when it has more than
 /// [`MAX_SEGMENTS`].
-fn segments(path: &str) -> Option<([&str; MAX_SEGMENTS], usize)> {
+pub(crate) fn segments(path: &str) -> Option<([&str; MAX_SEGMENTS], usize)> {
     let mut out = [""; MAX_SEGMENTS];
     let mut count = 0;
     for segment in path.trim_start_matches('/').split('/') {

@@ -257,7 +257,7 @@ async fn load_client(state: &SharedState, client_id: &str) -> Result<Option<Clie
 
 /// The fields of a form-encoded body, names and values in zeroizing strings: the token
 /// endpoint's carry client secrets and assertions.
-type Form = Vec<(Zeroizing<String>, Zeroizing<String>)>;
+pub(crate) type Form = Vec<(Zeroizing<String>, Zeroizing<String>)>;
 
 fn hex_digit(b: u8) -> Option<u8> {
     match b {
@@ -304,7 +304,7 @@ fn form_decode(raw: &[u8]) -> Option<Zeroizing<String>> {
 }
 
 /// Parses a form-encoded body into zeroizing fields.
-fn parse_form(body: &[u8]) -> Option<Form> {
+pub(crate) fn parse_form(body: &[u8]) -> Option<Form> {
     body.split(|b| *b == b'&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
@@ -394,9 +394,9 @@ const MAX_BASIC_HEADER_BYTES: usize = 6 * 1024;
 /// Client credentials from `Authorization: Basic` (`client_secret_basic`, RFC 6749 section
 /// 2.3.1): `base64(urlencode(client_id) ":" urlencode(client_secret))`. The decoded secret lives
 /// in zeroizing buffers only.
-struct BasicCredentials {
-    client_id: Zeroizing<String>,
-    secret: Zeroizing<String>,
+pub(crate) struct BasicCredentials {
+    pub(crate) client_id: Zeroizing<String>,
+    pub(crate) secret: Zeroizing<String>,
 }
 
 /// A refusal of a client that tried HTTP Basic authentication: 401 with `WWW-Authenticate:
@@ -413,7 +413,7 @@ fn basic_refusal(mut response: Response) -> Response {
 
 /// The client credentials of an `Authorization: Basic` header; `Ok(None)` without one (other
 /// schemes are not client authentication and are ignored).
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<BasicCredentials>, Refusal> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<BasicCredentials>, Refusal> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
