@@ -3077,7 +3077,8 @@ async fn batch_items_fail_as_their_single_methods<S: Store>(s: Arc<S>) {
         head: b"pending".to_vec(),
         managed_by: None,
     };
-    let cases: Vec<(&str, BatchItem, fn(&StoreError) -> bool)> = vec![
+    type Expect = fn(&StoreError) -> bool;
+    let cases: Vec<(&str, BatchItem, Expect)> = vec![
         (
             "put in a missing vault",
             put_item(&addr("nope", SECRET, "x"), 1),
