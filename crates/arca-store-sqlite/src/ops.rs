@@ -1150,15 +1150,6 @@ pub(crate) fn outbox_delivered(conn: &Connection, ids: &[u64]) -> StoreResult<u6
 
 // ---- leases ----
 
-/// The store's clock: for an embedded database, the owning process's clock, in milliseconds
-/// since the Unix epoch.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// `(holder, fence, expires_at_ms)` of the lease row, if any.
 fn lease_row(conn: &Connection, name: &str) -> StoreResult<Option<(String, u64, i64)>> {
     conn.prepare_cached("SELECT holder, fence, expires_at_ms FROM leases WHERE name = ?1")
@@ -1176,13 +1167,15 @@ fn lease_row(conn: &Connection, name: &str) -> StoreResult<Option<(String, u64, 
         .map_err(db)
 }
 
+/// `now` is the store clock's time in milliseconds, read on the writer thread inside the
+/// transaction (see the crate documentation).
 pub(crate) fn acquire_lease(
     conn: &Connection,
     name: &str,
     holder: &str,
     ttl_ms: i64,
+    now: i64,
 ) -> StoreResult<Option<Lease>> {
-    let now = now_ms();
     let fence = match lease_row(conn, name)? {
         Some((held_by, fence, expires)) if expires > now => {
             if held_by != holder {
@@ -1216,19 +1209,19 @@ pub(crate) fn acquire_lease(
     }))
 }
 
-fn fence_holds(conn: &Connection, fence: &LeaseFence) -> StoreResult<bool> {
+fn fence_holds(conn: &Connection, fence: &LeaseFence, now: i64) -> StoreResult<bool> {
     Ok(matches!(
         lease_row(conn, &fence.name)?,
-        Some((_, current, expires)) if current == fence.fence && expires > now_ms()
+        Some((_, current, expires)) if current == fence.fence && expires > now
     ))
 }
 
-pub(crate) fn release_lease(conn: &Connection, fence: &LeaseFence) -> StoreResult<bool> {
-    if !fence_holds(conn, fence)? {
+pub(crate) fn release_lease(conn: &Connection, fence: &LeaseFence, now: i64) -> StoreResult<bool> {
+    if !fence_holds(conn, fence, now)? {
         return Ok(false);
     }
     conn.prepare_cached("UPDATE leases SET expires_at_ms = ?2 WHERE name = ?1")
-        .and_then(|mut s| s.execute(params![fence.name, now_ms()]))
+        .and_then(|mut s| s.execute(params![fence.name, now]))
         .map_err(db)?;
     Ok(true)
 }
@@ -1237,9 +1230,13 @@ pub(crate) fn release_lease(conn: &Connection, fence: &LeaseFence) -> StoreResul
 
 /// Runs in the writer's savepoint: an item that fails after earlier items changed rows fails
 /// the call, and the savepoint undoes them all.
-pub(crate) fn write_batch(conn: &Connection, batch: &WriteBatch) -> StoreResult<Vec<ItemOutcome>> {
+pub(crate) fn write_batch(
+    conn: &Connection,
+    batch: &WriteBatch,
+    now: impl FnOnce() -> i64,
+) -> StoreResult<Vec<ItemOutcome>> {
     if let Some(fence) = &batch.fence {
-        if !fence_holds(conn, fence)? {
+        if !fence_holds(conn, fence, now())? {
             return Err(StoreError::LeaseLost);
         }
     }

@@ -93,7 +93,7 @@ async fn race_round(store: &Arc<arca_store::CachedStore>, vault: &str) {
                         &arca_store::ObjectAddress::new(
                             &vault,
                             ObjectKind::Secret,
-                            &format!("n{name}"),
+                            format!("n{name}"),
                         ),
                         &record,
                         &head(&record),
@@ -115,7 +115,7 @@ async fn race_round(store: &Arc<arca_store::CachedStore>, vault: &str) {
                         &arca_store::ObjectAddress::new(
                             &vault,
                             ObjectKind::Secret,
-                            &format!("N{name}"),
+                            format!("N{name}"),
                         ),
                         None,
                     )

@@ -228,6 +228,93 @@ async fn acknowledged_writes_survive_reopen() {
     );
 }
 
+/// Pending objects, managed-by links, documents, outbox rows and leases are stored with the
+/// data: a closed and reopened store has them, and the lease's fence goes on from where it was.
+#[tokio::test]
+async fn new_capabilities_survive_close_and_reopen() {
+    use arca_store::{
+        BatchItem, DocumentOwner, DocumentRecord, ItemOutcome, ObjectAddress, OutboxMessage,
+        WriteBatch,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arca.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.create_vault(&vault("alpha")).await.unwrap();
+    let cert = ObjectAddress::new("alpha", ObjectKind::Certificate, "Web");
+    let key = ObjectAddress::new("alpha", ObjectKind::Key, "web");
+    let document = DocumentRecord {
+        owner: DocumentOwner::Object(cert.clone()),
+        kind: "policy".into(),
+        id: "p".into(),
+        data: b"sealed".to_vec(),
+    };
+    let outcomes = store
+        .write(&WriteBatch {
+            items: vec![
+                BatchItem::CreatePending {
+                    address: cert.clone(),
+                    head: b"h".to_vec(),
+                    managed_by: None,
+                },
+                BatchItem::PutVersion {
+                    address: key.clone(),
+                    version: version(1),
+                    head: head(&version(1)),
+                    managed_by: Some(cert.clone()),
+                },
+                BatchItem::PutDocument(document.clone()),
+                BatchItem::Append(OutboxMessage {
+                    topic: "created".into(),
+                    created: 1,
+                    payload: b"event".to_vec(),
+                }),
+            ],
+            fence: None,
+        })
+        .await
+        .unwrap();
+    let Some(ItemOutcome::Appended(id)) = outcomes.last() else {
+        panic!("no outbox id: {outcomes:?}");
+    };
+    let lease = store
+        .acquire_lease("purger", "a", std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.release_lease(&lease.fence()).await.unwrap());
+    store.close().await.unwrap();
+    assert!(matches!(
+        store.meta("x").await,
+        Err(StoreError::Unavailable(_))
+    ));
+    drop(store);
+
+    let store = SqliteStore::open(&path).unwrap();
+    let pending = store.object(&cert).await.unwrap().unwrap();
+    assert_eq!(
+        (pending.name.as_str(), pending.current_version),
+        ("Web", None)
+    );
+    let managed = store.object(&key).await.unwrap().unwrap();
+    assert_eq!(managed.managed_by, Some(cert.clone()));
+    assert_eq!(
+        store
+            .document(&document.owner, "policy", "p")
+            .await
+            .unwrap(),
+        Some(document)
+    );
+    let rows = store.outbox_pending(None, 10).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [*id]);
+    let next = store
+        .acquire_lease("purger", "b", std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.fence, lease.fence + 1);
+    store.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn acknowledged_writes_are_in_the_files_before_any_close() {
     let dir = tempfile::tempdir().unwrap();

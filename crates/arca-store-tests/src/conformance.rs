@@ -2946,6 +2946,8 @@ async fn batch_applies_items_in_order<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     let a = addr("alpha", SECRET, "A");
     let b = addr("alpha", KEY, "b");
+    // Read first (nothing yet), so that a store that keeps reads in memory has them to get wrong.
+    assert!(get(&*s, "alpha", SECRET, "a", None).await.is_none());
     let outcomes = ok(
         s.write(&batch(vec![
             put_item(&a, 1),
@@ -3077,7 +3079,8 @@ async fn batch_items_fail_as_their_single_methods<S: Store>(s: Arc<S>) {
         head: b"pending".to_vec(),
         managed_by: None,
     };
-    let cases: Vec<(&str, BatchItem, fn(&StoreError) -> bool)> = vec![
+    type Expect = fn(&StoreError) -> bool;
+    let cases: Vec<(&str, BatchItem, Expect)> = vec![
         (
             "put in a missing vault",
             put_item(&addr("nope", SECRET, "x"), 1),
@@ -3405,6 +3408,10 @@ async fn deletion_of<S: Store>(s: &S, address: &ObjectAddress) -> Option<Deletio
 async fn managed_objects_follow_their_manager_through_delete_and_recover<S: Store>(s: Arc<S>) {
     let [cert, key, secret] = managed_family(&*s).await;
     let api = addr("alpha", KEY, "api");
+    // Read first, so that a store that keeps reads in memory has them to get wrong.
+    for address in [&cert, &key, &secret] {
+        assert!(get(&*s, "alpha", address.kind, "web", None).await.is_some());
+    }
     let d = deletion(T0 + 10);
     ok(
         s.delete_object(&addr("alpha", ObjectKind::Certificate, "WEB"), d)
@@ -3413,11 +3420,19 @@ async fn managed_objects_follow_their_manager_through_delete_and_recover<S: Stor
     );
     for address in [&cert, &key, &secret] {
         assert_eq!(deletion_of(&*s, address).await, Some(d), "{address}");
+        let read = get(&*s, "alpha", address.kind, "web", None).await.unwrap();
+        assert_eq!(
+            read.object.deleted,
+            Some(d),
+            "{address} read through version"
+        );
     }
     assert_eq!(deletion_of(&*s, &api).await, None, "unmanaged objects stay");
     ok(s.recover_object(&cert).await, "recover_object");
     for address in [&cert, &key, &secret] {
         assert_eq!(deletion_of(&*s, address).await, None, "{address}");
+        let read = get(&*s, "alpha", address.kind, "web", None).await.unwrap();
+        assert_eq!(read.object.deleted, None, "{address} read through version");
     }
     // The cascade does not run upwards: deleting a managed object deletes it alone.
     ok(s.delete_object(&key, d).await, "delete_object");

@@ -4,12 +4,14 @@
 //! against the same store with one deliberate flaw ([`Flaw`]), which must fail the suite in the
 //! case named for it. Servers' tests may use it as a store that needs no disk.
 //!
-//! Its clock (for leases) is the process's system clock.
+//! Its clock (for leases) is the process's system clock unless given one.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use arca_core::{Clock, SystemClock};
 
 use arca_store::prelude::*;
 use arca_store::{
@@ -103,6 +105,7 @@ pub struct MemoryStore {
     state: Mutex<State>,
     flaw: Flaw,
     closed: AtomicBool,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for MemoryStore {
@@ -119,7 +122,13 @@ impl MemoryStore {
 
     /// An empty store with one deliberate flaw (for judging the suite).
     pub fn flawed(flaw: Flaw) -> MemoryStore {
+        MemoryStore::with_clock(flaw, Arc::new(SystemClock))
+    }
+
+    /// An empty store with `flaw` whose clock (for leases) is `clock`.
+    pub fn with_clock(flaw: Flaw, clock: Arc<dyn Clock>) -> MemoryStore {
         MemoryStore {
+            clock,
             state: Mutex::new(State {
                 outbox_next: 1,
                 ..State::default()
@@ -309,11 +318,8 @@ impl MemoryStore {
             .collect()
     }
 
-    fn now_ms() -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
+    fn now_ms(&self) -> i64 {
+        self.clock.now_millis()
     }
 
     fn fence_holds(&self, state: &State, fence: &LeaseFence) -> bool {
@@ -323,7 +329,7 @@ impl MemoryStore {
         state
             .leases
             .get(&fence.name)
-            .is_some_and(|l| l.fence == fence.fence && l.expires_at_ms > Self::now_ms())
+            .is_some_and(|l| l.fence == fence.fence && l.expires_at_ms > self.now_ms())
     }
 }
 
@@ -922,7 +928,7 @@ impl LeaseStore for MemoryStore {
             ));
         }
         let mut state = self.state()?;
-        let now = Self::now_ms();
+        let now = self.now_ms();
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let expires_at_ms = now.saturating_add(ttl_ms);
         let fence = match state.leases.get(name) {
@@ -952,7 +958,7 @@ impl LeaseStore for MemoryStore {
 
     async fn release_lease(&self, fence: &LeaseFence) -> StoreResult<bool> {
         let mut state = self.state()?;
-        let now = Self::now_ms();
+        let now = self.now_ms();
         match state.leases.get_mut(&fence.name) {
             Some(l) if l.fence == fence.fence && l.expires_at_ms > now => {
                 l.expires_at_ms = now;

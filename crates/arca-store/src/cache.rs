@@ -253,6 +253,27 @@ impl ObjectStore for CachedStore {
         result
     }
 
+    async fn put_version(
+        &self,
+        address: &ObjectAddress,
+        version: &VersionRecord,
+        head: &[u8],
+    ) -> StoreResult<ObjectRecord> {
+        let result = self.inner.put_version(address, version, head).await;
+        self.invalidate(&address.vault, address.kind, &address.name);
+        result
+    }
+
+    async fn update_version(
+        &self,
+        address: &ObjectAddress,
+        version: &VersionRecord,
+    ) -> StoreResult<()> {
+        let result = self.inner.update_version(address, version).await;
+        self.invalidate(&address.vault, address.kind, &address.name);
+        result
+    }
+
     async fn object(&self, address: &ObjectAddress) -> StoreResult<Option<ObjectRecord>> {
         self.inner.object(address).await
     }

@@ -53,8 +53,10 @@ impl std::fmt::Debug for OutboxMessage {
 /// An appended message with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
-    /// Unique, at least 1, and greater than the id of every row appended by an earlier committed
-    /// batch of this store (ids are never reused, even once rows are removed).
+    /// Unique, at least 1, never reused (even once rows are removed), and increasing in the
+    /// order rows become visible: once a reader has seen a row, no row with a smaller id can
+    /// appear later, so a dispatcher may page with `after`. (A backend whose id sequence is not
+    /// in commit order must allocate ids in the appending transaction, e.g. from a counter row.)
     pub id: u64,
     pub message: OutboxMessage,
 }
