@@ -32,10 +32,10 @@
 //!
 //! | module | holds |
 //! | --- | --- |
-//! | `seal/` | AES-256-GCM helpers, key file and root key, keyring and record envelopes, backup blobs, randomness |
-//! | `jose/` | public JWKs of other parties, external JWS verification, Arca's ES256 tokens |
-//! | `pki/` | DER/PEM, X.509 client certificates, the local CA, the rustls provider ([`tls_provider`]) |
-//! | [`keys`] | the key-operations seam for the keys API: generate, import, sign/verify digests, encrypt, wrap |
+//! | `seal/` | AES-256-GCM, key file, root key, keyring, record envelopes, backups, randomness |
+//! | `jose/` | other parties' JWKs, external JWS verification, Arca's ES256 tokens |
+//! | `pki/` | DER/PEM, X.509 client certificates, the local CA, the rustls provider |
+//! | [`keys`] | the key-operations seam of the keys API: generate, import, sign, encrypt, wrap |
 //! | `secret`, `password`, `digest` | zeroizing secret types and `ct_eq`, Argon2id, SHA-256 |
 //!
 //! One crypto library serves all of it, TLS included: aws-lc-rs (AWS-LC). Nothing outside this
