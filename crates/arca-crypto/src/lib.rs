@@ -28,6 +28,19 @@
 //! against a [`JwkSet`] ([`verify_external_jws`], RS*/PS*/ES256/ES384 only, the algorithm bound
 //! to the key's type; [`jws_header`] reads the unverified header to choose the key).
 //!
+//! # Layout
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | `seal/` | AES-256-GCM, key file, root key, keyring, record envelopes, backups, randomness |
+//! | `jose/` | other parties' JWKs, external JWS verification, Arca's ES256 tokens |
+//! | `pki/` | DER/PEM, X.509 client certificates, the local CA, the rustls provider |
+//! | [`keys`] | the key-operations seam of the keys API: generate, import, sign, encrypt, wrap |
+//! | `secret`, `password`, `digest` | zeroizing secret types and `ct_eq`, Argon2id, SHA-256 |
+//!
+//! One crypto library serves all of it, TLS included: aws-lc-rs (AWS-LC). Nothing outside this
+//! crate names it, except tests that play an outside party.
+//!
 //! Rules kept throughout: secret bytes live only in zeroizing types with redacted `Debug`
 //! ([`SecretBytes`], [`SecretString`], the key types); errors never carry key bytes, plaintext or
 //! tokens; secrets are compared in constant time; nothing reads the clock (time is passed in).

@@ -1,4 +1,4 @@
-//! The HTTPS listener: TLS handshakes (rustls, ring provider), HTTP/1.1 and HTTP/2 connections
+//! The HTTPS listener: TLS handshakes (rustls on aws-lc-rs), HTTP/1.1 and HTTP/2 connections
 //! served by hyper, connection caps and idle timeouts (through [`crate::connections`]), and
 //! graceful shutdown that stops accepting and drains requests in flight.
 //!

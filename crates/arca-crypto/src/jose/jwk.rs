@@ -1,12 +1,13 @@
 //! Other parties' public keys: RSA and EC P-256/P-384 keys read from JWKs, JWK sets (an external
-//! OIDC issuer's `jwks_uri` document) and certificates' SubjectPublicKeyInfo, in the form `ring`
+//! OIDC issuer's `jwks_uri` document) and certificates' SubjectPublicKeyInfo, in the form aws-lc-rs
 //! verifies.
 //!
 //! Keys are checked when read, so a key that exists can be used: RSA moduli of 2048 to 8192 bits
-//! (`ring`'s verification range) with an odd exponent from 3 to 2^33-1, EC points uncompressed
-//! and of the curve's length. Whether an EC point lies on its curve is checked by `ring` at
-//! verification (a point that does not never verifies). Nothing here fetches keys; a JWK set
-//! comes from the caller. Public keys are not secret, but `Debug` stays short: kind and size.
+//! (the verification range of aws-lc-rs, and of ring before it) with an odd exponent from 3 to
+//! 2^33-1, EC points uncompressed and of the curve's length. Whether an EC point lies on its
+//! curve is checked by aws-lc-rs at verification (a point that does not never verifies). Nothing
+//! here fetches keys; a JWK set comes from the caller. Public keys are not secret, but `Debug`
+//! stays short: kind and size.
 
 use std::fmt;
 
@@ -20,9 +21,9 @@ use crate::CryptoError;
 
 /// Fewest modulus bits accepted for an RSA key.
 const MIN_RSA_BITS: usize = 2048;
-/// Most modulus bits accepted for an RSA key (`ring` verifies up to 8192).
+/// Most modulus bits accepted for an RSA key (aws-lc-rs verifies up to 8192).
 const MAX_RSA_BITS: usize = 8192;
-/// Largest RSA public exponent `ring` accepts.
+/// Largest RSA public exponent aws-lc-rs accepts.
 const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
 /// Most entries a JWK set may hold.
 const MAX_JWKS_KEYS: usize = 100;
@@ -47,7 +48,7 @@ pub enum PublicKey {
     EcP384(EcPublicKey),
 }
 
-/// An RSA public key of 2048 to 8192 bits, as the PKCS#1 `RSAPublicKey` DER that `ring` reads.
+/// An RSA public key of 2048 to 8192 bits, as the PKCS#1 `RSAPublicKey` DER that aws-lc-rs reads.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RsaPublicKey {
     der: Vec<u8>,
@@ -214,8 +215,8 @@ impl PublicKey {
         }
     }
 
-    /// The bytes `ring` verifies with: the PKCS#1 DER of an RSA key, the point of an EC key.
-    pub(crate) fn ring_bytes(&self) -> &[u8] {
+    /// The bytes aws-lc-rs verifies with: the PKCS#1 DER of an RSA key, the point of an EC key.
+    pub(crate) fn verification_bytes(&self) -> &[u8] {
         match self {
             PublicKey::Rsa(key) => key.der(),
             PublicKey::EcP256(key) | PublicKey::EcP384(key) => key.point(),
@@ -338,7 +339,7 @@ mod tests {
         let from_jwk = PublicKey::from_jwk(&rsa_jwk(&pair)).unwrap();
         let cert = ClientCertificate::from_pem(RSA2048_CERT).unwrap();
         assert_eq!(from_jwk, cert.key);
-        // ring's own encoding of the public key agrees byte for byte.
+        // aws-lc-rs's own encoding of the public key agrees byte for byte.
         let PublicKey::Rsa(rsa) = &from_jwk else {
             panic!("not RSA: {from_jwk:?}");
         };

@@ -53,13 +53,13 @@ pub fn verify_external_jws(token: &str, key: &PublicKey) -> Result<Map<String, V
     let algorithm = algorithm_for(jws.alg()?, key)?;
     jws.refuse_crit()?;
     let signature = jws.signature()?;
-    if !jws.verifies(algorithm, key.ring_bytes(), &signature) {
+    if !jws.verifies(algorithm, key.verification_bytes(), &signature) {
         return Err(JwtError::BadSignature);
     }
     jws.claims()
 }
 
-/// The `ring` algorithm for a JWS `alg` with `key`, if this module accepts that pairing.
+/// The aws-lc-rs algorithm for a JWS `alg` with `key`, if this module accepts that pairing.
 pub(crate) fn algorithm_for(
     alg: &str,
     key: &PublicKey,
@@ -362,10 +362,10 @@ mod tests {
         let cert = ClientCertificate::from_pem(RSA2048_CERT).unwrap();
         let ec = p256_key();
         for (key, mac_key) in [
-            (&cert.key, cert.key.ring_bytes()),
+            (&cert.key, cert.key.verification_bytes()),
             (&cert.key, cert.der.as_slice()),
             (&cert.key, RSA2048_CERT.as_bytes()),
-            (&ec, ec.ring_bytes()),
+            (&ec, ec.verification_bytes()),
         ] {
             for alg in ["HS256", "HS384", "HS512"] {
                 assert_eq!(

@@ -2,11 +2,12 @@
 //!
 //! The seam is a set of opaque types with methods, not a trait: [`PrivateKey`] (RSA, EC or
 //! `oct`, generated here or imported from JWK components) and [`PublicKey`] (its public half, or
-//! one built from a public JWK). Callers name algorithms with the enums of [`alg`] and get back
-//! bytes, [`SecretBytes`] and [`KeyError`]; no type of the crypto library (aws-lc-rs) crosses
-//! this boundary, so the library can be replaced, or a second provider (an HSM, a KMS) added
-//! behind the same types, without touching a caller. A trait was not chosen because there is one
-//! implementation today; the methods below are the trait such a change would extract.
+//! one built from a public JWK). Callers name algorithms with [`SignatureAlgorithm`],
+//! [`EncryptionAlgorithm`] and [`WrapAlgorithm`] and get back bytes, [`SecretBytes`] and
+//! [`KeyError`]; no type of the crypto library (aws-lc-rs) crosses this boundary, so the library
+//! can be replaced, or a second provider (an HSM, a KMS) added behind the same types, without
+//! touching a caller. A trait was not chosen because there is one implementation today; the
+//! methods below are the trait such a change would extract.
 //!
 //! What it does: generate RSA 2048/3072/4096 (exponent 65537), EC P-256/P-256K/P-384/P-521 and
 //! AES 128/192/256 keys; import private keys from JWK components and export public JWKs (never a

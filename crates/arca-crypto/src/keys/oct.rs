@@ -50,8 +50,8 @@ impl std::fmt::Debug for Encrypted {
     }
 }
 
-/// The optional inputs of symmetric encryption and decryption.
-#[derive(Clone, Copy, Debug, Default)]
+/// The optional inputs of symmetric encryption and decryption. `Debug` shows lengths only.
+#[derive(Clone, Copy, Default)]
 pub struct SymmetricParams<'a> {
     /// The IV: the AES-GCM nonce (12 bytes, decryption only: encryption always draws its own) or
     /// the AES-CBC IV (16 bytes; drawn at random for encryption when absent).
@@ -60,6 +60,16 @@ pub struct SymmetricParams<'a> {
     pub aad: Option<&'a [u8]>,
     /// The authentication tag (AES-GCM decryption only, 16 bytes).
     pub tag: Option<&'a [u8]>,
+}
+
+impl std::fmt::Debug for SymmetricParams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SymmetricParams")
+            .field("iv_len", &self.iv.map(<[u8]>::len))
+            .field("aad_len", &self.aad.map(<[u8]>::len))
+            .field("tag_len", &self.tag.map(<[u8]>::len))
+            .finish()
+    }
 }
 
 /// A symmetric key: 16, 24 or 32 bytes, zeroized on drop.

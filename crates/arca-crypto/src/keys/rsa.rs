@@ -1,6 +1,11 @@
 //! RSA keys: generation (2048/3072/4096 bits, public exponent 65537), import from JWK
 //! components, signing and verifying precomputed digests (PKCS#1 v1.5 and PSS), and
 //! RSA1_5 / RSA-OAEP / RSA-OAEP-256 encryption, which also serves for key wrapping.
+//!
+//! RSA1_5 decryption checks the padding in constant time (aws-lc), but any API that answers
+//! "decrypted" or "did not" to arbitrary ciphertexts is a Bleichenbacher oracle by construction;
+//! every failure here is the same [`KeyError::Decrypt`], and limiting who may call RSA1_5 decrypt
+//! (and how often) is the caller's job.
 
 use aws_lc_rs::digest::Digest;
 use aws_lc_rs::encoding::AsDer as _;

@@ -534,6 +534,22 @@ fn debug_and_errors_never_show_key_material() {
 }
 
 #[test]
+fn keys_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<PrivateKey>();
+    shared::<PublicKey>();
+    let params = SymmetricParams {
+        iv: Some(b"0123456789ab"),
+        aad: Some(b"aad"),
+        tag: None,
+    };
+    assert_eq!(
+        format!("{params:?}"),
+        "SymmetricParams { iv_len: Some(12), aad_len: Some(3), tag_len: None }"
+    );
+}
+
+#[test]
 fn oct_generation_sizes() {
     for bits in OCT_SIZES {
         let a = PrivateKey::generate_oct(bits).unwrap();
