@@ -50,6 +50,7 @@ fn start(dir: &Path) -> Server {
     };
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || !names_port() {
         assert!(Instant::now() < deadline, "server did not start");
+        // real time: polls a real server process starting up.
         std::thread::sleep(Duration::from_millis(50));
     }
     server
