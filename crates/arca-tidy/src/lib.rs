@@ -8,7 +8,10 @@
 //! - no `anyhow` in a library crate's `[dependencies]` (binaries and dev-dependencies may);
 //! - no `json!` literals in the admin routes (typed wire types instead);
 //! - no real-time sleep in test code unless the line, or the line above it, says why with a
-//!   `// real time: <reason>` comment; tokio sleeps under paused time are not real time.
+//!   `// real time: <reason>` comment; tokio sleeps under paused time are not real time;
+//! - no import cycle between the modules of a crate ([`layers`]).
+
+pub mod layers;
 
 use std::fmt;
 

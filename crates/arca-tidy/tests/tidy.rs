@@ -203,3 +203,39 @@ fn admin_routes_build_no_json_literals() {
     }
     fail_on(problems, "json! literals in the admin routes");
 }
+
+#[test]
+fn no_crate_has_an_import_cycle_between_its_modules() {
+    let mut found = Vec::new();
+    let mut crates: Vec<_> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    crates.sort();
+    for dir in crates {
+        let src = dir.join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        let modules: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|path| {
+                let relative = path
+                    .strip_prefix(&src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (
+                    arca_tidy::layers::module_path(&relative),
+                    std::fs::read_to_string(path).unwrap(),
+                )
+            })
+            .collect();
+        for cycle in arca_tidy::layers::cycles(&arca_tidy::layers::dependencies(&modules)) {
+            found.push(format!("{}: {}", dir.display(), cycle.join(" <-> ")));
+        }
+    }
+    assert!(found.is_empty(), "import cycles:\n{}", found.join("\n"));
+}

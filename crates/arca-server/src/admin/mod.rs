@@ -173,3 +173,19 @@ pub(crate) fn new_id() -> ApiResult<String> {
 pub(crate) fn shown(raw: &str) -> String {
     raw.chars().take(80).collect()
 }
+
+/// Refuses a change that would remove every Key Vault Administrator assignment at `/`: nobody
+/// could administer the deployment afterwards.
+pub(crate) fn refuse_removing_last_admin(
+    snapshot: &access::Snapshot,
+    removing: &[String],
+) -> ApiResult<()> {
+    let admins = snapshot.root_administrators();
+    if !admins.is_empty() && admins.iter().all(|a| removing.contains(&a.id)) {
+        return Err(ApiError::Conflict {
+            message: "This would remove the last Key Vault Administrator assignment at scope /; assign the role to another principal first.".into(),
+            inner: Some("LastAdministrator"),
+        });
+    }
+    Ok(())
+}

@@ -235,7 +235,7 @@ pub async fn remove(
         .get(&p.record.object_id)
         .map(|list| list.iter().map(|a| a.id.clone()).collect())
         .unwrap_or_default();
-    super::roles::refuse_removing_last_admin(&snapshot, &assignments)?;
+    super::refuse_removing_last_admin(&snapshot, &assignments)?;
     let mut doomed: Vec<(String, String)> = assignments
         .into_iter()
         .map(|id| (kinds::ASSIGNMENT.to_owned(), id))

@@ -59,22 +59,6 @@ fn assignment_json(snapshot: &Snapshot, a: &AssignmentDoc) -> Assignment {
     }
 }
 
-/// Refuses a change that would remove every Key Vault Administrator assignment at `/`: nobody
-/// could administer the deployment afterwards.
-pub(crate) fn refuse_removing_last_admin(
-    snapshot: &Snapshot,
-    removing: &[String],
-) -> ApiResult<()> {
-    let admins = snapshot.root_administrators();
-    if !admins.is_empty() && admins.iter().all(|a| removing.contains(&a.id)) {
-        return Err(ApiError::Conflict {
-            message: "This would remove the last Key Vault Administrator assignment at scope /; assign the role to another principal first.".into(),
-            inner: Some("LastAdministrator"),
-        });
-    }
-    Ok(())
-}
-
 pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let snapshot = state.access.snapshot();
     let builtin = access::roles::builtin_roles();
@@ -312,7 +296,7 @@ pub async fn unassign(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let snapshot = state.access.snapshot();
-    refuse_removing_last_admin(&snapshot, std::slice::from_ref(&id))?;
+    super::refuse_removing_last_admin(&snapshot, std::slice::from_ref(&id))?;
     match state.store.delete_policy(kinds::ASSIGNMENT, &id).await {
         Ok(()) => {}
         Err(StoreError::NotFound) => {
