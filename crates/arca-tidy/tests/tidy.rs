@@ -239,3 +239,29 @@ fn no_crate_has_an_import_cycle_between_its_modules() {
     }
     assert!(found.is_empty(), "import cycles:\n{}", found.join("\n"));
 }
+
+/// Each crate links one integration-test binary: at most one `tests/*.rs` file or one
+/// `tests/<dir>/main.rs`, whose modules are the test files.
+#[test]
+fn each_crate_has_one_integration_test_binary() {
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+        let tests = entry.unwrap().path().join("tests");
+        let Ok(entries) = std::fs::read_dir(&tests) else {
+            continue;
+        };
+        let binaries: Vec<String> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs") || p.join("main.rs").is_file())
+            .map(|p| p.display().to_string())
+            .collect();
+        if binaries.len() > 1 {
+            problems.push(format!("{}: {}", tests.display(), binaries.join(", ")));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "crates with more than one integration-test binary (make them modules of tests/it/main.rs):\n{}",
+        problems.join("\n")
+    );
+}

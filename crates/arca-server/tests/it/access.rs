@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -30,10 +30,10 @@ use serde_json::{json, Value};
 /// The throwaway fixtures of `arca-crypto` (see their README): an RSA 2048 key and its
 /// self-signed certificate (valid 1795315687..1858387687, around the harness clock), an EC P-256
 /// key, and a certificate with a refused RSA 1024 key.
-const RSA_KEY_PEM: &str = include_str!("../../arca-crypto/tests/fixtures/rsa2048.key.pem");
-const RSA_CERT_PEM: &str = include_str!("../../arca-crypto/tests/fixtures/rsa2048.cert.pem");
-const P256_KEY_PEM: &str = include_str!("../../arca-crypto/tests/fixtures/p256.key.pem");
-const RSA1024_CERT_PEM: &str = include_str!("../../arca-crypto/tests/fixtures/rsa1024.cert.pem");
+const RSA_KEY_PEM: &str = include_str!("../../../arca-crypto/tests/fixtures/rsa2048.key.pem");
+const RSA_CERT_PEM: &str = include_str!("../../../arca-crypto/tests/fixtures/rsa2048.cert.pem");
+const P256_KEY_PEM: &str = include_str!("../../../arca-crypto/tests/fixtures/p256.key.pem");
+const RSA1024_CERT_PEM: &str = include_str!("../../../arca-crypto/tests/fixtures/rsa1024.cert.pem");
 
 /// The challenge every 401 carries.
 const CHALLENGE: &str = r#"Bearer authorization="https://localhost:8443/tenant", resource="https://vault.localhost:8443""#;

@@ -1,0 +1,16 @@
+//! The integration tests of `arca-server`, built as one binary (one link instead of one per file):
+//! each module is a file of tests at the crate's boundary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod common;
+mod dataplane;
+mod identity;
+mod identity_protocols;
+mod integrity;
+mod local_ca;
+mod origins;
+mod router;
+mod upgrade;
+mod upgrade_fixture;
