@@ -1,18 +1,26 @@
 //! Arca's server: the HTTPS edge of the Key Vault data plane, the token issuer and the admin API.
 //!
 //! Request flow: `listener` (TLS, HTTP) -> `router` (by Host) -> `auth` (challenge, token) ->
-//! `api` (Key Vault routes and bodies) -> `service` (lifecycle, sealing) -> `arca_store`.
-//! Only this crate knows HTTP. Start-up and shutdown have one owner: [`run`].
+//! `dataplane` (Key Vault routes, `Ctx::authorize` -> `Authorized`) -> `arca_engine` (lifecycle,
+//! sealing) -> `arca_store`. Only this crate knows HTTP. Start-up and shutdown have one owner:
+//! [`run`].
+//!
+//! The public modules are the server's API: what the `arca` binary, the benchmark servers, the
+//! fuzz targets and the boundary tests under `tests/` use. Route handlers, error mapping,
+//! sealing of deployment secrets and the upgrade are private to the crate (`unreachable_pub`
+//! keeps their items from claiming more).
+
+#![warn(unreachable_pub)]
 
 pub mod access;
-pub mod admin;
+pub(crate) mod admin;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
 pub mod config;
 pub mod connections;
-pub mod dataplane;
-pub mod error;
+pub(crate) mod dataplane;
+pub(crate) mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod identity;
@@ -20,12 +28,12 @@ pub mod listener;
 pub mod process;
 pub mod purger;
 pub mod request_id;
-pub mod request_log;
+pub(crate) mod request_log;
 pub mod router;
-pub mod seal;
+pub(crate) mod seal;
 pub mod state;
 pub mod storage;
-pub mod upgrade;
+pub(crate) mod upgrade;
 pub mod urls;
 
 use std::future::Future;

@@ -23,7 +23,7 @@ const MAX_FIELD_CHARS: usize = 512;
 
 /// The authorization outcome of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Nothing was decided (health checks, unknown paths, discovery documents).
     #[default]
     None,
@@ -37,7 +37,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome's word in the log: `allowed`, `issued`, `refused` or `-`.
-    pub fn word(&self) -> &'static str {
+    pub(crate) fn word(&self) -> &'static str {
         match self {
             Outcome::None => "-",
             Outcome::Allowed { .. } => "allowed",
@@ -49,7 +49,7 @@ impl Outcome {
 
 /// The authorization decision of a data-plane request, as the audit record will carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecisionNote {
+pub(crate) struct DecisionNote {
     /// The operation asked for.
     pub operation: arca_core::Operation,
     pub allowed: bool,
@@ -62,7 +62,7 @@ pub struct DecisionNote {
 
 /// What the handlers of one request noted for its log line (and, later, its audit record).
 #[derive(Debug, Default)]
-pub struct Notes {
+pub(crate) struct Notes {
     /// The object id of the authenticated caller (or of the principal a token was issued to).
     pub caller: Option<String>,
     pub outcome: Outcome,
@@ -72,7 +72,7 @@ pub struct Notes {
 
 impl Notes {
     /// Runs `future` with `notes` as the current request's record.
-    pub async fn scope<F: Future>(notes: Arc<Mutex<Notes>>, future: F) -> F::Output {
+    pub(crate) async fn scope<F: Future>(notes: Arc<Mutex<Notes>>, future: F) -> F::Output {
         CURRENT.scope(notes, future).await
     }
 }
@@ -85,12 +85,12 @@ fn with(change: impl FnOnce(&mut Notes)) {
 }
 
 /// Notes the caller's object id.
-pub fn caller(object_id: &str) {
+pub(crate) fn caller(object_id: &str) {
     with(|n| n.caller = Some(object_id.to_owned()));
 }
 
 /// Notes that the request was allowed by `role` through an assignment at `scope`.
-pub fn allowed(role: Option<&str>, scope: Option<&str>) {
+pub(crate) fn allowed(role: Option<&str>, scope: Option<&str>) {
     with(|n| {
         n.outcome = Outcome::Allowed {
             role: role.unwrap_or("-").to_owned(),
@@ -101,7 +101,7 @@ pub fn allowed(role: Option<&str>, scope: Option<&str>) {
 
 /// Notes the decision about `operation`: allowed (with the granting role and scope) or
 /// refused (with its reason), and the decision itself for the audit record.
-pub fn decided(operation: arca_core::Operation, decision: &arca_core::authz::Decision<'_>) {
+pub(crate) fn decided(operation: arca_core::Operation, decision: &arca_core::authz::Decision<'_>) {
     with(|n| {
         n.decision = Some(DecisionNote {
             operation,
@@ -123,7 +123,7 @@ pub fn decided(operation: arca_core::Operation, decision: &arca_core::authz::Dec
 }
 
 /// Notes that a token was issued to the principal `object_id`.
-pub fn issued(object_id: &str) {
+pub(crate) fn issued(object_id: &str) {
     with(|n| {
         n.caller = Some(object_id.to_owned());
         n.outcome = Outcome::Issued;
@@ -131,7 +131,7 @@ pub fn issued(object_id: &str) {
 }
 
 /// Notes that the request was refused, and why. `reason` must not quote request contents.
-pub fn refused(reason: impl Into<Cow<'static, str>>) {
+pub(crate) fn refused(reason: impl Into<Cow<'static, str>>) {
     let reason = reason.into();
     with(|n| n.outcome = Outcome::Refused(reason));
 }
@@ -152,7 +152,7 @@ const SHOWN_PARAMETERS: [&str; 9] = [
 
 /// The path and query of a request as logged: values of parameters not in
 /// [`SHOWN_PARAMETERS`] become `REDACTED`, and the whole is cut to [`MAX_FIELD_CHARS`].
-pub fn loggable_target(path: &str, query: Option<&str>) -> String {
+pub(crate) fn loggable_target(path: &str, query: Option<&str>) -> String {
     let mut out = String::with_capacity(path.len() + query.map_or(0, str::len) + 1);
     out.push_str(path);
     if let Some(query) = query {
@@ -178,7 +178,7 @@ pub fn loggable_target(path: &str, query: Option<&str>) -> String {
 }
 
 /// `text` cut to [`MAX_FIELD_CHARS`] characters.
-pub fn cut(mut text: String) -> String {
+pub(crate) fn cut(mut text: String) -> String {
     if let Some((at, _)) = text.char_indices().nth(MAX_FIELD_CHARS) {
         text.truncate(at);
         text.push('…');
@@ -187,13 +187,13 @@ pub fn cut(mut text: String) -> String {
 }
 
 /// The duration in milliseconds, to the microsecond.
-pub fn millis(elapsed: std::time::Duration) -> f64 {
+pub(crate) fn millis(elapsed: std::time::Duration) -> f64 {
     let micros = u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX);
     f64::from(micros) / 1000.0
 }
 
 /// The reason of a refused outcome, or `-`.
-pub fn reason(outcome: &Outcome) -> &str {
+pub(crate) fn reason(outcome: &Outcome) -> &str {
     match outcome {
         Outcome::Refused(r) => r,
         _ => "-",
@@ -201,7 +201,7 @@ pub fn reason(outcome: &Outcome) -> &str {
 }
 
 /// A refusal reason naming the action refused and the scope it was asked at.
-pub fn describe(reason: &str, action: &str, scope: &dyn std::fmt::Display) -> String {
+pub(crate) fn describe(reason: &str, action: &str, scope: &dyn std::fmt::Display) -> String {
     let mut out = String::with_capacity(reason.len() + action.len() + 48);
     let _ = write!(out, "{reason} (action {action} at {scope})");
     out

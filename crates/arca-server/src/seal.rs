@@ -9,10 +9,10 @@ use arca_crypto::{record_aad, Keyring, SecretBytes};
 
 /// The metadata marker by which builds before authenticated records remembered that the
 /// bootstrap administrator was assigned; read once, by the upgrade.
-pub const BOOTSTRAP_ADMIN_MARKER: &str = "bootstrap_administrator_assigned";
+pub(crate) const BOOTSTRAP_ADMIN_MARKER: &str = "bootstrap_administrator_assigned";
 /// Keyring flag: the bootstrap principal has been given Key Vault Administrator at `/` (so it is
 /// never given it again, even if someone deletes the assignment or rewrites the database).
-pub const FLAG_BOOTSTRAP_ADMINISTRATOR: u32 = 1 << 2;
+pub(crate) const FLAG_BOOTSTRAP_ADMINISTRATOR: u32 = 1 << 2;
 
 /// Seals and opens deployment secrets (signing key, CA key, ...) with the keyring.
 pub(crate) struct Sealer<'k>(pub(crate) &'k Keyring);
@@ -34,7 +34,7 @@ impl Sealer<'_> {
 }
 
 /// Formats 16 random bytes as a version-4 UUID.
-pub fn uuid_v4(mut b: [u8; 16]) -> String {
+pub(crate) fn uuid_v4(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();

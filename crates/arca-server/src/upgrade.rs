@@ -35,11 +35,11 @@ const OBJECT_KINDS: [ObjectKind; 3] =
 const PAGE: usize = 500;
 
 /// The meta key of the keyring record.
-pub const KEYRING_META: &str = "keyring";
+pub(crate) const KEYRING_META: &str = "keyring";
 
 /// What one pass found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Records that already verify.
     pub sealed: usize,
     /// Records in the old plain (or old-sealed) form, sealed by a converting pass.
@@ -49,7 +49,7 @@ pub struct Counts {
 }
 
 /// Writes the keyring with `flags` added, sealed by the root key.
-pub async fn add_keyring_flags(
+pub(crate) async fn add_keyring_flags(
     store: &dyn Store,
     root: &RootKey,
     keyring: &mut Keyring,
@@ -66,7 +66,11 @@ pub async fn add_keyring_flags(
 /// keyring says it already is. Refuses to start if the keyring claims the upgrade never began
 /// while records sealed by it exist: that keyring record was replaced with an older copy, which
 /// would otherwise let plain records written since be sealed as genuine.
-pub async fn run(store: &dyn Store, root: &RootKey, keyring: &mut Keyring) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    store: &dyn Store,
+    root: &RootKey,
+    keyring: &mut Keyring,
+) -> anyhow::Result<()> {
     if keyring.flags() & FLAG_RECORDS_AUTHENTICATED != 0 {
         return Ok(());
     }

@@ -42,7 +42,7 @@ fn federation_json(f: &FederationDoc) -> FederatedCredential {
     }
 }
 
-pub async fn list(
+pub(super) async fn list(
     State(state): State<SharedState>,
     _admin: Admin,
     Query(filter): Query<FederationQuery>,
@@ -76,7 +76,7 @@ fn check_text(value: &str, what: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn add(
+pub(super) async fn add(
     State(state): State<SharedState>,
     _admin: Admin,
     body: Body,
@@ -185,7 +185,7 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(federation_json(&doc))).into_response())
 }
 
-pub async fn remove(
+pub(super) async fn remove(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(id): Path<String>,

@@ -13,7 +13,7 @@ use crate::state::SharedState;
 /// `POST /admin/identity-header/rotate`: a new random header replaces the old one, which stops
 /// working at once; `bootstrap.json` is rewritten with it. The answer is the only place the new
 /// header is shown.
-pub async fn rotate(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+pub(super) async fn rotate(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let header = crate::bootstrap::rotate_identity_header(&state)
         .await
         .map_err(|e| {

@@ -24,11 +24,11 @@ fn listing(state: &AppState) -> Response {
     Json(List::<SigningKey>::new(value)).into_response()
 }
 
-pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+pub(super) async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     Ok(listing(&state))
 }
 
-pub async fn rotate(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+pub(super) async fn rotate(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let keys = crate::identity::keys::rotate(
         &*state.store,
         &state.keyring,

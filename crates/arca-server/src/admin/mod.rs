@@ -29,7 +29,7 @@ use crate::state::{AppState, SharedState};
 /// Largest admin request body.
 pub(crate) const MAX_ADMIN_BODY: usize = 64 * 1024;
 
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route("/vaults", get(vaults::list).post(vaults::create))
         .route("/vaults/{name}", get(vaults::show).delete(vaults::remove))

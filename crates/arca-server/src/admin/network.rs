@@ -57,7 +57,7 @@ async fn store_rules(state: &AppState, id: &str, rules: &NetworkRules) -> ApiRes
     Ok(Json(answer(doc)).into_response())
 }
 
-pub async fn show_vault(
+pub(super) async fn show_vault(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(name): Path<String>,
@@ -66,7 +66,7 @@ pub async fn show_vault(
     Ok(Json(current(&state, &vault)).into_response())
 }
 
-pub async fn set_vault(
+pub(super) async fn set_vault(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(name): Path<String>,
@@ -78,11 +78,14 @@ pub async fn set_vault(
     store_rules(&state, &vault, &rules).await
 }
 
-pub async fn show_admin(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+pub(super) async fn show_admin(
+    State(state): State<SharedState>,
+    _admin: Admin,
+) -> ApiResult<Response> {
     Ok(Json(current(&state, ADMIN_NETWORK_ID)).into_response())
 }
 
-pub async fn set_admin(
+pub(super) async fn set_admin(
     State(state): State<SharedState>,
     admin: Admin,
     body: Body,

@@ -160,7 +160,7 @@ pub(crate) async fn make_service_principal(state: &AppState, client_id: &str) ->
     Ok(true)
 }
 
-pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+pub(crate) async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let mut all: Vec<Loaded> = state
         .store
         .list_principals()
@@ -178,7 +178,7 @@ pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<
     Ok(Json(List::<wire::Principal>::new(value)).into_response())
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<SharedState>,
     _admin: Admin,
     body: Body,
@@ -214,7 +214,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(principal_json(&p))).into_response())
 }
 
-pub async fn show(
+pub(crate) async fn show(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -223,7 +223,7 @@ pub async fn show(
     Ok(Json(principal_json(&p)).into_response())
 }
 
-pub async fn remove(
+pub(crate) async fn remove(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -272,7 +272,7 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn add_secret(
+pub(crate) async fn add_secret(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -339,7 +339,7 @@ pub async fn add_secret(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-pub async fn remove_secret(
+pub(crate) async fn remove_secret(
     State(state): State<SharedState>,
     _admin: Admin,
     Path((id, secret_id)): Path<(String, String)>,
@@ -365,7 +365,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-pub async fn add_certificate(
+pub(crate) async fn add_certificate(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -417,7 +417,7 @@ pub async fn add_certificate(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-pub async fn remove_certificate(
+pub(crate) async fn remove_certificate(
     State(state): State<SharedState>,
     _admin: Admin,
     Path((id, cert_id)): Path<(String, String)>,

@@ -59,7 +59,7 @@ fn assignment_json(snapshot: &Snapshot, a: &AssignmentDoc) -> Assignment {
     }
 }
 
-pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+pub(super) async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let snapshot = state.access.snapshot();
     let builtin = access::roles::builtin_roles();
     let mut custom: Vec<&RoleDefinition> = snapshot.roles.values().filter(|r| !r.builtin).collect();
@@ -68,7 +68,7 @@ pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<
     Ok(Json(List::<Role>::new(value)).into_response())
 }
 
-pub async fn show(
+pub(super) async fn show(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(role): Path<String>,
@@ -89,7 +89,7 @@ fn check_actions(list: &[String], what: &str) -> ApiResult<()> {
         .map_err(ApiError::BadParameter)
 }
 
-pub async fn define(
+pub(super) async fn define(
     State(state): State<SharedState>,
     _admin: Admin,
     body: Body,
@@ -157,7 +157,7 @@ pub async fn define(
     Ok((StatusCode::CREATED, Json(role_json(&role))).into_response())
 }
 
-pub async fn remove(
+pub(super) async fn remove(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(raw): Path<String>,
@@ -194,7 +194,7 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn assignments(
+pub(super) async fn assignments(
     State(state): State<SharedState>,
     _admin: Admin,
     Query(filter): Query<AssignmentQuery>,
@@ -237,7 +237,7 @@ async fn existing_scope(state: &SharedState, raw: &str) -> ApiResult<Scope> {
     Ok(scope)
 }
 
-pub async fn assign(
+pub(super) async fn assign(
     State(state): State<SharedState>,
     _admin: Admin,
     body: Body,
@@ -290,7 +290,7 @@ pub async fn assign(
     Ok((StatusCode::CREATED, Json(assignment_json(&snapshot, &doc))).into_response())
 }
 
-pub async fn unassign(
+pub(super) async fn unassign(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -312,7 +312,7 @@ pub async fn unassign(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn check_access(
+pub(super) async fn check_access(
     State(state): State<SharedState>,
     _admin: Admin,
     body: Body,

@@ -38,13 +38,13 @@ pub(crate) fn vault_name(raw: &str) -> ApiResult<VaultName> {
     })
 }
 
-pub async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
+pub(super) async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let vaults = state.store.list_vaults().await?;
     let value: Vec<_> = vaults.iter().map(|v| vault_json(&state, v)).collect();
     Ok(Json(List::new(value)).into_response())
 }
 
-pub async fn show(
+pub(super) async fn show(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(name): Path<String>,
@@ -56,7 +56,7 @@ pub async fn show(
     }
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(state): State<SharedState>,
     _admin: Admin,
     body: Body,
@@ -91,7 +91,7 @@ pub async fn create(
     }
 }
 
-pub async fn remove(
+pub(super) async fn remove(
     State(state): State<SharedState>,
     _admin: Admin,
     Path(name): Path<String>,

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// What every handler of one request shares.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub state: &'a AppState,
     pub vault: &'a VaultRecord,
     pub origin: Origin<'a>,
@@ -29,7 +29,7 @@ impl Ctx<'_> {
     /// Asks the one decision point whether the caller may perform `operation` on the vault
     /// (operations decided at the vault) or on the object `name`. Runs before any storage access
     /// for the operation and before the body is read.
-    pub fn authorize(
+    pub(crate) fn authorize(
         &self,
         operation: Operation,
         name: Option<&ObjectName>,
@@ -64,14 +64,14 @@ impl Ctx<'_> {
 
     /// Reads the request body through the body budget. Called only after [`Ctx::authorize`]
     /// allowed the operation, so a caller without the right holds no memory with a body.
-    pub async fn read(&self, body: Unread) -> ApiResult<BodyBytes> {
+    pub(crate) async fn read(&self, body: Unread) -> ApiResult<BodyBytes> {
         let limit = body.allowance();
         crate::body::read(&self.state.bodies, body, limit).await
     }
 }
 
 /// An object name from the path; 400 when it breaks Key Vault's name rules.
-pub fn object_name(raw: &str) -> ApiResult<ObjectName> {
+pub(crate) fn object_name(raw: &str) -> ApiResult<ObjectName> {
     ObjectName::parse(raw).map_err(|_| {
         let shown: String = raw.chars().take(130).collect();
         ApiError::BadParameter(format!("The request URI contains an invalid name: {shown}"))
@@ -79,7 +79,7 @@ pub fn object_name(raw: &str) -> ApiResult<ObjectName> {
 }
 
 /// A version id from the path. An id that cannot exist is simply not found, as in Key Vault.
-pub fn version_id(
+pub(crate) fn version_id(
     raw: &str,
     kind: arca_core::ObjectKind,
     name: &ObjectName,

@@ -6,9 +6,9 @@
 //! (through the body budget, `crate::body`) and it and the parameters are validated. A request
 //! refused before its body is read is answered at once; its body is discarded in the background.
 
-pub mod context;
-pub mod paging;
-pub mod secrets;
+pub(crate) mod context;
+pub(crate) mod paging;
+pub(crate) mod secrets;
 
 use std::borrow::Cow;
 
@@ -24,7 +24,7 @@ use crate::state::AppState;
 /// The parsed query string of a data-plane request; values borrow from the request unless they
 /// had to be unescaped.
 #[derive(Debug, Default)]
-pub struct Query<'r> {
+pub(crate) struct Query<'r> {
     pub api_version: Cow<'r, str>,
     pub maxresults: Option<Cow<'r, str>>,
     pub skiptoken: Option<Cow<'r, str>>,
@@ -67,10 +67,10 @@ impl<'r> Query<'r> {
 /// Where the request came in: the origin used in every id and link of the response, written as
 /// `https://<host>` (without a default port).
 #[derive(Debug, Clone, Copy)]
-pub struct Origin<'r>(&'r str);
+pub(crate) struct Origin<'r>(&'r str);
 
 impl<'r> Origin<'r> {
-    pub fn new(host: &'r str) -> Self {
+    pub(crate) fn new(host: &'r str) -> Self {
         Origin(host.strip_suffix(":443").unwrap_or(host))
     }
 }
@@ -99,7 +99,7 @@ pub(crate) fn segments(path: &str) -> Option<([&str; MAX_SEGMENTS], usize)> {
 }
 
 /// Serializes a response body as JSON (200 unless the caller changes it).
-pub fn json<T: serde::Serialize>(value: &T) -> Response {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> Response {
     // Large enough for a secret bundle with a small value, so most bodies need no regrowth.
     let mut buffer = Vec::with_capacity(512);
     match serde_json::to_writer(&mut buffer, value) {
@@ -116,7 +116,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> Response {
 }
 
 /// Serves one authenticated request for an existing vault.
-pub async fn serve(
+pub(crate) async fn serve(
     state: &AppState,
     snapshot: &crate::access::Snapshot,
     vault: std::sync::Arc<arca_store::VaultRecord>,
@@ -168,7 +168,7 @@ pub async fn serve(
 }
 
 /// Parses a JSON body into `T`, mapping every failure to 400 BadParameter.
-pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     // Serde would fill a struct from a JSON array by position; Key Vault bodies are objects.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::BadParameter(

@@ -8,7 +8,7 @@ use crate::dataplane::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 
 /// The page size a listing asked for (default and most: [`MAX_PAGE_SIZE`]).
-pub fn page_size(query: &Query) -> ApiResult<usize> {
+pub(crate) fn page_size(query: &Query) -> ApiResult<usize> {
     match &query.maxresults {
         None => Ok(MAX_PAGE_SIZE),
         Some(raw) => match raw.parse::<usize>() {
@@ -21,7 +21,7 @@ pub fn page_size(query: &Query) -> ApiResult<usize> {
 }
 
 /// The cursor inside a `$skiptoken`: the last name (or version) of the previous page.
-pub fn cursor(query: &Query) -> ApiResult<Option<String>> {
+pub(crate) fn cursor(query: &Query) -> ApiResult<Option<String>> {
     let Some(token) = &query.skiptoken else {
         return Ok(None);
     };
@@ -39,7 +39,12 @@ pub fn cursor(query: &Query) -> ApiResult<Option<String>> {
 }
 
 /// The link to the page after the cursor `next`, if there is one.
-pub fn next_link(ctx: &Ctx<'_>, path: &str, next: Option<String>, size: usize) -> Option<String> {
+pub(crate) fn next_link(
+    ctx: &Ctx<'_>,
+    path: &str,
+    next: Option<String>,
+    size: usize,
+) -> Option<String> {
     next.map(|n| {
         format!(
             "{}{}?api-version={}&$skiptoken={}&maxresults={}",

@@ -30,7 +30,7 @@ fn version_id(raw: &str, name: &ObjectName) -> ApiResult<VersionId> {
 
 /// `/secrets/...` routes. `rest` are the path segments after `secrets`; `body` is read only by
 /// the operations that take one, after their authorization.
-pub async fn route(
+pub(crate) async fn route(
     ctx: &Ctx<'_>,
     method: &Method,
     rest: &[&str],
@@ -79,7 +79,11 @@ pub async fn route(
 }
 
 /// `/deletedsecrets/...` routes.
-pub async fn route_deleted(ctx: &Ctx<'_>, method: &Method, rest: &[&str]) -> ApiResult<Response> {
+pub(crate) async fn route_deleted(
+    ctx: &Ctx<'_>,
+    method: &Method,
+    rest: &[&str],
+) -> ApiResult<Response> {
     match (method, rest) {
         (&Method::GET, [] | [""]) => {
             let auth = ctx.authorize(Operation::SecretListDeleted, None)?;
@@ -153,7 +157,7 @@ async fn get(ctx: &Ctx<'_>, name: &ObjectName, version: Option<&VersionId>) -> A
 }
 
 /// The message Key Vault answers an `outContentType` it cannot honour with.
-pub const CONVERSION_REFUSED: &str = "Only PFX to PEM transformation is supported";
+pub(crate) const CONVERSION_REFUSED: &str = "Only PFX to PEM transformation is supported";
 
 /// `outContentType` (api-version 2026-04-01): the value of a certificate's secret converted
 /// from PFX to PEM. Only a certificate-backed secret can be converted, and no secret is
