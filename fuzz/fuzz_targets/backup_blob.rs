@@ -20,8 +20,14 @@ fuzz_target!(|data: &[u8]| {
         assert!(fixtures.keyring.open_backup(&other_kind, blob).is_err());
         let _ = arca_server::fuzzing::backup_document(plain.expose());
     }
-    let sealed = fixtures.keyring.seal_backup(kind, blob).expect("sealing works");
-    let opened = fixtures.keyring.open_backup(kind, &sealed).expect("it opens");
+    let sealed = fixtures
+        .keyring
+        .seal_backup(kind, blob)
+        .expect("sealing works");
+    let opened = fixtures
+        .keyring
+        .open_backup(kind, &sealed)
+        .expect("it opens");
     assert!(opened.expose() == blob);
     assert!(fixtures.other_keyring.open_backup(kind, &sealed).is_err());
     // Restore reads the blob from base64url; every blob survives the trip.

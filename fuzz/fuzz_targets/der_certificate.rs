@@ -15,7 +15,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(cert) = ClientCertificate::from_der(data) {
         assert_eq!(cert.der, data, "the DER kept is the DER read");
-        let again = ClientCertificate::from_der(&cert.der).expect("a parsed certificate parses again");
+        let again =
+            ClientCertificate::from_der(&cert.der).expect("a parsed certificate parses again");
         assert!(again == cert, "parsing is deterministic");
         let pem = to_pem(data);
         let from_pem = ClientCertificate::from_pem(&pem).expect("its PEM parses");

@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = PublicKey::from_jwk(&document);
     if let Ok(key) = VerifyingKey::from_jwk(&document) {
         let again = VerifyingKey::from_jwk(&key.to_jwk()).expect("our JWK parses");
-        assert_eq!(again.public_point(), key.public_point(), "the point survives");
+        assert_eq!(
+            again.public_point(),
+            key.public_point(),
+            "the point survives"
+        );
         assert_eq!(again.kid(), key.kid(), "the kid survives");
     }
     if let Ok(set) = JwkSet::parse(&document) {

@@ -8,7 +8,9 @@
 //! claims it was given.
 #![no_main]
 
-use arca_crypto::{jws_header, jws_unverified, verify_external_jws, verify_jwt, JwtError, PublicKey};
+use arca_crypto::{
+    jws_header, jws_unverified, verify_external_jws, verify_jwt, JwtError, PublicKey,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
@@ -30,14 +32,20 @@ fuzz_target!(|data: &[u8]| {
     let header = jws_header(token);
     let unverified = jws_unverified(token);
     if header.is_err() {
-        assert!(unverified.is_err(), "a token whose header is refused is refused");
+        assert!(
+            unverified.is_err(),
+            "a token whose header is refused is refused"
+        );
     }
     let ec = PublicKey::from_jwk(&fixtures.signing_key.public_jwk()).expect("our JWK parses");
     for key in [ec, rsa_key()] {
         match verify_external_jws(token, &key) {
             Ok(claims) => {
                 let (_, unverified_claims) = unverified.clone().expect("verified tokens parse");
-                assert_eq!(claims, unverified_claims, "verified and unverified claims agree");
+                assert_eq!(
+                    claims, unverified_claims,
+                    "verified and unverified claims agree"
+                );
             }
             Err(JwtError::BadSignature | JwtError::UnsupportedAlgorithm) => {
                 assert!(header.is_ok(), "only a parsed header gets to the signature");
@@ -47,17 +55,29 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(claims) = verify_jwt(token, std::slice::from_ref(&fixtures.verifying_key)) {
         let (_, unverified_claims) = unverified.clone().expect("verified tokens parse");
-        assert_eq!(claims, unverified_claims, "verified and unverified claims agree");
+        assert_eq!(
+            claims, unverified_claims,
+            "verified and unverified claims agree"
+        );
     }
     // Round trip: our key signs any JSON object the input holds, and it verifies to the same.
-    if let Ok(serde_json::Value::Object(claims)) = serde_json::from_slice::<serde_json::Value>(data) {
+    if let Ok(serde_json::Value::Object(claims)) = serde_json::from_slice::<serde_json::Value>(data)
+    {
         let value = serde_json::Value::Object(claims.clone());
         if let Ok(signed) = fixtures.signing_key.sign(&value) {
             let verified = verify_jwt(&signed, std::slice::from_ref(&fixtures.verifying_key));
             if signed.len() <= arca_crypto::MAX_TOKEN_LEN {
-                assert_eq!(verified, Ok(claims), "what we sign verifies to the same claims");
+                assert_eq!(
+                    verified,
+                    Ok(claims),
+                    "what we sign verifies to the same claims"
+                );
             } else {
-                assert_eq!(verified, Err(JwtError::Malformed), "oversized tokens are refused");
+                assert_eq!(
+                    verified,
+                    Err(JwtError::Malformed),
+                    "oversized tokens are refused"
+                );
             }
         }
     }

@@ -30,12 +30,21 @@ fuzz_target!(|data: &[u8]| {
     }
     // Round trip with the input as plaintext.
     let sealed = fixtures.keyring.seal(aad, envelope).expect("sealing works");
-    let opened = fixtures.keyring.open(aad, &sealed).expect("what is sealed opens");
+    let opened = fixtures
+        .keyring
+        .open(aad, &sealed)
+        .expect("what is sealed opens");
     assert!(opened.expose() == envelope, "and opens to the same bytes");
-    assert!(fixtures.other_keyring.open(aad, &sealed).is_err(), "not with the wrong keyring");
+    assert!(
+        fixtures.other_keyring.open(aad, &sealed).is_err(),
+        "not with the wrong keyring"
+    );
     let mut other_aad = aad.to_vec();
     other_aad.push(0);
-    assert!(fixtures.keyring.open(&other_aad, &sealed).is_err(), "not elsewhere");
+    assert!(
+        fixtures.keyring.open(&other_aad, &sealed).is_err(),
+        "not elsewhere"
+    );
     // The same bytes as a sealed keyring or a sealed root key: the fixed KEK opens neither
     // unless they are the fixtures' own.
     if let Ok(kek) = Kek::from_bytes(&arca_fuzz::FIXTURE_KEK) {

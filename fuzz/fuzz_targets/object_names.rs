@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(name) = ObjectName::parse(text) {
         assert_eq!(name.as_str(), text);
         assert_eq!(name.key(), text.to_ascii_lowercase());
-        assert!(ObjectName::parse(name.key()).is_ok(), "the key is a name too");
+        assert!(
+            ObjectName::parse(name.key()).is_ok(),
+            "the key is a name too"
+        );
         assert_eq!(ObjectName::parse(name.as_str()).as_ref(), Ok(&name));
     }
     if let Ok(version) = VersionId::parse(text) {

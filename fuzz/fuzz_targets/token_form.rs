@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
             Ok(Some((id, secret))) => {
                 assert!((1..=128).contains(&id.len()));
                 assert!((1..=1024).contains(&secret.len()));
-                let encoded: String = form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                let encoded: String = form_urlencoded::byte_serialize(id.as_bytes())
+                    .collect::<String>()
                     + ":"
                     + &form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>();
                 let value = format!("Basic {}", STANDARD.encode(encoded));
@@ -34,9 +35,16 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(form) = arca_server::fuzzing::token_form(data) {
         let whatwg: Vec<_> = form_urlencoded::parse(data).collect();
-        assert_eq!(form.len(), whatwg.len(), "as many fields as WHATWG parsing finds");
+        assert_eq!(
+            form.len(),
+            whatwg.len(),
+            "as many fields as WHATWG parsing finds"
+        );
         for ((name, value), (n, v)) in form.iter().zip(&whatwg) {
-            assert!(name.as_str() == n && value.as_str() == v, "and the same fields");
+            assert!(
+                name.as_str() == n && value.as_str() == v,
+                "and the same fields"
+            );
         }
     }
 });

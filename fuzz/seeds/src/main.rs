@@ -35,7 +35,11 @@ fn main() -> Result<()> {
     write_jws_seeds(&corpus.join("jws_verify"), &keys)?;
     write_jwk_seeds(&corpus.join("jwk_parse"), &keys)?;
     write_envelope_seeds(&corpus.join("keyring_envelope"), &keys)?;
-    write_backup_seeds(&corpus.join("backup_blob"), &corpus.join("backup_document"), &keys)?;
+    write_backup_seeds(
+        &corpus.join("backup_blob"),
+        &corpus.join("backup_document"),
+        &keys,
+    )?;
     write_body_seeds(&corpus.join("kv_bodies"))?;
     write_name_seeds(&corpus.join("object_names"))?;
     write_form_seeds(&corpus.join("token_form"))?;
@@ -83,7 +87,11 @@ fn write_seeds(dir: &Path, seeds: &[(&str, Vec<u8>)]) -> Result<()> {
     fs::create_dir_all(dir)?;
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("seed-")) {
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("seed-"))
+        {
             fs::remove_file(path)?;
         }
     }
@@ -104,7 +112,9 @@ fn client_cert(alg: &'static rcgen::SignatureAlgorithm, cn: &str) -> Result<rcge
     let key = rcgen::KeyPair::generate_for(alg)?;
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
     params
         .distinguished_name
         .push(rcgen::DnType::OrganizationName, "Example, Inc.");
@@ -160,8 +170,14 @@ fn write_jws_seeds(dir: &Path, keys: &Keys) -> Result<()> {
     write_seeds(
         dir,
         &[
-            ("es256-assertion", keys.signing_key.sign(&assertion)?.into_bytes()),
-            ("es256-federated", keys.signing_key.sign(&federated)?.into_bytes()),
+            (
+                "es256-assertion",
+                keys.signing_key.sign(&assertion)?.into_bytes(),
+            ),
+            (
+                "es256-federated",
+                keys.signing_key.sign(&federated)?.into_bytes(),
+            ),
             (
                 "rs256-header",
                 unsigned_token(
@@ -205,7 +221,10 @@ fn write_jwk_seeds(dir: &Path, keys: &Keys) -> Result<()> {
             ("ec.json", serde_json::to_vec(&ec)?),
             ("rsa.json", serde_json::to_vec(&rsa)?),
             ("p384.json", serde_json::to_vec(&p384)?),
-            ("jwks.json", serde_json::to_vec(&json!({"keys": [ec, rsa, p384]}))?),
+            (
+                "jwks.json",
+                serde_json::to_vec(&json!({"keys": [ec, rsa, p384]}))?,
+            ),
             (
                 "jwks-oct.json",
                 serde_json::to_vec(&json!({"keys": [{"kty": "oct", "k": "AAAA"}]}))?,
@@ -223,18 +242,25 @@ fn write_envelope_seeds(dir: &Path, keys: &Keys) -> Result<()> {
         &[
             (
                 "value",
-                prefixed(&value_aad, &keys.keyring.seal(&value_aad, b"hunter2-not-a-secret")?)?,
+                prefixed(
+                    &value_aad,
+                    &keys.keyring.seal(&value_aad, b"hunter2-not-a-secret")?,
+                )?,
             ),
             (
                 "meta",
                 prefixed(
                     &meta_aad,
-                    &keys
-                        .keyring
-                        .seal(&meta_aad, br#"{"contentType":"text/plain","tags":{"a":"b"}}"#)?,
+                    &keys.keyring.seal(
+                        &meta_aad,
+                        br#"{"contentType":"text/plain","tags":{"a":"b"}}"#,
+                    )?,
                 )?,
             ),
-            ("empty", prefixed(&head_aad, &keys.keyring.seal(&head_aad, b"")?)?),
+            (
+                "empty",
+                prefixed(&head_aad, &keys.keyring.seal(&head_aad, b"")?)?,
+            ),
         ],
     )
 }
@@ -259,9 +285,18 @@ fn write_backup_seeds(blob_dir: &Path, document_dir: &Path, keys: &Keys) -> Resu
     write_seeds(
         blob_dir,
         &[
-            ("secret-1", prefixed(b"secret", &keys.keyring.seal_backup("secret", &one)?)?),
-            ("secret-3", prefixed(b"secret", &keys.keyring.seal_backup("secret", &three)?)?),
-            ("key-kind", prefixed(b"key", &keys.keyring.seal_backup("key", &one)?)?),
+            (
+                "secret-1",
+                prefixed(b"secret", &keys.keyring.seal_backup("secret", &one)?)?,
+            ),
+            (
+                "secret-3",
+                prefixed(b"secret", &keys.keyring.seal_backup("secret", &three)?)?,
+            ),
+            (
+                "key-kind",
+                prefixed(b"key", &keys.keyring.seal_backup("key", &one)?)?,
+            ),
         ],
     )?;
     write_seeds(document_dir, &[("one.json", one), ("three.json", three)])
