@@ -1,13 +1,13 @@
 //! Fuzz target: the Key Vault JSON request bodies (`SecretSetParameters`,
 //! `SecretUpdateParameters`, the restore `BackupBlob`) through the data plane's one body parser
-//! (`arca_server::api::parse_json`). Input: a request body.
+//! (`arca_server::fuzzing::json_body`, which is `dataplane::parse_json`). Input: a request body.
 //!
 //! Properties: never panics; only a JSON object is accepted; a backup blob body that parses
 //! writes itself out to a body that parses to the same value.
 #![no_main]
 
 use arca_proto::secrets::{BackupBlob, SecretSetParameters, SecretUpdateParameters};
-use arca_server::api::parse_json;
+use arca_server::fuzzing::json_body as parse_json;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -73,6 +73,15 @@ pub fn data_plane_query(raw: Option<&str>) -> Result<String, u16> {
     }
 }
 
+/// Fuzzing entry point: the data plane's one JSON body parser (`dataplane::parse_json`), which
+/// every Key Vault request body goes through. `Err` is the refusal's HTTP status.
+pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, u16> {
+    crate::dataplane::parse_json(bytes).map_err(|e| {
+        use axum::response::IntoResponse as _;
+        e.into_response().status().as_u16()
+    })
+}
+
 /// Fuzzing entry point: the JSON document inside a secret's backup blob, as restore parses it
 /// once the blob has opened (`arca_engine::secrets`). `None` when restore would refuse it as
 /// malformed JSON; else the document serialized again, which must parse to the same document.
