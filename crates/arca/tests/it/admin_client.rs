@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use arca_client::{load_bootstrap, AdminClient, ClientError, Credentials};
 use arca_proto::admin::{
@@ -41,18 +40,8 @@ fn start(dir: &Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server(child);
-    // Ready means listening with a bootstrap file that names this port.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let names_port = || {
-        std::fs::read_to_string(dir.join("bootstrap.json"))
-            .is_ok_and(|text| text.contains(&format!(":{port}\"")))
-    };
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || !names_port() {
-        assert!(Instant::now() < deadline, "server did not start");
-        // real time: polls a real server process starting up.
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut server = Server(child);
+    crate::common::wait_until_ready(&mut server.0, port, dir, String::new);
     server
 }
 

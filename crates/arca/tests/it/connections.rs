@@ -56,16 +56,10 @@ impl Server {
             .spawn()
             .unwrap();
         let mut server = Server { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let bootstrap = server.data().join("bootstrap.json");
-        while TcpStream::connect(("127.0.0.1", port)).is_err() || !bootstrap.exists() {
-            if let Some(status) = server.child.try_wait().unwrap() {
-                panic!("server exited with {status}: {}", server.log());
-            }
-            assert!(Instant::now() < deadline, "server did not start");
-            // real time: polls a real arca process until it listens on its port.
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let data = server.data();
+        let log = server.dir.path().join("server.log");
+        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+        crate::common::wait_until_ready(&mut server.child, port, &data, read_log);
         server
     }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_client;
+mod common;
 mod connections;
 mod process;
 mod request_log;

@@ -41,19 +41,10 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut server = Server { child, port };
         // The port is bound before start-up finishes, and a restart finds the previous run's
         // bootstrap.json: ready means listening with a bootstrap file that names this port.
-        let names_port = || {
-            std::fs::read_to_string(dir.join("bootstrap.json"))
-                .is_ok_and(|text| text.contains(&format!(":{port}\"")))
-        };
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || !names_port() {
-            assert!(Instant::now() < deadline, "server did not start");
-            // real time: polls a real arca process until it listens on its port.
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::common::wait_until_ready(&mut server.child, port, dir, String::new);
         server
     }
 

@@ -57,20 +57,10 @@ impl Server {
             port,
             dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let bootstrap = server.data().join("bootstrap.json");
-        let names_port = || {
-            std::fs::read_to_string(&bootstrap)
-                .is_ok_and(|text| text.contains(&format!(":{port}\"")))
-        };
-        while TcpStream::connect(("127.0.0.1", port)).is_err() || !names_port() {
-            if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("server exited with {status}: {}", server.stderr());
-            }
-            assert!(Instant::now() < deadline, "server did not start");
-            // real time: polls a real arca process until it listens on its port.
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let data = server.data();
+        let log = server.dir.path().join("stderr.log");
+        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+        crate::common::wait_until_ready(server.child.as_mut().unwrap(), port, &data, read_log);
         server
     }
 
