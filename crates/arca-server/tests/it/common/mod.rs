@@ -5,7 +5,10 @@
 // Each test crate uses a different part of the harness.
 #![allow(dead_code)]
 
+mod deployment;
 mod principals;
+
+pub use deployment::{deployment, Deployment};
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
