@@ -44,22 +44,6 @@ const SECRETS_USER: &str = "Key Vault Secrets User";
 // ---- principals, roles and requests ----
 
 impl Harness {
-    /// A token signed by the issuer's current key, bypassing the token endpoint.
-    fn mint(&self, client_id: &str, object_id: &str, credential: &str, now: i64) -> String {
-        let (token, _) = self
-            .state
-            .issuer
-            .issue(
-                client_id,
-                object_id,
-                credential,
-                now,
-                &format!("minted-{now}"),
-            )
-            .unwrap();
-        token
-    }
-
     /// The issuer's published JWK set.
     async fn jwks(&self) -> Value {
         let request = self.request(ADMIN_HOST, "GET", "/tenant/discovery/v2.0/keys", None);

@@ -8,8 +8,7 @@
 
 use crate::common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use common::*;
 use serde_json::{json, Value};
 
@@ -17,13 +16,15 @@ const ORIGINS: [&str; 3] = ["localhost:8443", "127.0.0.1:8443", "[::1]:8443"];
 
 /// A token for `resource` through the harness principal's client secret.
 async fn token_for(h: &Harness, resource: &str) -> String {
-    let scope = form_urlencoded::byte_serialize(format!("{resource}/.default").as_bytes())
-        .collect::<String>();
+    let scope = format!("{resource}/.default");
     let (status, body) = token_request(
         h,
-        &format!(
-            "grant_type=client_credentials&client_id=client&client_secret={CLIENT_SECRET}&scope={scope}"
-        ),
+        &form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "client"),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", &scope),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{resource}: {body}");
@@ -38,20 +39,8 @@ async fn call_with(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
     let response = h
-        .send(
-            request
-                .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-                .unwrap(),
-        )
+        .send(json_request(token, host, method, path, json_body(body)))
         .await;
     let challenge = response
         .headers()
@@ -171,14 +160,11 @@ async fn an_origin_serves_the_default_vault_with_its_own_ids() {
         Some(&token),
         "localhost:8443",
         "GET",
-        &format!("/secrets/only-in-short?{V}"),
+        &secret_path("only-in-short"),
         None,
     )
     .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::NOT_FOUND, "SecretNotFound")
-    );
+    assert_error(&(status, body), StatusCode::NOT_FOUND, "SecretNotFound");
 }
 
 #[tokio::test]

@@ -223,6 +223,19 @@ impl Harness {
             .await
     }
 
+    /// Backs up a secret by name in the vault at `host`.
+    pub async fn backup(&self, host: &str, name: &str) -> (StatusCode, Value) {
+        let path = format!("/secrets/{name}/backup?{V}");
+        self.call_on(host, "POST", &path, None).await
+    }
+
+    /// Restores a backup blob (a JSON string) into the vault at `host`.
+    pub async fn restore(&self, host: &str, blob: &Value) -> (StatusCode, Value) {
+        let path = format!("/secrets/restore?{V}");
+        self.call_on(host, "POST", &path, Some(json!({ "value": blob })))
+            .await
+    }
+
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.call_on(HOST, method, path, body).await
     }
@@ -236,6 +249,22 @@ impl Harness {
             .body(Body::from(body.to_owned()))
             .unwrap();
         split(self.send(request).await).await
+    }
+
+    /// A token signed by the issuer's current key, bypassing the token endpoint.
+    pub fn mint(&self, client_id: &str, object_id: &str, credential: &str, now: i64) -> String {
+        let (token, _) = self
+            .state
+            .issuer
+            .issue(
+                client_id,
+                object_id,
+                credential,
+                now,
+                &format!("minted-{now}"),
+            )
+            .unwrap();
+        token
     }
 
     pub fn clock_now(&self) -> i64 {
