@@ -386,15 +386,7 @@ fn endless(
     declared: u64,
 ) -> (tokio::sync::mpsc::Sender<bytes::Bytes>, Request<Body>) {
     let (tx, body) = channel_body(Some(declared));
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    (tx, request.body(body).unwrap())
+    (tx, json_request(token, host, method, path, body))
 }
 
 /// Sends `request`; its answer must come within a second, long before any body read times out.

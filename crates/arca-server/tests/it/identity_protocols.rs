@@ -522,26 +522,11 @@ async fn subscriptions_and_tenants_need_a_management_token() {
     let management = d.token_for(&format!("{MANAGEMENT}/.default")).await;
     let data = d.token_for(&format!("{RESOURCE}/.default")).await;
 
-    let reply = d
-        .call(
-            ADMIN_HOST,
-            "GET",
-            "/subscriptions?api-version=2022-12-01",
-            &management,
-            None,
-        )
-        .await;
+    let with_management = |path| d.call(ADMIN_HOST, "GET", path, &management, None);
+    let reply = with_management("/subscriptions?api-version=2022-12-01").await;
     assert_eq!(reply.status, StatusCode::OK, "{reply}");
     assert_eq!(reply.body["value"], json!([]));
-    let reply = d
-        .call(
-            ADMIN_HOST,
-            "GET",
-            "/tenants?api-version=2022-12-01",
-            &management,
-            None,
-        )
-        .await;
+    let reply = with_management("/tenants?api-version=2022-12-01").await;
     assert_eq!(reply.status, StatusCode::OK, "{reply}");
     assert_eq!(reply.body["value"][0]["tenantId"], tenant.as_str());
     assert_eq!(reply.body["value"][0]["id"], format!("/tenants/{tenant}"));

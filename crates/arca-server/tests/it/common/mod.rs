@@ -103,17 +103,7 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
             .await
             .unwrap();
     }
-    let data = PrincipalData {
-        secrets: vec![ClientSecretHash {
-            id: "s1".into(),
-            hash: arca_crypto::hash_client_secret(CLIENT_SECRET.as_bytes()).unwrap(),
-            created: START,
-            expires: None,
-            description: None,
-            hint: "cor".into(),
-        }],
-        ..PrincipalData::new("test")
-    };
+    let data = principal_data("test", CLIENT_SECRET, START);
     store
         .create_principal(&PrincipalRecord {
             client_id: "client".into(),
@@ -174,6 +164,21 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
         state,
         app,
         token,
+    }
+}
+
+/// A principal's data with one client secret, `secret` (id `s1`, no expiry), made at `created`.
+pub fn principal_data(display_name: &str, secret: &str, created: i64) -> PrincipalData {
+    PrincipalData {
+        secrets: vec![ClientSecretHash {
+            id: "s1".into(),
+            hash: arca_crypto::hash_client_secret(secret.as_bytes()).unwrap(),
+            created,
+            expires: None,
+            description: None,
+            hint: secret.chars().take(3).collect(),
+        }],
+        ..PrincipalData::new(display_name)
     }
 }
 
