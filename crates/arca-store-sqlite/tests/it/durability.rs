@@ -455,52 +455,54 @@ async fn group_commit_keeps_every_acknowledged_write() {
     assert_eq!(total as u64, TASKS);
 }
 
+/// The error opening a store fails with, at the path `prepare` readies in a new temporary
+/// directory.
+fn open_refused(prepare: impl FnOnce(&Path) -> std::path::PathBuf) -> StoreError {
+    let dir = tempfile::tempdir().unwrap();
+    let path = prepare(dir.path());
+    SqliteStore::open(&path).expect_err("the store opened")
+}
+
 #[test]
 fn newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("arca.db");
-    drop(SqliteStore::open(&path).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", i64::from(SCHEMA_VERSION) + 1)
-        .unwrap();
-    drop(conn);
-    assert!(matches!(
-        SqliteStore::open(&path),
-        Err(StoreError::Corrupt(_))
-    ));
+    let refused = open_refused(|dir| {
+        let path = dir.join("arca.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", i64::from(SCHEMA_VERSION) + 1)
+            .unwrap();
+        path
+    });
+    assert!(matches!(refused, StoreError::Corrupt(_)));
 }
 
 #[test]
 fn a_file_that_is_not_a_database_is_corrupt() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("arca.db");
-    std::fs::write(&path, vec![0x5a_u8; 8192]).unwrap();
-    match SqliteStore::open(&path) {
-        Err(StoreError::Corrupt(message)) => assert!(!message.contains("ZZZ"), "{message}"),
+    let refused = open_refused(|dir| {
+        let path = dir.join("arca.db");
+        std::fs::write(&path, vec![0x5a_u8; 8192]).unwrap();
+        path
+    });
+    match refused {
+        StoreError::Corrupt(message) => assert!(!message.contains("ZZZ"), "{message}"),
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
 
 #[test]
 fn another_programs_database_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("other.db");
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("CREATE TABLE notes (x TEXT); PRAGMA user_version = 1;")
-        .unwrap();
-    drop(conn);
-    assert!(matches!(
-        SqliteStore::open(&path),
-        Err(StoreError::Corrupt(_))
-    ));
+    let refused = open_refused(|dir| {
+        let path = dir.join("other.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE notes (x TEXT); PRAGMA user_version = 1;")
+            .unwrap();
+        path
+    });
+    assert!(matches!(refused, StoreError::Corrupt(_)));
 }
 
 #[test]
 fn a_missing_directory_is_unavailable() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("no-such-dir").join("arca.db");
-    assert!(matches!(
-        SqliteStore::open(&path),
-        Err(StoreError::Unavailable(_))
-    ));
+    let refused = open_refused(|dir| dir.join("no-such-dir").join("arca.db"));
+    assert!(matches!(refused, StoreError::Unavailable(_)));
 }
