@@ -36,6 +36,17 @@ impl std::fmt::Display for Reply {
     }
 }
 
+impl Reply {
+    /// The `WWW-Authenticate` challenge, which must be there.
+    fn challenge(&self) -> &str {
+        self.headers
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
+    }
+}
+
 impl Deployment {
     /// The reply to `request` from a client on this machine.
     async fn reply(&self, request: Request<Body>) -> Reply {
@@ -359,12 +370,7 @@ async fn http_basic_client_authentication_works_at_both_endpoints() {
             .post_form(&v2, &scope_only, &[("authorization", auth)])
             .await;
         assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
-        let challenge = reply
-            .headers
-            .get("www-authenticate")
-            .unwrap()
-            .to_str()
-            .unwrap();
+        let challenge = reply.challenge();
         assert!(challenge.starts_with("Basic "), "{challenge}");
         // Never quotes what was presented.
         assert!(!reply.body.to_string().contains("wrong"), "{reply}");
@@ -536,12 +542,7 @@ async fn subscriptions_and_tenants_need_a_management_token() {
         let reply = d.reply(get(ADMIN_HOST, path, &[])).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply}");
         assert_eq!(reply.body["error"]["code"], "AuthenticationFailed");
-        let challenge = reply
-            .headers
-            .get("www-authenticate")
-            .unwrap()
-            .to_str()
-            .unwrap();
+        let challenge = reply.challenge();
         assert!(
             challenge.contains(&format!(
                 "authorization_uri=\"https://localhost:8443/{tenant}\""

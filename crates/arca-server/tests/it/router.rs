@@ -348,14 +348,8 @@ async fn delete_recover_purge_and_automatic_purge() {
         format!("https://{short}/deletedsecrets/gone")
     );
     // Recover, then purge after a second delete.
-    let (status, recovered) = h
-        .call_on(
-            short,
-            "POST",
-            &format!("/deletedsecrets/gone/recover?{V}"),
-            None,
-        )
-        .await;
+    let recover = format!("/deletedsecrets/gone/recover?{V}");
+    let (status, recovered) = h.call_on(short, "POST", &recover, None).await;
     assert_eq!(
         (
             status,
@@ -363,14 +357,7 @@ async fn delete_recover_purge_and_automatic_purge() {
         ),
         (StatusCode::OK, true)
     );
-    let (status, _) = h
-        .call_on(
-            short,
-            "POST",
-            &format!("/deletedsecrets/gone/recover?{V}"),
-            None,
-        )
-        .await;
+    let (status, _) = h.call_on(short, "POST", &recover, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     h.delete(short, "gone").await;
     let (status, body) = h

@@ -226,36 +226,21 @@ async fn the_deleted_secret_stays_deleted_and_recovers_with_its_value() {
     let admin = o.bearer("admin").await;
     let d = &o.fixture["deleted"];
     let name = text(&d["name"]);
-    let (status, body) = o
-        .vault(&admin, "plain", "GET", &format!("/secrets/{name}"), None)
-        .await;
+    let (live, deleted) = (
+        format!("/secrets/{name}"),
+        format!("/deletedsecrets/{name}"),
+    );
+    let (status, body) = o.vault(&admin, "plain", "GET", &live, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = o
-        .vault(
-            &admin,
-            "plain",
-            "GET",
-            &format!("/deletedsecrets/{name}"),
-            None,
-        )
-        .await;
+    let (status, body) = o.vault(&admin, "plain", "GET", &deleted, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["deletedDate"], d["deletedDate"]);
     assert_eq!(body["scheduledPurgeDate"], d["scheduledPurgeDate"]);
     assert!(text(&body["id"]).ends_with(&format!("/secrets/{name}/{}", text(&d["version"]))));
-    let (status, body) = o
-        .vault(
-            &admin,
-            "plain",
-            "POST",
-            &format!("/deletedsecrets/{name}/recover"),
-            None,
-        )
-        .await;
+    let recover = format!("{deleted}/recover");
+    let (status, body) = o.vault(&admin, "plain", "POST", &recover, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = o
-        .vault(&admin, "plain", "GET", &format!("/secrets/{name}"), None)
-        .await;
+    let (status, body) = o.vault(&admin, "plain", "GET", &live, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["value"], d["value"]);
 }
