@@ -1,6 +1,8 @@
 //! The in-process harness the router and access-control tests share: `AppState` over a real
 //! SQLite store in a temporary directory, a controlled clock, three vaults and one administrator
-//! principal, driven through the whole router with `oneshot`. It holds no assertions of its own.
+//! principal, driven through the whole router with `oneshot`; the request builders, answer
+//! readers and error-answer assertions the test modules share; principals made through the admin
+//! API (`principals.rs`); and a deployment as `bootstrap::prepare` makes it (`deployment.rs`).
 
 // Each test crate uses a different part of the harness.
 #![allow(dead_code)]
