@@ -300,7 +300,7 @@ mod tests {
         let c = sends(
             &["principal", "secret", "add", ID],
             Method::POST,
-            &format!("/admin/principals/{ID}/secrets").as_str(),
+            &format!("/admin/principals/{ID}/secrets"),
             StatusCode::CREATED,
         );
         assert_eq!(c.body.as_deref(), Some("{}"));
