@@ -11,13 +11,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use crate::common::{free_port, serve_args, tls_client, BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_arca");
 /// How long a client waits for the server before a test fails: well above what a healthy server
 /// needs, well below the old behaviour it guards against (a TLS connection never closed, an idle
 /// HTTP/1 connection closed after 30 s).
@@ -35,19 +32,13 @@ impl Server {
     /// Starts `arca serve` after running the shell commands `limits` (e.g. `ulimit -n 256`).
     fn start(limits: &str, args: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         let child = Command::new("sh")
             .arg("-c")
             .arg(format!("{limits}\nexec \"$0\" \"$@\""))
             .arg(BIN)
-            .args(["serve", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(serve_args(&dir.path().join("data"), port))
             .args(args)
             .env_remove("ARCA_CONFIG")
             .stdin(Stdio::null())
@@ -80,20 +71,7 @@ impl Server {
 
     /// A connection with its TLS handshake completed, offering `alpn`.
     fn tls(&self, alpn: &[u8]) -> std::io::Result<Tls> {
-        let pem = std::fs::read(self.data().join("ca.pem")).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-        let provider = Arc::new(arca_crypto::tls_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![alpn.to_vec()];
-        let name = ServerName::try_from("localhost").unwrap();
-        let client = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let client = tls_client(&self.data(), alpn, "localhost");
         let mut tls = rustls::StreamOwned::new(client, self.tcp());
         while tls.conn.is_handshaking() {
             tls.conn.complete_io(&mut tls.sock)?;
