@@ -1,8 +1,9 @@
 //! What the tests of the real `arca` binary share: starting `arca serve` on a free port, waiting
-//! for it to be ready, stopping it with SIGTERM, and a TLS client that trusts its CA.
+//! for it to be ready, a started server that is killed if a test fails, stopping it with SIGTERM,
+//! and a TLS client that trusts its CA.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,6 +65,60 @@ pub(crate) fn wait_until_ready(
         assert!(Instant::now() < deadline, "server did not start: {}", log());
         // real time: polls a real arca process until it listens on its port.
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A server started in a temporary directory of its own (data directory `data/`, its output in
+/// files there), killed when dropped unless it was stopped.
+pub(crate) struct Running {
+    child: Option<Child>,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Spawns `command`, an `arca serve` on `port` whose data directory is `<dir>/data`, and
+    /// waits until it is ready; if it is not, the panic shows the file `log` of `dir`.
+    pub fn spawn(command: &mut Command, dir: tempfile::TempDir, port: u16, log: &str) -> Self {
+        let mut running = Self {
+            child: Some(command.spawn().unwrap()),
+            port,
+            dir,
+        };
+        let (data, log) = (running.data(), running.dir.path().join(log));
+        let child = running.child.as_mut().unwrap();
+        wait_until_ready(child, port, &data, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        });
+        running
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The text of the file `name` in the server's directory; empty if there is none.
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    /// The process id; the server must not have been stopped.
+    pub fn id(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Stops the server with SIGTERM (see [`stop_with_sigterm`]).
+    pub fn stop(&mut self) -> ExitStatus {
+        stop_with_sigterm(&mut self.child.take().unwrap())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

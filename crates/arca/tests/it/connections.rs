@@ -9,11 +9,11 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{free_port, serve_args, tls_client, BIN};
+use crate::common::{free_port, serve_args, tls_client, Running, BIN};
 
 /// How long a client waits for the server before a test fails: well above what a healthy server
 /// needs, well below the old behaviour it guards against (a TLS connection never closed, an idle
@@ -22,10 +22,15 @@ const PATIENCE: Duration = Duration::from_secs(8);
 /// The HTTP/2 connection preface and an empty SETTINGS frame.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
 
-struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
+/// A server with its output in `server.log`.
+struct Server(Running);
+
+impl std::ops::Deref for Server {
+    type Target = Running;
+
+    fn deref(&self) -> &Running {
+        &self.0
+    }
 }
 
 impl Server {
@@ -34,7 +39,8 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(format!("{limits}\nexec \"$0\" \"$@\""))
             .arg(BIN)
@@ -43,23 +49,12 @@ impl Server {
             .env_remove("ARCA_CONFIG")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut server = Server { child, port, dir };
-        let data = server.data();
-        let log = server.dir.path().join("server.log");
-        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-        crate::common::wait_until_ready(&mut server.child, port, &data, read_log);
-        server
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
+            .stderr(log);
+        Server(Running::spawn(&mut command, dir, port, "server.log"))
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        self.file("server.log")
     }
 
     fn tcp(&self) -> TcpStream {
@@ -99,20 +94,13 @@ impl Server {
 
     /// The limit lines of `/proc/<pid>/limits` for `name`: (soft, hard).
     fn limit(&self, name: &str) -> (String, String) {
-        let text = std::fs::read_to_string(format!("/proc/{}/limits", self.child.id())).unwrap();
+        let text = std::fs::read_to_string(format!("/proc/{}/limits", self.id())).unwrap();
         let line = text.lines().find(|l| l.starts_with(name)).unwrap();
         let mut fields = line[name.len()..].split_whitespace();
         (
             fields.next().unwrap().to_owned(),
             fields.next().unwrap().to_owned(),
         )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -8,21 +8,25 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{free_port, serve, stop_with_sigterm, tls_client, BIN};
+use crate::common::{free_port, serve, tls_client, Running, BIN};
 
 const API: &str = "api-version=7.5";
 const SECRET_VALUE: &str = "log-must-never-show-this-value-4f1c";
 
-struct Server {
-    child: Option<Child>,
-    port: u16,
-    dir: tempfile::TempDir,
+/// A server with its output in `stdout.log` and `stderr.log`.
+struct Server(Running);
+
+impl std::ops::Deref for Server {
+    type Target = Running;
+
+    fn deref(&self) -> &Running {
+        &self.0
+    }
 }
 
 impl Server {
@@ -31,34 +35,20 @@ impl Server {
         let port = free_port();
         let stdout = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
         let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-        let child = serve(&dir.path().join("data"), port)
+        let mut command = serve(&dir.path().join("data"), port);
+        command
             .args(args)
             .env_remove("ARCA_LOG")
             .env_remove("ARCA_LOG_FORMAT")
             .env_remove("ARCA_REGION")
             .envs(env.iter().copied())
             .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child: Some(child),
-            port,
-            dir,
-        };
-        let data = server.data();
-        let log = server.dir.path().join("stderr.log");
-        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-        crate::common::wait_until_ready(server.child.as_mut().unwrap(), port, &data, read_log);
-        server
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
+            .stderr(stderr);
+        Server(Running::spawn(&mut command, dir, port, "stderr.log"))
     }
 
     fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+        self.file("stderr.log")
     }
 
     fn bootstrap(&self) -> Value {
@@ -67,7 +57,7 @@ impl Server {
 
     /// Stops the server with SIGTERM and returns everything it wrote to standard error.
     fn stop(&mut self) -> String {
-        stop_with_sigterm(&mut self.child.take().unwrap());
+        self.0.stop();
         self.stderr()
     }
 
@@ -111,15 +101,6 @@ impl Server {
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
         (status.parse().unwrap(), headers, body.to_owned())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 
