@@ -23,14 +23,8 @@ const PATIENCE: Duration = Duration::from_secs(8);
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
 
 /// A server with its output in `server.log`.
-struct Server(Running);
-
-impl std::ops::Deref for Server {
-    type Target = Running;
-
-    fn deref(&self) -> &Running {
-        &self.0
-    }
+struct Server {
+    running: Running,
 }
 
 impl Server {
@@ -50,15 +44,17 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        Server(Running::spawn(&mut command, dir, port, "server.log"))
+        Server {
+            running: Running::spawn(&mut command, dir, port, "server.log"),
+        }
     }
 
     fn log(&self) -> String {
-        self.file("server.log")
+        self.running.file("server.log")
     }
 
     fn tcp(&self) -> TcpStream {
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let tcp = TcpStream::connect(("127.0.0.1", self.running.port)).unwrap();
         tcp.set_read_timeout(Some(PATIENCE)).unwrap();
         tcp.set_write_timeout(Some(PATIENCE)).unwrap();
         tcp
@@ -66,7 +62,7 @@ impl Server {
 
     /// A connection with its TLS handshake completed, offering `alpn`.
     fn tls(&self, alpn: &[u8]) -> std::io::Result<Tls> {
-        let client = tls_client(&self.data(), alpn, "localhost");
+        let client = tls_client(&self.running.data(), alpn, "localhost");
         let mut tls = rustls::StreamOwned::new(client, self.tcp());
         while tls.conn.is_handshaking() {
             tls.conn.complete_io(&mut tls.sock)?;
@@ -80,7 +76,7 @@ impl Server {
         write!(
             tls,
             "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
-            self.port
+            self.running.port
         )?;
         let mut response = Vec::new();
         match tls.read_to_end(&mut response) {
@@ -94,7 +90,7 @@ impl Server {
 
     /// The limit lines of `/proc/<pid>/limits` for `name`: (soft, hard).
     fn limit(&self, name: &str) -> (String, String) {
-        let text = std::fs::read_to_string(format!("/proc/{}/limits", self.id())).unwrap();
+        let text = std::fs::read_to_string(format!("/proc/{}/limits", self.running.id())).unwrap();
         let line = text.lines().find(|l| l.starts_with(name)).unwrap();
         let mut fields = line[name.len()..].split_whitespace();
         (
@@ -219,7 +215,7 @@ fn idle_connections_of_every_kind_are_closed_after_the_idle_timeout() {
     write!(
         keep_alive,
         "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
-        server.port
+        server.running.port
     )
     .unwrap();
     let mut head = [0u8; 12];
@@ -242,7 +238,7 @@ fn idle_connections_of_every_kind_are_closed_after_the_idle_timeout() {
     .map(|(kind, _)| kind)
     .collect();
     assert!(still_open.is_empty(), "still open: {still_open:?}");
-    assert!(!log_has(server.dir.path(), "accept failed"));
+    assert!(!log_has(server.running.dir.path(), "accept failed"));
 }
 
 /// The server raises its open-files soft limit to the hard limit, forbids core files, and

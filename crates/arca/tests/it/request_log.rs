@@ -19,14 +19,8 @@ const API: &str = "api-version=7.5";
 const SECRET_VALUE: &str = "log-must-never-show-this-value-4f1c";
 
 /// A server with its output in `stdout.log` and `stderr.log`.
-struct Server(Running);
-
-impl std::ops::Deref for Server {
-    type Target = Running;
-
-    fn deref(&self) -> &Running {
-        &self.0
-    }
+struct Server {
+    running: Running,
 }
 
 impl Server {
@@ -44,20 +38,23 @@ impl Server {
             .envs(env.iter().copied())
             .stdout(stdout)
             .stderr(stderr);
-        Server(Running::spawn(&mut command, dir, port, "stderr.log"))
+        Server {
+            running: Running::spawn(&mut command, dir, port, "stderr.log"),
+        }
     }
 
     fn stderr(&self) -> String {
-        self.file("stderr.log")
+        self.running.file("stderr.log")
     }
 
     fn bootstrap(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.data().join("bootstrap.json")).unwrap()).unwrap()
+        serde_json::from_slice(&std::fs::read(self.running.data().join("bootstrap.json")).unwrap())
+            .unwrap()
     }
 
     /// Stops the server with SIGTERM and returns everything it wrote to standard error.
     fn stop(&mut self) -> String {
-        self.0.stop();
+        self.running.stop();
         self.stderr()
     }
 
@@ -72,8 +69,8 @@ impl Server {
         body: &str,
     ) -> (u16, HashMap<String, String>, String) {
         let name = host.rsplit_once(':').map_or(host, |(n, _)| n);
-        let client = tls_client(&self.data(), b"http/1.1", name);
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let client = tls_client(&self.running.data(), b"http/1.1", name);
+        let tcp = TcpStream::connect(("127.0.0.1", self.running.port)).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut tls = rustls::StreamOwned::new(client, tcp);
         let mut head = format!(
@@ -116,7 +113,7 @@ struct Session {
 /// Signs in, sets and reads a secret, and makes a few refused requests.
 fn exercise(server: &Server) -> Session {
     let boot = server.bootstrap();
-    let port = server.port;
+    let port = server.running.port;
     let tenant = boot["tenant_id"].as_str().unwrap();
     let client_id = boot["client_id"].as_str().unwrap();
     let client_secret = boot["client_secret"].as_str().unwrap().to_owned();
@@ -442,7 +439,7 @@ fn the_json_log_has_every_line_as_json() {
 #[test]
 fn arca_hosts_prints_a_line_per_vault_and_address() {
     let mut server = Server::start(&[], &[]);
-    let data = server.data();
+    let data = server.running.data();
     let arca = |args: &[&str]| {
         let out = Command::new(BIN)
             .args(args)
