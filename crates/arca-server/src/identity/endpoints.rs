@@ -1095,13 +1095,9 @@ pub async fn managed_identity(
             "resource is required.",
         );
     };
-    let audience = match resource_of_scope(&state, resource) {
-        Ok(audience) => audience,
-        Err(r) => return *r,
-    };
     let default = state.issuer.managed_identity_client.as_deref();
-    match mint_managed(&state, &audience, &params, default).await {
-        Ok((client, m)) => Json(AppServiceToken {
+    managed_token(&state, resource, &params, default, |client, m, audience| {
+        Json(AppServiceToken {
             access_token: SecretText::new(m.token),
             client_id: client.client_id,
             // Unix seconds under both api-versions: every azure-identity release (1.3 on) reads a
@@ -1111,9 +1107,9 @@ pub async fn managed_identity(
             resource: audience,
             token_type: "Bearer".to_owned(),
         })
-        .into_response(),
-        Err(response) => *response,
-    }
+        .into_response()
+    })
+    .await
 }
 
 /// `GET /metadata/identity/oauth2/token` (with or without a trailing slash): the IMDS protocol.
@@ -1164,19 +1160,9 @@ pub async fn imds(
             "Required query variable 'resource' is missing",
         );
     };
-    let audience = match resource_of_scope(&state, resource) {
-        Ok(audience) => audience,
-        Err(r) => return *r,
-    };
-    match mint_managed(
-        &state,
-        &audience,
-        &params,
-        state.issuer.imds_client.as_deref(),
-    )
-    .await
-    {
-        Ok((client, m)) => Json(ImdsToken {
+    let default = state.issuer.imds_client.as_deref();
+    managed_token(&state, resource, &params, default, |client, m, audience| {
+        Json(ImdsToken {
             access_token: SecretText::new(m.token),
             client_id: client.client_id,
             expires_in: (m.expires - m.now).to_string(),
@@ -1186,7 +1172,27 @@ pub async fn imds(
             resource: audience,
             token_type: "Bearer".to_owned(),
         })
-        .into_response(),
+        .into_response()
+    })
+    .await
+}
+
+/// The managed-identity endpoints' common end: a token for `resource` (one served resource) for
+/// the principal `params` select (else `default_client`), answered by `answer` (given the
+/// principal, the minted token and the audience) in the endpoint's own shape.
+async fn managed_token(
+    state: &SharedState,
+    resource: &str,
+    params: &[(String, String)],
+    default_client: Option<&str>,
+    answer: impl FnOnce(Client, Minted, String) -> Response,
+) -> Response {
+    let audience = match resource_of_scope(state, resource) {
+        Ok(audience) => audience,
+        Err(r) => return *r,
+    };
+    match mint_managed(state, &audience, params, default_client).await {
+        Ok((client, m)) => answer(client, m, audience),
         Err(response) => *response,
     }
 }
