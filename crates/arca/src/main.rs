@@ -214,6 +214,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         Err(code) => code,
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
+            // Through anyhow for `{:#}`: the error and its causes, "what failed: why".
+            let e = anyhow::Error::from(e);
             tracing::error!("{e:#}");
             // With JSON lines, the log line above is the whole report: nothing else may be
             // written between them.
