@@ -159,19 +159,26 @@ struct ServeArgs {
     rotate_local_ca: bool,
 }
 
-async fn shutdown_signal() {
+/// Installs the SIGTERM and SIGINT handlers at once (inside the runtime) and returns the future
+/// that ends on the first of them. Installing them before the server starts, rather than when it
+/// first awaits them, means a signal that arrives while it starts or just after it is ready stops
+/// it cleanly instead of killing it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop the server with SIGKILL");
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            tracing::error!("cannot install signal handlers; stop the server with SIGKILL");
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
     }
 }
 
@@ -210,7 +217,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         tracing::warn!(variable = %name, "ignoring unknown ARCA_* environment variable");
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    match block_on(&mut runtime, arca_server::run(config, shutdown_signal())) {
+    match block_on(&mut runtime, async {
+        arca_server::run(config, shutdown_signal()).await
+    }) {
         Err(code) => code,
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
