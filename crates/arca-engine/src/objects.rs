@@ -9,6 +9,7 @@
 //! anything. Integrity is checked here too: a current version is served only with a valid head
 //! (`integrity`), and listings leave out (and report) entries that fail.
 
+use arca_store::ObjectQuery;
 use std::sync::Arc;
 
 use arca_core::limits::MAX_BACKUP_VERSIONS;
@@ -388,7 +389,11 @@ pub async fn list(
     require_vault(auth, operation(kind, step), &vault.name)?;
     let mut rows = engine
         .store()
-        .list_objects(&vault.name, kind, which, after, limit + 1)
+        .list_objects(
+            ObjectQuery::new(&vault.name, kind, which)
+                .after(after)
+                .limit(limit + 1),
+        )
         .await?;
     let more = rows.len() > limit;
     rows.truncate(limit);

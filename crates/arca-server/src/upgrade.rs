@@ -15,6 +15,7 @@
 //! It must not run while the server serves requests, and it logs ids and counts, never content.
 
 use arca_crypto::{Keyring, RootKey};
+use arca_store::ObjectQuery;
 use arca_store::{Listing, ObjectKind, Store};
 
 use crate::access::kinds;
@@ -171,7 +172,11 @@ async fn pass(store: &dyn Store, keyring: &Keyring, convert: bool) -> Result<Cou
                 let mut after: Option<String> = None;
                 loop {
                     let page = store
-                        .list_objects(&vault.name, kind, which, after.as_deref(), PAGE)
+                        .list_objects(
+                            ObjectQuery::new(&vault.name, kind, which)
+                                .after(after.as_deref())
+                                .limit(PAGE),
+                        )
                         .await?;
                     for entry in &page {
                         object(

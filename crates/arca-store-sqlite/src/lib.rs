@@ -31,6 +31,7 @@ mod pool;
 mod schema;
 mod writer;
 
+use arca_store::ObjectQuery;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -40,9 +41,9 @@ use arca_core::{Clock, SystemClock};
 use arca_store::prelude::*;
 use arca_store::{
     check_document_key, check_lease_request, check_policy_key, Deletion, DocumentOwner,
-    DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing, ObjectAddress, ObjectKind,
-    ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord, PrincipalRecord, PurgedObject,
-    StoreError, StoreResult, VaultRecord, VersionRecord, WriteBatch,
+    DocumentRecord, ItemOutcome, Lease, LeaseFence, ObjectAddress, ObjectRecord, ObjectWithVersion,
+    OutboxRow, PolicyRecord, PrincipalRecord, PurgedObject, StoreError, StoreResult, VaultRecord,
+    VersionRecord, WriteBatch,
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -307,18 +308,17 @@ impl ObjectStore for SqliteStore {
             .await
     }
 
-    async fn list_objects(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        which: Listing,
-        after: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<ObjectWithVersion>> {
-        let vault = vault.to_owned();
-        let after = after.map(str::to_owned);
-        self.read(move |c| ops::list_objects(c, &vault, kind, which, after.as_deref(), limit))
-            .await
+    async fn list_objects(&self, query: ObjectQuery<'_>) -> StoreResult<Vec<ObjectWithVersion>> {
+        let (vault, after) = (query.vault.to_owned(), query.after.map(str::to_owned));
+        self.read(move |c| {
+            let owned = ObjectQuery {
+                vault: &vault,
+                after: after.as_deref(),
+                ..query
+            };
+            ops::list_objects(c, &owned)
+        })
+        .await
     }
 
     async fn list_versions(

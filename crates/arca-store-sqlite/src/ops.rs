@@ -6,6 +6,7 @@
 //! generation included). Read functions run on a pooled `query_only` connection. Every statement
 //! goes through `prepare_cached`. Limits on arguments are checked by the caller (`lib.rs`).
 
+use arca_store::ObjectQuery;
 use std::collections::HashSet;
 
 use arca_store::{
@@ -652,12 +653,15 @@ pub(crate) fn update_version(
 
 pub(crate) fn list_objects(
     conn: &Connection,
-    vault: &str,
-    kind: ObjectKind,
-    which: Listing,
-    after: Option<&str>,
-    limit: usize,
+    query: &ObjectQuery<'_>,
 ) -> StoreResult<Vec<ObjectWithVersion>> {
+    let ObjectQuery {
+        vault,
+        kind,
+        which,
+        after,
+        limit,
+    } = *query;
     let sql = match (which, after.is_some()) {
         (Listing::Active, false) => LIST_ACTIVE,
         (Listing::Active, true) => LIST_ACTIVE_AFTER,

@@ -468,7 +468,9 @@ mod tests {
             Some(1_702_592_100)
         );
         let listed = store
-            .list_objects("alpha", ObjectKind::Key, Listing::Deleted, None, 10)
+            .list_objects(
+                arca_store::ObjectQuery::new("alpha", ObjectKind::Key, Listing::Deleted).limit(10),
+            )
             .await
             .unwrap();
         assert_eq!(listed.len(), 1);

@@ -9,6 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use arca_store::ObjectQuery;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -370,7 +371,9 @@ async fn all_objects<S: Store>(
     which: Listing,
 ) -> Vec<ObjectWithVersion> {
     ok(
-        store.list_objects(vault, kind, which, None, 10_000).await,
+        store
+            .list_objects(ObjectQuery::new(vault, kind, which).limit(10_000))
+            .await,
         "list_objects",
     )
 }
@@ -1898,8 +1901,12 @@ async fn list_objects_pages_by_lower_case_name<S: Store>(s: Arc<S>) {
     let mut after: Option<String> = None;
     loop {
         let page = ok(
-            s.list_objects("alpha", SECRET, Listing::Active, after.as_deref(), 3)
-                .await,
+            s.list_objects(
+                ObjectQuery::new("alpha", SECRET, Listing::Active)
+                    .after(after.as_deref())
+                    .limit(3),
+            )
+            .await,
             "list_objects page",
         );
         assert!(page.len() <= 3, "page longer than the limit");
@@ -1920,25 +1927,37 @@ async fn list_objects_pages_by_lower_case_name<S: Store>(s: Arc<S>) {
     );
     // `after` is exclusive, and need not be an existing name.
     let page = ok(
-        s.list_objects("alpha", SECRET, Listing::Active, Some("bravo"), 100)
-            .await,
+        s.list_objects(
+            ObjectQuery::new("alpha", SECRET, Listing::Active)
+                .after(Some("bravo"))
+                .limit(100),
+        )
+        .await,
         "list after bravo",
     );
     assert_eq!(names(&page), ["charlie", "delta", "ECHO"]);
     let page = ok(
-        s.list_objects("alpha", SECRET, Listing::Active, Some("bz"), 1)
-            .await,
+        s.list_objects(
+            ObjectQuery::new("alpha", SECRET, Listing::Active)
+                .after(Some("bz"))
+                .limit(1),
+        )
+        .await,
         "list after bz",
     );
     assert_eq!(names(&page), ["charlie"]);
     let page = ok(
-        s.list_objects("alpha", SECRET, Listing::Active, Some("zzz"), 10)
-            .await,
+        s.list_objects(
+            ObjectQuery::new("alpha", SECRET, Listing::Active)
+                .after(Some("zzz"))
+                .limit(10),
+        )
+        .await,
         "list past the end",
     );
     assert!(page.is_empty());
     let page = ok(
-        s.list_objects("alpha", SECRET, Listing::Active, None, 0)
+        s.list_objects(ObjectQuery::new("alpha", SECRET, Listing::Active).limit(0))
             .await,
         "limit 0",
     );
@@ -1969,13 +1988,17 @@ async fn list_objects_separates_active_and_deleted<S: Store>(s: Arc<S>) {
     }
     assert_eq!(deleted[1].version, version(3, T0));
     let page = ok(
-        s.list_objects("alpha", SECRET, Listing::Deleted, Some("b"), 10)
-            .await,
+        s.list_objects(
+            ObjectQuery::new("alpha", SECRET, Listing::Deleted)
+                .after(Some("b"))
+                .limit(10),
+        )
+        .await,
         "deleted after b",
     );
     assert_eq!(names(&page), ["D"]);
     let page = ok(
-        s.list_objects("alpha", SECRET, Listing::Deleted, None, 1)
+        s.list_objects(ObjectQuery::new("alpha", SECRET, Listing::Deleted).limit(1))
             .await,
         "deleted limit 1",
     );

@@ -6,6 +6,7 @@
 //!
 //! Its clock (for leases) is the process's system clock unless given one.
 
+use arca_store::ObjectQuery;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -615,14 +616,14 @@ impl ObjectStore for MemoryStore {
         }))
     }
 
-    async fn list_objects(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        which: Listing,
-        after: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<ObjectWithVersion>> {
+    async fn list_objects(&self, query: ObjectQuery<'_>) -> StoreResult<Vec<ObjectWithVersion>> {
+        let ObjectQuery {
+            vault,
+            kind,
+            which,
+            after,
+            limit,
+        } = query;
         let state = self.state()?;
         let inclusive = self.flaw == Flaw::InclusiveAfter;
         let with_pending = self.flaw == Flaw::ListsPendingObjects;

@@ -18,6 +18,7 @@
 //! the backend until it refills). Sixteen shards keep readers of different objects off each
 //! other's locks.
 
+use crate::ObjectQuery;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -28,9 +29,9 @@ use std::time::Duration;
 
 use crate::prelude::*;
 use crate::{
-    Deletion, DocumentOwner, DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing,
-    ObjectAddress, ObjectKind, ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord,
-    PrincipalRecord, PurgedObject, StoreResult, VaultRecord, VersionRecord, WriteBatch,
+    Deletion, DocumentOwner, DocumentRecord, ItemOutcome, Lease, LeaseFence, ObjectAddress,
+    ObjectKind, ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord, PrincipalRecord,
+    PurgedObject, StoreResult, VaultRecord, VersionRecord, WriteBatch,
 };
 
 /// Number of shards (a power of two).
@@ -241,17 +242,8 @@ impl ObjectStore for CachedStore {
         Ok(Some(found))
     }
 
-    async fn list_objects(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        which: Listing,
-        after: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<ObjectWithVersion>> {
-        self.inner
-            .list_objects(vault, kind, which, after, limit)
-            .await
+    async fn list_objects(&self, query: ObjectQuery<'_>) -> StoreResult<Vec<ObjectWithVersion>> {
+        self.inner.list_objects(query).await
     }
 
     async fn list_versions(

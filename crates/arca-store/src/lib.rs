@@ -40,7 +40,8 @@ pub use lease::{check_lease_request, Lease, LeaseFence, LeaseStore, LEASE_NAME_M
 pub use meta::MetaStore;
 pub use objects::{
     check_manager, BatchItem, Deletion, ItemOutcome, Listing, ObjectAddress, ObjectKind,
-    ObjectRecord, ObjectStore, ObjectWithVersion, PurgedObject, VersionRecord, WriteBatch,
+    ObjectQuery, ObjectRecord, ObjectStore, ObjectWithVersion, PurgedObject, VersionRecord,
+    WriteBatch,
 };
 pub use outbox::{OutboxMessage, OutboxRow, OutboxStore, OUTBOX_PAYLOAD_MAX, OUTBOX_TOPIC_MAX};
 pub use vaults::{VaultRecord, VaultStore};

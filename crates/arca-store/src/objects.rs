@@ -100,6 +100,41 @@ pub struct Deletion {
     pub scheduled_purge: i64,
 }
 
+/// One page of a listing of objects: one kind in one vault, active or deleted, the names after
+/// `after` (a lower-case name from a previous page), at most `limit` of them. Named members, so
+/// that the vault and the page mark (both strings) cannot be swapped by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectQuery<'a> {
+    pub vault: &'a str,
+    pub kind: ObjectKind,
+    pub which: Listing,
+    pub after: Option<&'a str>,
+    pub limit: usize,
+}
+
+impl<'a> ObjectQuery<'a> {
+    /// Every object of `kind` in `vault` in the state `which`, from the first name on.
+    pub fn new(vault: &'a str, kind: ObjectKind, which: Listing) -> Self {
+        ObjectQuery {
+            vault,
+            kind,
+            which,
+            after: None,
+            limit: usize::MAX,
+        }
+    }
+
+    /// Only names after `after`.
+    pub fn after(self, after: Option<&'a str>) -> Self {
+        ObjectQuery { after, ..self }
+    }
+
+    /// At most `limit` objects.
+    pub fn limit(self, limit: usize) -> Self {
+        ObjectQuery { limit, ..self }
+    }
+}
+
 /// Which objects a listing returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
@@ -343,18 +378,11 @@ pub trait ObjectStore: Send + Sync {
         Ok(self.version(address, version).await?.map(Arc::new))
     }
 
-    /// Objects of one kind in one vault, active or deleted per `which`, with their current
-    /// version, ordered by lower-case name; only names strictly greater than `after` (a
-    /// lower-case name from a previous page), at most `limit` entries. Pending objects are left
-    /// out. A vault that does not exist has no objects (an empty list, not an error).
-    async fn list_objects(
-        &self,
-        vault: &str,
-        kind: ObjectKind,
-        which: Listing,
-        after: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<ObjectWithVersion>>;
+    /// The objects `query` names (one kind in one vault, active or deleted), with their current
+    /// version, ordered by lower-case name; only names strictly greater than `query.after` (a
+    /// lower-case name from a previous page), at most `query.limit` entries. Pending objects are
+    /// left out. A vault that does not exist has no objects (an empty list, not an error).
+    async fn list_objects(&self, query: ObjectQuery<'_>) -> StoreResult<Vec<ObjectWithVersion>>;
 
     /// Versions of one active object ordered by version id; only ids strictly greater than
     /// `after`; at most `limit`. `NotFound` if the object does not exist, `Deleted` if it is

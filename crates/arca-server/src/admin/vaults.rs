@@ -3,6 +3,7 @@
 
 use arca_core::{ObjectKind, VaultName, VaultSettings};
 use arca_proto::admin::{CreateVault, List, Vault};
+use arca_store::ObjectQuery;
 use arca_store::{Listing, StoreError, VaultRecord};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -105,7 +106,7 @@ pub(super) async fn remove(
             for which in [Listing::Active, Listing::Deleted] {
                 if !state
                     .store
-                    .list_objects(&vault.name, kind, which, None, 1)
+                    .list_objects(ObjectQuery::new(&vault.name, kind, which).limit(1))
                     .await?
                     .is_empty()
                 {

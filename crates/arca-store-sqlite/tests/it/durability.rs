@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use arca_store::prelude::*;
+use arca_store::ObjectQuery;
 use arca_store_tests::conformance::{head, head_id};
 use std::path::Path;
 use std::sync::Arc;
@@ -150,7 +151,7 @@ async fn verify(store: &SqliteStore) {
     expected_2.value = b"rotated".to_vec();
     assert_eq!(versions, vec![version(1), expected_2, version(3)]);
     let deleted = store
-        .list_objects("alpha", ObjectKind::Key, Listing::Deleted, None, 10)
+        .list_objects(ObjectQuery::new("alpha", ObjectKind::Key, Listing::Deleted).limit(10))
         .await
         .unwrap();
     assert_eq!(deleted.len(), 1);
@@ -414,7 +415,7 @@ async fn group_commit_keeps_every_acknowledged_write() {
 
     let store = SqliteStore::open(&path).unwrap();
     let objects = store
-        .list_objects("alpha", SECRET, Listing::Active, None, 100)
+        .list_objects(ObjectQuery::new("alpha", SECRET, Listing::Active).limit(100))
         .await
         .unwrap();
     assert_eq!(objects.len(), 20);
