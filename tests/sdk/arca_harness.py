@@ -8,17 +8,20 @@ trust settings are read from the environment at import or request time).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DNS_SUFFIX = "vault.localhost"
@@ -324,6 +327,28 @@ class ArcaServer:
                               timeout=timeout, env=self.env, cwd=str(self.workdir))
 
 
+@contextlib.contextmanager
+def started_server(prefix: str, env: Dict[str, str],
+                   trust: Optional[Callable[[str], None]] = None) -> Iterator[ArcaServer]:
+    """A started server of its own in a new temporary directory named `<prefix>...`, for tests
+    that must not disturb (or be disturbed by) the session server. Its CA file is handed to
+    `trust` when given (conftest's add_trusted_ca, for the Python SDK). The server is killed on
+    leaving; its directory (logs, data) is removed unless the start or the body failed."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    server = ArcaServer(workdir, env=env)
+    ok = False
+    try:
+        server.start()
+        if trust is not None:
+            trust(server.ca_cert)
+        yield server
+        ok = True
+    finally:
+        server.kill()
+        if ok:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 def cli_failure(proc: subprocess.CompletedProcess) -> str:
     return (f"command {proc.args!r} exited {proc.returncode}\n--- stdout ---\n{proc.stdout}"
             f"\n--- stderr ---\n{proc.stderr}")
@@ -451,6 +476,22 @@ def assert_refused(proc) -> None:
     """A CLI run that must fail and say why on standard error."""
     assert proc.returncode != 0, "expected a non-zero exit\n" + cli_failure(proc)
     assert proc.stderr.strip(), "a refusal must explain itself on stderr\n" + cli_failure(proc)
+
+
+def forbidden_by(inner_code: str, call: Callable[[], Any]) -> Dict[str, Any]:
+    """Runs `call`, an SDK call that must fail with 403 `Forbidden` and the inner error code
+    `inner_code` (ForbiddenByRbac, ForbiddenByFirewall); returns the error body."""
+    import pytest
+    from azure.core.exceptions import HttpResponseError
+
+    with pytest.raises(HttpResponseError) as info:
+        call()
+    exc = info.value
+    assert exc.status_code == 403, f"expected 403, got {exc.status_code}: {exc.message}"
+    body = exc.response.json()
+    assert body["error"]["code"] == "Forbidden", body
+    assert (body["error"].get("innererror") or {}).get("code") == inner_code, body
+    return body
 
 
 def assert_challenge(resp: Any, challenge: str) -> None:

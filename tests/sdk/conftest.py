@@ -23,7 +23,9 @@ import shutil
 import sys
 import tempfile
 import uuid
+from contextlib import ExitStack, closing
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Dict, Optional
 
 import pytest
@@ -35,6 +37,7 @@ from arca_harness import (  # noqa: E402
     ArcaStartError,
     cli_failure,
     install_localhost_resolver,
+    started_server,
 )
 
 install_localhost_resolver()
@@ -225,6 +228,15 @@ def server_env() -> Dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def default_identity_env(server_env) -> Dict[str, str]:
+    """server_env without the managed-identity settings (the session server's choices above, and
+    ARCA_APP_SERVICE_REMOTE from outside): a server started with it has the defaults, under which
+    neither managed-identity endpoint serves the administrator."""
+    return {k: v for k, v in server_env.items()
+            if k not in ("ARCA_IMDS_IDENTITY", "ARCA_APP_SERVICE_IDENTITY", "ARCA_APP_SERVICE_REMOTE")}
+
+
+@pytest.fixture(scope="session")
 def add_trusted_ca() -> Callable[[str], None]:
     return trust_ca
 
@@ -271,26 +283,27 @@ def make_vault(arca: ArcaServer) -> Callable[..., str]:
 # ---------------------------------------------------------------------------
 
 
-def new_credential(kind: str, boot: Dict[str, Any]):
-    from azure.identity import ClientSecretCredential, DefaultAzureCredential
-
+def _credential_from(identity: ModuleType, kind: str, boot: Dict[str, Any]):
+    """A new credential of `kind` from `identity`, azure.identity or azure.identity.aio (the same
+    class names, the same arguments)."""
     if kind == "client_secret":
-        return ClientSecretCredential(boot["tenant_id"], boot["client_id"], boot["client_secret"],
-                                      authority=boot["authority_host"], disable_instance_discovery=True)
+        return identity.ClientSecretCredential(boot["tenant_id"], boot["client_id"], boot["client_secret"],
+                                               authority=boot["authority_host"], disable_instance_discovery=True)
     if kind == "default":
-        return DefaultAzureCredential()
+        return identity.DefaultAzureCredential()
     raise ValueError(kind)
+
+
+def new_credential(kind: str, boot: Dict[str, Any]):
+    from azure import identity
+
+    return _credential_from(identity, kind, boot)
 
 
 def new_async_credential(kind: str, boot: Dict[str, Any]):
-    from azure.identity.aio import ClientSecretCredential, DefaultAzureCredential
+    from azure.identity import aio
 
-    if kind == "client_secret":
-        return ClientSecretCredential(boot["tenant_id"], boot["client_id"], boot["client_secret"],
-                                      authority=boot["authority_host"], disable_instance_discovery=True)
-    if kind == "default":
-        return DefaultAzureCredential()
-    raise ValueError(kind)
+    return _credential_from(aio, kind, boot)
 
 
 @pytest.fixture(scope="session")
@@ -346,21 +359,18 @@ def make_secrets_api(bootstrap: Dict[str, Any]):
     Every facade made here (client, credential, event loop) is closed after the test."""
     from sdk_facade import AsyncSecrets, SyncSecrets
 
-    made = []
+    with ExitStack() as made:
 
-    def make(mode: str, kind: str, url: str):
-        if mode == "sync":
-            api = SyncSecrets(url, new_credential(kind, bootstrap))
-        elif mode == "async":
-            api = AsyncSecrets(url, lambda: new_async_credential(kind, bootstrap))
-        else:
-            raise ValueError(mode)
-        made.append(api)
-        return api
+        def make(mode: str, kind: str, url: str):
+            if mode == "sync":
+                api = SyncSecrets(url, new_credential(kind, bootstrap))
+            elif mode == "async":
+                api = AsyncSecrets(url, lambda: new_async_credential(kind, bootstrap))
+            else:
+                raise ValueError(mode)
+            return made.enter_context(closing(api))
 
-    yield make
-    for api in made:
-        api.close()
+        yield make
 
 
 # ---------------------------------------------------------------------------
@@ -416,19 +426,15 @@ def principal_client(bootstrap: Dict[str, Any]):
     from azure.identity import ClientSecretCredential
     from azure.keyvault.secrets import SecretClient
 
-    made = []
+    with ExitStack() as made:
 
-    def make(principal: Dict[str, Any], url: str):
-        cred = ClientSecretCredential(bootstrap["tenant_id"], principal["client_id"], principal["secret"],
-                                      authority=bootstrap["authority_host"], disable_instance_discovery=True)
-        client = SecretClient(url, cred)
-        made.append((client, cred))
-        return client
+        def make(principal: Dict[str, Any], url: str):
+            cred = ClientSecretCredential(bootstrap["tenant_id"], principal["client_id"], principal["secret"],
+                                          authority=bootstrap["authority_host"], disable_instance_discovery=True)
+            made.enter_context(closing(cred))
+            return made.enter_context(closing(SecretClient(url, cred)))
 
-    yield make
-    for client, cred in made:
-        client.close()
-        cred.close()
+        yield make
 
 
 @pytest.fixture(scope="session")
@@ -473,17 +479,8 @@ def admin_api(bootstrap: Dict[str, Any], ca_cert: str, client_secret_credential,
 def private_server(server_env):
     """A server of its own, for tests whose changes (admin network rules, the last
     administrator) would disturb every other test on the session server."""
-    workdir = Path(tempfile.mkdtemp(prefix="arca-private-"))
-    server = ArcaServer(workdir, env=server_env)
-    ok = False
-    try:
-        server.start()
+    with started_server("arca-private-", server_env) as server:
         yield server
-        ok = True
-    finally:
-        server.kill()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -492,16 +489,8 @@ def sdk_client(client_secret_credential):
     entry per vault host), closed after the test."""
     from azure.keyvault.secrets import SecretClient
 
-    made = []
-
-    def make(url: str):
-        client = SecretClient(url, client_secret_credential)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    with ExitStack() as made:
+        yield lambda url: made.enter_context(closing(SecretClient(url, client_secret_credential)))
 
 
 @pytest.fixture(scope="session")

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 import requests
 
-from arca_harness import REPO_ROOT, ArcaServer
+from arca_harness import REPO_ROOT, ArcaServer, started_server
 
 EXAMPLE = REPO_ROOT / "docs" / "examples" / "azure-cli.sh"
 TIMEOUT = 30
@@ -39,18 +37,8 @@ def az_path() -> str:
 
 @pytest.fixture
 def own_server(server_env, add_trusted_ca):
-    workdir = Path(tempfile.mkdtemp(prefix="arca-az-"))
-    server = ArcaServer(workdir, env=dict(server_env))
-    ok = False
-    try:
-        server.start()
-        add_trusted_ca(server.ca_cert)
+    with started_server("arca-az-", server_env, trust=add_trusted_ca) as server:
         yield server
-        ok = True
-    finally:
-        server.kill()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_az_login_and_every_keyvault_secret_command(own_server: ArcaServer, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List
 import pytest
 import requests
 
-from arca_harness import ArcaServer, cli_failure, describe, assert_refused
+from arca_harness import ArcaServer, cli_failure, describe, assert_refused, forbidden_by
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -46,16 +46,8 @@ def poll(fn: Callable[[], bool], limit: float = EFFECT_LIMIT, interval: float = 
 
 
 def firewall_error(call: Callable[[], Any]) -> Dict[str, Any]:
-    from azure.core.exceptions import HttpResponseError
-
-    with pytest.raises(HttpResponseError) as info:
-        call()
-    exc = info.value
-    assert exc.status_code == 403, f"expected 403, got {exc.status_code}: {exc.message}"
-    body = exc.response.json()
-    assert body["error"]["code"] == "Forbidden", body
-    assert (body["error"].get("innererror") or {}).get("code") == "ForbiddenByFirewall", body
-    return body
+    """Runs `call`, which must fail with 403 Forbidden / ForbiddenByFirewall; returns the body."""
+    return forbidden_by("ForbiddenByFirewall", call)
 
 
 def vault_rules(server: ArcaServer, vault: str, default_action: str, *allow: str) -> Dict[str, Any]:

@@ -30,14 +30,13 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from arca_harness import REPO_ROOT, ArcaServer
+from arca_harness import REPO_ROOT, ArcaServer, started_server
 
 JS_SOURCES = REPO_ROOT / "tests" / "js"
 JS_EXAMPLE = REPO_ROOT / "docs" / "examples" / "javascript.mjs"
@@ -102,20 +101,9 @@ def js_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def js_server(server_env) -> Iterator[ArcaServer]:
-    env = {k: v for k, v in server_env.items()
-           if k not in ("ARCA_IMDS_IDENTITY", "ARCA_APP_SERVICE_IDENTITY", "ARCA_APP_SERVICE_REMOTE")}
-    workdir = Path(tempfile.mkdtemp(prefix="arca-js-"))
-    server = ArcaServer(workdir, env=env)
-    ok = False
-    try:
-        server.start()
+def js_server(default_identity_env) -> Iterator[ArcaServer]:
+    with started_server("arca-js-", default_identity_env) as server:
         yield server
-        ok = True
-    finally:
-        server.kill()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -163,11 +151,15 @@ def assert_suite_passed(proc: subprocess.CompletedProcess) -> None:
     assert f"PASS {len(SUITE_STEPS)} steps" in proc.stdout, node_failure(proc)
 
 
-def service_principal_env(server: ArcaServer) -> Dict[str, str]:
+def administrator_vars(server: ArcaServer) -> Dict[str, str]:
+    """The AZURE_* variables that sign in as the bootstrap administrator with its client secret."""
     boot = server.bootstrap
-    return {"ARCA_CREDENTIAL": "client_secret", "AZURE_TENANT_ID": boot["tenant_id"],
-            "AZURE_CLIENT_ID": boot["client_id"], "AZURE_CLIENT_SECRET": boot["client_secret"],
-            "AZURE_AUTHORITY_HOST": boot["authority_host"]}
+    return {"AZURE_TENANT_ID": boot["tenant_id"], "AZURE_CLIENT_ID": boot["client_id"],
+            "AZURE_CLIENT_SECRET": boot["client_secret"], "AZURE_AUTHORITY_HOST": boot["authority_host"]}
+
+
+def service_principal_env(server: ArcaServer) -> Dict[str, str]:
+    return {"ARCA_CREDENTIAL": "client_secret", **administrator_vars(server)}
 
 
 def issuer_origin(server: ArcaServer) -> str:
@@ -222,14 +214,14 @@ def test_managed_identity(js_dir, js_server, js_identity, credential, route, sdk
     assert time.monotonic() - started < 20, f"took {time.monotonic() - started:.1f}s\n{node_failure(proc)}"
 
 
+def readme_example_env(server: ArcaServer) -> Dict[str, str]:
+    """The variables docs/examples/javascript.mjs names, NODE_EXTRA_CA_CERTS among them."""
+    return node_env(server, {**administrator_vars(server), "AZURE_KEYVAULT_URL": issuer_origin(server)})
+
+
 def test_readme_example(js_dir, js_server):
     """docs/examples/javascript.mjs, as the README quotes it, with the variables it names."""
-    boot = js_server.bootstrap
-    env = node_env(js_server, {"AZURE_TENANT_ID": boot["tenant_id"], "AZURE_CLIENT_ID": boot["client_id"],
-                               "AZURE_CLIENT_SECRET": boot["client_secret"],
-                               "AZURE_AUTHORITY_HOST": boot["authority_host"],
-                               "AZURE_KEYVAULT_URL": issuer_origin(js_server)})
-    proc = run_node(js_dir, JS_EXAMPLE.name, env)
+    proc = run_node(js_dir, JS_EXAMPLE.name, readme_example_env(js_server))
     assert proc.returncode == 0, node_failure(proc)
     assert "greeting = hello from JavaScript" in proc.stdout.splitlines(), node_failure(proc)
     assert re.search(r"^listed greeting, updated \d{4}-\d\d-\d\dT[\d:.]+Z$", proc.stdout, re.M), node_failure(proc)
@@ -237,11 +229,7 @@ def test_readme_example(js_dir, js_server):
 
 def test_without_the_ca_node_refuses_the_server(js_dir, js_server):
     """The trust comes from NODE_EXTRA_CA_CERTS: without it the same example fails on TLS."""
-    boot = js_server.bootstrap
-    env = node_env(js_server, {"AZURE_TENANT_ID": boot["tenant_id"], "AZURE_CLIENT_ID": boot["client_id"],
-                               "AZURE_CLIENT_SECRET": boot["client_secret"],
-                               "AZURE_AUTHORITY_HOST": boot["authority_host"],
-                               "AZURE_KEYVAULT_URL": issuer_origin(js_server)})
+    env = readme_example_env(js_server)
     del env["NODE_EXTRA_CA_CERTS"]
     proc = run_node(js_dir, JS_EXAMPLE.name, env)
     assert proc.returncode != 0, node_failure(proc)

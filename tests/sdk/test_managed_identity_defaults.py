@@ -14,37 +14,22 @@ with the default configuration (no ARCA_IMDS_IDENTITY, no ARCA_APP_SERVICE_IDENT
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import tempfile
-from pathlib import Path
 from typing import Any, Dict
 
 import pytest
 import requests
 
-from arca_harness import ArcaServer, cli_failure, describe
+from arca_harness import ArcaServer, cli_failure, describe, started_server
 
 TIMEOUT = 30
 
 
 @pytest.fixture
-def default_server(server_env, add_trusted_ca):
+def default_server(default_identity_env, add_trusted_ca):
     """A server of its own with the default managed-identity settings, its CA trusted."""
-    env = {k: v for k, v in server_env.items()
-           if k not in ("ARCA_IMDS_IDENTITY", "ARCA_APP_SERVICE_IDENTITY", "ARCA_APP_SERVICE_REMOTE")}
-    workdir = Path(tempfile.mkdtemp(prefix="arca-mi-defaults-"))
-    server = ArcaServer(workdir, env=env)
-    ok = False
-    try:
-        server.start()
-        add_trusted_ca(server.ca_cert)
+    with started_server("arca-mi-defaults-", default_identity_env, trust=add_trusted_ca) as server:
         yield server
-        ok = True
-    finally:
-        server.kill()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def app_service_get(server: ArcaServer, header: str, **params: str) -> requests.Response:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Tuple
 import pytest
 import requests
 
-from arca_harness import cli_failure, listed, describe, assert_refused
+from arca_harness import cli_failure, listed, describe, assert_refused, forbidden_by
 
 API = "2026-04-01"
 TIMEOUT = 30
@@ -79,15 +79,7 @@ def operation(op: str, client, target: Target, unique_name) -> Any:
 
 def forbidden(call: Callable[[], Any]) -> Tuple[Dict[str, Any], str]:
     """Runs `call`, which must fail with 403 Forbidden / ForbiddenByRbac; returns (body, message)."""
-    from azure.core.exceptions import HttpResponseError
-
-    with pytest.raises(HttpResponseError) as info:
-        call()
-    exc = info.value
-    assert exc.status_code == 403, f"expected 403, got {exc.status_code}: {exc.message}"
-    body = exc.response.json()
-    assert body["error"]["code"] == "Forbidden", body
-    assert (body["error"].get("innererror") or {}).get("code") == "ForbiddenByRbac", body
+    body = forbidden_by("ForbiddenByRbac", call)
     return body, body["error"]["message"]
 
 

@@ -16,33 +16,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from arca_harness import REPO_ROOT, ArcaServer
+from arca_harness import REPO_ROOT, ArcaServer, started_server
 
 EXAMPLE = REPO_ROOT / "docs" / "examples" / "curl.sh"
 
 
 @pytest.fixture(scope="module")
 def server(server_env, add_trusted_ca):
-    workdir = Path(tempfile.mkdtemp(prefix="arca-curl-"))
-    srv = ArcaServer(workdir, env=dict(server_env))
-    ok = False
-    try:
-        srv.start()
-        add_trusted_ca(srv.ca_cert)
+    with started_server("arca-curl-", server_env, trust=add_trusted_ca) as srv:
         yield srv
-        ok = True
-    finally:
-        srv.kill()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def curl(server: ArcaServer, *args: str) -> Tuple[int, Dict[str, str], Any]:
