@@ -9,21 +9,18 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::secrets::{BackupBlob, DeletedMembers, ListResult, SecretAttributes, Tags};
+pub use crate::secrets::{
+    BackupBlob, DeletedMembers, ListResult, SecretAttributes, SecretAttributesIn, Tags,
+};
 use crate::SecretText;
 
-/// Key attributes as a client sends them. Read-only members (`created`, `updated`,
-/// `recoveryLevel`, `recoverableDays`, `key_size`, ...) are accepted and ignored.
+/// Key attributes as a client sends them: a secret's, plus `exportable`. Read-only members
+/// (`created`, `updated`, `recoveryLevel`, `recoverableDays`, `key_size`, ...) are accepted and
+/// ignored.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
 pub struct KeyAttributesIn {
-    #[serde(default)]
-    pub enabled: Option<bool>,
-    #[serde(default)]
-    pub nbf: Option<i64>,
-    #[serde(default)]
-    pub exp: Option<i64>,
-    #[serde(default)]
+    #[serde(flatten)]
+    pub common: SecretAttributesIn,
     pub exportable: Option<bool>,
 }
 
@@ -42,21 +39,20 @@ pub struct KeyAttributes {
 /// `dq`, `qi` or `k` (this type has no place for them).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct JsonWebKey {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// `RSA`, `RSA-HSM`, `EC`, `EC-HSM`, `oct` or `oct-HSM`.
     pub kty: String,
-    #[serde(default)]
     pub key_ops: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub n: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub e: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub crv: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
 }
 
@@ -64,37 +60,22 @@ pub struct JsonWebKey {
 /// [`SecretText`] (base64url text), so `Debug` shows none of them.
 #[derive(Debug, Default, Deserialize)]
 pub struct PrivateJsonWebKey {
-    #[serde(default)]
     pub kid: Option<String>,
     pub kty: String,
-    #[serde(default)]
     pub key_ops: Option<Vec<String>>,
-    #[serde(default)]
     pub n: Option<String>,
-    #[serde(default)]
     pub e: Option<String>,
-    #[serde(default)]
     pub crv: Option<String>,
-    #[serde(default)]
     pub x: Option<String>,
-    #[serde(default)]
     pub y: Option<String>,
-    #[serde(default)]
     pub d: Option<SecretText>,
-    #[serde(default)]
     pub p: Option<SecretText>,
-    #[serde(default)]
     pub q: Option<SecretText>,
-    #[serde(default)]
     pub dp: Option<SecretText>,
-    #[serde(default)]
     pub dq: Option<SecretText>,
-    #[serde(default)]
     pub qi: Option<SecretText>,
-    #[serde(default)]
     pub k: Option<SecretText>,
     /// A protected key blob for bring-your-own-key transfer (the SDKs' `t`).
-    #[serde(default)]
     pub key_hsm: Option<SecretText>,
 }
 
@@ -102,12 +83,12 @@ pub struct PrivateJsonWebKey {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyReleasePolicy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub immutable: Option<bool>,
     /// The policy document, base64url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
 }
 
@@ -115,19 +96,12 @@ pub struct KeyReleasePolicy {
 #[derive(Debug, Deserialize)]
 pub struct KeyCreateParameters {
     pub kty: String,
-    #[serde(default)]
     pub key_size: Option<u32>,
-    #[serde(default)]
     pub public_exponent: Option<u32>,
-    #[serde(default)]
     pub key_ops: Option<Vec<String>>,
-    #[serde(default)]
     pub attributes: Option<KeyAttributesIn>,
-    #[serde(default)]
     pub tags: Option<Tags>,
-    #[serde(default)]
     pub crv: Option<String>,
-    #[serde(default)]
     pub release_policy: Option<KeyReleasePolicy>,
 }
 
@@ -137,24 +111,17 @@ pub struct KeyImportParameters {
     #[serde(rename = "Hsm", default)]
     pub hsm: Option<bool>,
     pub key: PrivateJsonWebKey,
-    #[serde(default)]
     pub attributes: Option<KeyAttributesIn>,
-    #[serde(default)]
     pub tags: Option<Tags>,
-    #[serde(default)]
     pub release_policy: Option<KeyReleasePolicy>,
 }
 
 /// `KeyUpdateParameters`: only members present are changed.
 #[derive(Debug, Default, Deserialize)]
 pub struct KeyUpdateParameters {
-    #[serde(default)]
     pub key_ops: Option<Vec<String>>,
-    #[serde(default)]
     pub attributes: Option<KeyAttributesIn>,
-    #[serde(default)]
     pub tags: Option<Tags>,
-    #[serde(default)]
     pub release_policy: Option<KeyReleasePolicy>,
 }
 
@@ -193,11 +160,8 @@ pub struct KeyItem<'a> {
 pub struct KeyOperationsParameters {
     pub alg: String,
     pub value: SecretText,
-    #[serde(default)]
     pub iv: Option<String>,
-    #[serde(default)]
     pub aad: Option<String>,
-    #[serde(default)]
     pub tag: Option<String>,
 }
 
@@ -252,20 +216,18 @@ pub struct RandomBytes {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyRotationPolicy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifetime_actions: Option<Vec<LifetimeAction>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<KeyRotationPolicyAttributes>,
 }
 
 /// `LifetimeActions`: one trigger and one action.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LifetimeAction {
-    #[serde(default)]
     pub trigger: LifetimeActionTrigger,
-    #[serde(default)]
     pub action: LifetimeActionType,
 }
 
@@ -273,9 +235,9 @@ pub struct LifetimeAction {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct LifetimeActionTrigger {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_after_create: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_before_expiry: Option<String>,
 }
 
@@ -291,11 +253,11 @@ pub struct LifetimeActionType {
 #[serde(rename_all = "camelCase")]
 pub struct KeyRotationPolicyAttributes {
     /// An ISO-8601 duration applied to new versions as their expiry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry_time: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<i64>,
 }
 
@@ -312,7 +274,7 @@ mod tests {
         .unwrap();
         assert_eq!(p.hsm, Some(true));
         assert_eq!(p.key.d.as_ref().unwrap().expose(), "c2VjcmV0ZA");
-        assert_eq!(p.attributes.unwrap().enabled, Some(false));
+        assert_eq!(p.attributes.unwrap().common.enabled, Some(false));
         let shown = format!("{:?}", p.key);
         assert!(!shown.contains("c2VjcmV0ZA"), "{shown}");
     }
