@@ -43,6 +43,14 @@ impl Outcome {
     }
 }
 
+/// The key version an operation uses: `version` `None` is the current one.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRef<'a> {
+    pub vault: &'a VaultRecord,
+    pub name: &'a ObjectName,
+    pub version: Option<&'a VersionId>,
+}
+
 /// A use of a key, named as its `key_ops` entry names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Use {
@@ -91,16 +99,18 @@ fn not_permitted(use_: Use, reason: Refusal) -> EngineError {
     }
 }
 
-/// The key version `version` (default: current) of `name`, after the proof and every rule of
-/// use are checked, with its version id.
+/// The key `at` names, after the proof and every rule of use are checked, with its version id.
 async fn usable(
     engine: &Engine,
     auth: &Authorized,
-    vault: &VaultRecord,
-    name: &ObjectName,
-    version: Option<&VersionId>,
+    at: KeyRef<'_>,
     use_: Use,
 ) -> EngineResult<(String, PrivateKey)> {
+    let KeyRef {
+        vault,
+        name,
+        version,
+    } = at;
     require_object(auth, use_.operation(), &vault.name, name)?;
     let found = objects::active(engine, &vault.name, KIND, name, version).await?;
     let record = &found.version;
@@ -147,18 +157,15 @@ fn wrap_algorithm(alg: &str, use_: Use) -> EngineResult<WrapAlgorithm> {
 }
 
 /// Encrypts `plaintext` with the key (`alg` a JWA name; `params` the IV and AAD of AES).
-#[allow(clippy::too_many_arguments)]
 pub async fn encrypt(
     engine: &Engine,
     auth: &Authorized,
-    vault: &VaultRecord,
-    name: &ObjectName,
-    version: Option<&VersionId>,
+    at: KeyRef<'_>,
     alg: &str,
     plaintext: &SecretBytes,
     params: SymmetricParams<'_>,
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, vault, name, version, Use::Encrypt).await?;
+    let (version, key) = usable(engine, auth, at, Use::Encrypt).await?;
     let alg = encryption_algorithm(alg, Use::Encrypt)?;
     let done = key
         .encrypt(alg, plaintext.expose(), &params)
@@ -172,86 +179,71 @@ pub async fn encrypt(
 }
 
 /// Decrypts `ciphertext` with the key; every failure of the decryption itself is one message.
-#[allow(clippy::too_many_arguments)]
 pub async fn decrypt(
     engine: &Engine,
     auth: &Authorized,
-    vault: &VaultRecord,
-    name: &ObjectName,
-    version: Option<&VersionId>,
+    at: KeyRef<'_>,
     alg: &str,
     ciphertext: &[u8],
     params: SymmetricParams<'_>,
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, vault, name, version, Use::Decrypt).await?;
+    let (version, key) = usable(engine, auth, at, Use::Decrypt).await?;
     let alg = encryption_algorithm(alg, Use::Decrypt)?;
     let plain = key.decrypt(alg, ciphertext, &params).map_err(key_error)?;
     Ok(Outcome::bytes(version, plain))
 }
 
 /// Signs a precomputed `digest` (Key Vault never hashes).
-#[allow(clippy::too_many_arguments)]
 pub async fn sign(
     engine: &Engine,
     auth: &Authorized,
-    vault: &VaultRecord,
-    name: &ObjectName,
-    version: Option<&VersionId>,
+    at: KeyRef<'_>,
     alg: &str,
     digest: &[u8],
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, vault, name, version, Use::Sign).await?;
+    let (version, key) = usable(engine, auth, at, Use::Sign).await?;
     let alg = signature_algorithm(alg, Use::Sign)?;
     let signature = key.sign_digest(alg, digest).map_err(key_error)?;
     Ok(Outcome::bytes(version, SecretBytes::new(signature)))
 }
 
 /// Whether `signature` verifies over `digest` with the key's public half.
-#[allow(clippy::too_many_arguments)]
 pub async fn verify(
     engine: &Engine,
     auth: &Authorized,
-    vault: &VaultRecord,
-    name: &ObjectName,
-    version: Option<&VersionId>,
+    at: KeyRef<'_>,
     alg: &str,
     digest: &[u8],
     signature: &[u8],
 ) -> EngineResult<bool> {
-    let (_, key) = usable(engine, auth, vault, name, version, Use::Verify).await?;
+    let (_, key) = usable(engine, auth, at, Use::Verify).await?;
     let alg = signature_algorithm(alg, Use::Verify)?;
     key.verify_digest(alg, digest, signature).map_err(key_error)
 }
 
 /// Wraps `key_bytes` (another key) with the key.
-#[allow(clippy::too_many_arguments)]
 pub async fn wrap_key(
     engine: &Engine,
     auth: &Authorized,
-    vault: &VaultRecord,
-    name: &ObjectName,
-    version: Option<&VersionId>,
+    at: KeyRef<'_>,
     alg: &str,
     key_bytes: &SecretBytes,
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, vault, name, version, Use::Wrap).await?;
+    let (version, key) = usable(engine, auth, at, Use::Wrap).await?;
     let alg = wrap_algorithm(alg, Use::Wrap)?;
     let wrapped = key.wrap_key(alg, key_bytes.expose()).map_err(key_error)?;
     Ok(Outcome::bytes(version, SecretBytes::new(wrapped)))
 }
 
 /// Unwraps a key wrapped with the key.
-#[allow(clippy::too_many_arguments)]
 pub async fn unwrap_key(
     engine: &Engine,
     auth: &Authorized,
-    vault: &VaultRecord,
-    name: &ObjectName,
-    version: Option<&VersionId>,
+    at: KeyRef<'_>,
     alg: &str,
     wrapped: &[u8],
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, vault, name, version, Use::Unwrap).await?;
+    let (version, key) = usable(engine, auth, at, Use::Unwrap).await?;
     let alg = wrap_algorithm(alg, Use::Unwrap)?;
     let unwrapped = key.unwrap_key(alg, wrapped).map_err(key_error)?;
     Ok(Outcome::bytes(version, unwrapped))

@@ -33,7 +33,8 @@ use crate::{Authorized, Engine, EngineError, EngineResult};
 
 pub use backup::{backup, restore};
 pub use crypto::{
-    decrypt, encrypt, random_bytes, sign, unwrap_key, verify, wrap_key, Outcome, MAX_RANDOM_BYTES,
+    decrypt, encrypt, random_bytes, sign, unwrap_key, verify, wrap_key, KeyRef, Outcome,
+    MAX_RANDOM_BYTES,
 };
 pub use policy::{rotation_policy, update_rotation_policy};
 

@@ -108,18 +108,35 @@ impl Setup {
             .unwrap()
     }
 
+    /// The proof for `operation` on `key`, and where that key is.
+    fn use_key<'a>(
+        &'a self,
+        operation: Operation,
+        key: &'a ObjectName,
+        version: Option<&'a VersionId>,
+    ) -> (Authorized, KeyRef<'a>) {
+        let at = KeyRef {
+            vault: &self.vault,
+            name: key,
+            version,
+        };
+        (self.proof(operation, Some(key.as_str())), at)
+    }
+
+    async fn sign_at(
+        &self,
+        key: &str,
+        version: Option<&VersionId>,
+        alg: &str,
+        digest: &[u8],
+    ) -> EngineResult<Outcome> {
+        let key = name(key);
+        let (auth, at) = self.use_key(Operation::KeySign, &key, version);
+        sign(&self.engine, &auth, at, alg, digest).await
+    }
+
     async fn sign(&self, key: &str, alg: &str, digest: &[u8]) -> EngineResult<Outcome> {
-        let auth = self.proof(Operation::KeySign, Some(key));
-        sign(
-            &self.engine,
-            &auth,
-            &self.vault,
-            &name(key),
-            None,
-            alg,
-            digest,
-        )
-        .await
+        self.sign_at(key, None, alg, digest).await
     }
 
     async fn verify_at(
@@ -130,19 +147,9 @@ impl Setup {
         digest: &[u8],
         signature: &[u8],
     ) -> EngineResult<bool> {
-        let auth = self.proof(Operation::KeyVerify, Some(key));
-        let vault = &self.vault;
-        verify(
-            &self.engine,
-            &auth,
-            vault,
-            &name(key),
-            version,
-            alg,
-            digest,
-            signature,
-        )
-        .await
+        let key = name(key);
+        let (auth, at) = self.use_key(Operation::KeyVerify, &key, version);
+        verify(&self.engine, &auth, at, alg, digest, signature).await
     }
 
     async fn verify(&self, key: &str, alg: &str, digest: &[u8], sig: &[u8]) -> EngineResult<bool> {
@@ -156,20 +163,10 @@ impl Setup {
         plain: &[u8],
         params: SymmetricParams<'_>,
     ) -> EngineResult<Outcome> {
-        let auth = self.proof(Operation::KeyEncrypt, Some(key));
+        let key = name(key);
+        let (auth, at) = self.use_key(Operation::KeyEncrypt, &key, None);
         let plain = SecretBytes::from_slice(plain);
-        let vault = &self.vault;
-        encrypt(
-            &self.engine,
-            &auth,
-            vault,
-            &name(key),
-            None,
-            alg,
-            &plain,
-            params,
-        )
-        .await
+        encrypt(&self.engine, &auth, at, alg, &plain, params).await
     }
 
     async fn decrypt(
@@ -179,48 +176,22 @@ impl Setup {
         cipher: &[u8],
         params: SymmetricParams<'_>,
     ) -> EngineResult<Outcome> {
-        let auth = self.proof(Operation::KeyDecrypt, Some(key));
-        let vault = &self.vault;
-        decrypt(
-            &self.engine,
-            &auth,
-            vault,
-            &name(key),
-            None,
-            alg,
-            cipher,
-            params,
-        )
-        .await
+        let key = name(key);
+        let (auth, at) = self.use_key(Operation::KeyDecrypt, &key, None);
+        decrypt(&self.engine, &auth, at, alg, cipher, params).await
     }
 
     async fn wrap(&self, key: &str, alg: &str, secret: &[u8]) -> EngineResult<Outcome> {
-        let auth = self.proof(Operation::KeyWrap, Some(key));
+        let key = name(key);
+        let (auth, at) = self.use_key(Operation::KeyWrap, &key, None);
         let secret = SecretBytes::from_slice(secret);
-        wrap_key(
-            &self.engine,
-            &auth,
-            &self.vault,
-            &name(key),
-            None,
-            alg,
-            &secret,
-        )
-        .await
+        wrap_key(&self.engine, &auth, at, alg, &secret).await
     }
 
     async fn unwrap(&self, key: &str, alg: &str, wrapped: &[u8]) -> EngineResult<Outcome> {
-        let auth = self.proof(Operation::KeyUnwrap, Some(key));
-        unwrap_key(
-            &self.engine,
-            &auth,
-            &self.vault,
-            &name(key),
-            None,
-            alg,
-            wrapped,
-        )
-        .await
+        let key = name(key);
+        let (auth, at) = self.use_key(Operation::KeyUnwrap, &key, None);
+        unwrap_key(&self.engine, &auth, at, alg, wrapped).await
     }
 
     async fn versions(&self, key: &str) -> Vec<KeyView> {
@@ -791,19 +762,7 @@ async fn rotate_makes_a_new_version_like_the_current_one() {
     assert_eq!(s.versions("k").await.len(), 2);
     // The new version signs; the old one still verifies what it signed.
     let old = VersionId::parse(&first.version).unwrap();
-    let auth = s.proof(Operation::KeySign, Some("k"));
-    let vault = &s.vault;
-    let key_name = name("k");
-    let by_old = sign(
-        &s.engine,
-        &auth,
-        vault,
-        &key_name,
-        Some(&old),
-        "ES384",
-        &[1; 48],
-    );
-    let by_old = by_old.await.unwrap();
+    let by_old = s.sign_at("k", Some(&old), "ES384", &[1; 48]).await.unwrap();
     assert_eq!(by_old.version, first.version);
     let signed = s.sign("k", "ES384", &[1; 48]).await.unwrap();
     assert_eq!(signed.version, second.version);
@@ -974,24 +933,18 @@ async fn random_bytes_come_in_counts_of_1_to_128() {
 async fn a_proof_for_another_operation_or_key_uses_nothing() {
     let s = setup().await;
     s.create("k", new_key("EC", None, None)).await.unwrap();
+    let key = name("k");
+    let at = KeyRef {
+        vault: &s.vault,
+        name: &key,
+        version: None,
+    };
     let for_verify = s.proof(Operation::KeyVerify, Some("k"));
-    let key_name = name("k");
-    let signed = sign(
-        &s.engine,
-        &for_verify,
-        &s.vault,
-        &key_name,
-        None,
-        "ES256",
-        &[0; 32],
-    );
-    assert!(matches!(signed.await, Err(EngineError::Internal)));
+    let signed = sign(&s.engine, &for_verify, at, "ES256", &[0; 32]).await;
+    assert!(matches!(signed, Err(EngineError::Internal)));
     let for_other = s.proof(Operation::KeySign, Some("other"));
-    let key_name = name("k");
-    let signed = sign(
-        &s.engine, &for_other, &s.vault, &key_name, None, "ES256", &[0; 32],
-    );
-    assert!(matches!(signed.await, Err(EngineError::Internal)));
+    let signed = sign(&s.engine, &for_other, at, "ES256", &[0; 32]).await;
+    assert!(matches!(signed, Err(EngineError::Internal)));
     let for_vault = s.proof(Operation::KeyList, None);
     assert!(matches!(
         random_bytes(&for_vault, &s.vault, 8),
