@@ -7,12 +7,12 @@
 use arca_core::limits::MAX_BACKUP_VERSIONS;
 use arca_core::{ObjectName, Operation, VersionId};
 use arca_crypto::keys::PrivateKey;
-use arca_store::{VaultRecord, VersionRecord};
+use arca_store::VaultRecord;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{open_private, view, Meta, KEY_FIELD, KIND};
-use crate::objects;
+use crate::objects::{self, ClearAttributes};
 use crate::{Authorized, Engine, EngineError, EngineResult};
 
 const FORMAT: u32 = 1;
@@ -29,12 +29,8 @@ struct Document {
 /// One version: its clear attributes, its metadata and its private key.
 #[derive(Serialize, Deserialize)]
 struct Version {
-    version: String,
-    created: i64,
-    updated: i64,
-    enabled: bool,
-    nbf: Option<i64>,
-    exp: Option<i64>,
+    #[serde(flatten)]
+    attributes: ClearAttributes,
     meta: Meta,
     /// `PrivateKey::to_storage`, base64url.
     key: String,
@@ -61,12 +57,7 @@ pub async fn backup(
             .to_storage()
             .map_err(super::key_error)?;
         versions.push(Version {
-            version: r.version.clone(),
-            created: r.created,
-            updated: r.updated,
-            enabled: r.enabled,
-            nbf: r.nbf,
-            exp: r.exp,
+            attributes: ClearAttributes::of(r),
             meta,
             key: crate::b64url(stored.expose()),
         });
@@ -101,28 +92,13 @@ pub async fn restore(
     let name = ObjectName::parse(&document.name).map_err(|_| invalid())?;
     let mut records = Vec::with_capacity(document.versions.len());
     for v in &document.versions {
-        VersionId::parse(&v.version).map_err(|_| invalid())?;
+        VersionId::parse(&v.attributes.version).map_err(|_| invalid())?;
         let stored = Zeroizing::new(crate::b64url_decode(&v.key).ok_or_else(invalid)?);
         PrivateKey::from_storage(&stored).map_err(|_| invalid())?;
-        let mut record = VersionRecord {
-            version: v.version.clone(),
-            created: v.created,
-            updated: v.updated,
-            enabled: v.enabled,
-            nbf: v.nbf,
-            exp: v.exp,
-            meta: Vec::new(),
-            value: objects::seal_field(
-                engine,
-                &vault.name,
-                KIND,
-                &name,
-                &v.version,
-                KEY_FIELD,
-                &stored,
-            )?,
-        };
-        record.meta = objects::seal_meta(engine, &vault.name, KIND, &name, &record, &v.meta)?;
+        let vault_name = &vault.name;
+        let record = v
+            .attributes
+            .seal(engine, vault_name, KIND, &name, KEY_FIELD, &stored, &v.meta)?;
         records.push(record);
     }
     let (object, record) = objects::restore(

@@ -53,7 +53,7 @@ pub struct KeyRef<'a> {
 
 /// A use of a key, named as its `key_ops` entry names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Use {
+pub enum KeyUse {
     Encrypt,
     Decrypt,
     Sign,
@@ -62,36 +62,54 @@ enum Use {
     Unwrap,
 }
 
-impl Use {
-    fn name(self) -> &'static str {
+impl KeyUse {
+    pub const ALL: [KeyUse; 6] = [
+        KeyUse::Encrypt,
+        KeyUse::Decrypt,
+        KeyUse::Sign,
+        KeyUse::Verify,
+        KeyUse::Wrap,
+        KeyUse::Unwrap,
+    ];
+
+    /// The use a name stands for, ignoring case (the path segment `wrapkey` names `wrapKey`).
+    pub fn from_name(name: &str) -> Option<KeyUse> {
+        Self::ALL
+            .into_iter()
+            .find(|u| u.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The `key_ops` entry, which is also the operation's path segment.
+    pub fn name(self) -> &'static str {
         match self {
-            Use::Encrypt => "encrypt",
-            Use::Decrypt => "decrypt",
-            Use::Sign => "sign",
-            Use::Verify => "verify",
-            Use::Wrap => "wrapKey",
-            Use::Unwrap => "unwrapKey",
+            KeyUse::Encrypt => "encrypt",
+            KeyUse::Decrypt => "decrypt",
+            KeyUse::Sign => "sign",
+            KeyUse::Verify => "verify",
+            KeyUse::Wrap => "wrapKey",
+            KeyUse::Unwrap => "unwrapKey",
         }
     }
 
-    fn operation(self) -> Operation {
+    /// The operation whose proof the use needs.
+    pub fn operation(self) -> Operation {
         match self {
-            Use::Encrypt => Operation::KeyEncrypt,
-            Use::Decrypt => Operation::KeyDecrypt,
-            Use::Sign => Operation::KeySign,
-            Use::Verify => Operation::KeyVerify,
-            Use::Wrap => Operation::KeyWrap,
-            Use::Unwrap => Operation::KeyUnwrap,
+            KeyUse::Encrypt => Operation::KeyEncrypt,
+            KeyUse::Decrypt => Operation::KeyDecrypt,
+            KeyUse::Sign => Operation::KeySign,
+            KeyUse::Verify => Operation::KeyVerify,
+            KeyUse::Wrap => Operation::KeyWrap,
+            KeyUse::Unwrap => Operation::KeyUnwrap,
         }
     }
 
     /// Whether the use makes something new (and so needs the key inside its validity window).
     fn produces(self) -> bool {
-        matches!(self, Use::Encrypt | Use::Sign | Use::Wrap)
+        matches!(self, KeyUse::Encrypt | KeyUse::Sign | KeyUse::Wrap)
     }
 }
 
-fn not_permitted(use_: Use, reason: Refusal) -> EngineError {
+fn not_permitted(use_: KeyUse, reason: Refusal) -> EngineError {
     EngineError::NotPermitted {
         kind: KIND,
         operation: use_.name(),
@@ -104,7 +122,7 @@ async fn usable(
     engine: &Engine,
     auth: &Authorized,
     at: KeyRef<'_>,
-    use_: Use,
+    use_: KeyUse,
 ) -> EngineResult<(String, PrivateKey)> {
     let KeyRef {
         vault,
@@ -137,22 +155,22 @@ async fn usable(
     Ok((record.version.clone(), private))
 }
 
-fn unknown_algorithm(use_: Use) -> EngineError {
+fn unknown_algorithm(use_: KeyUse) -> EngineError {
     EngineError::Invalid(format!(
         "The algorithm (alg) is not one Key Vault supports for {}.",
         use_.name()
     ))
 }
 
-fn encryption_algorithm(alg: &str, use_: Use) -> EngineResult<EncryptionAlgorithm> {
+fn encryption_algorithm(alg: &str, use_: KeyUse) -> EngineResult<EncryptionAlgorithm> {
     EncryptionAlgorithm::from_name(alg).ok_or_else(|| unknown_algorithm(use_))
 }
 
-fn signature_algorithm(alg: &str, use_: Use) -> EngineResult<SignatureAlgorithm> {
+fn signature_algorithm(alg: &str, use_: KeyUse) -> EngineResult<SignatureAlgorithm> {
     SignatureAlgorithm::from_name(alg).ok_or_else(|| unknown_algorithm(use_))
 }
 
-fn wrap_algorithm(alg: &str, use_: Use) -> EngineResult<WrapAlgorithm> {
+fn wrap_algorithm(alg: &str, use_: KeyUse) -> EngineResult<WrapAlgorithm> {
     WrapAlgorithm::from_name(alg).ok_or_else(|| unknown_algorithm(use_))
 }
 
@@ -165,8 +183,8 @@ pub async fn encrypt(
     plaintext: &SecretBytes,
     params: SymmetricParams<'_>,
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, at, Use::Encrypt).await?;
-    let alg = encryption_algorithm(alg, Use::Encrypt)?;
+    let (version, key) = usable(engine, auth, at, KeyUse::Encrypt).await?;
+    let alg = encryption_algorithm(alg, KeyUse::Encrypt)?;
     let done = key
         .encrypt(alg, plaintext.expose(), &params)
         .map_err(key_error)?;
@@ -187,8 +205,8 @@ pub async fn decrypt(
     ciphertext: &[u8],
     params: SymmetricParams<'_>,
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, at, Use::Decrypt).await?;
-    let alg = encryption_algorithm(alg, Use::Decrypt)?;
+    let (version, key) = usable(engine, auth, at, KeyUse::Decrypt).await?;
+    let alg = encryption_algorithm(alg, KeyUse::Decrypt)?;
     let plain = key.decrypt(alg, ciphertext, &params).map_err(key_error)?;
     Ok(Outcome::bytes(version, plain))
 }
@@ -201,8 +219,8 @@ pub async fn sign(
     alg: &str,
     digest: &[u8],
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, at, Use::Sign).await?;
-    let alg = signature_algorithm(alg, Use::Sign)?;
+    let (version, key) = usable(engine, auth, at, KeyUse::Sign).await?;
+    let alg = signature_algorithm(alg, KeyUse::Sign)?;
     let signature = key.sign_digest(alg, digest).map_err(key_error)?;
     Ok(Outcome::bytes(version, SecretBytes::new(signature)))
 }
@@ -216,8 +234,8 @@ pub async fn verify(
     digest: &[u8],
     signature: &[u8],
 ) -> EngineResult<bool> {
-    let (_, key) = usable(engine, auth, at, Use::Verify).await?;
-    let alg = signature_algorithm(alg, Use::Verify)?;
+    let (_, key) = usable(engine, auth, at, KeyUse::Verify).await?;
+    let alg = signature_algorithm(alg, KeyUse::Verify)?;
     key.verify_digest(alg, digest, signature).map_err(key_error)
 }
 
@@ -229,8 +247,8 @@ pub async fn wrap_key(
     alg: &str,
     key_bytes: &SecretBytes,
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, at, Use::Wrap).await?;
-    let alg = wrap_algorithm(alg, Use::Wrap)?;
+    let (version, key) = usable(engine, auth, at, KeyUse::Wrap).await?;
+    let alg = wrap_algorithm(alg, KeyUse::Wrap)?;
     let wrapped = key.wrap_key(alg, key_bytes.expose()).map_err(key_error)?;
     Ok(Outcome::bytes(version, SecretBytes::new(wrapped)))
 }
@@ -243,8 +261,8 @@ pub async fn unwrap_key(
     alg: &str,
     wrapped: &[u8],
 ) -> EngineResult<Outcome> {
-    let (version, key) = usable(engine, auth, at, Use::Unwrap).await?;
-    let alg = wrap_algorithm(alg, Use::Unwrap)?;
+    let (version, key) = usable(engine, auth, at, KeyUse::Unwrap).await?;
+    let alg = wrap_algorithm(alg, KeyUse::Unwrap)?;
     let unwrapped = key.unwrap_key(alg, wrapped).map_err(key_error)?;
     Ok(Outcome::bytes(version, unwrapped))
 }

@@ -33,7 +33,7 @@ use crate::{Authorized, Engine, EngineError, EngineResult};
 
 pub use backup::{backup, restore};
 pub use crypto::{
-    decrypt, encrypt, random_bytes, sign, unwrap_key, verify, wrap_key, KeyRef, Outcome,
+    decrypt, encrypt, random_bytes, sign, unwrap_key, verify, wrap_key, KeyRef, KeyUse, Outcome,
     MAX_RANDOM_BYTES,
 };
 pub use policy::{rotation_policy, update_rotation_policy};
@@ -376,23 +376,6 @@ fn view(
     Ok(view_of(vault, object, record, meta))
 }
 
-/// Views of `rows`, leaving out (as reported by `open_meta`) versions that fail verification.
-fn views<'r>(
-    engine: &Engine,
-    vault: &VaultRecord,
-    rows: impl Iterator<Item = (&'r ObjectName, &'r ObjectRecord, &'r VersionRecord)>,
-) -> EngineResult<Vec<KeyView>> {
-    let mut items = Vec::new();
-    for (name, object, record) in rows {
-        match view(engine, vault, name, object, record) {
-            Ok(item) => items.push(item),
-            Err(EngineError::Internal) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(items)
-}
-
 // ---- writing versions ----
 
 /// The clear attributes of a new version.
@@ -412,27 +395,24 @@ async fn put_new_version(
     meta: Meta,
 ) -> EngineResult<KeyView> {
     let now = engine.now();
-    let version = objects::new_version_id()?;
     let stored = private.to_storage().map_err(key_error)?;
-    let mut record = VersionRecord {
-        version: version.to_string(),
+    let attributes = objects::ClearAttributes {
+        version: objects::new_version_id()?.to_string(),
         created: now,
         updated: now,
         enabled: validity.enabled,
         nbf: validity.nbf,
         exp: validity.exp,
-        meta: Vec::new(),
-        value: objects::seal_field(
-            engine,
-            &vault.name,
-            KIND,
-            name,
-            version.as_str(),
-            KEY_FIELD,
-            stored.expose(),
-        )?,
     };
-    record.meta = objects::seal_meta(engine, &vault.name, KIND, name, &record, &meta)?;
+    let record = attributes.seal(
+        engine,
+        &vault.name,
+        KIND,
+        name,
+        KEY_FIELD,
+        stored.expose(),
+        &meta,
+    )?;
     let object = objects::put_version(engine, &vault.name, KIND, name, &record).await?;
     Ok(view_of(vault, &object, &record, meta))
 }
@@ -715,15 +695,7 @@ pub async fn list(
     limit: usize,
 ) -> EngineResult<Page<KeyView>> {
     let page = objects::list(engine, auth, vault, KIND, which, after, limit).await?;
-    let items = views(
-        engine,
-        vault,
-        page.items.iter().map(|(n, r)| (n, &r.object, &r.version)),
-    )?;
-    Ok(Page {
-        items,
-        next: page.next,
-    })
+    objects::object_views(page, |n, o, r| view(engine, vault, n, o, r))
 }
 
 /// One page of an active key's versions.
@@ -735,16 +707,8 @@ pub async fn list_versions(
     after: Option<&str>,
     limit: usize,
 ) -> EngineResult<Page<KeyView>> {
-    let (object, page) =
-        objects::list_versions(engine, auth, vault, KIND, name, after, limit).await?;
-    let items = match &object {
-        Some(object) => views(engine, vault, page.items.iter().map(|r| (name, object, r)))?,
-        None => Vec::new(),
-    };
-    Ok(Page {
-        items,
-        next: page.next,
-    })
+    let listed = objects::list_versions(engine, auth, vault, KIND, name, after, limit).await?;
+    objects::version_views(name, listed, |n, o, r| view(engine, vault, n, o, r))
 }
 
 /// Soft-deletes a key; returns it in its deleted state.

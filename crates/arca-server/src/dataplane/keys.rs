@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use arca_core::authz::Authorized;
-use arca_engine::keys::{self as engine, KeyRef, KeyView, Outcome};
+use arca_engine::keys::{self as engine, KeyRef, KeyUse, KeyView, Outcome};
 use arca_engine::objects::Page;
 
 use super::context::{object_name, Ctx};
@@ -40,43 +40,6 @@ fn optional_version(raw: &str, name: &ObjectName) -> ApiResult<Option<VersionId>
         Ok(None)
     } else {
         version_id(raw, name).map(Some)
-    }
-}
-
-/// A cryptographic operation named by the last path segment.
-#[derive(Debug, Clone, Copy)]
-enum CryptoOp {
-    Encrypt,
-    Decrypt,
-    Sign,
-    Verify,
-    Wrap,
-    Unwrap,
-}
-
-impl CryptoOp {
-    fn parse(segment: &str) -> Option<CryptoOp> {
-        let op = match segment.to_ascii_lowercase().as_str() {
-            "encrypt" => CryptoOp::Encrypt,
-            "decrypt" => CryptoOp::Decrypt,
-            "sign" => CryptoOp::Sign,
-            "verify" => CryptoOp::Verify,
-            "wrapkey" => CryptoOp::Wrap,
-            "unwrapkey" => CryptoOp::Unwrap,
-            _ => return None,
-        };
-        Some(op)
-    }
-
-    fn operation(self) -> Operation {
-        match self {
-            CryptoOp::Encrypt => Operation::KeyEncrypt,
-            CryptoOp::Decrypt => Operation::KeyDecrypt,
-            CryptoOp::Sign => Operation::KeySign,
-            CryptoOp::Verify => Operation::KeyVerify,
-            CryptoOp::Wrap => Operation::KeyWrap,
-            CryptoOp::Unwrap => Operation::KeyUnwrap,
-        }
     }
 }
 
@@ -161,7 +124,7 @@ pub(crate) async fn route(
             let v = engine::delete(&ctx.state.engine, &auth, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
         }
-        (&Method::POST, [name, version, op]) => match CryptoOp::parse(op) {
+        (&Method::POST, [name, version, op]) => match KeyUse::from_name(op) {
             Some(op) => {
                 let name = object_name(name)?;
                 let version = optional_version(version, &name)?;
@@ -274,7 +237,7 @@ async fn crypto(
     ctx: &Ctx<'_>,
     name: &ObjectName,
     version: Option<&VersionId>,
-    op: CryptoOp,
+    op: KeyUse,
     body: Unread,
 ) -> ApiResult<Response> {
     let auth = ctx.authorize(op.operation(), Some(name))?;
@@ -285,11 +248,11 @@ async fn crypto(
         version,
     };
     let outcome = match op {
-        CryptoOp::Sign => {
+        KeyUse::Sign => {
             let (p, _lease): (KeySignParameters, Lease) = read(ctx, body).await?;
             engine::sign(e, &auth, at, &p.alg, &decode(&p.value, "value")?).await?
         }
-        CryptoOp::Verify => {
+        KeyUse::Verify => {
             let (p, _lease): (KeyVerifyParameters, Lease) = read(ctx, body).await?;
             let digest = decode(&p.digest, "digest")?;
             let signature = decode(&p.value, "value")?;
@@ -309,15 +272,15 @@ async fn crypto(
             };
             let alg = p.alg.as_str();
             let outcome = match op {
-                CryptoOp::Encrypt => engine::encrypt(e, &auth, at, alg, &value, params).await?,
-                CryptoOp::Decrypt => {
+                KeyUse::Encrypt => engine::encrypt(e, &auth, at, alg, &value, params).await?,
+                KeyUse::Decrypt => {
                     engine::decrypt(e, &auth, at, alg, value.expose(), params).await?
                 }
-                CryptoOp::Wrap => engine::wrap_key(e, &auth, at, alg, &value).await?,
+                KeyUse::Wrap => engine::wrap_key(e, &auth, at, alg, &value).await?,
                 _ => engine::unwrap_key(e, &auth, at, alg, value.expose()).await?,
             };
             // Key Vault answers an authenticated encryption with the data it authenticated.
-            if matches!(op, CryptoOp::Encrypt) && outcome.tag.is_some() {
+            if matches!(op, KeyUse::Encrypt) && outcome.tag.is_some() {
                 return Ok(operation_result(ctx, name, outcome, p.aad));
             }
             outcome
