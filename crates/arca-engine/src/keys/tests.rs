@@ -622,6 +622,17 @@ async fn creation_parameters_are_checked() {
         ..KeyPatch::default()
     };
     assert_invalid(update(&s.engine, &auth, &s.vault, &name("k"), None, patch).await);
+    // A key without a release policy cannot become exportable.
+    s.create("plain", new_key("EC", None, None)).await.unwrap();
+    let auth = s.proof(Operation::KeyUpdate, Some("plain"));
+    let patch = KeyPatch {
+        attributes: KeyAttributesIn {
+            exportable: Some(true),
+            ..Default::default()
+        },
+        ..KeyPatch::default()
+    };
+    assert_invalid(update(&s.engine, &auth, &s.vault, &name("plain"), None, patch).await);
 }
 
 fn imported_ec(hsm: bool) -> ImportKey {

@@ -207,6 +207,21 @@ async fn a_key_lives_its_whole_life_over_http() {
     assert!(deleted["scheduledPurgeDate"].is_i64());
     let got = h.ok("GET", "/deletedkeys/signer", None).await;
     assert_eq!(got["key"]["kid"], rotated["key"]["kid"]);
+    // A soft-deleted name cannot be reused, and its key cannot be used.
+    let again = json!({"kty": "EC"});
+    assert_eq!(
+        h.refused("POST", "/keys/signer/create", again).await,
+        (
+            StatusCode::CONFLICT,
+            "Conflict/ObjectIsDeletedButRecoverable".to_owned()
+        )
+    );
+    let verify = json!({"alg": "ES256", "digest": digest, "value": signed["value"]});
+    assert_eq!(
+        h.refused("POST", &format!("/keys/signer/{version}/verify"), verify)
+            .await,
+        (StatusCode::NOT_FOUND, "KeyNotFound/-".to_owned())
+    );
     let (status, _) = h
         .call("DELETE", &format!("/deletedkeys/signer?{V}"), None)
         .await;
