@@ -306,6 +306,12 @@ async fn every_encryption_algorithm_round_trips_on_its_key_type() {
             .await
             .unwrap();
         assert_eq!(opened.value.expose(), b"data key", "{alg}");
+        // A truncated ciphertext is refused, with one message whatever went wrong.
+        let short = &sealed.value.expose()[..255];
+        assert_invalid(
+            s.decrypt("rsa", alg, short, SymmetricParams::default())
+                .await,
+        );
     }
     let plain = [0x42u8; 32];
     for bits in [128u32, 192, 256] {
