@@ -219,161 +219,71 @@ impl AdminClient {
             source,
         })
     }
+}
 
-    pub async fn vaults(&self) -> Result<List<Vault>, ClientError> {
-        self.send_request(&Request::vaults()).await
-    }
+/// A request as its constructor gives it: the constructors that cannot fail return it as is.
+trait Built<A> {
+    fn built(self) -> Result<Request<A>, ClientError>;
+}
 
-    pub async fn vault(&self, name: &str) -> Result<Vault, ClientError> {
-        self.send_request(&Request::vault(name)?).await
+impl<A> Built<A> for Request<A> {
+    fn built(self) -> Result<Request<A>, ClientError> {
+        Ok(self)
     }
+}
 
-    pub async fn create_vault(&self, body: &CreateVault) -> Result<Vault, ClientError> {
-        self.send_request(&Request::create_vault(body)?).await
+impl<A> Built<A> for Result<Request<A>, ClientError> {
+    fn built(self) -> Result<Request<A>, ClientError> {
+        self
     }
+}
 
-    pub async fn delete_vault(&self, name: &str) -> Result<(), ClientError> {
-        self.send_request(&Request::delete_vault(name)?).await
-    }
+/// One method of [`AdminClient`] per admin route, named as the [`Request`] constructor it
+/// sends, taking the same arguments and answering what that request brings.
+macro_rules! admin_calls {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $answer:ty;)*) => {
+        impl AdminClient {
+            $(
+                #[doc = concat!("Sends [`Request::", stringify!($name), "`].")]
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$answer, ClientError> {
+                    self.send_request(&Request::$name($($arg),*).built()?).await
+                }
+            )*
+        }
+    };
+}
 
-    pub async fn vault_network_rules(&self, vault: &str) -> Result<NetworkRules, ClientError> {
-        self.send_request(&Request::vault_network_rules(vault)?)
-            .await
-    }
-
-    pub async fn set_vault_network_rules(
-        &self,
-        vault: &str,
-        rules: &NetworkRules,
-    ) -> Result<NetworkRules, ClientError> {
-        self.send_request(&Request::set_vault_network_rules(vault, rules)?)
-            .await
-    }
-
-    pub async fn admin_network_rules(&self) -> Result<NetworkRules, ClientError> {
-        self.send_request(&Request::admin_network_rules()).await
-    }
-
-    pub async fn set_admin_network_rules(
-        &self,
-        rules: &NetworkRules,
-    ) -> Result<NetworkRules, ClientError> {
-        self.send_request(&Request::set_admin_network_rules(rules)?)
-            .await
-    }
-
-    pub async fn principals(&self) -> Result<List<Principal>, ClientError> {
-        self.send_request(&Request::principals()).await
-    }
-
-    pub async fn principal(&self, principal: &str) -> Result<Principal, ClientError> {
-        self.send_request(&Request::principal(principal)?).await
-    }
-
-    pub async fn create_principal(&self, body: &CreatePrincipal) -> Result<Principal, ClientError> {
-        self.send_request(&Request::create_principal(body)?).await
-    }
-
-    pub async fn delete_principal(&self, principal: &str) -> Result<(), ClientError> {
-        self.send_request(&Request::delete_principal(principal)?)
-            .await
-    }
-
-    pub async fn add_secret(
-        &self,
-        principal: &str,
-        body: &AddSecret,
-    ) -> Result<NewSecret, ClientError> {
-        self.send_request(&Request::add_secret(principal, body)?)
-            .await
-    }
-
-    pub async fn remove_secret(&self, principal: &str, id: &str) -> Result<(), ClientError> {
-        self.send_request(&Request::remove_secret(principal, id)?)
-            .await
-    }
-
-    pub async fn add_certificate(
-        &self,
-        principal: &str,
-        body: &AddCertificate,
-    ) -> Result<Certificate, ClientError> {
-        self.send_request(&Request::add_certificate(principal, body)?)
-            .await
-    }
-
-    pub async fn remove_certificate(&self, principal: &str, id: &str) -> Result<(), ClientError> {
-        self.send_request(&Request::remove_certificate(principal, id)?)
-            .await
-    }
-
-    pub async fn roles(&self) -> Result<List<Role>, ClientError> {
-        self.send_request(&Request::roles()).await
-    }
-
-    pub async fn role(&self, role: &str) -> Result<Role, ClientError> {
-        self.send_request(&Request::role(role)?).await
-    }
-
-    pub async fn define_role(&self, body: &DefineRole) -> Result<Role, ClientError> {
-        self.send_request(&Request::define_role(body)?).await
-    }
-
-    pub async fn delete_role(&self, role: &str) -> Result<(), ClientError> {
-        self.send_request(&Request::delete_role(role)?).await
-    }
-
-    pub async fn assignments(
-        &self,
-        query: &AssignmentQuery,
-    ) -> Result<List<Assignment>, ClientError> {
-        self.send_request(&Request::assignments(query)?).await
-    }
-
-    pub async fn assign(&self, body: &Assign) -> Result<Assignment, ClientError> {
-        self.send_request(&Request::assign(body)?).await
-    }
-
-    pub async fn unassign(&self, id: &str) -> Result<(), ClientError> {
-        self.send_request(&Request::unassign(id)?).await
-    }
-
-    pub async fn check_access(&self, body: &CheckAccess) -> Result<AccessDecision, ClientError> {
-        self.send_request(&Request::check_access(body)?).await
-    }
-
-    pub async fn federated_credentials(
-        &self,
-        query: &FederationQuery,
-    ) -> Result<List<FederatedCredential>, ClientError> {
-        self.send_request(&Request::federated_credentials(query)?)
-            .await
-    }
-
-    pub async fn add_federated_credential(
-        &self,
-        body: &AddFederation,
-    ) -> Result<FederatedCredential, ClientError> {
-        self.send_request(&Request::add_federated_credential(body)?)
-            .await
-    }
-
-    pub async fn remove_federated_credential(&self, id: &str) -> Result<(), ClientError> {
-        self.send_request(&Request::remove_federated_credential(id)?)
-            .await
-    }
-
-    pub async fn signing_keys(&self) -> Result<List<SigningKey>, ClientError> {
-        self.send_request(&Request::signing_keys()).await
-    }
-
-    pub async fn rotate_signing_key(&self) -> Result<List<SigningKey>, ClientError> {
-        self.send_request(&Request::rotate_signing_key()).await
-    }
-
-    pub async fn rotate_identity_header(&self) -> Result<IdentityHeader, ClientError> {
-        self.send_request(&Request::rotate_identity_header()).await
-    }
+admin_calls! {
+    vaults() -> List<Vault>;
+    vault(name: &str) -> Vault;
+    create_vault(body: &CreateVault) -> Vault;
+    delete_vault(name: &str) -> ();
+    vault_network_rules(vault: &str) -> NetworkRules;
+    set_vault_network_rules(vault: &str, rules: &NetworkRules) -> NetworkRules;
+    admin_network_rules() -> NetworkRules;
+    set_admin_network_rules(rules: &NetworkRules) -> NetworkRules;
+    principals() -> List<Principal>;
+    principal(principal: &str) -> Principal;
+    create_principal(body: &CreatePrincipal) -> Principal;
+    delete_principal(principal: &str) -> ();
+    add_secret(principal: &str, body: &AddSecret) -> NewSecret;
+    remove_secret(principal: &str, id: &str) -> ();
+    add_certificate(principal: &str, body: &AddCertificate) -> Certificate;
+    remove_certificate(principal: &str, id: &str) -> ();
+    roles() -> List<Role>;
+    role(role: &str) -> Role;
+    define_role(body: &DefineRole) -> Role;
+    delete_role(role: &str) -> ();
+    assignments(query: &AssignmentQuery) -> List<Assignment>;
+    assign(body: &Assign) -> Assignment;
+    unassign(id: &str) -> ();
+    check_access(body: &CheckAccess) -> AccessDecision;
+    federated_credentials(query: &FederationQuery) -> List<FederatedCredential>;
+    add_federated_credential(body: &AddFederation) -> FederatedCredential;
+    remove_federated_credential(id: &str) -> ();
+    signing_keys() -> List<SigningKey>;
+    rotate_signing_key() -> List<SigningKey>;
+    rotate_identity_header() -> IdentityHeader;
 }
 
 /// Extracts `name="value"` from a `WWW-Authenticate: Bearer ...` header.

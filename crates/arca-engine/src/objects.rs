@@ -249,6 +249,37 @@ fn verify_head(
 
 // ---- reads ----
 
+/// The version `version` (default: the current one) of an object in the state `wanted` (active
+/// or soft-deleted), as the store shares it; `None` if there is none in that state. The current
+/// version is served only once the object's head proves it. Callers have checked their proof.
+async fn in_state(
+    engine: &Engine,
+    vault: &str,
+    kind: ObjectKind,
+    name: &ObjectName,
+    version: Option<&VersionId>,
+    wanted: Listing,
+) -> EngineResult<Option<Arc<ObjectWithVersion>>> {
+    let found = engine
+        .store()
+        .version_shared(&address(vault, kind, name), version.map(VersionId::as_str))
+        .await?;
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    let state = match found.object.deleted {
+        None => Listing::Active,
+        Some(_) => Listing::Deleted,
+    };
+    if state != wanted {
+        return Ok(None);
+    }
+    if version.is_none() {
+        verify_head(engine, vault, kind, name, &found.object)?;
+    }
+    Ok(Some(found))
+}
+
 /// The version `version` (default: the current one) of an active object, as the store shares
 /// it. Deleted objects are invisible here. Callers have checked their proof.
 pub(crate) async fn active(
@@ -258,19 +289,9 @@ pub(crate) async fn active(
     name: &ObjectName,
     version: Option<&VersionId>,
 ) -> EngineResult<Arc<ObjectWithVersion>> {
-    let found = engine
-        .store()
-        .version_shared(&address(vault, kind, name), version.map(VersionId::as_str))
-        .await?;
-    match found {
-        Some(f) if f.object.deleted.is_none() => {
-            if version.is_none() {
-                verify_head(engine, vault, kind, name, &f.object)?;
-            }
-            Ok(f)
-        }
-        _ => Err(not_found(kind, name)),
-    }
+    in_state(engine, vault, kind, name, version, Listing::Active)
+        .await?
+        .ok_or_else(|| not_found(kind, name))
 }
 
 /// [`active`], as an owned copy to change.
@@ -292,17 +313,10 @@ async fn deleted_object(
     kind: ObjectKind,
     name: &ObjectName,
 ) -> EngineResult<ObjectWithVersion> {
-    match engine
-        .store()
-        .version(&address(vault, kind, name), None)
+    in_state(engine, vault, kind, name, None, Listing::Deleted)
         .await?
-    {
-        Some(f) if f.object.deleted.is_some() => {
-            verify_head(engine, vault, kind, name, &f.object)?;
-            Ok(f)
-        }
-        _ => Err(deleted_not_found(kind, name)),
-    }
+        .map(Arc::unwrap_or_clone)
+        .ok_or_else(|| deleted_not_found(kind, name))
 }
 
 // ---- writes ----

@@ -73,6 +73,11 @@ impl Setup {
         Authorized::new(operation, &decision).unwrap()
     }
 
+    /// The administrator's proof for `operation` on the secret `raw`, and its name.
+    fn on(&self, operation: Operation, raw: &str) -> (Authorized, ObjectName) {
+        (self.proof(operation, Some(raw)), name(raw))
+    }
+
     async fn set(&self, name: &str, value: &str) -> Result<secrets::SecretView, EngineError> {
         secrets::set(
             &self.engine,
@@ -159,14 +164,10 @@ fn a_refusal_makes_no_proof() {
 async fn lifecycle_errors_name_the_kind_and_the_rule() {
     let s = setup(true).await;
     s.set("db", "one").await.unwrap();
-    let deleted = secrets::delete(
-        &s.engine,
-        &s.proof(Operation::SecretDelete, Some("db")),
-        &s.vault,
-        &name("db"),
-    )
-    .await
-    .unwrap();
+    let (proof, db) = s.on(Operation::SecretDelete, "db");
+    let deleted = secrets::delete(&s.engine, &proof, &s.vault, &db)
+        .await
+        .unwrap();
     assert!(deleted.deleted.is_some() && deleted.value.is_none());
     // The name cannot be reused while deleted.
     assert!(matches!(
@@ -177,13 +178,8 @@ async fn lifecycle_errors_name_the_kind_and_the_rule() {
         })
     ));
     // Purge protection holds until the scheduled purge date.
-    let purge = secrets::purge(
-        &s.engine,
-        &s.proof(Operation::SecretPurge, Some("db")),
-        &s.vault,
-        &name("db"),
-    )
-    .await;
+    let (proof, db) = s.on(Operation::SecretPurge, "db");
+    let purge = secrets::purge(&s.engine, &proof, &s.vault, &db).await;
     assert!(matches!(
         purge,
         Err(EngineError::PurgeProtected {
@@ -191,13 +187,8 @@ async fn lifecycle_errors_name_the_kind_and_the_rule() {
         })
     ));
     // Recover of a name that is not deleted.
-    let recover = secrets::recover(
-        &s.engine,
-        &s.proof(Operation::SecretRecover, Some("never")),
-        &s.vault,
-        &name("never"),
-    )
-    .await;
+    let (proof, never) = s.on(Operation::SecretRecover, "never");
+    let recover = secrets::recover(&s.engine, &proof, &s.vault, &never).await;
     assert!(matches!(
         recover,
         Err(EngineError::DeletedNotFound {
@@ -212,14 +203,10 @@ async fn a_backup_restores_only_as_a_whole_and_only_onto_a_free_name() {
     let s = setup(false).await;
     s.set("db", "one").await.unwrap();
     s.set("db", "two").await.unwrap();
-    let blob = secrets::backup(
-        &s.engine,
-        &s.proof(Operation::SecretBackup, Some("db")),
-        &s.vault,
-        &name("db"),
-    )
-    .await
-    .unwrap();
+    let (proof, db) = s.on(Operation::SecretBackup, "db");
+    let blob = secrets::backup(&s.engine, &proof, &s.vault, &db)
+        .await
+        .unwrap();
     let restore_proof = s.proof(Operation::SecretRestore, None);
     let onto_existing = secrets::restore(&s.engine, &restore_proof, &s.vault, &blob).await;
     assert!(matches!(onto_existing, Err(EngineError::Conflict { .. })));

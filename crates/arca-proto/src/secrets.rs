@@ -8,13 +8,10 @@ use zeroize::Zeroizing;
 /// Attributes as a client sends them. Read-only members (`created`, `updated`, `recoveryLevel`,
 /// `recoverableDays`) are accepted and ignored, as Key Vault does.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct SecretAttributesIn {
-    #[serde(default)]
     pub enabled: Option<bool>,
-    #[serde(default)]
     pub nbf: Option<i64>,
-    #[serde(default)]
     pub exp: Option<i64>,
 }
 
@@ -65,13 +62,10 @@ impl std::fmt::Debug for SecretSetParameters {
 
 /// `SecretUpdateParameters`: only members present are changed.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct SecretUpdateParameters {
-    #[serde(default)]
     pub content_type: Option<String>,
-    #[serde(default)]
     pub attributes: Option<SecretAttributesIn>,
-    #[serde(default)]
     pub tags: Option<Tags>,
 }
 
@@ -139,6 +133,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.attributes.unwrap().enabled, Some(false));
+    }
+
+    #[test]
+    fn update_parameters_and_attributes_may_leave_out_any_member() {
+        let p: SecretUpdateParameters = serde_json::from_str(r#"{"attributes":{}}"#).unwrap();
+        assert_eq!(p.attributes, Some(SecretAttributesIn::default()));
+        assert_eq!((p.content_type, p.tags), (None, None));
+        let p: SecretUpdateParameters = serde_json::from_str(r#"{"contentType":null}"#).unwrap();
+        assert_eq!((p.content_type, p.attributes, p.tags), (None, None, None));
     }
 
     #[test]

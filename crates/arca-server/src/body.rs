@@ -362,6 +362,12 @@ async fn discard(mut body: Body, allowance: usize) {
 mod tests {
     use super::*;
 
+    /// Reads a body of 40 KiB, declared up front, under a 64 KiB limit.
+    async fn read_40_kib(budget: &BodyBudget) -> ApiResult<BodyBytes> {
+        let body = Unread::new(Body::from(vec![1u8; 40 * 1024]), 64 * 1024);
+        read(budget, body, 64 * 1024).await
+    }
+
     /// A body of `chunks` without a declared length.
     fn streaming(chunks: Vec<&'static [u8]>) -> Unread {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -407,8 +413,7 @@ mod tests {
     #[tokio::test]
     async fn a_declared_length_is_taken_up_front_and_nothing_more() {
         let budget = BodyBudget::with_kib(64, Duration::from_millis(10));
-        let body = Unread::new(Body::from(vec![1u8; 40 * 1024]), 64 * 1024);
-        let read = read(&budget, body, 64 * 1024).await.unwrap();
+        let read = read_40_kib(&budget).await.unwrap();
         assert_eq!(budget.available_bytes(), 24 * 1024);
         drop(read);
         assert_eq!(budget.available_bytes(), 64 * 1024);
@@ -417,19 +422,8 @@ mod tests {
     #[tokio::test]
     async fn a_body_finding_no_room_is_refused_with_503_and_holds_nothing() {
         let budget = BodyBudget::with_kib(64, Duration::from_millis(10));
-        let first = read(
-            &budget,
-            Unread::new(Body::from(vec![1u8; 40 * 1024]), 64 * 1024),
-            64 * 1024,
-        )
-        .await
-        .unwrap();
-        let second = read(
-            &budget,
-            Unread::new(Body::from(vec![1u8; 40 * 1024]), 64 * 1024),
-            64 * 1024,
-        )
-        .await;
+        let first = read_40_kib(&budget).await.unwrap();
+        let second = read_40_kib(&budget).await;
         assert!(matches!(second, Err(ApiError::Overloaded)), "{second:?}");
         // A body without a declared length stops when its buffer can grow no further.
         let chunk: &'static [u8] = &[7u8; 10_000];

@@ -8,9 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context};
 use arca_core::{Clock, VaultSettings};
-use arca_crypto::{CaMaterial, Keyring, SecretBytes, SecretString, TokenSigningKey};
+use arca_crypto::{CaMaterial, CryptoError, Keyring, SecretBytes, SecretString, TokenSigningKey};
 use arca_store::{PrincipalRecord, Store, VaultRecord};
 // `bootstrap.json` is the wire type `BootstrapFile`, defined once for the server and its clients.
 use arca_proto::admin::BootstrapFile;
@@ -21,6 +20,7 @@ use crate::config::Config;
 use crate::identity::principal::{ClientSecretHash, PrincipalData, PrincipalKind};
 use crate::identity::Issuer;
 use crate::seal::{new_uuid, Sealer, FLAG_BOOTSTRAP_ADMINISTRATOR};
+use crate::start_error::StartError;
 use crate::state::AppState;
 use crate::urls::Urls;
 
@@ -37,8 +37,8 @@ const SERVER_CERT_RENEW_BEFORE_SECS: i64 = 30 * 86_400;
 async fn ensure_meta(
     store: &dyn Store,
     key: &str,
-    make: impl FnOnce() -> anyhow::Result<Vec<u8>>,
-) -> anyhow::Result<Vec<u8>> {
+    make: impl FnOnce() -> Result<Vec<u8>, StartError>,
+) -> Result<Vec<u8>, StartError> {
     if let Some(v) = store.meta(key).await? {
         return Ok(v);
     }
@@ -46,10 +46,12 @@ async fn ensure_meta(
     store
         .meta(key)
         .await?
-        .ok_or_else(|| anyhow!("metadata {key} vanished after it was written"))
+        .ok_or_else(|| StartError::MetaVanished {
+            key: key.to_owned(),
+        })
 }
 
-fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), StartError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
@@ -59,11 +61,20 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+        .map_err(|source| StartError::CreateFile {
+            path: tmp.clone(),
+            source,
+        })?;
+    let written = |source| StartError::WriteFile {
+        path: tmp.clone(),
+        source,
+    };
+    f.write_all(bytes).map_err(written)?;
+    f.sync_all().map_err(written)?;
+    std::fs::rename(&tmp, path).map_err(|source| StartError::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Opens (or initialises) everything in the data directory for a server bound to `port`.
@@ -72,21 +83,25 @@ pub async fn prepare(
     port: u16,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<Prepared> {
+) -> Result<Prepared, StartError> {
     let now = clock.now();
-    let data_dir = std::path::absolute(&config.data_dir)?;
+    let data_dir = absolute(&config.data_dir)?;
 
     // Root key, sealed by the key file.
     let first_start = store.meta("root_key").await?.is_none();
     if !first_start && !config.key_file.exists() {
-        bail!(
-            "the key file {} is missing; it seals the root key of {} and is required to open it",
-            config.key_file.display(),
-            data_dir.display()
-        );
+        return Err(StartError::KeyFileMissing {
+            key_file: config.key_file.clone(),
+            data_dir,
+        });
     }
-    let (kek, created) = arca_crypto::load_or_create_key_file(&config.key_file)
-        .with_context(|| format!("key file {}", config.key_file.display()))?;
+    let (kek, created) =
+        arca_crypto::load_or_create_key_file(&config.key_file).map_err(|source| {
+            StartError::KeyFile {
+                path: config.key_file.clone(),
+                source,
+            }
+        })?;
     if created {
         tracing::info!(path = %config.key_file.display(), "created a new key file");
     }
@@ -100,12 +115,11 @@ pub async fn prepare(
         Ok(kek.seal_root_key(&arca_crypto::RootKey::generate()?)?)
     })
     .await?;
-    let root = kek.open_root_key(&sealed_root).map_err(|_| {
-        anyhow!(
-            "the key file {} does not open this data directory's root key",
-            config.key_file.display()
-        )
-    })?;
+    let root = kek
+        .open_root_key(&sealed_root)
+        .map_err(|_| StartError::WrongKeyFile {
+            path: config.key_file.clone(),
+        })?;
     // A new keyring belongs to a new deployment, whose records are authenticated from the start.
     let sealed_ring = ensure_meta(&*store, crate::upgrade::KEYRING_META, || {
         let mut ring = Keyring::generate()?;
@@ -113,8 +127,8 @@ pub async fn prepare(
         Ok(ring.seal_with(&root)?)
     })
     .await?;
-    let mut keyring = Keyring::open_with(&root, &sealed_ring)
-        .map_err(|_| anyhow!("the keyring does not open"))?;
+    let mut keyring =
+        Keyring::open_with(&root, &sealed_ring).map_err(|_| StartError::KeyringDoesNotOpen)?;
     crate::upgrade::run(&*store, &root, &mut keyring).await?;
     let bootstrap_admin_assigned = keyring.flags() & FLAG_BOOTSTRAP_ADMINISTRATOR != 0;
     let keyring = Arc::new(keyring);
@@ -126,10 +140,11 @@ pub async fn prepare(
     // Tenant and token signing key.
     let tenant_id = String::from_utf8(
         ensure_meta(&*store, "tenant_id", || Ok(new_uuid()?.into_bytes())).await?,
-    )?;
+    )
+    .map_err(|_| StartError::NotText("stored tenant id"))?;
     let sealed_signing = ensure_meta(&*store, "token_signing_key", || {
         let (_, pkcs8) = TokenSigningKey::generate()?;
-        seal("token_signing_key", pkcs8.expose())
+        Ok(seal("token_signing_key", pkcs8.expose())?)
     })
     .await?;
     // Opened once here so a key file that cannot open it fails start-up early; the issuer loads
@@ -150,8 +165,10 @@ pub async fn prepare(
     let (ca, ca_replaced) = local_ca(&*store, &sans, config.rotate_local_ca, now, &sealer).await?;
     let ca_path = data_dir.join("ca.pem");
     if std::fs::read_to_string(&ca_path).ok().as_deref() != Some(ca.cert_pem.as_str()) {
-        std::fs::write(&ca_path, &ca.cert_pem)
-            .with_context(|| format!("cannot write {}", ca_path.display()))?;
+        std::fs::write(&ca_path, &ca.cert_pem).map_err(|source| StartError::WriteFile {
+            path: ca_path.clone(),
+            source,
+        })?;
     }
     let (cert_pem, key_pkcs8) =
         server_certificate(&*store, &ca, ca_replaced, &sans, now, &sealer).await?;
@@ -186,16 +203,18 @@ pub async fn prepare(
         }
     }
     let identity_header = ensure_meta(&*store, IDENTITY_HEADER_META, || {
-        seal(
+        Ok(seal(
             IDENTITY_HEADER_META,
             new_identity_header()?.expose().as_bytes(),
-        )
+        )?)
     })
     .await?;
     let identity_header = open_identity_header(&keyring, &identity_header)?;
 
     let client_id = match store.meta("bootstrap_client_id").await? {
-        Some(id) => String::from_utf8(id)?,
+        Some(id) => {
+            String::from_utf8(id).map_err(|_| StartError::NotText("stored bootstrap client id"))?
+        }
         None => {
             let client_id = new_uuid()?;
             let object_id = new_uuid()?;
@@ -205,7 +224,7 @@ pub async fn prepare(
                 arca_crypto::hash_client_secret(to_hash.expose())
             })
             .await
-            .ok_or_else(|| anyhow::anyhow!("the client-secret hash did not finish"))??;
+            .ok_or(StartError::HashUnfinished)??;
             let data = PrincipalData {
                 display_name: "bootstrap administrator".into(),
                 // A service principal: it signs in with its client secret only, never through
@@ -263,14 +282,18 @@ pub async fn prepare(
     let access = crate::access::Access::new(crate::access::load(&*store, &keyring).await?);
     let keys = crate::identity::keys::load(&*store, &keyring, now).await?;
     // "bootstrap" names the bootstrap principal; any other value must be a principal's client id.
-    let resolve = async |key: &str, id: &Option<String>| -> anyhow::Result<Option<String>> {
-        match id.as_deref() {
-            None => Ok(None),
-            Some("bootstrap") => Ok(Some(client_id.clone())),
-            Some(id) if store.principal(id).await?.is_some() => Ok(Some(id.to_owned())),
-            Some(id) => bail!("{key} names {id}, which is not the client id of any principal"),
-        }
-    };
+    let resolve =
+        async |setting: &'static str, id: &Option<String>| -> Result<Option<String>, StartError> {
+            match id.as_deref() {
+                None => Ok(None),
+                Some("bootstrap") => Ok(Some(client_id.clone())),
+                Some(id) if store.principal(id).await?.is_some() => Ok(Some(id.to_owned())),
+                Some(id) => Err(StartError::UnknownPrincipal {
+                    setting,
+                    client_id: id.to_owned(),
+                }),
+            }
+        };
     let app_service = resolve("app_service_identity", &config.app_service_identity).await?;
     let imds = resolve("imds_identity", &config.imds_identity).await?;
     for (endpoint, configured) in [("App Service", &app_service), ("IMDS", &imds)] {
@@ -311,7 +334,7 @@ pub async fn prepare(
     // as a managed identity, which the managed-identity endpoints would serve.
     if crate::admin::principals::make_service_principal(&state, &client_id)
         .await
-        .map_err(|e| anyhow!("cannot update the bootstrap principal: {e:?}"))?
+        .map_err(|e| StartError::BootstrapPrincipalUpdate(format!("{e:?}")))?
     {
         tracing::info!(
             %client_id,
@@ -340,11 +363,11 @@ async fn assign_bootstrap_administrator(
     keyring: &Keyring,
     client_id: &str,
     now: i64,
-) -> anyhow::Result<()> {
+) -> Result<(), StartError> {
     let principal = store
         .principal(client_id)
         .await?
-        .ok_or_else(|| anyhow!("the bootstrap principal is missing"))?;
+        .ok_or(StartError::BootstrapPrincipalMissing)?;
     let doc = crate::access::AssignmentDoc {
         id: "00000000-0000-4000-8000-000000000001".into(),
         role_id: crate::access::ADMINISTRATOR_ROLE_ID.into(),
@@ -363,9 +386,9 @@ async fn assign_bootstrap_administrator(
     let sealed = store
         .meta(crate::upgrade::KEYRING_META)
         .await?
-        .ok_or_else(|| anyhow!("the keyring vanished"))?;
+        .ok_or(StartError::KeyringVanished)?;
     let mut stored =
-        Keyring::open_with(root, &sealed).map_err(|_| anyhow!("the keyring does not open"))?;
+        Keyring::open_with(root, &sealed).map_err(|_| StartError::KeyringDoesNotOpen)?;
     crate::upgrade::add_keyring_flags(store, root, &mut stored, FLAG_BOOTSTRAP_ADMINISTRATOR)
         .await?;
     tracing::info!("assigned Key Vault Administrator at / to the bootstrap principal");
@@ -396,13 +419,13 @@ async fn local_ca(
     rotate: bool,
     now: i64,
     sealer: &Sealer<'_>,
-) -> anyhow::Result<(CaMaterial, bool)> {
+) -> Result<(CaMaterial, bool), StartError> {
     let wanted = arca_crypto::ca_constraint_names(sans)?;
     if let Some(bytes) = store.meta("ca").await? {
         let stored: StoredCa =
-            serde_json::from_slice(&bytes).context("stored CA does not parse")?;
-        let sealed_key = crate::b64url_decode(&stored.sealed_key)
-            .ok_or_else(|| anyhow!("stored CA key does not parse"))?;
+            serde_json::from_slice(&bytes).map_err(StartError::CaDoesNotParse)?;
+        let sealed_key =
+            crate::b64url_decode(&stored.sealed_key).ok_or(StartError::CaKeyDoesNotParse)?;
         let ca = CaMaterial {
             cert_pem: stored.cert_pem,
             key_pkcs8: sealer.open("ca_key", &sealed_key)?,
@@ -411,7 +434,7 @@ async fn local_ca(
             tracing::error!(
                 "INTEGRITY: the CA certificate stored in the database does not belong to the CA key sealed beside it; the database was altered by something other than Arca"
             );
-            bail!("the stored CA certificate does not match its sealed key (database altered?)");
+            return Err(StartError::CaMismatch);
         };
         let reason = match &stored.names {
             _ if rotate => Some("the operator asked for it (--rotate-local-ca)"),
@@ -454,7 +477,7 @@ async fn server_certificate(
     sans: &[String],
     now: i64,
     sealer: &Sealer<'_>,
-) -> anyhow::Result<(String, SecretBytes)> {
+) -> Result<(String, SecretBytes), StartError> {
     let stored: Option<StoredServerCert> = store
         .meta("server_cert")
         .await?
@@ -487,16 +510,16 @@ async fn server_certificate(
 const IDENTITY_HEADER_META: &str = "identity_header";
 
 /// A new random App Service identity header (24 random bytes, base64url).
-fn new_identity_header() -> anyhow::Result<SecretString> {
+fn new_identity_header() -> Result<SecretString, CryptoError> {
     Ok(SecretString::new(crate::b64url(
         &arca_crypto::random_bytes::<24>()?,
     )))
 }
 
-fn open_identity_header(keyring: &Keyring, sealed: &[u8]) -> anyhow::Result<SecretString> {
+fn open_identity_header(keyring: &Keyring, sealed: &[u8]) -> Result<SecretString, StartError> {
     let opened = Sealer(keyring).open(IDENTITY_HEADER_META, sealed)?;
     let text = std::str::from_utf8(opened.expose())
-        .map_err(|_| anyhow!("the sealed identity header is not text"))?;
+        .map_err(|_| StartError::NotText("sealed identity header"))?;
     Ok(SecretString::new(text.to_owned()))
 }
 
@@ -504,7 +527,7 @@ fn open_identity_header(keyring: &Keyring, sealed: &[u8]) -> anyhow::Result<Secr
 /// old, which stops working in this process at once (other replicas notice the change within
 /// a second, see [`reload_identity_header`]); `bootstrap.json`, if present, gets the new one.
 /// Returns the new header.
-pub async fn rotate_identity_header(state: &AppState) -> anyhow::Result<SecretString> {
+pub async fn rotate_identity_header(state: &AppState) -> Result<SecretString, StartError> {
     let header = new_identity_header()?;
     let sealed = Sealer(&state.keyring).seal(IDENTITY_HEADER_META, header.expose().as_bytes())?;
     state.store.put_meta(IDENTITY_HEADER_META, &sealed).await?;
@@ -522,7 +545,7 @@ pub async fn rotate_identity_header(state: &AppState) -> anyhow::Result<SecretSt
 pub async fn reload_identity_header(
     state: &AppState,
     seen: Option<Vec<u8>>,
-) -> anyhow::Result<Option<Vec<u8>>> {
+) -> Result<Option<Vec<u8>>, StartError> {
     let stored = state.store.meta(IDENTITY_HEADER_META).await?;
     if let Some(sealed) = &stored {
         if seen.as_ref() != Some(sealed) {
@@ -536,37 +559,48 @@ pub async fn reload_identity_header(
 
 /// Writes `header` into the `identity_header` and `msi_secret` fields of `bootstrap.json` (atomically, mode 0600).
 /// A removed file stays removed.
-fn rewrite_identity_header(path: &Path, header: &SecretString) -> anyhow::Result<()> {
+fn rewrite_identity_header(path: &Path, header: &SecretString) -> Result<(), StartError> {
     let mut text = match std::fs::read(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             tracing::info!(path = %path.display(), "no bootstrap file (it was removed); the new identity header is not written anywhere");
             return Ok(());
         }
-        Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
+        Err(source) => {
+            return Err(StartError::ReadFile {
+                path: path.to_owned(),
+                source,
+            })
+        }
     };
     let parsed = serde_json::from_slice::<BootstrapFile>(&text);
     zeroize::Zeroize::zeroize(&mut text);
-    let mut file = parsed.with_context(|| format!("{} does not parse", path.display()))?;
+    let mut file = parsed.map_err(|source| StartError::FileDoesNotParse {
+        path: path.to_owned(),
+        source,
+    })?;
     file.identity_header = SecretText::new(header.expose().to_owned());
     file.msi_secret = SecretText::new(header.expose().to_owned());
     write_bootstrap(path, &file)
 }
 
 /// Writes `file` (its secrets are wiped when it is dropped, and so is the text written).
-fn write_bootstrap(path: &Path, file: &BootstrapFile) -> anyhow::Result<()> {
+fn write_bootstrap(path: &Path, file: &BootstrapFile) -> Result<(), StartError> {
     write_private_file(path, &file.to_text()?)
 }
 
 /// On later starts, keeps the credentials of `bootstrap.json` and updates its URLs (the port or
 /// suffix may have changed). A deleted file stays deleted: its secret cannot be recovered.
-fn refresh_bootstrap(path: &Path, urls: &Urls, ca_path: &Path) -> anyhow::Result<()> {
+fn refresh_bootstrap(path: &Path, urls: &Urls, ca_path: &Path) -> Result<(), StartError> {
     let Ok(text) = std::fs::read(path).map(zeroize::Zeroizing::new) else {
         tracing::info!(path = %path.display(), "no bootstrap file (it was removed); the bootstrap credentials are unchanged");
         return Ok(());
     };
-    let mut file: BootstrapFile = serde_json::from_slice(&text)
-        .with_context(|| format!("{} does not parse", path.display()))?;
+    let mut file: BootstrapFile =
+        serde_json::from_slice(&text).map_err(|source| StartError::FileDoesNotParse {
+            path: path.to_owned(),
+            source,
+        })?;
     let before = (
         file.authority_host.clone(),
         file.identity_endpoint.clone(),
@@ -604,14 +638,25 @@ fn refresh_bootstrap(path: &Path, urls: &Urls, ca_path: &Path) -> anyhow::Result
 }
 
 /// The data directory, created with mode 0700 if missing.
-pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+pub fn ensure_data_dir(dir: &Path) -> Result<PathBuf, StartError> {
     use std::os::unix::fs::DirBuilderExt;
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+            .map_err(|source| StartError::DataDir {
+                path: dir.to_owned(),
+                source,
+            })?;
     }
-    Ok(std::path::absolute(dir)?)
+    absolute(dir)
+}
+
+/// `dir` made absolute (against the working directory).
+fn absolute(dir: &Path) -> Result<PathBuf, StartError> {
+    std::path::absolute(dir).map_err(|source| StartError::Absolute {
+        path: dir.to_owned(),
+        source,
+    })
 }

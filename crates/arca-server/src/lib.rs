@@ -31,6 +31,7 @@ pub mod request_id;
 pub(crate) mod request_log;
 pub mod router;
 pub(crate) mod seal;
+pub mod start_error;
 pub mod state;
 pub mod storage;
 pub(crate) mod upgrade;
@@ -39,9 +40,8 @@ pub mod urls;
 use std::future::Future;
 use std::sync::Arc;
 
-use anyhow::Context;
-
 pub use config::Config;
+pub use start_error::StartError;
 
 pub use arca_engine::{self as engine, b64url, b64url_decode, integrity};
 
@@ -94,7 +94,7 @@ async fn access_refresher(
 /// Order: bind the port, open storage and keys (initialising on first start), build the state,
 /// start background work, serve; on shutdown: stop accepting, drain requests in flight, stop
 /// background work, close storage.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
     // First, before any secret is read: no core files, no ptrace by the same user, and every
     // descriptor the hard limit allows.
     let process = process::prepare(config.allow_core_dumps)?;
@@ -111,7 +111,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         config.max_connections_per_ip,
         std::time::Duration::from_secs(config.idle_timeout_secs.into()),
     )
-    .map_err(|problem| anyhow::anyhow!("configuration: {problem}"))?;
+    .map_err(StartError::Limits)?;
     tracing::info!(
         max_connections = limits.max_connections,
         max_connections_per_ip = limits.max_per_source,
@@ -123,8 +123,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(StartError::LocalAddr)?;
     let data_dir = bootstrap::ensure_data_dir(&config.data_dir)?;
     let store = storage::open(&config, &data_dir)?;
     let clock: Arc<dyn arca_core::Clock> = Arc::new(arca_core::SystemClock);

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
 use arca_crypto::SecretBytes;
 use axum::Router;
 use bytes::Bytes;
@@ -29,6 +28,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use crate::connections::{CloseReason, Conn, InFlight, Limits, RateLimited, Registry, Ticket};
+use crate::start_error::StartError;
 
 /// How long a client may take to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -55,10 +55,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 pub fn tls_config(
     chain_pem: &str,
     key_pkcs8: &SecretBytes,
-) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+) -> Result<Arc<rustls::ServerConfig>, StartError> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|_| anyhow!("the server certificate chain does not parse"))?;
+        .map_err(|_| StartError::CertificateChain)?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8.expose().to_vec()));
     let mut provider = arca_crypto::tls_provider();
     // TLS 1.3 with AES-128-GCM first: strong, and cheaper per record than AES-256 on CPUs with
@@ -72,10 +72,10 @@ pub fn tls_config(
     });
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
-        .context("TLS protocol versions")?
+        .map_err(StartError::TlsVersions)?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .context("the server certificate and key do not match")?;
+        .map_err(StartError::TlsKey)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     config.ignore_client_order = true;
     Ok(Arc::new(config))

@@ -7,6 +7,8 @@
 
 use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 
+use crate::start_error::StartError;
+
 /// What [`prepare`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessLimits {
@@ -24,7 +26,7 @@ pub struct ProcessLimits {
 ///
 /// Failing to raise the descriptor limit is not fatal (the connection cap is sized from what
 /// is in force); failing to forbid core dumps is, because it would leave secrets exposed.
-pub fn prepare(allow_core_dumps: bool) -> anyhow::Result<ProcessLimits> {
+pub fn prepare(allow_core_dumps: bool) -> Result<ProcessLimits, StartError> {
     let (descriptors, raised_from) = raise_descriptor_limit();
     if !allow_core_dumps {
         forbid_core_dumps()?;
@@ -64,15 +66,14 @@ fn raise_descriptor_limit() -> (u64, Option<u64>) {
 }
 
 /// Makes the process non-dumpable and forbids core files.
-fn forbid_core_dumps() -> anyhow::Result<()> {
-    use anyhow::Context;
+fn forbid_core_dumps() -> Result<(), StartError> {
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
-        .context("cannot make the process non-dumpable (PR_SET_DUMPABLE)")?;
+        .map_err(StartError::NotDumpable)?;
     let none = Rlimit {
         current: Some(0),
         maximum: Some(0),
     };
-    setrlimit(Resource::Core, none).context("cannot set the core file size limit to 0")?;
+    setrlimit(Resource::Core, none).map_err(StartError::CoreLimit)?;
     Ok(())
 }
 

@@ -4,8 +4,9 @@
 //! A leaf of the server: it depends on crypto only, so start-up (`bootstrap`), the signing keys
 //! (`identity::keys`) and the upgrade (`upgrade`) share it without depending on one another.
 
-use anyhow::anyhow;
-use arca_crypto::{record_aad, Keyring, SecretBytes};
+use arca_crypto::{record_aad, CryptoError, Keyring, SecretBytes};
+
+use crate::start_error::StartError;
 
 /// The metadata marker by which builds before authenticated records remembered that the
 /// bootstrap administrator was assigned; read once, by the upgrade.
@@ -22,14 +23,16 @@ impl Sealer<'_> {
         record_aad("", "deployment", item, "", "sealed")
     }
 
-    pub(crate) fn seal(&self, item: &str, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
-        Ok(self.0.seal(&Self::aad(item), bytes)?)
+    pub(crate) fn seal(&self, item: &str, bytes: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.0.seal(&Self::aad(item), bytes)
     }
 
-    pub(crate) fn open(&self, item: &str, bytes: &[u8]) -> anyhow::Result<SecretBytes> {
+    pub(crate) fn open(&self, item: &str, bytes: &[u8]) -> Result<SecretBytes, StartError> {
         self.0
             .open(&Self::aad(item), bytes)
-            .map_err(|_| anyhow!("sealed {item} does not open"))
+            .map_err(|_| StartError::SealedItem {
+                item: item.to_owned(),
+            })
     }
 }
 
@@ -48,7 +51,7 @@ pub(crate) fn uuid_v4(mut b: [u8; 16]) -> String {
     )
 }
 
-pub(crate) fn new_uuid() -> anyhow::Result<String> {
+pub(crate) fn new_uuid() -> Result<String, CryptoError> {
     Ok(uuid_v4(arca_crypto::random_bytes::<16>()?))
 }
 

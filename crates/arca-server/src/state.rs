@@ -92,7 +92,7 @@ impl AppState {
 
     /// Brings the access snapshot (and, when it moved, the signing keys) up to date with the
     /// store. Called after every change made through this process, and every second.
-    pub async fn refresh_access(&self) -> anyhow::Result<()> {
+    pub async fn refresh_access(&self) -> Result<(), crate::StartError> {
         if self.access.refresh(&*self.store, &self.keyring).await? {
             let keys =
                 crate::identity::keys::load(&*self.store, &self.keyring, self.clock.now()).await?;

@@ -9,23 +9,27 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
 use arca_store::Store;
 
 use crate::config::{Config, Storage};
+use crate::start_error::StartError;
 
 /// The file name of the embedded database inside the data directory.
 pub const SQLITE_FILE: &str = "arca.db";
 
 /// Opens the storage `config` names, for the data directory `data_dir` (already created).
 /// Blocking (opening may migrate the schema): call it at start-up.
-pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+pub fn open(config: &Config, data_dir: &Path) -> Result<Arc<dyn Store>, StartError> {
     match config.storage {
         Storage::Sqlite => {
             let db_path = data_dir.join(SQLITE_FILE);
             create_private_file(&db_path)?;
-            let store = arca_store_sqlite::SqliteStore::open(&db_path)
-                .with_context(|| format!("cannot open the database {}", db_path.display()))?;
+            let store = arca_store_sqlite::SqliteStore::open(&db_path).map_err(|source| {
+                StartError::Database {
+                    path: db_path.clone(),
+                    source,
+                }
+            })?;
             Ok(Arc::new(arca_store::CachedStore::new(
                 Arc::new(store),
                 arca_store::cache::DEFAULT_BUDGET_BYTES,
@@ -36,7 +40,7 @@ pub fn open(config: &Config, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> 
 
 /// Creates `path` empty with mode 0600 if it does not exist, so the database (and the WAL and
 /// shared-memory files SQLite derives from its mode) are private to the server's user.
-fn create_private_file(path: &Path) -> anyhow::Result<()> {
+fn create_private_file(path: &Path) -> Result<(), StartError> {
     use std::os::unix::fs::OpenOptionsExt;
     match std::fs::OpenOptions::new()
         .write(true)
@@ -46,6 +50,9 @@ fn create_private_file(path: &Path) -> anyhow::Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("cannot create {}: {e}", path.display())),
+        Err(source) => Err(StartError::CreateFile {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }

@@ -14,12 +14,12 @@
 //!
 //! It must not run while the server serves requests, and it logs ids and counts, never content.
 
-use anyhow::bail;
 use arca_crypto::{Keyring, RootKey};
 use arca_store::{Listing, ObjectKind, Store};
 
 use crate::access::kinds;
 use crate::integrity::{self, FLAG_RECORDS_AUTHENTICATED, FLAG_UPGRADE_STARTED};
+use crate::start_error::StartError;
 
 /// The policy kinds the server stores (and reads).
 const POLICY_KINDS: [&str; 5] = [
@@ -54,7 +54,7 @@ pub(crate) async fn add_keyring_flags(
     root: &RootKey,
     keyring: &mut Keyring,
     flags: u32,
-) -> anyhow::Result<()> {
+) -> Result<(), StartError> {
     keyring.set_flags(keyring.flags() | flags);
     store
         .put_meta(KEYRING_META, &keyring.seal_with(root)?)
@@ -70,7 +70,7 @@ pub(crate) async fn run(
     store: &dyn Store,
     root: &RootKey,
     keyring: &mut Keyring,
-) -> anyhow::Result<()> {
+) -> Result<(), StartError> {
     if keyring.flags() & FLAG_RECORDS_AUTHENTICATED != 0 {
         return Ok(());
     }
@@ -81,9 +81,7 @@ pub(crate) async fn run(
             sealed = survey.sealed,
             "INTEGRITY: the keyring record predates the upgrade to authenticated records, but records sealed by that upgrade exist; the keyring record has been replaced with an older copy"
         );
-        bail!(
-            "the keyring record is older than the records it sealed; refusing to start (restore the database from a consistent backup)"
-        );
+        return Err(StartError::KeyringOlder);
     }
     tracing::info!(
         plain = survey.plain,
@@ -119,7 +117,7 @@ pub(crate) async fn run(
 
 /// Walks every principal, policy document, object and version. With `convert`, seals what is in
 /// the old form.
-async fn pass(store: &dyn Store, keyring: &Keyring, convert: bool) -> anyhow::Result<Counts> {
+async fn pass(store: &dyn Store, keyring: &Keyring, convert: bool) -> Result<Counts, StartError> {
     let mut counts = Counts::default();
     for record in store.list_principals().await? {
         if integrity::principal_verifies(keyring, &record) {
@@ -207,7 +205,7 @@ async fn object(
     object: &arca_store::ObjectRecord,
     convert: bool,
     counts: &mut Counts,
-) -> anyhow::Result<()> {
+) -> Result<(), StartError> {
     let lname = object.name.to_ascii_lowercase();
     let versions = store
         .object_versions(&arca_store::ObjectAddress::new(vault, kind, &object.name))

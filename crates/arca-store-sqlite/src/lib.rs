@@ -39,7 +39,7 @@ use std::time::Duration;
 use arca_core::{Clock, SystemClock};
 use arca_store::prelude::*;
 use arca_store::{
-    check_document_key, check_lease_names, check_policy_key, Deletion, DocumentOwner,
+    check_document_key, check_lease_request, check_policy_key, Deletion, DocumentOwner,
     DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing, ObjectAddress, ObjectKind,
     ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord, PrincipalRecord, PurgedObject,
     StoreError, StoreResult, VaultRecord, VersionRecord, WriteBatch,
@@ -442,13 +442,7 @@ impl LeaseStore for SqliteStore {
         holder: &str,
         ttl: Duration,
     ) -> StoreResult<Option<Lease>> {
-        check_lease_names(name, holder)?;
-        if ttl.is_zero() {
-            return Err(StoreError::Invalid(
-                "a lease needs a positive ttl".to_owned(),
-            ));
-        }
-        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let ttl_ms = check_lease_request(name, holder, ttl)?;
         let (name, holder) = (name.to_owned(), holder.to_owned());
         let clock = Arc::clone(&self.clock);
         self.run_write(move |c| ops::acquire_lease(c, &name, &holder, ttl_ms, clock.now_millis()))

@@ -127,6 +127,12 @@ mod tests {
         (dir, writer, pool)
     }
 
+    /// The one value of the test table.
+    fn read_x(conn: &mut Connection) -> StoreResult<i64> {
+        conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))
+            .map_err(db)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reads_run_in_parallel_up_to_the_pool_size() {
         let (_dir, _writer, pool) = pool(2);
@@ -139,8 +145,7 @@ mod tests {
             handles.push(tokio::spawn(async move {
                 pool.run(move |conn| {
                     barrier.wait();
-                    conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))
-                        .map_err(db)
+                    read_x(conn)
                 })
                 .await
             }));
@@ -155,13 +160,7 @@ mod tests {
     async fn inline_reads_use_and_return_pooled_connections() {
         let (_dir, _writer, pool) = pool(1);
         for _ in 0..3 {
-            let x = pool
-                .run_inline(|conn| {
-                    conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))
-                        .map_err(db)
-                })
-                .await
-                .unwrap();
+            let x = pool.run_inline(read_x).await.unwrap();
             assert_eq!(x, 7);
         }
         assert_eq!(pool.shared.idle.lock().unwrap().len(), 1);
@@ -174,13 +173,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(pool.shared.idle.lock().unwrap().len(), 0);
-        let x = pool
-            .run(|conn| {
-                conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))
-                    .map_err(db)
-            })
-            .await
-            .unwrap();
+        let x = pool.run(read_x).await.unwrap();
         assert_eq!(x, 7);
         assert_eq!(pool.shared.idle.lock().unwrap().len(), 1);
     }

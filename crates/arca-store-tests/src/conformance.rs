@@ -320,6 +320,22 @@ async fn put<S: Store>(
     )
 }
 
+/// Soft-deletes an active object at `at`; panics on any error.
+async fn delete<S: Store>(
+    store: &S,
+    vault: &str,
+    kind: ObjectKind,
+    name: &str,
+    at: i64,
+) -> ObjectRecord {
+    ok(
+        store
+            .delete_object(&addr(vault, kind, name), deletion(at))
+            .await,
+        "delete_object",
+    )
+}
+
 async fn get<S: Store>(
     store: &S,
     vault: &str,
@@ -523,11 +539,7 @@ async fn vault_delete_cascades_to_objects<S: Store>(s: Arc<S>) {
         put(&*s, vault, SECRET, "Live", &version(2, T0)).await;
         put(&*s, vault, KEY, "KeyOne", &version(3, T0)).await;
         put(&*s, vault, SECRET, "Gone", &version(4, T0)).await;
-        ok(
-            s.delete_object(&addr(vault, SECRET, "Gone"), deletion(T0))
-                .await,
-            "delete_object",
-        );
+        delete(&*s, vault, SECRET, "Gone", T0).await;
     }
     ok(s.delete_vault("doomed").await, "delete_vault");
     assert_eq!(ok(s.vault("doomed").await, "vault"), None);
@@ -1261,20 +1273,12 @@ async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
             .await,
         "update_version",
     );
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     ok(
         s.recover_object(&addr("alpha", SECRET, "s")).await,
         "recover_object",
     );
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete_object again",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     ok(
         s.purge_object(&addr("alpha", SECRET, "s")).await,
         "purge_object",
@@ -1289,11 +1293,7 @@ async fn access_generation_ignores_unrelated_writes<S: Store>(s: Arc<S>) {
         .await,
         "restore_object",
     );
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "r"), deletion(T0))
-            .await,
-        "delete_object r",
-    );
+    delete(&*s, "alpha", SECRET, "r", T0).await;
     let purged = ok(s.purge_expired(T0 + 365 * DAY, 10).await, "purge_expired");
     assert_eq!(purged.len(), 1);
     ok(s.delete_vault("alpha").await, "delete_vault");
@@ -1420,11 +1420,7 @@ async fn head_travels_with_the_current_version<S: Store>(s: Arc<S>) {
         s.update_version(&addr("alpha", SECRET, "s"), &update).await,
         "update_version",
     );
-    let deleted = ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0 + 6))
-            .await,
-        "delete_object",
-    );
+    let deleted = delete(&*s, "alpha", SECRET, "s", T0 + 6).await;
     assert_eq!(deleted.head, head_id(&vid(2)));
     let recovered = ok(
         s.recover_object(&addr("alpha", SECRET, "s")).await,
@@ -1466,11 +1462,7 @@ async fn object_versions_lists_every_state<S: Store>(s: Arc<S>) {
         ),
         expected
     );
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     assert_eq!(
         ok(
             s.object_versions(&addr("alpha", SECRET, "s")).await,
@@ -1508,11 +1500,7 @@ async fn reseal_object_replaces_head_and_meta_only<S: Store>(s: Arc<S>) {
     );
     assert_eq!(generation(&*s).await, before);
     // A deleted object is resealed too, and stays deleted.
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0 + 2))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0 + 2).await;
     ok(
         s.reseal_object(
             &addr("alpha", SECRET, "s"),
@@ -1640,11 +1628,7 @@ async fn put_version_missing_vault_is_not_found<S: Store>(s: Arc<S>) {
 async fn put_version_on_deleted_object_is_deleted<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "Gone", &version(1, T0)).await;
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "Gone", T0).await;
     for spelling in ["Gone", "gone", "GONE"] {
         assert_err!(
             s.put_version(
@@ -1720,11 +1704,7 @@ async fn objects_are_separated_by_kind_and_vault<S: Store>(s: Arc<S>) {
         assert_eq!(found.object.name, spelled, "{vault}/{kind:?}");
         assert_eq!(found.version.created, created, "{vault}/{kind:?}");
     }
-    ok(
-        s.delete_object(&addr("alpha", KEY, "same"), deletion(T0))
-            .await,
-        "delete key",
-    );
+    delete(&*s, "alpha", KEY, "same", T0).await;
     assert!(get(&*s, "alpha", SECRET, "same", None)
         .await
         .unwrap()
@@ -1874,11 +1854,7 @@ async fn update_version_errors<S: Store>(s: Arc<S>) {
     assert!(get(&*s, "alpha", SECRET, "s", Some(&vid(2)))
         .await
         .is_none());
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     let mut changed = version(1, T0);
     changed.value = b"changed".to_vec();
     assert_err!(
@@ -2117,11 +2093,7 @@ async fn list_versions_errors<S: Store>(s: Arc<S>) {
         StoreError::NotFound,
         "versions of another kind"
     );
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     assert_err!(
         s.list_versions(&addr("alpha", SECRET, "s"), None, 10).await,
         StoreError::Deleted,
@@ -2207,11 +2179,7 @@ async fn recover_object_restores_all_versions<S: Store>(s: Arc<S>) {
     for n in 1..=3 {
         put(&*s, "alpha", SECRET, "MySecret", &version(n, T0)).await;
     }
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "MySecret"), deletion(T0))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "MySecret", T0).await;
     let record = ok(
         s.recover_object(&addr("alpha", SECRET, "MYSECRET")).await,
         "recover_object",
@@ -2252,11 +2220,7 @@ async fn recover_object_errors<S: Store>(s: Arc<S>) {
         StoreError::NotFound,
         "recover active object"
     );
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     ok(
         s.recover_object(&addr("alpha", SECRET, "s")).await,
         "recover",
@@ -2273,11 +2237,7 @@ async fn purge_object_removes_everything<S: Store>(s: Arc<S>) {
     put(&*s, "alpha", SECRET, "Old", &version(1, T0)).await;
     put(&*s, "alpha", SECRET, "Old", &version(2, T0)).await;
     put(&*s, "alpha", SECRET, "other", &version(9, T0)).await;
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "old"), deletion(T0))
-            .await,
-        "delete",
-    );
+    delete(&*s, "alpha", SECRET, "old", T0).await;
     ok(
         s.purge_object(&addr("alpha", SECRET, "OLD")).await,
         "purge_object",
@@ -2327,11 +2287,7 @@ async fn purge_object_errors<S: Store>(s: Arc<S>) {
         "purge active object"
     );
     assert!(get(&*s, "alpha", SECRET, "s", None).await.is_some());
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     ok(s.purge_object(&addr("alpha", SECRET, "s")).await, "purge");
     assert_err!(
         s.purge_object(&addr("alpha", SECRET, "s")).await,
@@ -2407,11 +2363,7 @@ async fn purge_expired_respects_limit<S: Store>(s: Arc<S>) {
     for n in 0..5u64 {
         let name = format!("s{n}");
         put(&*s, "alpha", SECRET, &name, &version(n, T0)).await;
-        ok(
-            s.delete_object(&addr("alpha", SECRET, &name), deletion(T0))
-                .await,
-            "delete",
-        );
+        delete(&*s, "alpha", SECRET, &name, T0).await;
     }
     let now = T0 + 8 * DAY;
     assert!(ok(s.purge_expired(now, 0).await, "limit 0").is_empty());
@@ -2439,19 +2391,11 @@ async fn purge_expired_spans_vaults_and_kinds<S: Store>(s: Arc<S>) {
     ];
     for (i, (vault, kind, name)) in targets.iter().enumerate() {
         put(&*s, vault, *kind, name, &version(i as u64, T0)).await;
-        ok(
-            s.delete_object(&addr(vault, *kind, name), deletion(T0))
-                .await,
-            "delete",
-        );
+        delete(&*s, vault, *kind, name, T0).await;
     }
     // Same name, other kind, still within retention: must stay.
     put(&*s, "beta", SECRET, "two", &version(7, T0)).await;
-    ok(
-        s.delete_object(&addr("beta", SECRET, "two"), deletion(T0 + 30 * DAY))
-            .await,
-        "delete",
-    );
+    delete(&*s, "beta", SECRET, "two", T0 + 30 * DAY).await;
     let purged = ok(s.purge_expired(T0 + 7 * DAY, 100).await, "purge_expired");
     let expected: BTreeSet<_> = targets
         .iter()
@@ -2510,11 +2454,7 @@ async fn restore_object_conflicts<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "Live", &version(1, T0)).await;
     put(&*s, "alpha", SECRET, "Gone", &version(2, T0)).await;
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "Gone"), deletion(T0))
-            .await,
-        "delete",
-    );
+    delete(&*s, "alpha", SECRET, "Gone", T0).await;
     let versions = [version(10, T0), version(11, T0)];
     for name in ["Live", "LIVE", "live"] {
         assert_err!(
@@ -2621,11 +2561,7 @@ async fn restore_object_corrupt_input<S: Store>(s: Arc<S>) {
 async fn failed_writes_change_nothing<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "s", &version(1, T0)).await;
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "s"), deletion(T0))
-            .await,
-        "delete",
-    );
+    delete(&*s, "alpha", SECRET, "s", T0).await;
     assert_err!(
         s.put_version(
             &addr("alpha", SECRET, "s"),
@@ -3003,11 +2939,7 @@ async fn batch_applies_items_in_order<S: Store>(s: Arc<S>) {
 async fn batch_failing_item_leaves_nothing_written<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "gone", &version(1, T0)).await;
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "gone"), deletion(T0 + 1))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "gone", T0 + 1).await;
     put(&*s, "alpha", SECRET, "kept", &version(2, T0)).await;
     let kept_before = get(&*s, "alpha", SECRET, "kept", None).await;
     let generation_before = generation(&*s).await;
@@ -3069,11 +3001,7 @@ async fn batch_items_fail_as_their_single_methods<S: Store>(s: Arc<S>) {
     make_vault(&*s, "alpha").await;
     put(&*s, "alpha", SECRET, "live", &version(1, T0)).await;
     put(&*s, "alpha", SECRET, "gone", &version(2, T0)).await;
-    ok(
-        s.delete_object(&addr("alpha", SECRET, "gone"), deletion(T0 + 1))
-            .await,
-        "delete_object",
-    );
+    delete(&*s, "alpha", SECRET, "gone", T0 + 1).await;
     let pending = |name: &str| BatchItem::CreatePending {
         address: addr("alpha", SECRET, name),
         head: b"pending".to_vec(),

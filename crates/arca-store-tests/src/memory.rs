@@ -15,7 +15,7 @@ use arca_core::{Clock, SystemClock};
 
 use arca_store::prelude::*;
 use arca_store::{
-    check_document_key, check_lease_names, check_policy_key, BatchItem, Deletion, DocumentOwner,
+    check_document_key, check_lease_request, check_policy_key, BatchItem, Deletion, DocumentOwner,
     DocumentRecord, ItemOutcome, Lease, LeaseFence, Listing, ObjectAddress, ObjectKind,
     ObjectRecord, ObjectWithVersion, OutboxRow, PolicyRecord, PrincipalRecord, PurgedObject,
     StoreError, StoreResult, VaultRecord, VersionRecord, WriteBatch,
@@ -921,15 +921,9 @@ impl LeaseStore for MemoryStore {
         holder: &str,
         ttl: Duration,
     ) -> StoreResult<Option<Lease>> {
-        check_lease_names(name, holder)?;
-        if ttl.is_zero() {
-            return Err(StoreError::Invalid(
-                "a lease needs a positive ttl".to_owned(),
-            ));
-        }
+        let ttl_ms = check_lease_request(name, holder, ttl)?;
         let mut state = self.state()?;
         let now = self.now_ms();
-        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let expires_at_ms = now.saturating_add(ttl_ms);
         let fence = match state.leases.get(name) {
             Some(l) if l.expires_at_ms > now && l.holder == holder => l.fence,

@@ -153,21 +153,6 @@ impl CachedStore {
 }
 
 #[async_trait]
-impl MetaStore for CachedStore {
-    async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.inner.meta(key).await
-    }
-
-    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> StoreResult<bool> {
-        self.inner.put_meta_if_absent(key, value).await
-    }
-
-    async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
-        self.inner.put_meta(key, value).await
-    }
-}
-
-#[async_trait]
 impl VaultStore for CachedStore {
     async fn create_vault(&self, vault: &VaultRecord) -> StoreResult<()> {
         self.inner.create_vault(vault).await
@@ -185,61 +170,6 @@ impl VaultStore for CachedStore {
         let result = self.inner.delete_vault(name).await;
         self.invalidate_vault(name);
         result
-    }
-}
-
-#[async_trait]
-impl AccessStore for CachedStore {
-    async fn create_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
-        self.inner.create_principal(principal).await
-    }
-
-    async fn update_principal(&self, principal: &PrincipalRecord) -> StoreResult<()> {
-        self.inner.update_principal(principal).await
-    }
-
-    async fn principal(&self, client_id: &str) -> StoreResult<Option<PrincipalRecord>> {
-        self.inner.principal(client_id).await
-    }
-
-    async fn list_principals(&self) -> StoreResult<Vec<PrincipalRecord>> {
-        self.inner.list_principals().await
-    }
-
-    async fn delete_principal(&self, client_id: &str) -> StoreResult<()> {
-        self.inner.delete_principal(client_id).await
-    }
-
-    async fn create_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
-        self.inner.create_policy(record).await
-    }
-
-    async fn put_policy(&self, record: &PolicyRecord) -> StoreResult<()> {
-        self.inner.put_policy(record).await
-    }
-
-    async fn policy(&self, kind: &str, id: &str) -> StoreResult<Option<PolicyRecord>> {
-        self.inner.policy(kind, id).await
-    }
-
-    async fn list_policies(&self, kind: &str) -> StoreResult<Vec<PolicyRecord>> {
-        self.inner.list_policies(kind).await
-    }
-
-    async fn delete_policy(&self, kind: &str, id: &str) -> StoreResult<()> {
-        self.inner.delete_policy(kind, id).await
-    }
-
-    async fn delete_access(
-        &self,
-        policies: &[(String, String)],
-        principal: Option<&str>,
-    ) -> StoreResult<()> {
-        self.inner.delete_access(policies, principal).await
-    }
-
-    async fn access_generation(&self) -> StoreResult<u64> {
-        self.inner.access_generation().await
     }
 }
 
@@ -407,54 +337,52 @@ impl ObjectStore for CachedStore {
     }
 }
 
-#[async_trait]
-impl DocumentStore for CachedStore {
-    async fn document(
-        &self,
-        owner: &DocumentOwner,
-        kind: &str,
-        id: &str,
-    ) -> StoreResult<Option<DocumentRecord>> {
-        self.inner.document(owner, kind, id).await
-    }
-
-    async fn list_documents(
-        &self,
-        owner: &DocumentOwner,
-        kind: &str,
-    ) -> StoreResult<Vec<DocumentRecord>> {
-        self.inner.list_documents(owner, kind).await
-    }
+/// Implements capability traits whose every method passes straight to the backend: nothing they
+/// read or write is cached, so they need neither invalidation nor epochs.
+macro_rules! forward_to_inner {
+    ($($capability:ident {
+        $(fn $method:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*
+    })*) => {$(
+        #[async_trait]
+        impl $capability for CachedStore {
+            $(async fn $method(&self, $($arg: $ty),*) -> StoreResult<$out> {
+                self.inner.$method($($arg),*).await
+            })*
+        }
+    )*};
 }
 
-#[async_trait]
-impl OutboxStore for CachedStore {
-    async fn outbox_pending(
-        &self,
-        after: Option<u64>,
-        limit: usize,
-    ) -> StoreResult<Vec<OutboxRow>> {
-        self.inner.outbox_pending(after, limit).await
+forward_to_inner! {
+    MetaStore {
+        fn meta(key: &str) -> Option<Vec<u8>>;
+        fn put_meta_if_absent(key: &str, value: &[u8]) -> bool;
+        fn put_meta(key: &str, value: &[u8]) -> ();
     }
-
-    async fn outbox_delivered(&self, ids: &[u64]) -> StoreResult<u64> {
-        self.inner.outbox_delivered(ids).await
+    AccessStore {
+        fn create_principal(principal: &PrincipalRecord) -> ();
+        fn update_principal(principal: &PrincipalRecord) -> ();
+        fn principal(client_id: &str) -> Option<PrincipalRecord>;
+        fn list_principals() -> Vec<PrincipalRecord>;
+        fn delete_principal(client_id: &str) -> ();
+        fn create_policy(record: &PolicyRecord) -> ();
+        fn put_policy(record: &PolicyRecord) -> ();
+        fn policy(kind: &str, id: &str) -> Option<PolicyRecord>;
+        fn list_policies(kind: &str) -> Vec<PolicyRecord>;
+        fn delete_policy(kind: &str, id: &str) -> ();
+        fn delete_access(policies: &[(String, String)], principal: Option<&str>) -> ();
+        fn access_generation() -> u64;
     }
-}
-
-#[async_trait]
-impl LeaseStore for CachedStore {
-    async fn acquire_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        ttl: Duration,
-    ) -> StoreResult<Option<Lease>> {
-        self.inner.acquire_lease(name, holder, ttl).await
+    DocumentStore {
+        fn document(owner: &DocumentOwner, kind: &str, id: &str) -> Option<DocumentRecord>;
+        fn list_documents(owner: &DocumentOwner, kind: &str) -> Vec<DocumentRecord>;
     }
-
-    async fn release_lease(&self, fence: &LeaseFence) -> StoreResult<bool> {
-        self.inner.release_lease(fence).await
+    OutboxStore {
+        fn outbox_pending(after: Option<u64>, limit: usize) -> Vec<OutboxRow>;
+        fn outbox_delivered(ids: &[u64]) -> u64;
+    }
+    LeaseStore {
+        fn acquire_lease(name: &str, holder: &str, ttl: Duration) -> Option<Lease>;
+        fn release_lease(fence: &LeaseFence) -> bool;
     }
 }
 

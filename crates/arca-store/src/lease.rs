@@ -45,8 +45,9 @@ pub struct LeaseFence {
     pub fence: u64,
 }
 
-/// `Invalid` unless `name` and `holder` are 1 to [`LEASE_NAME_MAX`] bytes.
-pub fn check_lease_names(name: &str, holder: &str) -> StoreResult<()> {
+/// Checks a lease request as every backend must before acting on it (names of 1 to
+/// [`LEASE_NAME_MAX`] bytes, a positive ttl); returns the ttl in milliseconds.
+pub fn check_lease_request(name: &str, holder: &str, ttl: Duration) -> StoreResult<i64> {
     for (what, value) in [("name", name), ("holder", holder)] {
         if value.is_empty() || value.len() > LEASE_NAME_MAX {
             return Err(StoreError::Invalid(format!(
@@ -54,7 +55,12 @@ pub fn check_lease_names(name: &str, holder: &str) -> StoreResult<()> {
             )));
         }
     }
-    Ok(())
+    if ttl.is_zero() {
+        return Err(StoreError::Invalid(
+            "a lease needs a positive ttl".to_owned(),
+        ));
+    }
+    Ok(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Leases. A lease is held from a grant until its expiry or its release, whichever is first.

@@ -36,7 +36,7 @@ pub use documents::{
     check_document_key, DocumentOwner, DocumentRecord, DocumentStore, DOCUMENT_DATA_MAX,
     DOCUMENT_ID_MAX, DOCUMENT_KIND_MAX,
 };
-pub use lease::{check_lease_names, Lease, LeaseFence, LeaseStore, LEASE_NAME_MAX};
+pub use lease::{check_lease_request, Lease, LeaseFence, LeaseStore, LEASE_NAME_MAX};
 pub use meta::MetaStore;
 pub use objects::{
     check_manager, BatchItem, Deletion, ItemOutcome, Listing, ObjectAddress, ObjectKind,

@@ -116,17 +116,20 @@ fn keys(f: &FederatedCredential) -> String {
 }
 
 fn list_table(answer: &List<FederatedCredential>) -> String {
-    let mut table = Table::new(&["ID", "PRINCIPAL", "ISSUER", "SUBJECT", "KEYS"]);
-    for f in &answer.value {
-        table.row(vec![
-            f.id.clone(),
-            f.principal_client_id.clone(),
-            f.issuer.clone(),
-            f.subject.clone(),
-            keys(f),
-        ]);
-    }
-    table.render("")
+    Table::of(
+        &["ID", "PRINCIPAL", "ISSUER", "SUBJECT", "KEYS"],
+        &answer.value,
+        |f| {
+            vec![
+                f.id.clone(),
+                f.principal_client_id.clone(),
+                f.issuer.clone(),
+                f.subject.clone(),
+                keys(f),
+            ]
+        },
+    )
+    .render("")
 }
 
 fn credential_table(f: &FederatedCredential) -> String {
@@ -169,7 +172,7 @@ mod tests {
     use hyper::{Method, StatusCode};
     use serde_json::Value;
 
-    use crate::tests::{call, usage_error};
+    use crate::tests::{call, sends, usage_error};
 
     const ADD: [&str; 8] = [
         "federation",
@@ -188,14 +191,11 @@ mod tests {
 
     #[test]
     fn add_with_a_jwks_url() {
-        let c = add(&["--jwks-url", "https://issuer.example/keys"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (
-                Method::POST,
-                "/admin/federated-credentials",
-                StatusCode::CREATED
-            )
+        let c = sends(
+            &[&ADD[..], &["--jwks-url", "https://issuer.example/keys"]].concat(),
+            Method::POST,
+            "/admin/federated-credentials",
+            StatusCode::CREATED,
         );
         assert_eq!(
             c.body.as_deref(),
@@ -269,21 +269,19 @@ mod tests {
 
     #[test]
     fn list_and_remove() {
-        let c = call(&["federation", "list"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::GET, "/admin/federated-credentials")
+        sends(
+            &["federation", "list"],
+            Method::GET,
+            "/admin/federated-credentials",
+            StatusCode::OK,
         );
         let c = call(&["federation", "list", "--principal", "ci"]).unwrap();
         assert_eq!(c.path, "/admin/federated-credentials?principal=ci");
-        let c = call(&["federation", "remove", "f1"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (
-                Method::DELETE,
-                "/admin/federated-credentials/f1",
-                StatusCode::NO_CONTENT
-            )
+        sends(
+            &["federation", "remove", "f1"],
+            Method::DELETE,
+            "/admin/federated-credentials/f1",
+            StatusCode::NO_CONTENT,
         );
         assert!(usage_error(&["federation", "remove"]));
     }

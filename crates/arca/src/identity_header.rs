@@ -38,20 +38,17 @@ mod tests {
     use arca_proto::SecretText;
     use hyper::{Method, StatusCode};
 
-    use crate::tests::{call, usage_error};
+    use crate::tests::{sends, usage_error};
 
     #[test]
     fn identity_header_requests() {
-        let c = call(&["identity-header", "rotate", "--output", "json"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected, c.body),
-            (
-                Method::POST,
-                "/admin/identity-header/rotate",
-                StatusCode::OK,
-                None
-            )
+        let c = sends(
+            &["identity-header", "rotate", "--output", "json"],
+            Method::POST,
+            "/admin/identity-header/rotate",
+            StatusCode::OK,
         );
+        assert_eq!(c.body, None);
         assert!(usage_error(&["identity-header"]));
         assert!(usage_error(&["identity-header", "rotate", "now"]));
     }

@@ -214,6 +214,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         Err(code) => code,
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
+            // Through anyhow for `{:#}`: the error and its causes, "what failed: why".
+            let e = anyhow::Error::from(e);
             tracing::error!("{e:#}");
             // With JSON lines, the log line above is the whole report: nothing else may be
             // written between them.
@@ -254,6 +256,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+    use hyper::{Method, StatusCode};
 
     use super::{Cli, Command};
     use crate::session::Call;
@@ -268,6 +271,19 @@ mod tests {
             Command::Client(client) => client.parts().1.call(),
             Command::Serve(_) => anyhow::bail!("not an admin command"),
         }
+    }
+
+    /// The request `arca <args>` would make, after checking that it is a `method` to `path` that
+    /// succeeds with `expected`.
+    #[track_caller]
+    pub fn sends(args: &[&str], method: Method, path: &str, expected: StatusCode) -> Call {
+        let c = call(args).unwrap();
+        assert_eq!(
+            (&c.method, c.path.as_str(), c.expected),
+            (&method, path, expected),
+            "arca {args:?}"
+        );
+        c
     }
 
     /// Whether clap refuses `arca <args>` as a usage error (exit status 2).

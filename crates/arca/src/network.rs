@@ -103,35 +103,32 @@ mod tests {
     use arca_proto::admin::NetworkRules;
     use hyper::{Method, StatusCode};
 
-    use crate::tests::{call, usage_error};
+    use crate::tests::{call, sends, usage_error};
 
     #[test]
     fn vault_rules_requests() {
-        let c = call(&["vault", "network-rules", "show", "team-a"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::GET, "/admin/vaults/team-a/network-rules")
+        sends(
+            &["vault", "network-rules", "show", "team-a"],
+            Method::GET,
+            "/admin/vaults/team-a/network-rules",
+            StatusCode::OK,
         );
-        let c = call(&[
-            "vault",
-            "network-rules",
-            "set",
-            "team-a",
-            "--default-action",
-            "deny",
-            "--allow",
-            "10.0.0.0/8",
-            "--allow",
-            "192.0.2.7",
-        ])
-        .unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (
-                Method::PUT,
-                "/admin/vaults/team-a/network-rules",
-                StatusCode::OK
-            )
+        let c = sends(
+            &[
+                "vault",
+                "network-rules",
+                "set",
+                "team-a",
+                "--default-action",
+                "deny",
+                "--allow",
+                "10.0.0.0/8",
+                "--allow",
+                "192.0.2.7",
+            ],
+            Method::PUT,
+            "/admin/vaults/team-a/network-rules",
+            StatusCode::OK,
         );
         assert_eq!(
             c.body.as_deref(),
@@ -158,26 +155,27 @@ mod tests {
 
     #[test]
     fn admin_rules_requests() {
-        let c = call(&["admin", "network-rules", "show"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::GET, "/admin/network-rules")
+        sends(
+            &["admin", "network-rules", "show"],
+            Method::GET,
+            "/admin/network-rules",
+            StatusCode::OK,
         );
-        let c = call(&[
-            "admin",
-            "network-rules",
-            "set",
-            "--default-action",
-            "deny",
-            "--allow",
-            "127.0.0.1",
-            "--output",
-            "json",
-        ])
-        .unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::PUT, "/admin/network-rules")
+        let c = sends(
+            &[
+                "admin",
+                "network-rules",
+                "set",
+                "--default-action",
+                "deny",
+                "--allow",
+                "127.0.0.1",
+                "--output",
+                "json",
+            ],
+            Method::PUT,
+            "/admin/network-rules",
+            StatusCode::OK,
         );
         assert_eq!(
             c.body.as_deref(),

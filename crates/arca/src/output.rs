@@ -27,6 +27,15 @@ impl Table {
         }
     }
 
+    /// A table of one row per item, the row's cells drawn by `cells`.
+    pub fn of<T>(header: &[&str], items: &[T], cells: impl Fn(&T) -> Vec<String>) -> Self {
+        let mut table = Self::new(header);
+        for item in items {
+            table.row(cells(item));
+        }
+        table
+    }
+
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells.iter().map(|c| clean(c)).collect());
     }
@@ -84,11 +93,7 @@ pub fn section(title: &str, table: &Table) -> String {
 
 /// A titled list of strings (actions, address ranges), one a line.
 pub fn list_section(title: &str, values: &[String]) -> String {
-    let mut table = Table::new(&[]);
-    for value in values {
-        table.row(vec![value.clone()]);
-    }
-    section(title, &table)
+    section(title, &Table::of(&[], values, |value| vec![value.clone()]))
 }
 
 /// An optional value as a cell: `-` when absent.

@@ -97,47 +97,56 @@ fn read_certificate(file: &PathBuf) -> anyhow::Result<String> {
 }
 
 fn list_table(answer: &List<Principal>) -> String {
-    let mut table = Table::new(&[
-        "DISPLAY-NAME",
-        "CLIENT-ID",
-        "KIND",
-        "SECRETS",
-        "CERTIFICATES",
-        "CREATED",
-    ]);
-    for p in &answer.value {
-        table.row(vec![
-            p.display_name.clone(),
-            p.client_id.clone(),
-            p.kind.as_str().to_owned(),
-            p.secrets.len().to_string(),
-            p.certificates.len().to_string(),
-            time(p.created),
-        ]);
-    }
-    table.render("")
+    Table::of(
+        &[
+            "DISPLAY-NAME",
+            "CLIENT-ID",
+            "KIND",
+            "SECRETS",
+            "CERTIFICATES",
+            "CREATED",
+        ],
+        &answer.value,
+        |p| {
+            vec![
+                p.display_name.clone(),
+                p.client_id.clone(),
+                p.kind.as_str().to_owned(),
+                p.secrets.len().to_string(),
+                p.certificates.len().to_string(),
+                time(p.created),
+            ]
+        },
+    )
+    .render("")
 }
 
 fn principal_table(p: &Principal) -> String {
-    let mut secrets = Table::new(&["ID", "DESCRIPTION", "HINT", "CREATED", "EXPIRES"]);
-    for s in &p.secrets {
-        secrets.row(vec![
-            s.id.clone(),
-            opt(s.description.as_deref()),
-            s.hint.clone(),
-            time(s.created),
-            opt_time(s.expires),
-        ]);
-    }
-    let mut certificates = Table::new(&["THUMBPRINT", "SUBJECT", "NOT-BEFORE", "NOT-AFTER"]);
-    for c in &p.certificates {
-        certificates.row(vec![
-            c.id.clone(),
-            c.subject.clone(),
-            time(c.not_before),
-            time(c.not_after),
-        ]);
-    }
+    let secrets = Table::of(
+        &["ID", "DESCRIPTION", "HINT", "CREATED", "EXPIRES"],
+        &p.secrets,
+        |s| {
+            vec![
+                s.id.clone(),
+                opt(s.description.as_deref()),
+                s.hint.clone(),
+                time(s.created),
+                opt_time(s.expires),
+            ]
+        },
+    );
+    let certificates = Table::of(
+        &["THUMBPRINT", "SUBJECT", "NOT-BEFORE", "NOT-AFTER"],
+        &p.certificates,
+        |c| {
+            vec![
+                c.id.clone(),
+                c.subject.clone(),
+                time(c.not_before),
+                time(c.not_after),
+            ]
+        },
+    );
     fields(&[
         ("display name", p.display_name.clone()),
         ("client id", p.client_id.clone()),
@@ -248,16 +257,17 @@ mod tests {
     use arca_proto::admin::{List, NewSecret, Principal};
     use hyper::{Method, StatusCode};
 
-    use crate::tests::{call, usage_error};
+    use crate::tests::{call, sends, usage_error};
 
     const ID: &str = "6f1c2a8e-0b7d-4a51-9c3e-2f4b5d6e7a8b";
 
     #[test]
     fn create_list_show_delete() {
-        let c = call(&["principal", "create", "ci pipeline"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::POST, "/admin/principals")
+        let c = sends(
+            &["principal", "create", "ci pipeline"],
+            Method::POST,
+            "/admin/principals",
+            StatusCode::CREATED,
         );
         assert_eq!(
             c.body.as_deref(),
@@ -268,32 +278,30 @@ mod tests {
             c.body.as_deref(),
             Some(r#"{"display_name":"web","kind":"managed_identity"}"#)
         );
-        let c = call(&["principal", "list"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::GET, "/admin/principals")
+        sends(
+            &["principal", "list"],
+            Method::GET,
+            "/admin/principals",
+            StatusCode::OK,
         );
         let c = call(&["principal", "show", ID]).unwrap();
         assert_eq!(c.path, format!("/admin/principals/{ID}"));
-        let c = call(&["principal", "delete", ID, "--output", "json"]).unwrap();
-        assert_eq!(
-            (c.method, c.expected),
-            (Method::DELETE, StatusCode::NO_CONTENT)
+        sends(
+            &["principal", "delete", ID, "--output", "json"],
+            Method::DELETE,
+            &format!("/admin/principals/{ID}"),
+            StatusCode::NO_CONTENT,
         );
-        assert_eq!(c.path, format!("/admin/principals/{ID}"));
         assert!(call(&["principal", "show", ""]).is_err());
     }
 
     #[test]
     fn secrets() {
-        let c = call(&["principal", "secret", "add", ID]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (
-                Method::POST,
-                format!("/admin/principals/{ID}/secrets").as_str(),
-                StatusCode::CREATED
-            )
+        let c = sends(
+            &["principal", "secret", "add", ID],
+            Method::POST,
+            &format!("/admin/principals/{ID}/secrets"),
+            StatusCode::CREATED,
         );
         assert_eq!(c.body.as_deref(), Some("{}"));
         let c = call(&[
@@ -311,13 +319,11 @@ mod tests {
             c.body.as_deref(),
             Some(r#"{"description":"for CI","expires_in_days":30}"#)
         );
-        let c = call(&["principal", "secret", "remove", ID, "s/1"]).unwrap();
-        assert_eq!(
-            (c.method, c.path),
-            (
-                Method::DELETE,
-                format!("/admin/principals/{ID}/secrets/s%2F1")
-            )
+        sends(
+            &["principal", "secret", "remove", ID, "s/1"],
+            Method::DELETE,
+            &format!("/admin/principals/{ID}/secrets/s%2F1"),
+            StatusCode::NO_CONTENT,
         );
     }
 
@@ -327,10 +333,11 @@ mod tests {
         let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         let file = dir.path().join("client.pem");
         std::fs::write(&file, pem).unwrap();
-        let c = call(&["principal", "cert", "add", ID, file.to_str().unwrap()]).unwrap();
-        assert_eq!(
-            (c.method, c.path),
-            (Method::POST, format!("/admin/principals/{ID}/certificates"))
+        let c = sends(
+            &["principal", "cert", "add", ID, file.to_str().unwrap()],
+            Method::POST,
+            &format!("/admin/principals/{ID}/certificates"),
+            StatusCode::CREATED,
         );
         assert_eq!(
             c.body.as_deref(),
@@ -352,13 +359,11 @@ mod tests {
         let missing = dir.path().join("missing.pem");
         assert!(call(&["principal", "cert", "add", ID, missing.to_str().unwrap()]).is_err());
 
-        let c = call(&["principal", "cert", "remove", ID, "AB12"]).unwrap();
-        assert_eq!(
-            (c.method, c.path),
-            (
-                Method::DELETE,
-                format!("/admin/principals/{ID}/certificates/AB12")
-            )
+        sends(
+            &["principal", "cert", "remove", ID, "AB12"],
+            Method::DELETE,
+            &format!("/admin/principals/{ID}/certificates/AB12"),
+            StatusCode::NO_CONTENT,
         );
     }
 

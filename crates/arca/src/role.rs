@@ -208,15 +208,14 @@ impl DefineArgs {
 }
 
 fn roles_table(answer: &List<Role>) -> String {
-    let mut table = Table::new(&["NAME", "TYPE", "ID"]);
-    for r in &answer.value {
-        table.row(vec![
+    Table::of(&["NAME", "TYPE", "ID"], &answer.value, |r| {
+        vec![
             r.name.clone(),
             r.role_type.as_str().to_owned(),
             r.id.clone(),
-        ]);
-    }
-    table.render("")
+        ]
+    })
+    .render("")
 }
 
 fn role_table(r: &Role) -> String {
@@ -230,17 +229,20 @@ fn role_table(r: &Role) -> String {
 }
 
 fn assignments_table(answer: &List<Assignment>) -> String {
-    let mut table = Table::new(&["ID", "ROLE", "PRINCIPAL", "SCOPE", "CREATED"]);
-    for a in &answer.value {
-        table.row(vec![
-            a.id.clone(),
-            opt(a.role_name.as_deref()),
-            a.principal_client_id.clone(),
-            a.scope.clone(),
-            time(a.created),
-        ]);
-    }
-    table.render("")
+    Table::of(
+        &["ID", "ROLE", "PRINCIPAL", "SCOPE", "CREATED"],
+        &answer.value,
+        |a| {
+            vec![
+                a.id.clone(),
+                opt(a.role_name.as_deref()),
+                a.principal_client_id.clone(),
+                a.scope.clone(),
+                time(a.created),
+            ]
+        },
+    )
+    .render("")
 }
 
 fn assignment_table(a: &Assignment) -> String {
@@ -318,45 +320,46 @@ mod tests {
     use hyper::{Method, StatusCode};
 
     use super::convert_role_file;
-    use crate::tests::{call, usage_error};
+    use crate::tests::{call, sends, usage_error};
 
     #[test]
     fn list_show_delete() {
-        let c = call(&["role", "list"]).unwrap();
-        assert_eq!((c.method, c.path.as_str()), (Method::GET, "/admin/roles"));
+        sends(
+            &["role", "list"],
+            Method::GET,
+            "/admin/roles",
+            StatusCode::OK,
+        );
         let c = call(&["role", "show", "Key Vault Secrets User"]).unwrap();
         assert_eq!(c.path, "/admin/roles/Key%20Vault%20Secrets%20User");
-        let c = call(&["role", "delete", "reader"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (
-                Method::DELETE,
-                "/admin/roles/reader",
-                StatusCode::NO_CONTENT
-            )
+        sends(
+            &["role", "delete", "reader"],
+            Method::DELETE,
+            "/admin/roles/reader",
+            StatusCode::NO_CONTENT,
         );
     }
 
     #[test]
     fn define_from_flags() {
-        let c = call(&[
-            "role",
-            "define",
-            "--name",
-            "reader",
-            "--description",
-            "reads secrets",
-            "--data-action",
-            "Microsoft.KeyVault/vaults/secrets/getSecret/action",
-            "--data-action",
-            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
-            "--not-data-action",
-            "Microsoft.KeyVault/vaults/secrets/delete",
-        ])
-        .unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (Method::POST, "/admin/roles", StatusCode::CREATED)
+        let c = sends(
+            &[
+                "role",
+                "define",
+                "--name",
+                "reader",
+                "--description",
+                "reads secrets",
+                "--data-action",
+                "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                "--data-action",
+                "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+                "--not-data-action",
+                "Microsoft.KeyVault/vaults/secrets/delete",
+            ],
+            Method::POST,
+            "/admin/roles",
+            StatusCode::CREATED,
         );
         assert_eq!(
             c.body.as_deref(),
@@ -424,34 +427,36 @@ mod tests {
 
     #[test]
     fn assignments() {
-        let c = call(&[
-            "role",
-            "assign",
-            "--role",
-            "Key Vault Secrets User",
-            "--principal",
-            "ci",
-            "--scope",
-            "/vaults/team-a",
-        ])
-        .unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (Method::POST, "/admin/role-assignments", StatusCode::CREATED)
+        let c = sends(
+            &[
+                "role",
+                "assign",
+                "--role",
+                "Key Vault Secrets User",
+                "--principal",
+                "ci",
+                "--scope",
+                "/vaults/team-a",
+            ],
+            Method::POST,
+            "/admin/role-assignments",
+            StatusCode::CREATED,
         );
         assert_eq!(
             c.body.as_deref(),
             Some(r#"{"principal":"ci","role":"Key Vault Secrets User","scope":"/vaults/team-a"}"#)
         );
-        let c = call(&["role", "unassign", "a1"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::DELETE, "/admin/role-assignments/a1")
+        sends(
+            &["role", "unassign", "a1"],
+            Method::DELETE,
+            "/admin/role-assignments/a1",
+            StatusCode::NO_CONTENT,
         );
-        let c = call(&["role", "assignments"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::GET, "/admin/role-assignments")
+        sends(
+            &["role", "assignments"],
+            Method::GET,
+            "/admin/role-assignments",
+            StatusCode::OK,
         );
         let c = call(&["role", "assignments", "--principal", "ci", "--scope", "/"]).unwrap();
         assert_eq!(c.path, "/admin/role-assignments?principal=ci&scope=%2F");
@@ -470,20 +475,20 @@ mod tests {
 
     #[test]
     fn check() {
-        let c = call(&[
-            "role",
-            "check",
-            "--principal",
-            "ci",
-            "--action",
-            "Microsoft.KeyVault/vaults/secrets/getSecret/action",
-            "--scope",
-            "/vaults/v/secrets/s",
-        ])
-        .unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected),
-            (Method::POST, "/admin/check-access", StatusCode::OK)
+        let c = sends(
+            &[
+                "role",
+                "check",
+                "--principal",
+                "ci",
+                "--action",
+                "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                "--scope",
+                "/vaults/v/secrets/s",
+            ],
+            Method::POST,
+            "/admin/check-access",
+            StatusCode::OK,
         );
         assert_eq!(
             c.body.as_deref(),

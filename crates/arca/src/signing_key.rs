@@ -16,16 +16,19 @@ pub enum SigningKeyCommand {
 }
 
 fn keys_table(answer: &List<SigningKey>) -> String {
-    let mut table = Table::new(&["KID", "ACTIVE", "CREATED", "RETIRES"]);
-    for k in &answer.value {
-        table.row(vec![
-            k.kid.clone(),
-            k.active.to_string(),
-            opt_time(k.created),
-            opt_time(k.retires),
-        ]);
-    }
-    table.render("")
+    Table::of(
+        &["KID", "ACTIVE", "CREATED", "RETIRES"],
+        &answer.value,
+        |k| {
+            vec![
+                k.kid.clone(),
+                k.active.to_string(),
+                opt_time(k.created),
+                opt_time(k.retires),
+            ]
+        },
+    )
+    .render("")
 }
 
 impl Operation for SigningKeyCommand {
@@ -42,25 +45,23 @@ mod tests {
     use arca_proto::admin::{List, SigningKey};
     use hyper::{Method, StatusCode};
 
-    use crate::tests::{call, usage_error};
+    use crate::tests::{sends, usage_error};
 
     #[test]
     fn signing_key_requests() {
-        let c = call(&["signing-key", "list"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::GET, "/admin/signing-keys")
+        sends(
+            &["signing-key", "list"],
+            Method::GET,
+            "/admin/signing-keys",
+            StatusCode::OK,
         );
-        let c = call(&["signing-key", "rotate", "--output", "json"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str(), c.expected, c.body),
-            (
-                Method::POST,
-                "/admin/signing-keys/rotate",
-                StatusCode::OK,
-                None
-            )
+        let c = sends(
+            &["signing-key", "rotate", "--output", "json"],
+            Method::POST,
+            "/admin/signing-keys/rotate",
+            StatusCode::OK,
         );
+        assert_eq!(c.body, None);
         assert!(usage_error(&["signing-key"]));
         assert!(usage_error(&["signing-key", "rotate", "now"]));
     }

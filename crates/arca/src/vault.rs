@@ -37,23 +37,26 @@ pub enum VaultCommand {
 }
 
 fn list_table(answer: &List<Vault>) -> String {
-    let mut table = Table::new(&[
-        "NAME",
-        "RETENTION",
-        "PURGE-PROTECTION",
-        "RECOVERY-LEVEL",
-        "URL",
-    ]);
-    for v in &answer.value {
-        table.row(vec![
-            v.name.clone(),
-            v.retention_days.to_string(),
-            v.purge_protection.to_string(),
-            v.recovery_level.clone(),
-            v.url.clone(),
-        ]);
-    }
-    table.render("")
+    Table::of(
+        &[
+            "NAME",
+            "RETENTION",
+            "PURGE-PROTECTION",
+            "RECOVERY-LEVEL",
+            "URL",
+        ],
+        &answer.value,
+        |v| {
+            vec![
+                v.name.clone(),
+                v.retention_days.to_string(),
+                v.purge_protection.to_string(),
+                v.recovery_level.clone(),
+                v.url.clone(),
+            ]
+        },
+    )
+    .render("")
 }
 
 fn vault_fields(v: &Vault) -> String {
@@ -133,7 +136,7 @@ mod tests {
     use arca_proto::admin::{List, Vault};
     use hyper::{Method, StatusCode};
 
-    use crate::tests::{call, usage_error};
+    use crate::tests::{call, sends, usage_error};
 
     fn vault(name: &str, url: &str) -> Vault {
         Vault {
@@ -148,8 +151,7 @@ mod tests {
 
     #[test]
     fn hosts_lists_every_vault_for_both_loopback_addresses() {
-        let c = call(&["hosts"]).unwrap();
-        assert_eq!((c.method, c.path.as_str()), (Method::GET, "/admin/vaults"));
+        sends(&["hosts"], Method::GET, "/admin/vaults", StatusCode::OK);
         let answer = List::new(vec![
             vault("default", "https://default.vault.localhost:8443"),
             vault("team-a", "https://team-a.vault.example.com"),
@@ -164,32 +166,40 @@ mod tests {
 
     #[test]
     fn vault_commands_make_their_requests() {
-        let c = call(&[
-            "vault",
-            "create",
-            "team-a",
-            "--retention-days",
-            "30",
-            "--purge-protection",
-        ])
-        .unwrap();
-        assert_eq!((c.method, c.path.as_str()), (Method::POST, "/admin/vaults"));
+        let c = sends(
+            &[
+                "vault",
+                "create",
+                "team-a",
+                "--retention-days",
+                "30",
+                "--purge-protection",
+            ],
+            Method::POST,
+            "/admin/vaults",
+            StatusCode::CREATED,
+        );
         assert_eq!(
             c.body.as_deref(),
             Some(r#"{"name":"team-a","purge_protection":true,"retention_days":30}"#)
         );
-        assert_eq!(c.expected, StatusCode::CREATED);
-        let c = call(&["vault", "list", "--output", "json"]).unwrap();
-        assert_eq!((c.method, c.path.as_str()), (Method::GET, "/admin/vaults"));
-        let c = call(&["vault", "--output", "json", "show", "team-a"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::GET, "/admin/vaults/team-a")
+        sends(
+            &["vault", "list", "--output", "json"],
+            Method::GET,
+            "/admin/vaults",
+            StatusCode::OK,
         );
-        let c = call(&["vault", "delete", "team-a"]).unwrap();
-        assert_eq!(
-            (c.method, c.path.as_str()),
-            (Method::DELETE, "/admin/vaults/team-a")
+        sends(
+            &["vault", "--output", "json", "show", "team-a"],
+            Method::GET,
+            "/admin/vaults/team-a",
+            StatusCode::OK,
+        );
+        let c = sends(
+            &["vault", "delete", "team-a"],
+            Method::DELETE,
+            "/admin/vaults/team-a",
+            StatusCode::NO_CONTENT,
         );
         assert_eq!(c.expected, StatusCode::NO_CONTENT);
     }

@@ -10,14 +10,11 @@
 use super::{Decision, Scope};
 use crate::operation::Operation;
 
-/// Proof that `operation` on `resource` was allowed, and by which assignment.
+/// Proof that `operation` on `resource` was allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorized {
     operation: Operation,
     resource: Scope,
-    assignment_id: String,
-    role_name: String,
-    assignment_scope: String,
 }
 
 impl Authorized {
@@ -30,9 +27,6 @@ impl Authorized {
         Some(Authorized {
             operation,
             resource: decision.resource.clone(),
-            assignment_id: decision.assignment_id.unwrap_or_default().to_owned(),
-            role_name: decision.role_name.unwrap_or_default().to_owned(),
-            assignment_scope: decision.assignment_scope.unwrap_or_default().to_owned(),
         })
     }
 
@@ -43,19 +37,6 @@ impl Authorized {
     /// The resource the decision was about (a vault or one object), in canonical form.
     pub fn resource(&self) -> &Scope {
         &self.resource
-    }
-
-    /// The role assignment that granted the operation.
-    pub fn assignment_id(&self) -> &str {
-        &self.assignment_id
-    }
-
-    pub fn role_name(&self) -> &str {
-        &self.role_name
-    }
-
-    pub fn assignment_scope(&self) -> &str {
-        &self.assignment_scope
     }
 
     /// Whether this proof allows `operation` on the object `name` of `vault` (of the operation's
@@ -103,8 +84,6 @@ mod tests {
         let set = Operation::SecretSet.data_action();
         assert!(Authorized::new(Operation::SecretGet, &decision(true, set, &db)).is_none());
         let proof = Authorized::new(Operation::SecretGet, &decision(true, get, &db)).unwrap();
-        assert_eq!(proof.assignment_id(), "a1");
-        assert_eq!(proof.assignment_scope(), "/vaults/prod");
         assert!(proof.permits(
             Operation::SecretGet,
             &Scope::object("PROD", "secrets", "DB")

@@ -111,6 +111,15 @@ fn rsa_padding(name: &'static str) -> Option<Padding> {
     }
 }
 
+/// The RSA padding of an encryption algorithm, which takes no IV, AAD or tag.
+fn rsa_encryption_padding(
+    alg: EncryptionAlgorithm,
+    params: &SymmetricParams<'_>,
+) -> Result<Padding, KeyError> {
+    no_symmetric_params(params, alg.name())?;
+    rsa_padding(alg.name()).ok_or(KeyError::Internal)
+}
+
 /// RSA takes no IV, AAD or tag.
 fn no_symmetric_params(params: &SymmetricParams<'_>, alg: &'static str) -> Result<(), KeyError> {
     let unexpected = |what| Err(KeyError::UnexpectedInput { what, alg });
@@ -355,8 +364,7 @@ impl PrivateKey {
     ) -> Result<Encrypted, KeyError> {
         match (&self.0, alg.key_type()) {
             (Private::Rsa(key), KeyType::Rsa) => {
-                no_symmetric_params(params, alg.name())?;
-                let padding = rsa_padding(alg.name()).ok_or(KeyError::Internal)?;
+                let padding = rsa_encryption_padding(alg, params)?;
                 Ok(Encrypted {
                     ciphertext: key.public().encrypt(padding, plaintext, alg.name())?,
                     iv: None,
@@ -378,8 +386,7 @@ impl PrivateKey {
     ) -> Result<SecretBytes, KeyError> {
         match (&self.0, alg.key_type()) {
             (Private::Rsa(key), KeyType::Rsa) => {
-                no_symmetric_params(params, alg.name())?;
-                let padding = rsa_padding(alg.name()).ok_or(KeyError::Internal)?;
+                let padding = rsa_encryption_padding(alg, params)?;
                 key.decrypt(padding, ciphertext, alg.name())
             }
             (Private::Oct(key), KeyType::Oct) => key.decrypt(alg, ciphertext, params),

@@ -39,16 +39,9 @@ fn backup_aad(kind: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record_aad;
 
     fn aad() -> Vec<u8> {
-        record_aad(
-            "prod",
-            "secret",
-            "db-password",
-            "0123456789abcdef0123456789abcdef",
-            "value",
-        )
+        crate::seal::test_record_aad()
     }
 
     #[test]

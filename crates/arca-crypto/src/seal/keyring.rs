@@ -277,13 +277,7 @@ mod tests {
     use crate::seal::random::random_vec;
 
     fn aad() -> Vec<u8> {
-        record_aad(
-            "prod",
-            "secret",
-            "db-password",
-            "0123456789abcdef0123456789abcdef",
-            "value",
-        )
+        crate::seal::test_record_aad()
     }
 
     fn random_below(limit: usize) -> usize {

@@ -13,3 +13,15 @@ pub(crate) mod backup;
 pub(crate) mod keyfile;
 pub(crate) mod keyring;
 pub(crate) mod random;
+
+/// Associated data of one secret value's record, for the tests of the sealing modules.
+#[cfg(test)]
+pub(crate) fn test_record_aad() -> Vec<u8> {
+    keyring::record_aad(
+        "prod",
+        "secret",
+        "db-password",
+        "0123456789abcdef0123456789abcdef",
+        "value",
+    )
+}

@@ -47,10 +47,9 @@ pub(super) async fn list(
     _admin: Admin,
     Query(filter): Query<FederationQuery>,
 ) -> ApiResult<Response> {
-    let principal = match &filter.principal {
-        Some(p) => Some(super::principals::load(&state, p).await?.record.client_id),
-        None => None,
-    };
+    let principal = super::principals::filtered(&state, filter.principal.as_deref())
+        .await?
+        .map(|p| p.client_id);
     let snapshot = state.access.snapshot();
     let mut all: Vec<&FederationDoc> = snapshot
         .federations

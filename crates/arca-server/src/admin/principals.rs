@@ -28,24 +28,6 @@ const MAX_SECRET_DAYS: u32 = 3650;
 /// Largest PEM accepted for a certificate.
 const MAX_CERTIFICATE_PEM: usize = 32 * 1024;
 
-impl From<wire::PrincipalKind> for PrincipalKind {
-    fn from(kind: wire::PrincipalKind) -> Self {
-        match kind {
-            wire::PrincipalKind::ServicePrincipal => Self::ServicePrincipal,
-            wire::PrincipalKind::ManagedIdentity => Self::ManagedIdentity,
-        }
-    }
-}
-
-impl From<PrincipalKind> for wire::PrincipalKind {
-    fn from(kind: PrincipalKind) -> Self {
-        match kind {
-            PrincipalKind::ServicePrincipal => Self::ServicePrincipal,
-            PrincipalKind::ManagedIdentity => Self::ManagedIdentity,
-        }
-    }
-}
-
 /// A principal with its decoded document.
 pub(crate) struct Loaded {
     pub record: PrincipalRecord,
@@ -100,7 +82,7 @@ fn principal_json(p: &Loaded) -> wire::Principal {
         client_id: p.record.client_id.clone(),
         created: p.record.created,
         display_name: p.data.display_name.clone(),
-        kind: p.data.kind.into(),
+        kind: p.data.kind,
         object_id: p.record.object_id.clone(),
         secrets,
     }
@@ -129,6 +111,18 @@ impl Loaded {
             )?,
             ..self.record.clone()
         })
+    }
+}
+
+/// The principal a listing's `principal` filter names (404 if no principal has that id), or
+/// `None` when the listing has no such filter.
+pub(crate) async fn filtered(
+    state: &AppState,
+    filter: Option<&str>,
+) -> ApiResult<Option<PrincipalRecord>> {
+    match filter {
+        Some(id) => Ok(Some(load(state, id).await?.record)),
+        None => Ok(None),
     }
 }
 
@@ -202,7 +196,7 @@ pub(crate) async fn create(
         },
         data: PrincipalData {
             display_name: name.to_owned(),
-            kind: request.kind.unwrap_or_default().into(),
+            kind: request.kind.unwrap_or_default(),
             secrets: Vec::new(),
             certificates: Vec::new(),
         },
@@ -344,20 +338,37 @@ pub(crate) async fn remove_secret(
     _admin: Admin,
     Path((id, secret_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let mut p = load(&state, &id).await?;
-    let before = p.data.secrets.len();
-    p.data.secrets.retain(|s| s.id != secret_id);
-    if p.data.secrets.len() == before {
-        return Err(ApiError::Missing {
-            code: "SecretNotFound",
-            message: format!(
-                "The principal has no client secret {:?}.",
-                super::shown(&secret_id)
-            ),
-        });
+    let removed = |data: &mut PrincipalData| {
+        let before = data.secrets.len();
+        data.secrets.retain(|s| s.id != secret_id);
+        data.secrets.len() != before
+    };
+    let missing = || ApiError::Missing {
+        code: "SecretNotFound",
+        message: format!(
+            "The principal has no client secret {:?}.",
+            super::shown(&secret_id)
+        ),
+    };
+    remove_credential(&state, &id, removed, missing, "client secret removed").await
+}
+
+/// Takes a credential off the principal `id`: `remove` takes it out of the principal's data and
+/// says whether it was there; if not, the answer is `missing()`, else the principal is saved,
+/// `logged` is logged and the answer is 204.
+async fn remove_credential(
+    state: &AppState,
+    id: &str,
+    remove: impl FnOnce(&mut PrincipalData) -> bool,
+    missing: impl FnOnce() -> ApiError,
+    logged: &'static str,
+) -> ApiResult<Response> {
+    let mut p = load(state, id).await?;
+    if !remove(&mut p.data) {
+        return Err(missing());
     }
-    save(&state, &p).await?;
-    tracing::info!(client_id = %p.record.client_id, "client secret removed");
+    save(state, &p).await?;
+    tracing::info!(client_id = %p.record.client_id, "{logged}");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -422,21 +433,18 @@ pub(crate) async fn remove_certificate(
     _admin: Admin,
     Path((id, cert_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let mut p = load(&state, &id).await?;
-    let before = p.data.certificates.len();
-    p.data
-        .certificates
-        .retain(|c| !c.id.eq_ignore_ascii_case(&cert_id));
-    if p.data.certificates.len() == before {
-        return Err(ApiError::Missing {
-            code: "CertificateNotFound",
-            message: format!(
-                "The principal has no certificate {:?}.",
-                super::shown(&cert_id)
-            ),
-        });
-    }
-    save(&state, &p).await?;
-    tracing::info!(client_id = %p.record.client_id, "client certificate removed");
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let removed = |data: &mut PrincipalData| {
+        let before = data.certificates.len();
+        data.certificates
+            .retain(|c| !c.id.eq_ignore_ascii_case(&cert_id));
+        data.certificates.len() != before
+    };
+    let missing = || ApiError::Missing {
+        code: "CertificateNotFound",
+        message: format!(
+            "The principal has no certificate {:?}.",
+            super::shown(&cert_id)
+        ),
+    };
+    remove_credential(&state, &id, removed, missing, "client certificate removed").await
 }

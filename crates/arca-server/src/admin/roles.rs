@@ -205,10 +205,9 @@ pub(super) async fn assignments(
         .map(Scope::parse)
         .transpose()
         .map_err(ApiError::BadParameter)?;
-    let principal = match &filter.principal {
-        Some(p) => Some(super::principals::load(&state, p).await?.record.object_id),
-        None => None,
-    };
+    let principal = super::principals::filtered(&state, filter.principal.as_deref())
+        .await?
+        .map(|p| p.object_id);
     let snapshot = state.access.snapshot();
     let mut list: Vec<&AssignmentDoc> = snapshot
         .assignments

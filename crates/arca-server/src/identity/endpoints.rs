@@ -1088,32 +1088,32 @@ pub async fn managed_identity(
             }
         }
     }
-    let Some((_, resource)) = params.iter().find(|(k, _)| k == "resource") else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "resource is required.",
-        );
-    };
-    let audience = match resource_of_scope(&state, resource) {
-        Ok(audience) => audience,
-        Err(r) => return *r,
-    };
+    let resource = params
+        .iter()
+        .find(|(k, _)| k == "resource")
+        .map(|(_, v)| v.as_str());
+    let required = "resource is required.";
     let default = state.issuer.managed_identity_client.as_deref();
-    match mint_managed(&state, &audience, &params, default).await {
-        Ok((client, m)) => Json(AppServiceToken {
-            access_token: SecretText::new(m.token),
-            client_id: client.client_id,
-            // Unix seconds under both api-versions: every azure-identity release (1.3 on) reads a
-            // number first, and MSAL's fallback client (azure-identity 1.23 on, `MSI_*` alone)
-            // reads nothing else.
-            expires_on: m.expires.to_string(),
-            resource: audience,
-            token_type: "Bearer".to_owned(),
-        })
-        .into_response(),
-        Err(response) => *response,
-    }
+    managed_token(
+        &state,
+        (resource, required),
+        &params,
+        default,
+        |client, m, audience| {
+            Json(AppServiceToken {
+                access_token: SecretText::new(m.token),
+                client_id: client.client_id,
+                // Unix seconds under both api-versions: every azure-identity release (1.3 on) reads a
+                // number first, and MSAL's fallback client (azure-identity 1.23 on, `MSI_*` alone)
+                // reads nothing else.
+                expires_on: m.expires.to_string(),
+                resource: audience,
+                token_type: "Bearer".to_owned(),
+            })
+            .into_response()
+        },
+    )
+    .await
 }
 
 /// `GET /metadata/identity/oauth2/token` (with or without a trailing slash): the IMDS protocol.
@@ -1157,26 +1157,11 @@ pub async fn imds(
             "Required query variable 'api-version' is missing",
         );
     }
-    let Some(resource) = param("resource") else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Required query variable 'resource' is missing",
-        );
-    };
-    let audience = match resource_of_scope(&state, resource) {
-        Ok(audience) => audience,
-        Err(r) => return *r,
-    };
-    match mint_managed(
-        &state,
-        &audience,
-        &params,
-        state.issuer.imds_client.as_deref(),
-    )
-    .await
-    {
-        Ok((client, m)) => Json(ImdsToken {
+    let required = "Required query variable 'resource' is missing";
+    let default = state.issuer.imds_client.as_deref();
+    let resource = (param("resource"), required);
+    managed_token(&state, resource, &params, default, |client, m, audience| {
+        Json(ImdsToken {
             access_token: SecretText::new(m.token),
             client_id: client.client_id,
             expires_in: (m.expires - m.now).to_string(),
@@ -1186,7 +1171,31 @@ pub async fn imds(
             resource: audience,
             token_type: "Bearer".to_owned(),
         })
-        .into_response(),
+        .into_response()
+    })
+    .await
+}
+
+/// The managed-identity endpoints' common end: a token for the requested resource (one served
+/// resource; without one, a 400 with the endpoint's own `required` message) for the principal
+/// `params` select (else `default_client`), answered by `answer` (given the principal, the
+/// minted token and the audience) in the endpoint's own shape.
+async fn managed_token(
+    state: &SharedState,
+    (resource, required): (Option<&str>, &str),
+    params: &[(String, String)],
+    default_client: Option<&str>,
+    answer: impl FnOnce(Client, Minted, String) -> Response,
+) -> Response {
+    let Some(resource) = resource else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", required);
+    };
+    let audience = match resource_of_scope(state, resource) {
+        Ok(audience) => audience,
+        Err(r) => return *r,
+    };
+    match mint_managed(state, &audience, params, default_client).await {
+        Ok((client, m)) => answer(client, m, audience),
         Err(response) => *response,
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::kinds;
 use crate::seal::Sealer;
+use crate::start_error::StartError;
 
 /// The id of the signing-keys document.
 const DOCUMENT_ID: &str = "keys";
@@ -66,16 +67,16 @@ struct StoredKeys {
     keys: Vec<StoredKey>,
 }
 
-async fn stored(store: &dyn Store, keyring: &Keyring) -> anyhow::Result<StoredKeys> {
+async fn stored(store: &dyn Store, keyring: &Keyring) -> Result<StoredKeys, StartError> {
     if let Some(record) = store.policy(kinds::SIGNING_KEYS, DOCUMENT_ID).await? {
         let plain = crate::integrity::open_policy(keyring, &record)
-            .ok_or_else(|| anyhow::anyhow!("the signing-keys document does not verify"))?;
+            .ok_or(StartError::SigningKeysUnverified)?;
         return Ok(serde_json::from_slice(plain.expose())?);
     }
     let first = store
         .meta(FIRST_KEY_META)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("no token signing key is stored"))?;
+        .ok_or(StartError::NoSigningKey)?;
     Ok(StoredKeys {
         keys: vec![StoredKey {
             sealed: crate::b64url(&first),
@@ -85,7 +86,7 @@ async fn stored(store: &dyn Store, keyring: &Keyring) -> anyhow::Result<StoredKe
     })
 }
 
-fn open(stored: &StoredKeys, keyring: &Keyring, now: i64) -> anyhow::Result<SigningKeys> {
+fn open(stored: &StoredKeys, keyring: &Keyring, now: i64) -> Result<SigningKeys, StartError> {
     let sealer = Sealer(keyring);
     let mut signing = None;
     let mut verifying = Vec::new();
@@ -94,8 +95,8 @@ fn open(stored: &StoredKeys, keyring: &Keyring, now: i64) -> anyhow::Result<Sign
         if key.retires.is_some_and(|r| r <= now) {
             continue;
         }
-        let sealed = crate::b64url_decode(&key.sealed)
-            .ok_or_else(|| anyhow::anyhow!("a stored signing key does not decode"))?;
+        let sealed =
+            crate::b64url_decode(&key.sealed).ok_or(StartError::SigningKeyDoesNotDecode)?;
         let k = TokenSigningKey::from_pkcs8(sealer.open(SEAL_ITEM, &sealed)?.expose())?;
         verifying.push(k.verifying_key());
         info.push(KeyInfo {
@@ -108,7 +109,7 @@ fn open(stored: &StoredKeys, keyring: &Keyring, now: i64) -> anyhow::Result<Sign
             signing = Some(k);
         }
     }
-    let signing = signing.ok_or_else(|| anyhow::anyhow!("no active token signing key"))?;
+    let signing = signing.ok_or(StartError::NoActiveSigningKey)?;
     Ok(SigningKeys {
         signing,
         verifying,
@@ -117,7 +118,11 @@ fn open(stored: &StoredKeys, keyring: &Keyring, now: i64) -> anyhow::Result<Sign
 }
 
 /// Loads the keys valid at `now`.
-pub async fn load(store: &dyn Store, keyring: &Keyring, now: i64) -> anyhow::Result<SigningKeys> {
+pub async fn load(
+    store: &dyn Store,
+    keyring: &Keyring,
+    now: i64,
+) -> Result<SigningKeys, StartError> {
     open(&stored(store, keyring).await?, keyring, now)
 }
 
@@ -128,7 +133,7 @@ pub async fn rotate(
     keyring: &Keyring,
     now: i64,
     overlap: i64,
-) -> anyhow::Result<SigningKeys> {
+) -> Result<SigningKeys, StartError> {
     let mut doc = stored(store, keyring).await?;
     doc.keys.retain(|k| k.retires.is_none_or(|r| r > now));
     for key in &mut doc.keys {

@@ -52,23 +52,9 @@ pub struct CertificateEntry {
 }
 
 /// Service principal or managed identity. Managed identities can also be selected by client id
-/// on the managed-identity endpoints.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PrincipalKind {
-    #[default]
-    ServicePrincipal,
-    ManagedIdentity,
-}
-
-impl PrincipalKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ServicePrincipal => "service_principal",
-            Self::ManagedIdentity => "managed_identity",
-        }
-    }
-}
+/// on the managed-identity endpoints. The stored kind is the admin API's: the same two
+/// snake_case names in the sealed document as on the wire, so the one type serves both.
+pub use arca_proto::admin::PrincipalKind;
 
 /// The `data` document of a `PrincipalRecord`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

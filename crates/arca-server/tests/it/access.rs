@@ -9,12 +9,8 @@
 
 use crate::common;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use arca_proto::admin::{
-    AddSecret, Assign, CreatePrincipal, CreateVault, DefineRole, PrincipalKind,
-};
-use arca_server::auth::PeerAddr;
 use arca_server::b64url;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
@@ -37,8 +33,6 @@ const RSA1024_CERT_PEM: &str = include_str!("../../../arca-crypto/tests/fixtures
 
 /// The challenge every 401 carries.
 const CHALLENGE: &str = r#"Bearer authorization="https://localhost:8443/tenant", resource="https://vault.localhost:8443""#;
-/// The scope clients ask tokens for.
-const SCOPE: &str = "https://vault.localhost:8443/.default";
 /// The audience of client assertions: this token endpoint.
 const TOKEN_ENDPOINT: &str = "https://localhost:8443/tenant/oauth2/v2.0/token";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -49,199 +43,7 @@ const SECRETS_USER: &str = "Key Vault Secrets User";
 
 // ---- principals, roles and requests ----
 
-/// A service principal made through the admin API, with one client secret and a token obtained
-/// with it from the token endpoint.
-struct App {
-    client_id: String,
-    object_id: String,
-    secret_id: String,
-    secret: String,
-    token: String,
-}
-
 impl Harness {
-    /// A request to the admin API with the administrator's token.
-    async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.call_on(ADMIN_HOST, method, path, body).await
-    }
-
-    /// Like [`Harness::admin`], asserting the status.
-    async fn admin_ok(
-        &self,
-        expected: StatusCode,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> Value {
-        let (status, answer) = self.admin(method, path, body).await;
-        assert_eq!(status, expected, "{method} {path}: {answer}");
-        answer
-    }
-
-    /// A GET of the admin API that must succeed.
-    async fn admin_get(&self, path: &str) -> Value {
-        self.admin_ok(StatusCode::OK, "GET", path, None).await
-    }
-
-    /// Creates a vault with the default settings.
-    async fn create_vault(&self, name: &str) {
-        let body = typed(&CreateVault {
-            name: name.into(),
-            purge_protection: None,
-            retention_days: None,
-        });
-        self.admin_ok(StatusCode::CREATED, "POST", "/admin/vaults", Some(body))
-            .await;
-    }
-
-    /// Creates a principal of `kind` (`service_principal` or `managed_identity`).
-    async fn create_principal(&self, name: &str, kind: &str) -> Value {
-        let body = typed(&CreatePrincipal {
-            display_name: name.into(),
-            kind: Some(match kind {
-                "service_principal" => PrincipalKind::ServicePrincipal,
-                "managed_identity" => PrincipalKind::ManagedIdentity,
-                other => panic!("no principal kind {other}"),
-            }),
-        });
-        self.admin_ok(StatusCode::CREATED, "POST", "/admin/principals", Some(body))
-            .await
-    }
-
-    /// Adds a client secret to a principal; returns its id and the secret.
-    async fn add_secret(&self, principal: &str) -> (String, String) {
-        let path = format!("/admin/principals/{principal}/secrets");
-        let added = self
-            .admin_ok(
-                StatusCode::CREATED,
-                "POST",
-                &path,
-                Some(typed(&AddSecret::default())),
-            )
-            .await;
-        (text(&added["id"]), text(&added["secret"]))
-    }
-
-    /// A token from the token endpoint through a client secret.
-    async fn token_by_secret(&self, client_id: &str, secret: &str) -> String {
-        let (status, body) = token_request(self, &secret_form(client_id, secret)).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        text(&body["access_token"])
-    }
-
-    /// A service principal with one client secret and a token through it, and no role.
-    async fn app(&self, name: &str) -> App {
-        let p = self.create_principal(name, "service_principal").await;
-        let client_id = text(&p["client_id"]);
-        let (secret_id, secret) = self.add_secret(&client_id).await;
-        let token = self.token_by_secret(&client_id, &secret).await;
-        App {
-            object_id: text(&p["object_id"]),
-            client_id,
-            secret_id,
-            secret,
-            token,
-        }
-    }
-
-    /// A service principal holding `role` at `scope`.
-    async fn app_with(&self, name: &str, role: &str, scope: &str) -> App {
-        let app = self.app(name).await;
-        self.assign(role, &app.client_id, scope).await;
-        app
-    }
-
-    /// Defines a custom role; returns its id.
-    async fn define_role(&self, name: &str, actions: &[&str], not_actions: &[&str]) -> String {
-        let strings = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
-        let body = typed(&DefineRole {
-            data_actions: strings(actions),
-            description: None,
-            name: name.into(),
-            not_data_actions: Some(strings(not_actions)),
-        });
-        let role = self
-            .admin_ok(StatusCode::CREATED, "POST", "/admin/roles", Some(body))
-            .await;
-        text(&role["id"])
-    }
-
-    /// Assigns `role` (id or name) to `principal` at `scope`; returns the assignment.
-    async fn assignment(&self, role: &str, principal: &str, scope: &str) -> Value {
-        let body = typed(&Assign {
-            principal: principal.into(),
-            role: role.into(),
-            scope: scope.into(),
-        });
-        self.admin_ok(
-            StatusCode::CREATED,
-            "POST",
-            "/admin/role-assignments",
-            Some(body),
-        )
-        .await
-    }
-
-    /// Like [`Harness::assignment`]; returns the assignment id.
-    async fn assign(&self, role: &str, principal: &str, scope: &str) -> String {
-        text(&self.assignment(role, principal, scope).await["id"])
-    }
-
-    async fn unassign(&self, id: &str) {
-        let path = format!("/admin/role-assignments/{id}");
-        self.admin_ok(StatusCode::NO_CONTENT, "DELETE", &path, None)
-            .await;
-    }
-
-    /// The request [`Harness::request`] builds, with `token` instead of the administrator's.
-    fn request_as(
-        &self,
-        token: &str,
-        host: &str,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> Request<Body> {
-        with_token(self.request(host, method, path, body), Some(token))
-    }
-
-    async fn call_as(
-        &self,
-        token: &str,
-        host: &str,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        split(
-            self.send(self.request_as(token, host, method, path, body))
-                .await,
-        )
-        .await
-    }
-
-    /// Reads secret `name` of the vault at `host` with `token`.
-    async fn read_as(&self, token: &str, host: &str, name: &str) -> (StatusCode, Value) {
-        self.call_as(token, host, "GET", &secret_path(name), None)
-            .await
-    }
-
-    /// A token signed by the issuer's current key, bypassing the token endpoint.
-    fn mint(&self, client_id: &str, object_id: &str, credential: &str, now: i64) -> String {
-        let (token, _) = self
-            .state
-            .issuer
-            .issue(
-                client_id,
-                object_id,
-                credential,
-                now,
-                &format!("minted-{now}"),
-            )
-            .unwrap();
-        token
-    }
-
     /// The issuer's published JWK set.
     async fn jwks(&self) -> Value {
         let request = self.request(ADMIN_HOST, "GET", "/tenant/discovery/v2.0/keys", None);
@@ -273,52 +75,6 @@ impl Harness {
     }
 }
 
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a string: {value}"))
-        .to_owned()
-}
-
-fn secret_path(name: &str) -> String {
-    format!("/secrets/{name}?{V}")
-}
-
-/// `request` with another bearer token, or with none.
-fn with_token(mut request: Request<Body>, token: Option<&str>) -> Request<Body> {
-    let headers = request.headers_mut();
-    headers.remove("authorization");
-    if let Some(token) = token {
-        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
-    }
-    request
-}
-
-/// `request` as the listener passes it on from a client at `ip`.
-fn from_ip(mut request: Request<Body>, ip: &str) -> Request<Body> {
-    let ip: IpAddr = ip.parse().unwrap();
-    request
-        .extensions_mut()
-        .insert(PeerAddr(SocketAddr::new(ip, 49_152)));
-    request
-}
-
-#[track_caller]
-fn assert_forbidden(reply: &(StatusCode, Value), inner: &str) {
-    assert_eq!(
-        (reply.0, code(&reply.1)),
-        (StatusCode::FORBIDDEN, ("Forbidden", Some(inner))),
-        "{}",
-        reply.1
-    );
-}
-
-/// An error answer with this status and Key Vault error code.
-#[track_caller]
-fn assert_error(reply: &(StatusCode, Value), status: StatusCode, error: &str) {
-    assert_eq!((reply.0, code(&reply.1).0), (status, error), "{}", reply.1);
-}
-
 #[track_caller]
 fn assert_rbac_denied(reply: &(StatusCode, Value)) {
     assert_forbidden(reply, "ForbiddenByRbac");
@@ -341,19 +97,6 @@ fn assert_invalid_client(reply: &(StatusCode, Value), case: &str) {
         "{case}: {}",
         reply.1
     );
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
-
-fn secret_form(client_id: &str, secret: &str) -> String {
-    form(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", client_id),
-        ("client_secret", secret),
-        ("scope", SCOPE),
-    ])
 }
 
 fn assertion_form(client_id: &str, assertion: &str) -> String {
@@ -643,15 +386,7 @@ fn endless(
     declared: u64,
 ) -> (tokio::sync::mpsc::Sender<bytes::Bytes>, Request<Body>) {
     let (tx, body) = channel_body(Some(declared));
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    (tx, request.body(body).unwrap())
+    (tx, json_request(token, host, method, path, body))
 }
 
 /// Sends `request`; its answer must come within a second, long before any body read times out.
@@ -2234,9 +1969,4 @@ async fn imds_serves_managed_identities_to_local_callers_only() {
         (status, body["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_request"))
     );
-}
-
-/// An admin request body built from its `arca_proto::admin` type.
-fn typed(body: &impl serde::Serialize) -> Value {
-    serde_json::to_value(body).unwrap()
 }

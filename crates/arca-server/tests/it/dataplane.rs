@@ -14,24 +14,27 @@ fn empty_listing() -> Value {
     json!({"value": [], "nextLink": null})
 }
 
+/// The listing of the versions of secret `name` in the `default` vault.
+async fn versions(h: &Harness, name: &str) -> (StatusCode, Value) {
+    h.call("GET", &format!("/secrets/{name}/versions?{V}"), None)
+        .await
+}
+
 #[tokio::test]
 async fn a_name_without_versions_lists_none() {
     let h = harness().await;
-    let (status, body) = h
-        .call("GET", &format!("/secrets/never-made/versions?{V}"), None)
-        .await;
+    let (status, body) = versions(&h, "never-made").await;
     assert_eq!((status, body), (StatusCode::OK, empty_listing()));
     // Paging parameters are still checked.
-    let (status, body) = h
-        .call(
+    assert_error(
+        &h.call(
             "GET",
             &format!("/secrets/never-made/versions?{V}&maxresults=0"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::BAD_REQUEST, "BadParameter")
+        .await,
+        StatusCode::BAD_REQUEST,
+        "BadParameter",
     );
 
     // A soft-deleted secret's versions are as invisible as the secret is to a get; they come
@@ -40,17 +43,13 @@ async fn a_name_without_versions_lists_none() {
     h.put(HOST, "gone", "v2").await;
     let (status, _) = h.delete(HOST, "gone").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = h
-        .call("GET", &format!("/secrets/gone/versions?{V}"), None)
-        .await;
+    let (status, body) = versions(&h, "gone").await;
     assert_eq!((status, body), (StatusCode::OK, empty_listing()));
     let (status, _) = h
         .call("POST", &format!("/deletedsecrets/gone/recover?{V}"), None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, body) = h
-        .call("GET", &format!("/secrets/gone/versions?{V}"), None)
-        .await;
+    let (_, body) = versions(&h, "gone").await;
     assert_eq!(body["value"].as_array().unwrap().len(), 2);
 
     // Purged: nothing to list either.
@@ -59,18 +58,14 @@ async fn a_name_without_versions_lists_none() {
         .call("DELETE", &format!("/deletedsecrets/gone?{V}"), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = h
-        .call("GET", &format!("/secrets/gone/versions?{V}"), None)
-        .await;
+    let (status, body) = versions(&h, "gone").await;
     assert_eq!((status, body), (StatusCode::OK, empty_listing()));
 
     // An invalid name is still a bad request, not an empty listing.
-    let (status, body) = h
-        .call("GET", &format!("/secrets/bad_name/versions?{V}"), None)
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::BAD_REQUEST, "BadParameter")
+    assert_error(
+        &versions(&h, "bad_name").await,
+        StatusCode::BAD_REQUEST,
+        "BadParameter",
     );
 }
 
@@ -78,7 +73,7 @@ async fn a_name_without_versions_lists_none() {
 async fn an_update_never_answers_with_the_value() {
     let h = harness().await;
     let (_, set) = h.put(HOST, "db", "the-stored-value").await;
-    let version = set["id"].as_str().unwrap().rsplit('/').next().unwrap();
+    let version = version_of(&set);
     for (path, body) in [
         (
             format!("/secrets/db?{V}"),
@@ -94,10 +89,10 @@ async fn an_update_never_answers_with_the_value() {
         assert_eq!(status, StatusCode::OK, "{path}: {updated}");
         assert!(updated.get("value").is_none(), "{path}: {updated}");
         assert!(!updated.to_string().contains("the-stored-value"));
-        assert!(updated["id"].as_str().unwrap().ends_with(version));
+        assert!(updated["id"].as_str().unwrap().ends_with(&version));
     }
     // The value itself is unchanged and still served by a get.
-    let (_, got) = h.call("GET", &format!("/secrets/db?{V}"), None).await;
+    let (_, got) = h.read(HOST, "db").await;
     assert_eq!(got["value"], "the-stored-value");
     assert_eq!(got["contentType"], "text/plain");
     assert_eq!(got["tags"], json!({"a": "b"}));
@@ -107,7 +102,7 @@ async fn an_update_never_answers_with_the_value() {
 async fn out_content_type_is_refused_on_a_plain_secret() {
     let h = harness().await;
     let (_, set) = h.put(HOST, "plain", "not-a-certificate").await;
-    let version = set["id"].as_str().unwrap().rsplit('/').next().unwrap();
+    let version = version_of(&set);
     for path in [
         format!("/secrets/plain?{V}&outContentType=application/x-pem-file"),
         format!("/secrets/plain/{version}?{V}&outContentType=application%2Fx-pem-file"),
@@ -127,19 +122,18 @@ async fn out_content_type_is_refused_on_a_plain_secret() {
         assert!(!body.to_string().contains("not-a-certificate"));
     }
     // A secret that does not exist is not found, whatever the format asked for.
-    let (status, body) = h
-        .call(
+    assert_error(
+        &h.call(
             "GET",
             &format!("/secrets/missing?{V}&outContentType=application/x-pem-file"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::NOT_FOUND, "SecretNotFound")
+        .await,
+        StatusCode::NOT_FOUND,
+        "SecretNotFound",
     );
     // Without the parameter the value is served as stored.
-    let (status, got) = h.call("GET", &format!("/secrets/plain?{V}"), None).await;
+    let (status, got) = h.read(HOST, "plain").await;
     assert_eq!(
         (status, &got["value"]),
         (StatusCode::OK, &json!("not-a-certificate"))
@@ -160,15 +154,7 @@ fn header<'m>(headers: &'m HeaderMap, name: &str) -> Option<&'m str> {
 async fn answers_carry_key_vaults_headers() {
     let h = harness().await;
     h.put(HOST, "h", "v").await;
-    let unauthenticated = h
-        .send(
-            axum::http::Request::builder()
-                .uri(format!("/secrets/h?{V}"))
-                .header("host", HOST)
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let unauthenticated = h.send(get(HOST, &secret_path("h"), &[])).await;
     let unauthenticated = (unauthenticated.status(), unauthenticated.headers().clone());
     let data_plane = [
         headers_of(&h, HOST, "GET", &format!("/secrets/h?{V}")).await,
@@ -216,10 +202,9 @@ async fn answers_carry_key_vaults_headers() {
         Some("application/json; charset=utf-8")
     );
     assert_eq!(header(&headers, "x-ms-keyvault-region"), None);
-    let token = h.send(token_form(&format!(
-        "grant_type=client_credentials&client_id=client&client_secret={CLIENT_SECRET}&scope=https%3A%2F%2Fvault.localhost%3A8443%2F.default"
-    )))
-    .await;
+    let token = h
+        .send(token_form(&secret_form("client", CLIENT_SECRET)))
+        .await;
     assert_eq!(token.status(), StatusCode::OK);
     assert_eq!(
         header(token.headers(), "x-content-type-options"),

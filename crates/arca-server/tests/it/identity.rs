@@ -8,192 +8,74 @@
 
 use crate::common;
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-
-use arca_core::FixedClock;
-use arca_server::auth::PeerAddr;
-use arca_server::config::Settings;
 use arca_server::identity::principal::{PrincipalData, PrincipalKind};
-use arca_server::state::AppState;
-use arca_store::Store;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use common::{split, token_form, Harness, ADMIN_HOST, CLIENT_SECRET, START, V};
-use serde_json::{json, Value};
-use tower::ServiceExt;
+use arca_store::PrincipalRecord;
+use axum::http::StatusCode;
+use common::{
+    deployment, from_ip, get, secret_form, split, text, token_form, Deployment, Harness,
+    ADMIN_HOST, CLIENT_SECRET, V,
+};
+use serde_json::Value;
 
 const RESOURCE: &str = "https%3A%2F%2Fvault.localhost%3A8443";
-const SCOPE: &str = "https://vault.localhost:8443/.default";
-
-/// A deployment prepared in a temporary data directory, as `arca serve` prepares it.
-struct Deployment {
-    dir: tempfile::TempDir,
-    state: Arc<AppState>,
-    app: axum::Router,
-    boot: Value,
-}
-
-/// The settings of a deployment in `dir`, plus `extra` (`app_service_identity` and friends).
-fn settings(dir: &std::path::Path, extra: impl FnOnce(&mut Settings)) -> Settings {
-    let mut s = Settings {
-        data_dir: Some(dir.join("data").display().to_string()),
-        key_file: Some(dir.join("arca.key").display().to_string()),
-        listen: Some("127.0.0.1:8443".into()),
-        ..Settings::default()
-    };
-    extra(&mut s);
-    s
-}
-
-/// Prepares (or reopens) the deployment whose data directory is in `dir`.
-async fn open(dir: tempfile::TempDir, extra: impl FnOnce(&mut Settings)) -> Deployment {
-    let (config, _) = arca_server::Config::load(None, &settings(dir.path(), extra)).unwrap();
-    let data_dir = arca_server::bootstrap::ensure_data_dir(&config.data_dir).unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(arca_store_sqlite::SqliteStore::open(&data_dir.join("arca.db")).unwrap());
-    let clock = Arc::new(FixedClock::new(START));
-    let prepared = arca_server::bootstrap::prepare(&config, 8443, store, clock)
-        .await
-        .unwrap();
-    let state = prepared.state;
-    let app = arca_server::router::build(state.clone());
-    let boot =
-        serde_json::from_slice(&std::fs::read(data_dir.join("bootstrap.json")).unwrap()).unwrap();
-    Deployment {
-        dir,
-        state,
-        app,
-        boot,
-    }
-}
-
-async fn deployment(extra: impl FnOnce(&mut Settings)) -> Deployment {
-    open(tempfile::tempdir().unwrap(), extra).await
-}
-
-/// `request` as the listener passes it on from a client at `ip`.
-fn from_ip(mut request: Request<Body>, ip: &str) -> Request<Body> {
-    let ip: IpAddr = ip.parse().unwrap();
-    request
-        .extensions_mut()
-        .insert(PeerAddr(SocketAddr::new(ip, 49_152)));
-    request
-}
-
-fn text(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_owned()
-}
 
 impl Deployment {
-    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
-        split(self.app.clone().oneshot(request).await.unwrap()).await
+    fn client_id(&self) -> String {
+        self.boot("client_id")
     }
 
-    fn client_id(&self) -> String {
-        text(&self.boot["client_id"])
+    /// The bootstrap principal's stored record.
+    async fn bootstrap_principal(&self) -> PrincipalRecord {
+        let client_id = self.client_id();
+        self.state
+            .store
+            .principal(&client_id)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// The bootstrap principal's stored kind.
     async fn bootstrap_kind(&self) -> PrincipalKind {
-        let record = self
-            .state
-            .store
-            .principal(&self.client_id())
-            .await
-            .unwrap()
-            .unwrap();
+        let record = self.bootstrap_principal().await;
         PrincipalData::open(&self.state.keyring, &record)
             .unwrap()
             .kind
     }
 
     async fn object_id(&self) -> String {
-        let record = self
-            .state
-            .store
-            .principal(&self.client_id())
-            .await
-            .unwrap()
-            .unwrap();
-        record.object_id
+        self.bootstrap_principal().await.object_id
     }
 
     /// An IMDS request with `Metadata: true` from `ip`.
     async fn imds(&self, query: &str, ip: &str) -> (StatusCode, Value) {
-        let request = Request::builder()
-            .uri(format!(
-                "/metadata/identity/oauth2/token?api-version=2018-02-01&resource={RESOURCE}{query}"
-            ))
-            .header("host", ADMIN_HOST)
-            .header("metadata", "true")
-            .body(Body::empty())
-            .unwrap();
+        let uri = format!(
+            "/metadata/identity/oauth2/token?api-version=2018-02-01&resource={RESOURCE}{query}"
+        );
+        let request = get(ADMIN_HOST, &uri, &[("metadata", "true")]);
         self.send(from_ip(request, ip)).await
     }
 
     /// An App Service managed-identity request with `header` from `ip`.
     async fn app_service(&self, query: &str, header: &str, ip: &str) -> (StatusCode, Value) {
-        let request = Request::builder()
-            .uri(format!(
-                "/msi/token?api-version=2019-08-01&resource={RESOURCE}{query}"
-            ))
-            .header("host", ADMIN_HOST)
-            .header("x-identity-header", header)
-            .body(Body::empty())
-            .unwrap();
-        self.send(from_ip(request, ip)).await
+        self.send(from_ip(app_service_request(query, header), ip))
+            .await
     }
 
     fn header(&self) -> String {
-        text(&self.boot["identity_header"])
+        self.boot("identity_header")
     }
 
     /// A token of the bootstrap administrator through its client secret.
     async fn admin_token(&self) -> String {
-        let form = serde_urlencoded::to_string([
-            ("grant_type", "client_credentials"),
-            ("client_id", &self.client_id()),
-            ("client_secret", &text(&self.boot["client_secret"])),
-            ("scope", SCOPE),
-        ])
-        .unwrap();
-        let mut request = token_form(&form);
-        *request.uri_mut() = format!("/{}/oauth2/v2.0/token", text(&self.boot["tenant_id"]))
-            .parse()
-            .unwrap();
-        let (status, body) = self.send(request).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        text(&body["access_token"])
+        self.token_for(common::SCOPE).await
     }
+}
 
-    async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", ADMIN_HOST)
-            .header(
-                "authorization",
-                format!("Bearer {}", self.admin_token().await),
-            )
-            .header("content-type", "application/json")
-            .body(
-                body.map(|b| Body::from(b.to_string()))
-                    .unwrap_or_else(Body::empty),
-            )
-            .unwrap();
-        self.send(request).await
-    }
-
-    /// A managed identity made through the admin API; returns its client id.
-    async fn managed_identity(&self) -> String {
-        let body = json!({"display_name": "mi", "kind": "managed_identity"});
-        let (status, p) = self.admin("POST", "/admin/principals", Some(body)).await;
-        assert_eq!(status, StatusCode::CREATED, "{p}");
-        text(&p["client_id"])
-    }
+/// An App Service managed-identity request with `header`, from no known peer.
+fn app_service_request(query: &str, header: &str) -> axum::http::Request<axum::body::Body> {
+    let uri = format!("/msi/token?api-version=2019-08-01&resource={RESOURCE}{query}");
+    get(ADMIN_HOST, &uri, &[("x-identity-header", header)])
 }
 
 #[track_caller]
@@ -269,10 +151,9 @@ async fn the_administrator_is_served_only_where_the_operator_configured_it() {
     );
 
     // By client id, on the App Service endpoint.
-    let dir = d.dir;
-    drop(d.app);
-    drop(d.state);
-    let d = open(dir, |s| s.app_service_identity = Some(admin.clone())).await;
+    let d = d
+        .reopen(|s| s.app_service_identity = Some(admin.clone()))
+        .await;
     assert_token_of(
         &d.app_service("", &d.header(), "127.0.0.1").await,
         &admin,
@@ -291,7 +172,7 @@ async fn the_administrator_is_served_only_where_the_operator_configured_it() {
 async fn an_old_bootstrap_managed_identity_becomes_a_service_principal_at_start() {
     let d = deployment(|_| {}).await;
     let client_id = d.client_id();
-    let mut record = d.state.store.principal(&client_id).await.unwrap().unwrap();
+    let mut record = d.bootstrap_principal().await;
     let mut data = PrincipalData::open(&d.state.keyring, &record).unwrap();
     data.kind = PrincipalKind::ManagedIdentity;
     record.data = data
@@ -303,11 +184,8 @@ async fn an_old_bootstrap_managed_identity_becomes_a_service_principal_at_start(
         )
         .unwrap();
     d.state.store.update_principal(&record).await.unwrap();
-    let dir = d.dir;
-    drop(d.app);
-    drop(d.state);
 
-    let d = open(dir, |_| {}).await;
+    let d = d.reopen(|_| {}).await;
     assert_eq!(d.bootstrap_kind().await, PrincipalKind::ServicePrincipal);
     assert_no_token(
         &d.imds(&format!("&client_id={client_id}"), "127.0.0.1")
@@ -316,10 +194,7 @@ async fn an_old_bootstrap_managed_identity_becomes_a_service_principal_at_start(
     );
     // The administrator still signs in with its secret.
     d.admin_token().await;
-    let dir = d.dir;
-    drop(d.app);
-    drop(d.state);
-    let d = open(dir, |_| {}).await;
+    let d = d.reopen(|_| {}).await;
     assert_eq!(d.bootstrap_kind().await, PrincipalKind::ServicePrincipal);
 }
 
@@ -334,24 +209,15 @@ async fn the_app_service_endpoint_answers_remote_callers_only_when_configured() 
         assert_eq!(reply.0, StatusCode::FORBIDDEN, "{ip}: {}", reply.1);
         assert_no_token(&reply, ip);
     }
-    let request = Request::builder()
-        .uri(format!(
-            "/msi/token?api-version=2019-08-01&resource={RESOURCE}{query}"
-        ))
-        .header("host", ADMIN_HOST)
-        .header("x-identity-header", d.header())
-        .body(Body::empty())
-        .unwrap();
     assert_eq!(
-        d.send(request).await.0,
+        d.send(app_service_request(&query, &d.header())).await.0,
         StatusCode::FORBIDDEN,
         "no known peer"
     );
 
-    let dir = d.dir;
-    drop(d.app);
-    drop(d.state);
-    let d = open(dir, |s| s.app_service_remote = Some("true".into())).await;
+    let d = d
+        .reopen(|s| s.app_service_remote = Some("true".into()))
+        .await;
     assert_token_of(
         &d.app_service(&query, &d.header(), "192.0.2.10").await,
         &mi,
@@ -416,10 +282,7 @@ async fn rotating_the_identity_header_retires_the_old_one_at_once() {
     );
 
     // A restart (or another replica) uses the stored header.
-    let dir = d.dir;
-    drop(d.app);
-    drop(d.state);
-    let d = open(dir, |_| {}).await;
+    let d = d.reopen(|_| {}).await;
     assert_token_of(
         &d.app_service(&query, &new, "127.0.0.1").await,
         &mi,
@@ -469,13 +332,7 @@ async fn a_header_rotated_elsewhere_is_picked_up() {
 #[tokio::test]
 async fn only_this_tenant_and_its_aliases_are_served() {
     let h = common::harness().await;
-    let form = serde_urlencoded::to_string([
-        ("grant_type", "client_credentials"),
-        ("client_id", "client"),
-        ("client_secret", CLIENT_SECRET),
-        ("scope", SCOPE),
-    ])
-    .unwrap();
+    let form = secret_form("client", CLIENT_SECRET);
     let token_at = |tenant: &str| {
         let mut request = token_form(&form);
         *request.uri_mut() = format!("/{tenant}/oauth2/v2.0/token").parse().unwrap();
@@ -510,12 +367,7 @@ async fn only_this_tenant_and_its_aliases_are_served() {
             format!("/{tenant}/v2.0/.well-known/openid-configuration"),
             format!("/{tenant}/discovery/v2.0/keys"),
         ] {
-            let request = Request::builder()
-                .uri(&path)
-                .header("host", ADMIN_HOST)
-                .body(Body::empty())
-                .unwrap();
-            let (status, body) = split(h.send(request).await).await;
+            let (status, body) = split(h.send(get(ADMIN_HOST, &path, &[])).await).await;
             assert_eq!(
                 (status, body["error"].as_str()),
                 (StatusCode::BAD_REQUEST, Some("invalid_tenant")),
@@ -524,11 +376,7 @@ async fn only_this_tenant_and_its_aliases_are_served() {
         }
     }
     for tenant in ["tenant", "organizations", "common"] {
-        let request = Request::builder()
-            .uri(format!("/{tenant}/discovery/v2.0/keys"))
-            .header("host", ADMIN_HOST)
-            .body(Body::empty())
-            .unwrap();
+        let request = get(ADMIN_HOST, &format!("/{tenant}/discovery/v2.0/keys"), &[]);
         assert_eq!(h.send(request).await.status(), StatusCode::OK, "{tenant}");
     }
 }
@@ -539,13 +387,15 @@ async fn only_this_tenant_and_its_aliases_are_served() {
 #[tokio::test]
 async fn the_bearer_scheme_is_compared_without_regard_to_case() {
     let h: Harness = common::harness().await;
+    let list = |authorization: &str| {
+        get(
+            common::HOST,
+            &format!("/secrets?{V}"),
+            &[("authorization", authorization)],
+        )
+    };
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
-        let request = Request::builder()
-            .uri(format!("/secrets?{V}"))
-            .header("host", common::HOST)
-            .header("authorization", format!("{scheme} {}", h.token))
-            .body(Body::empty())
-            .unwrap();
+        let request = list(&format!("{scheme} {}", h.token));
         let (status, body) = split(h.send(request).await).await;
         assert_eq!(status, StatusCode::OK, "{scheme}: {body}");
     }
@@ -554,12 +404,9 @@ async fn the_bearer_scheme_is_compared_without_regard_to_case() {
         format!("Bearer{}", h.token),
         "Bearer ".to_owned(),
     ] {
-        let request = Request::builder()
-            .uri(format!("/secrets?{V}"))
-            .header("host", common::HOST)
-            .header("authorization", value)
-            .body(Body::empty())
-            .unwrap();
-        assert_eq!(h.send(request).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            h.send(list(&value)).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 }

@@ -9,17 +9,12 @@
 
 use crate::common;
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-
-use arca_core::FixedClock;
-use arca_server::auth::PeerAddr;
-use arca_server::config::Settings;
-use arca_server::state::AppState;
-use arca_store::Store;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use common::{ADMIN_HOST, START, V};
+use common::{
+    deployment, form, from_ip, get, json_body, json_of, json_request, text, Deployment, ADMIN_HOST,
+    START, V,
+};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -27,42 +22,6 @@ use tower::ServiceExt;
 const RESOURCE: &str = "https://vault.localhost:8443";
 const MANAGEMENT: &str = "https://localhost:8443/management";
 const VAULT_HOST: &str = "default.vault.localhost:8443";
-
-/// A deployment prepared in a temporary data directory, as `arca serve` prepares it.
-struct Deployment {
-    _dir: tempfile::TempDir,
-    state: Arc<AppState>,
-    app: axum::Router,
-    boot: Value,
-}
-
-async fn deployment() -> Deployment {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: Some(dir.path().join("data").display().to_string()),
-        key_file: Some(dir.path().join("arca.key").display().to_string()),
-        listen: Some("127.0.0.1:8443".into()),
-        ..Settings::default()
-    };
-    let (config, _) = arca_server::Config::load(None, &settings).unwrap();
-    let data_dir = arca_server::bootstrap::ensure_data_dir(&config.data_dir).unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(arca_store_sqlite::SqliteStore::open(&data_dir.join("arca.db")).unwrap());
-    let prepared =
-        arca_server::bootstrap::prepare(&config, 8443, store, Arc::new(FixedClock::new(START)))
-            .await
-            .unwrap();
-    let state = prepared.state;
-    let app = arca_server::router::build(state.clone());
-    let boot =
-        serde_json::from_slice(&std::fs::read(data_dir.join("bootstrap.json")).unwrap()).unwrap();
-    Deployment {
-        _dir: dir,
-        state,
-        app,
-        boot,
-    }
-}
 
 /// A response's status, headers and JSON body (Null when empty).
 struct Reply {
@@ -77,59 +36,34 @@ impl std::fmt::Display for Reply {
     }
 }
 
-fn text(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_owned()
-}
-
-/// `request` as the listener passes it on from a client on this machine.
-fn local(mut request: Request<Body>) -> Request<Body> {
-    let ip: IpAddr = "127.0.0.1".parse().unwrap();
-    request
-        .extensions_mut()
-        .insert(PeerAddr(SocketAddr::new(ip, 49_152)));
-    request
-}
-
-fn get(host: &str, uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
-    let mut builder = Request::builder().uri(uri).header("host", host);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
+impl Reply {
+    /// The `WWW-Authenticate` challenge, which must be there.
+    fn challenge(&self) -> &str {
+        self.headers
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
     }
-    builder.body(Body::empty()).unwrap()
 }
 
 impl Deployment {
-    async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.app.clone().oneshot(local(request)).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
-        };
+    /// The reply to `request` from a client on this machine.
+    async fn reply(&self, request: Request<Body>) -> Reply {
+        let request = from_ip(request, "127.0.0.1");
+        let response = self.app.clone().oneshot(request).await.unwrap();
         Reply {
-            status,
-            headers,
-            body,
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: json_of(response.into_body()).await,
         }
-    }
-
-    fn boot(&self, key: &str) -> String {
-        text(&self.boot[key])
     }
 
     /// A form POST to `path` on the issuer host, with extra headers.
     async fn post_form(
         &self,
         path: &str,
-        form: &[(&str, &str)],
+        fields: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> Reply {
         let mut builder = Request::builder()
@@ -140,27 +74,8 @@ impl Deployment {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let body = serde_urlencoded::to_string(form).unwrap();
-        self.send(builder.body(Body::from(body)).unwrap()).await
-    }
-
-    /// A v2 token of the bootstrap administrator for `scope`, through its client secret.
-    async fn token_for(&self, scope: &str) -> String {
-        let path = format!("/{}/oauth2/v2.0/token", self.boot("tenant_id"));
-        let reply = self
-            .post_form(
-                &path,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &self.boot("client_id")),
-                    ("client_secret", &self.boot("client_secret")),
-                    ("scope", scope),
-                ],
-                &[],
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{reply}");
-        text(&reply.body["access_token"])
+        self.reply(builder.body(Body::from(form(fields))).unwrap())
+            .await
     }
 
     /// An authenticated JSON request to `host`.
@@ -172,26 +87,14 @@ impl Deployment {
         token: &str,
         body: Option<Value>,
     ) -> Reply {
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", host)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-            .unwrap();
-        self.send(request).await
-    }
-
-    /// A managed identity made through the admin API; returns its client id.
-    async fn managed_identity(&self) -> String {
-        let token = self.token_for(&format!("{RESOURCE}/.default")).await;
-        let body = json!({"display_name": "mi", "kind": "managed_identity"});
-        let reply = self
-            .call(ADMIN_HOST, "POST", "/admin/principals", &token, Some(body))
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{reply}");
-        text(&reply.body["client_id"])
+        self.reply(json_request(
+            Some(token),
+            host,
+            method,
+            path,
+            json_body(body),
+        ))
+        .await
     }
 }
 
@@ -217,14 +120,16 @@ fn audience_of(token: &str) -> String {
 /// both spellings, and so does Arca, with the same rules.
 #[tokio::test]
 async fn imds_answers_with_and_without_the_trailing_slash() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let mi = d.managed_identity().await;
     for path in [
         "/metadata/identity/oauth2/token",
         "/metadata/identity/oauth2/token/",
     ] {
         let uri = format!("{path}?api-version=2019-08-01&resource={RESOURCE}&client_id={mi}");
-        let reply = d.send(get(ADMIN_HOST, &uri, &[("metadata", "true")])).await;
+        let reply = d
+            .reply(get(ADMIN_HOST, &uri, &[("metadata", "true")]))
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {reply}");
         assert_eq!(reply.body["client_id"], mi.as_str(), "{path}");
         assert_eq!(audience_of(&text(&reply.body["access_token"])), RESOURCE);
@@ -241,7 +146,7 @@ async fn imds_answers_with_and_without_the_trailing_slash() {
         // Signed in (no role yet: 403, not the 401 challenge).
         assert_eq!(probe.status, StatusCode::FORBIDDEN, "{path}: {probe}");
         // The same refusals: no Metadata header.
-        let reply = d.send(get(ADMIN_HOST, &uri, &[])).await;
+        let reply = d.reply(get(ADMIN_HOST, &uri, &[])).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}: {reply}");
         assert!(reply.body.get("access_token").is_none());
     }
@@ -269,10 +174,20 @@ fn assert_oauth_error(reply: &Reply, status: StatusCode, error: &str) {
     assert!(reply.body.get("access_token").is_none(), "{reply}");
 }
 
+/// The v1 client-credentials form: `client_id` with a client secret, for `resource`.
+fn v1_form<'a>(client_id: &'a str, secret: &'a str, resource: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+        ("resource", resource),
+    ]
+}
+
 /// `POST /{tenant}/oauth2/token` with `resource=`: the v1 shape, whose times are strings.
 #[tokio::test]
 async fn the_v1_endpoint_grants_a_resource_in_the_v1_shape() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let path = format!("/{}/oauth2/token", d.boot("tenant_id"));
     let (client_id, secret) = (d.boot("client_id"), d.boot("client_secret"));
     for (resource, audience) in [
@@ -282,16 +197,7 @@ async fn the_v1_endpoint_grants_a_resource_in_the_v1_shape() {
         ("https://localhost:8443", "https://localhost:8443"),
     ] {
         let reply = d
-            .post_form(
-                &path,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &client_id),
-                    ("client_secret", &secret),
-                    ("resource", resource),
-                ],
-                &[],
-            )
+            .post_form(&path, &v1_form(&client_id, &secret, resource), &[])
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{resource}: {reply}");
         let b = &reply.body;
@@ -308,16 +214,7 @@ async fn the_v1_endpoint_grants_a_resource_in_the_v1_shape() {
     }
     // The token works on the data plane.
     let reply = d
-        .post_form(
-            &path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-                ("resource", RESOURCE),
-            ],
-            &[],
-        )
+        .post_form(&path, &v1_form(&client_id, &secret, RESOURCE), &[])
         .await;
     let token = text(&reply.body["access_token"]);
     let put = d
@@ -334,44 +231,25 @@ async fn the_v1_endpoint_grants_a_resource_in_the_v1_shape() {
     // Refusals: no resource, a resource not served, a wrong secret, another tenant.
     let cases: [(Form, &str, StatusCode, &str); 4] = [
         (
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-            ],
+            &v1_form(&client_id, &secret, "")[..3],
             &path,
             StatusCode::BAD_REQUEST,
             "invalid_request",
         ),
         (
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-                ("resource", "https://vault.azure.net"),
-            ],
+            &v1_form(&client_id, &secret, "https://vault.azure.net"),
             &path,
             StatusCode::BAD_REQUEST,
             "invalid_scope",
         ),
         (
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", "wrong"),
-                ("resource", RESOURCE),
-            ],
+            &v1_form(&client_id, "wrong", RESOURCE),
             &path,
             StatusCode::UNAUTHORIZED,
             "invalid_client",
         ),
         (
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-                ("resource", RESOURCE),
-            ],
+            &v1_form(&client_id, &secret, RESOURCE),
             "/another-tenant/oauth2/token",
             StatusCode::BAD_REQUEST,
             "invalid_tenant",
@@ -385,7 +263,7 @@ async fn the_v1_endpoint_grants_a_resource_in_the_v1_shape() {
 /// The v1 endpoint shares the v2 endpoint's lockout: wrong secrets at either count together.
 #[tokio::test]
 async fn the_v1_endpoint_counts_toward_the_same_lockout() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let tenant = d.boot("tenant_id");
     let client_id = d.boot("client_id");
     for i in 0..10 {
@@ -410,15 +288,11 @@ async fn the_v1_endpoint_counts_toward_the_same_lockout() {
         assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
     }
     // Locked now, even with the right secret, at both endpoints.
+    let secret = d.boot("client_secret");
     let reply = d
         .post_form(
             &format!("/{tenant}/oauth2/token"),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &d.boot("client_secret")),
-                ("resource", RESOURCE),
-            ],
+            &v1_form(&client_id, &secret, RESOURCE),
             &[],
         )
         .await;
@@ -433,13 +307,18 @@ async fn the_v1_endpoint_counts_toward_the_same_lockout() {
 
 #[tokio::test]
 async fn http_basic_client_authentication_works_at_both_endpoints() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let tenant = d.boot("tenant_id");
     let (client_id, secret) = (d.boot("client_id"), d.boot("client_secret"));
     let auth = basic(&client_id, &secret);
     let v2 = format!("/{tenant}/oauth2/v2.0/token");
     let v1 = format!("/{tenant}/oauth2/token");
     let scope = format!("{RESOURCE}/.default");
+    // Client credentials with the client authenticated in the Authorization header only.
+    let scope_only = [
+        ("grant_type", "client_credentials"),
+        ("scope", scope.as_str()),
+    ];
     let ok = [
         (
             v2.as_str(),
@@ -470,11 +349,7 @@ async fn http_basic_client_authentication_works_at_both_endpoints() {
     // The scheme in any case.
     let lower = auth.replacen("Basic", "basic", 1);
     let reply = d
-        .post_form(
-            &v2,
-            &[("grant_type", "client_credentials"), ("scope", &scope)],
-            &[("authorization", &lower)],
-        )
+        .post_form(&v2, &scope_only, &[("authorization", &lower)])
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply}");
 
@@ -492,19 +367,10 @@ async fn http_basic_client_authentication_works_at_both_endpoints() {
     ];
     for auth in &bad {
         let reply = d
-            .post_form(
-                &v2,
-                &[("grant_type", "client_credentials"), ("scope", &scope)],
-                &[("authorization", auth)],
-            )
+            .post_form(&v2, &scope_only, &[("authorization", auth)])
             .await;
         assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
-        let challenge = reply
-            .headers
-            .get("www-authenticate")
-            .unwrap()
-            .to_str()
-            .unwrap();
+        let challenge = reply.challenge();
         assert!(challenge.starts_with("Basic "), "{challenge}");
         // Never quotes what was presented.
         assert!(!reply.body.to_string().contains("wrong"), "{reply}");
@@ -537,7 +403,7 @@ async fn http_basic_client_authentication_works_at_both_endpoints() {
     }
     // Discovery advertises it.
     let reply = d
-        .send(get(
+        .reply(get(
             ADMIN_HOST,
             &format!("/{tenant}/v2.0/.well-known/openid-configuration"),
             &[],
@@ -553,9 +419,14 @@ async fn http_basic_client_authentication_works_at_both_endpoints() {
 /// Basic attempts pay for one slow verification each, as body secrets do, and lock out the same.
 #[tokio::test]
 async fn http_basic_attempts_share_the_lockout_and_the_dummy_hash() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let v2 = format!("/{}/oauth2/v2.0/token", d.boot("tenant_id"));
     let scope = format!("{RESOURCE}/.default");
+    // Client credentials with the client authenticated in the Authorization header only.
+    let scope_only = [
+        ("grant_type", "client_credentials"),
+        ("scope", scope.as_str()),
+    ];
     let client_id = d.boot("client_id");
     let counter = || {
         d.state
@@ -567,7 +438,7 @@ async fn http_basic_attempts_share_the_lockout_and_the_dummy_hash() {
     let reply = d
         .post_form(
             &v2,
-            &[("grant_type", "client_credentials"), ("scope", &scope)],
+            &scope_only,
             &[("authorization", &basic("no-such-client", "x"))],
         )
         .await;
@@ -581,7 +452,7 @@ async fn http_basic_attempts_share_the_lockout_and_the_dummy_hash() {
         let reply = d
             .post_form(
                 &v2,
-                &[("grant_type", "client_credentials"), ("scope", &scope)],
+                &scope_only,
                 &[("authorization", &basic(&client_id, "wrong"))],
             )
             .await;
@@ -589,11 +460,7 @@ async fn http_basic_attempts_share_the_lockout_and_the_dummy_hash() {
     }
     let right = basic(&client_id, &d.boot("client_secret"));
     let reply = d
-        .post_form(
-            &v2,
-            &[("grant_type", "client_credentials"), ("scope", &scope)],
-            &[("authorization", &right)],
-        )
+        .post_form(&v2, &scope_only, &[("authorization", &right)])
         .await;
     assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
     assert!(
@@ -608,13 +475,13 @@ async fn http_basic_attempts_share_the_lockout_and_the_dummy_hash() {
 
 #[tokio::test]
 async fn app_service_2017_protocol_uses_the_secret_header_and_clientid() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let mi = d.managed_identity().await;
     let secret = d.boot("identity_header");
     assert_eq!(d.boot("msi_secret"), secret, "MSI_SECRET in bootstrap.json");
     assert_eq!(d.boot("msi_endpoint"), d.boot("identity_endpoint"));
     let uri = format!("/msi/token?api-version=2017-09-01&resource={RESOURCE}&clientid={mi}");
-    let reply = d.send(get(ADMIN_HOST, &uri, &[("secret", &secret)])).await;
+    let reply = d.reply(get(ADMIN_HOST, &uri, &[("secret", &secret)])).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply}");
     let expires = text(&reply.body["expires_on"]);
     // One hour after START, in Unix seconds as under 2019-08-01 (MSAL's fallback client reads
@@ -632,23 +499,23 @@ async fn app_service_2017_protocol_uses_the_secret_header_and_clientid() {
         vec![("x-identity-header", secret.as_str())],
         vec![],
     ] {
-        let reply = d.send(get(ADMIN_HOST, &uri, &headers)).await;
+        let reply = d.reply(get(ADMIN_HOST, &uri, &headers)).await;
         assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_request");
     }
     // ... and the 2019 protocol is unchanged: X-IDENTITY-HEADER, client_id, Unix seconds.
     let uri19 = format!("/msi/token?api-version=2019-08-01&resource={RESOURCE}&client_id={mi}");
     let reply = d
-        .send(get(ADMIN_HOST, &uri19, &[("x-identity-header", &secret)]))
+        .reply(get(ADMIN_HOST, &uri19, &[("x-identity-header", &secret)]))
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply}");
     assert_eq!(text(&reply.body["expires_on"]), (START + 3600).to_string());
     let reply = d
-        .send(get(ADMIN_HOST, &uri19, &[("secret", &secret)]))
+        .reply(get(ADMIN_HOST, &uri19, &[("secret", &secret)]))
         .await;
     assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_request");
     // 2017 knows no client_id: naming one that way selects nothing (no default configured).
     let uri = format!("/msi/token?api-version=2017-09-01&resource={RESOURCE}&client_id={mi}");
-    let reply = d.send(get(ADMIN_HOST, &uri, &[("secret", &secret)])).await;
+    let reply = d.reply(get(ADMIN_HOST, &uri, &[("secret", &secret)])).await;
     assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
 }
 
@@ -656,46 +523,26 @@ async fn app_service_2017_protocol_uses_the_secret_header_and_clientid() {
 
 #[tokio::test]
 async fn subscriptions_and_tenants_need_a_management_token() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let tenant = d.boot("tenant_id");
     let management = d.token_for(&format!("{MANAGEMENT}/.default")).await;
     let data = d.token_for(&format!("{RESOURCE}/.default")).await;
 
-    let reply = d
-        .call(
-            ADMIN_HOST,
-            "GET",
-            "/subscriptions?api-version=2022-12-01",
-            &management,
-            None,
-        )
-        .await;
+    let with_management = |path| d.call(ADMIN_HOST, "GET", path, &management, None);
+    let reply = with_management("/subscriptions?api-version=2022-12-01").await;
     assert_eq!(reply.status, StatusCode::OK, "{reply}");
     assert_eq!(reply.body["value"], json!([]));
-    let reply = d
-        .call(
-            ADMIN_HOST,
-            "GET",
-            "/tenants?api-version=2022-12-01",
-            &management,
-            None,
-        )
-        .await;
+    let reply = with_management("/tenants?api-version=2022-12-01").await;
     assert_eq!(reply.status, StatusCode::OK, "{reply}");
     assert_eq!(reply.body["value"][0]["tenantId"], tenant.as_str());
     assert_eq!(reply.body["value"][0]["id"], format!("/tenants/{tenant}"));
 
     for path in ["/subscriptions", "/tenants"] {
         // No token, a data-plane token, garbage: ARM's 401 with a challenge.
-        let reply = d.send(get(ADMIN_HOST, path, &[])).await;
+        let reply = d.reply(get(ADMIN_HOST, path, &[])).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply}");
         assert_eq!(reply.body["error"]["code"], "AuthenticationFailed");
-        let challenge = reply
-            .headers
-            .get("www-authenticate")
-            .unwrap()
-            .to_str()
-            .unwrap();
+        let challenge = reply.challenge();
         assert!(
             challenge.contains(&format!(
                 "authorization_uri=\"https://localhost:8443/{tenant}\""
@@ -717,7 +564,7 @@ async fn subscriptions_and_tenants_need_a_management_token() {
 /// A management token (all `az login` needs) grants nothing on the data plane or the admin API.
 #[tokio::test]
 async fn management_tokens_are_refused_by_the_data_plane_and_the_admin_api() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     let management = d.token_for(&format!("{MANAGEMENT}/.default")).await;
     for (host, path) in [
         (VAULT_HOST, format!("/secrets?{V}")),
@@ -744,13 +591,13 @@ async fn management_tokens_are_refused_by_the_data_plane_and_the_admin_api() {
 
 #[tokio::test]
 async fn the_issuer_host_has_its_own_not_found_answer() {
-    let d = deployment().await;
+    let d = deployment(|_| {}).await;
     for path in [
         "/nothing-here",
         "/common/oauth2/v3.0/token",
         "/metadata/instance",
     ] {
-        let reply = d.send(get(ADMIN_HOST, path, &[])).await;
+        let reply = d.reply(get(ADMIN_HOST, path, &[])).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         let message = text(&reply.body["error"]["message"]);
         assert!(!message.contains("Key Vault API."), "{message}");

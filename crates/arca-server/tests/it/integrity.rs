@@ -7,18 +7,14 @@
 
 use crate::common;
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use arca_server::auth::PeerAddr;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The Key Vault Administrator role id.
 const ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
-const SCOPE: &str = "https://vault.localhost:8443/.default";
 const SHORT: &str = "short.vault.localhost:8443";
 
 /// Log lines written while a test runs (on the test's thread, where the in-process server runs).
@@ -91,79 +87,6 @@ fn bump(conn: &rusqlite::Connection) {
     .unwrap();
 }
 
-fn text(value: &Value) -> String {
-    value.as_str().unwrap().to_owned()
-}
-
-fn secret_form(client_id: &str, secret: &str) -> String {
-    serde_urlencoded::to_string([
-        ("grant_type", "client_credentials"),
-        ("client_id", client_id),
-        ("client_secret", secret),
-        ("scope", SCOPE),
-    ])
-    .unwrap()
-}
-
-fn as_caller(mut request: Request<Body>, token: &str) -> Request<Body> {
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
-
-fn from_ip(mut request: Request<Body>, ip: &str) -> Request<Body> {
-    let ip: IpAddr = ip.parse().unwrap();
-    request
-        .extensions_mut()
-        .insert(PeerAddr(SocketAddr::new(ip, 49_152)));
-    request
-}
-
-struct App {
-    client_id: String,
-    object_id: String,
-    token: String,
-}
-
-/// A service principal with a client secret, a token through it, and no role.
-async fn app(h: &Harness, name: &str) -> App {
-    let (status, p) = h
-        .call_on(
-            ADMIN_HOST,
-            "POST",
-            "/admin/principals",
-            Some(json!({ "display_name": name })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{p}");
-    let client_id = text(&p["client_id"]);
-    let path = format!("/admin/principals/{client_id}/secrets");
-    let (status, added) = h.call_on(ADMIN_HOST, "POST", &path, Some(json!({}))).await;
-    assert_eq!(status, StatusCode::CREATED, "{added}");
-    let (status, body) = token_request(h, &secret_form(&client_id, &text(&added["secret"]))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    App {
-        client_id,
-        object_id: text(&p["object_id"]),
-        token: text(&body["access_token"]),
-    }
-}
-
-async fn call_as(
-    h: &Harness,
-    token: &str,
-    host: &str,
-    method: &str,
-    path: &str,
-) -> (StatusCode, Value) {
-    split(
-        h.send(as_caller(h.request(host, method, path, None), token))
-            .await,
-    )
-    .await
-}
-
 async fn reload(h: &Harness) {
     h.state.refresh_access().await.unwrap();
 }
@@ -174,9 +97,9 @@ async fn reload(h: &Harness) {
 async fn an_assignment_row_inserted_into_the_database_grants_nothing() {
     let (logs, _guard) = Logs::capture();
     let h = harness().await;
-    let app = app(&h, "intruder").await;
+    let app = h.app("intruder").await;
     assert_eq!(
-        call_as(&h, &app.token, ADMIN_HOST, "GET", "/admin/vaults")
+        h.call_as(&app.token, ADMIN_HOST, "GET", "/admin/vaults", None)
             .await
             .0,
         StatusCode::FORBIDDEN
@@ -199,12 +122,14 @@ async fn an_assignment_row_inserted_into_the_database_grants_nothing() {
     reload(&h).await;
 
     assert_eq!(
-        call_as(&h, &app.token, ADMIN_HOST, "GET", "/admin/vaults")
+        h.call_as(&app.token, ADMIN_HOST, "GET", "/admin/vaults", None)
             .await
             .0,
         StatusCode::FORBIDDEN
     );
-    let read = call_as(&h, &app.token, HOST, "GET", &format!("/secrets?{V}")).await;
+    let read = h
+        .call_as(&app.token, HOST, "GET", &format!("/secrets?{V}"), None)
+        .await;
     assert_eq!(read.0, StatusCode::FORBIDDEN, "{}", read.1);
     logs.assert_refused("forged", &[ADMINISTRATOR]);
     // The one bad row takes nothing else down.
@@ -272,12 +197,7 @@ async fn network_rules_moved_or_forged_in_the_database_deny_the_vault() {
         let (status, body) = h.call_on(ADMIN_HOST, "PUT", &path, Some(rules)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let get = |host: &str| {
-        from_ip(
-            h.request(host, "GET", &format!("/secrets/a?{V}"), None),
-            "192.0.2.1",
-        )
-    };
+    let get = |host: &str| from_ip(h.request(host, "GET", &secret_path("a"), None), "192.0.2.1");
     assert_eq!(
         split(h.send(get(HOST)).await).await.0,
         StatusCode::FORBIDDEN
@@ -296,10 +216,7 @@ async fn network_rules_moved_or_forged_in_the_database_deny_the_vault() {
     assert_eq!(moved.0, StatusCode::FORBIDDEN, "{}", moved.1);
     assert_eq!(code(&moved.1).1, Some("ForbiddenByFirewall"));
     // Even from an address the real rules admitted: the vault is closed, not guessed at.
-    let inside = from_ip(
-        h.request(HOST, "GET", &format!("/secrets/a?{V}"), None),
-        "10.1.2.3",
-    );
+    let inside = from_ip(h.request(HOST, "GET", &secret_path("a"), None), "10.1.2.3");
     assert_eq!(split(h.send(inside).await).await.0, StatusCode::FORBIDDEN);
     logs.assert_refused("default", &[]);
 
@@ -346,7 +263,7 @@ async fn a_version_re_enabled_in_the_database_is_still_refused() {
     let (logs, _guard) = Logs::capture();
     let h = harness().await;
     let (_, set) = h.put(HOST, "db", "disabled-value").await;
-    let version = text(&set["id"]).rsplit('/').next().unwrap().to_owned();
+    let version = version_of(&set);
     let path = format!("/secrets/db/{version}?{V}");
     let (status, body) = h
         .call(
@@ -402,7 +319,7 @@ async fn a_current_version_rolled_back_in_the_database_is_refused() {
     let (logs, _guard) = Logs::capture();
     let h = harness().await;
     let (_, old) = h.put(HOST, "db", "old-password").await;
-    let old_version = text(&old["id"]).rsplit('/').next().unwrap().to_owned();
+    let old_version = version_of(&old);
     h.put(HOST, "db", "new-password").await;
 
     let conn = database(&h);

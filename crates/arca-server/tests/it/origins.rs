@@ -8,8 +8,7 @@
 
 use crate::common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use common::*;
 use serde_json::{json, Value};
 
@@ -17,13 +16,15 @@ const ORIGINS: [&str; 3] = ["localhost:8443", "127.0.0.1:8443", "[::1]:8443"];
 
 /// A token for `resource` through the harness principal's client secret.
 async fn token_for(h: &Harness, resource: &str) -> String {
-    let scope = form_urlencoded::byte_serialize(format!("{resource}/.default").as_bytes())
-        .collect::<String>();
+    let scope = format!("{resource}/.default");
     let (status, body) = token_request(
         h,
-        &format!(
-            "grant_type=client_credentials&client_id=client&client_secret={CLIENT_SECRET}&scope={scope}"
-        ),
+        &form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "client"),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", &scope),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{resource}: {body}");
@@ -38,20 +39,8 @@ async fn call_with(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
     let response = h
-        .send(
-            request
-                .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-                .unwrap(),
-        )
+        .send(json_request(token, host, method, path, json_body(body)))
         .await;
     let challenge = response
         .headers()
@@ -61,12 +50,21 @@ async fn call_with(
     (status, challenge, json)
 }
 
+/// [`call_with`] for a bodiless GET.
+async fn fetch(
+    h: &Harness,
+    token: Option<&str>,
+    host: &str,
+    path: &str,
+) -> (StatusCode, Option<String>, Value) {
+    call_with(h, token, host, "GET", path, None).await
+}
+
 #[tokio::test]
 async fn the_challenge_at_an_origin_names_that_origin() {
     let h = harness().await;
     for origin in ORIGINS {
-        let (status, challenge, _) =
-            call_with(&h, None, origin, "GET", &format!("/secrets/x?{V}"), None).await;
+        let (status, challenge, _) = fetch(&h, None, origin, &format!("/secrets/x?{V}")).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{origin}");
         let challenge = challenge.unwrap();
         assert!(
@@ -76,7 +74,7 @@ async fn the_challenge_at_an_origin_names_that_origin() {
         assert!(challenge.contains("authorization=\"https://localhost:8443/tenant\""));
     }
     // At a vault host the challenge still names the vault domain.
-    let (_, challenge, _) = call_with(&h, None, HOST, "GET", &format!("/secrets?{V}"), None).await;
+    let (_, challenge, _) = fetch(&h, None, HOST, &format!("/secrets?{V}")).await;
     assert!(challenge
         .unwrap()
         .contains("resource=\"https://vault.localhost:8443\""));
@@ -103,27 +101,18 @@ async fn an_origin_serves_the_default_vault_with_its_own_ids() {
             id.starts_with(&format!("https://{origin}/secrets/{name}/")),
             "{id}"
         );
-        let (status, _, got) = call_with(
-            &h,
-            Some(&token),
-            origin,
-            "GET",
-            &format!("/secrets/{name}?{V}"),
-            None,
-        )
-        .await;
+        let (status, _, got) =
+            fetch(&h, Some(&token), origin, &format!("/secrets/{name}?{V}")).await;
         assert_eq!(
             (status, &got["value"]),
             (StatusCode::OK, &json!(format!("value-{i}")))
         );
         assert_eq!(got["id"], set["id"]);
-        let (status, _, listed) = call_with(
+        let (status, _, listed) = fetch(
             &h,
             Some(&token),
             origin,
-            "GET",
             &format!("/secrets?{V}&maxresults=1"),
-            None,
         )
         .await;
         assert_eq!(status, StatusCode::OK);
@@ -156,67 +145,42 @@ async fn an_origin_serves_the_default_vault_with_its_own_ids() {
     h.put("short.vault.localhost:8443", "only-in-short", "elsewhere")
         .await;
     let token = token_for(&h, "https://localhost:8443").await;
-    let (status, _, got) = call_with(
+    let (status, _, got) = fetch(
         &h,
         Some(&token),
         "localhost:8443",
-        "GET",
         &format!("/secrets/from-vault-host?{V}"),
-        None,
     )
     .await;
     assert_eq!((status, &got["value"]), (StatusCode::OK, &json!("shared")));
-    let (status, _, body) = call_with(
+    let (status, _, body) = fetch(
         &h,
         Some(&token),
         "localhost:8443",
-        "GET",
-        &format!("/secrets/only-in-short?{V}"),
-        None,
+        &secret_path("only-in-short"),
     )
     .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::NOT_FOUND, "SecretNotFound")
-    );
+    assert_error(&(status, body), StatusCode::NOT_FOUND, "SecretNotFound");
 }
 
 #[tokio::test]
 async fn the_origins_keep_serving_the_deployment_endpoints() {
     let h = harness().await;
     // Paths outside the data plane are still the issuer's and the admin API's.
-    let (status, _, body) = call_with(&h, None, "127.0.0.1:8443", "GET", "/healthz", None).await;
+    let (status, _, body) = fetch(&h, None, "127.0.0.1:8443", "/healthz").await;
     assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("ok")));
-    let (status, _, body) = call_with(
+    let (status, _, body) = fetch(
         &h,
         None,
         "localhost:8443",
-        "GET",
         "/tenant/v2.0/.well-known/openid-configuration",
-        None,
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _, vaults) = call_with(
-        &h,
-        Some(&h.token),
-        "localhost:8443",
-        "GET",
-        "/admin/vaults",
-        None,
-    )
-    .await;
+    let (status, _, vaults) = fetch(&h, Some(&h.token), "localhost:8443", "/admin/vaults").await;
     assert_eq!(status, StatusCode::OK, "{vaults}");
     // An origin on another port is no origin of this deployment.
-    let (status, challenge, _) = call_with(
-        &h,
-        None,
-        "localhost:9999",
-        "GET",
-        &format!("/secrets?{V}"),
-        None,
-    )
-    .await;
+    let (status, challenge, _) = fetch(&h, None, "localhost:9999", &format!("/secrets?{V}")).await;
     assert_ne!(status, StatusCode::UNAUTHORIZED);
     assert!(challenge.is_none());
 }

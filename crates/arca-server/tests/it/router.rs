@@ -39,17 +39,16 @@ async fn challenge_comes_before_any_validation() {
 #[tokio::test]
 async fn unknown_vault_is_404_only_after_authentication() {
     let h = harness().await;
-    let (status, body) = h
-        .call_on(
+    assert_error(
+        &h.call_on(
             "nope.vault.localhost:8443",
             "GET",
             &format!("/secrets?{V}"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::NOT_FOUND, "VaultNotFound")
+        .await,
+        StatusCode::NOT_FOUND,
+        "VaultNotFound",
     );
 }
 
@@ -137,8 +136,7 @@ async fn set_get_update_with_exact_bodies() {
         .call("PUT", &format!("/secrets/Db-Password?{V}"), Some(json!({"value":"s3cr3t","contentType":"text/plain","tags":{"env":"dev"},"attributes":{"exp":1900000000}})))
         .await;
     assert_eq!(status, StatusCode::OK);
-    let id = set["id"].as_str().unwrap();
-    let version = id.rsplit('/').next().unwrap();
+    let version = version_of(&set);
     assert_eq!(version.len(), 32);
     assert_eq!(
         set,
@@ -172,9 +170,7 @@ async fn set_get_update_with_exact_bodies() {
     assert_eq!(updated["attributes"]["created"], START);
     assert_eq!(updated["tags"], json!({"env":"dev"}));
     assert!(updated.get("value").is_none());
-    let (status, body) = h
-        .call("GET", &format!("/secrets/db-password?{V}"), None)
-        .await;
+    let (status, body) = h.read(HOST, "db-password").await;
     assert_eq!(
         (status, code(&body)),
         (StatusCode::FORBIDDEN, ("Forbidden", Some("SecretDisabled")))
@@ -187,21 +183,20 @@ async fn set_get_update_with_exact_bodies() {
         format!("https://{HOST}/secrets/Db-Password")
     );
     // Unknown version and unknown name.
-    let (status, body) = h
-        .call(
+    assert_error(
+        &h.call(
             "GET",
             &format!("/secrets/db-password/{}?{V}", "0".repeat(32)),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::NOT_FOUND, "SecretNotFound")
+        .await,
+        StatusCode::NOT_FOUND,
+        "SecretNotFound",
     );
-    let (status, body) = h.call("GET", &format!("/secrets/nothing?{V}"), None).await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::NOT_FOUND, "SecretNotFound")
+    assert_error(
+        &h.read(HOST, "nothing").await,
+        StatusCode::NOT_FOUND,
+        "SecretNotFound",
     );
 }
 
@@ -238,7 +233,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
         .call("GET", &format!("/secrets/keep/versions?{V}"), None)
         .await;
     assert_eq!(versions["value"].as_array().unwrap().len(), 1);
-    let (_, now) = h.call("GET", &format!("/secrets/keep?{V}"), None).await;
+    let (_, now) = h.read(HOST, "keep").await;
     assert_eq!(now["id"], first["id"]);
     let (_, list) = h.call("GET", &format!("/secrets?{V}"), None).await;
     assert_eq!(list["value"].as_array().unwrap().len(), 1);
@@ -254,6 +249,21 @@ async fn bad_input_is_refused_and_changes_nothing() {
     }
 }
 
+/// Every page of a listing, from `first` on, following each `nextLink`.
+async fn pages(h: &Harness, first: String) -> Vec<(StatusCode, Value)> {
+    let mut pages = Vec::new();
+    let mut next = Some(first);
+    while let Some(link) = next {
+        let path = link
+            .strip_prefix(&format!("https://{HOST}"))
+            .unwrap_or(&link);
+        let page = h.call("GET", path, None).await;
+        next = page.1["nextLink"].as_str().map(str::to_owned);
+        pages.push(page);
+    }
+    pages
+}
+
 #[tokio::test]
 async fn listing_pages_with_next_links_on_the_request_origin() {
     let h = harness().await;
@@ -267,13 +277,7 @@ async fn listing_pages_with_next_links_on_the_request_origin() {
         h.put(HOST, "s0", "again").await;
     }
     let mut seen = Vec::new();
-    let mut next = Some(format!("/secrets?{V}&maxresults=3"));
-    while let Some(link) = next {
-        let path = link
-            .strip_prefix(&format!("https://{HOST}"))
-            .unwrap_or(&link)
-            .to_owned();
-        let (status, page) = h.call("GET", &path, None).await;
+    for (status, page) in pages(&h, format!("/secrets?{V}&maxresults=3")).await {
         assert_eq!(status, StatusCode::OK);
         assert!(page["value"].as_array().unwrap().len() <= 3);
         seen.extend(
@@ -283,24 +287,17 @@ async fn listing_pages_with_next_links_on_the_request_origin() {
                 .iter()
                 .map(|i| i["id"].as_str().unwrap().to_owned()),
         );
-        next = page["nextLink"].as_str().map(str::to_owned);
-        if let Some(n) = &next {
+        if let Some(n) = page["nextLink"].as_str() {
             assert!(n.starts_with(&format!("https://{HOST}/secrets?{V}&$skiptoken=")));
             assert!(n.ends_with("&maxresults=3"));
         }
     }
     assert_eq!(seen.len(), 7);
-    let mut versions = 0;
-    let mut next = Some(format!("/secrets/s0/versions?{V}&maxresults=2"));
-    while let Some(link) = next {
-        let path = link
-            .strip_prefix(&format!("https://{HOST}"))
-            .unwrap_or(&link)
-            .to_owned();
-        let (_, page) = h.call("GET", &path, None).await;
-        versions += page["value"].as_array().unwrap().len();
-        next = page["nextLink"].as_str().map(str::to_owned);
-    }
+    let versions: usize = pages(&h, format!("/secrets/s0/versions?{V}&maxresults=2"))
+        .await
+        .iter()
+        .map(|(_, page)| page["value"].as_array().unwrap().len())
+        .sum();
     assert_eq!(versions, 8);
     let (status, _) = h
         .call("GET", &format!("/secrets?{V}&$skiptoken=%%%"), None)
@@ -326,12 +323,10 @@ async fn delete_recover_purge_and_automatic_purge() {
     );
     assert!(deleted.get("value").is_none());
     // Deleted: invisible to get, set is a conflict, visible in the deleted views.
-    let (status, body) = h
-        .call_on(short, "GET", &format!("/secrets/gone?{V}"), None)
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::NOT_FOUND, "SecretNotFound")
+    assert_error(
+        &h.read(short, "gone").await,
+        StatusCode::NOT_FOUND,
+        "SecretNotFound",
     );
     let (status, body) = h.put(short, "gone", "w").await;
     assert_eq!(
@@ -353,14 +348,8 @@ async fn delete_recover_purge_and_automatic_purge() {
         format!("https://{short}/deletedsecrets/gone")
     );
     // Recover, then purge after a second delete.
-    let (status, recovered) = h
-        .call_on(
-            short,
-            "POST",
-            &format!("/deletedsecrets/gone/recover?{V}"),
-            None,
-        )
-        .await;
+    let recover = format!("/deletedsecrets/gone/recover?{V}");
+    let (status, recovered) = h.call_on(short, "POST", &recover, None).await;
     assert_eq!(
         (
             status,
@@ -368,14 +357,7 @@ async fn delete_recover_purge_and_automatic_purge() {
         ),
         (StatusCode::OK, true)
     );
-    let (status, _) = h
-        .call_on(
-            short,
-            "POST",
-            &format!("/deletedsecrets/gone/recover?{V}"),
-            None,
-        )
-        .await;
+    let (status, _) = h.call_on(short, "POST", &recover, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     h.delete(short, "gone").await;
     let (status, body) = h
@@ -392,12 +374,7 @@ async fn delete_recover_purge_and_automatic_purge() {
     h.clock.advance(7 * 86_400 - 1);
     assert_eq!(arca_server::purger::purge_due(&h.state).await.unwrap(), 0);
     h.clock.advance(1);
-    h.token = h
-        .state
-        .issuer
-        .issue("client", "object", "s:s1", h.clock_now(), "later")
-        .unwrap()
-        .0;
+    h.token = h.mint("client", "object", "s:s1", h.clock_now());
     assert_eq!(arca_server::purger::purge_due(&h.state).await.unwrap(), 1);
     let (status, _) = h
         .call_on(short, "GET", &format!("/deletedsecrets/expiring?{V}"), None)
@@ -417,24 +394,18 @@ async fn purge_protection_forbids_purge_until_retention_ends() {
         deleted["attributes"]["recoveryLevel"],
         "CustomizedRecoverable"
     );
-    let (status, body) = h
-        .call_on(guarded, "DELETE", &format!("/deletedsecrets/p?{V}"), None)
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::FORBIDDEN, "Forbidden")
+    assert_error(
+        &h.call_on(guarded, "DELETE", &format!("/deletedsecrets/p?{V}"), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        "Forbidden",
     );
     let (status, _) = h
         .call_on(guarded, "GET", &format!("/deletedsecrets/p?{V}"), None)
         .await;
     assert_eq!(status, StatusCode::OK, "a refused purge changes nothing");
     h.clock.advance(30 * 86_400);
-    h.token = h
-        .state
-        .issuer
-        .issue("client", "object", "s:s1", h.clock_now(), "later")
-        .unwrap()
-        .0;
+    h.token = h.mint("client", "object", "s:s1", h.clock_now());
     let (status, _) = h
         .call_on(guarded, "DELETE", &format!("/deletedsecrets/p?{V}"), None)
         .await;
@@ -453,41 +424,22 @@ async fn backup_restores_all_versions_into_any_vault_of_the_deployment() {
                 Some(json!({"value":v,"tags":{"v":v}})),
             )
             .await;
-        ids.push(
-            s["id"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(version_of(&s));
     }
-    let (status, backup) = h
-        .call("POST", &format!("/secrets/multi/backup?{V}"), None)
-        .await;
+    let (status, backup) = h.backup(HOST, "multi").await;
     assert_eq!(status, StatusCode::OK);
     let blob = backup["value"].as_str().unwrap().to_owned();
     assert!(!blob.contains('=') && !blob.contains('+') && !blob.contains('/'));
     // Restore onto an existing name is refused.
-    let (status, body) = h
-        .call(
-            "POST",
-            &format!("/secrets/restore?{V}"),
-            Some(json!({"value": blob})),
-        )
-        .await;
-    assert_eq!((status, code(&body).0), (StatusCode::CONFLICT, "Conflict"));
+    let blob = json!(blob);
+    assert_error(
+        &h.restore(HOST, &blob).await,
+        StatusCode::CONFLICT,
+        "Conflict",
+    );
     // Into another vault: all versions, original ids, current version current.
     let short = "short.vault.localhost:8443";
-    let (status, restored) = h
-        .call_on(
-            short,
-            "POST",
-            &format!("/secrets/restore?{V}"),
-            Some(json!({"value": blob})),
-        )
-        .await;
+    let (status, restored) = h.restore(short, &blob).await;
     assert_eq!(status, StatusCode::OK);
     assert!(restored["id"].as_str().unwrap().ends_with(&ids[2]));
     for (id, v) in ids.iter().zip(["one", "two", "three"]) {
@@ -501,13 +453,7 @@ async fn backup_restores_all_versions_into_any_vault_of_the_deployment() {
     }
     // Soft-deleted name: conflict with the deleted-but-recoverable inner code.
     h.call("DELETE", &format!("/secrets/multi?{V}"), None).await;
-    let (status, body) = h
-        .call(
-            "POST",
-            &format!("/secrets/restore?{V}"),
-            Some(json!({"value": blob})),
-        )
-        .await;
+    let (status, body) = h.restore(HOST, &blob).await;
     assert_eq!(
         (status, code(&body)),
         (
@@ -516,7 +462,7 @@ async fn backup_restores_all_versions_into_any_vault_of_the_deployment() {
         )
     );
     // Garbage and tampered blobs.
-    let mut tampered = arca_server::b64url_decode(&blob).unwrap();
+    let mut tampered = arca_server::b64url_decode(blob.as_str().unwrap()).unwrap();
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
     for bad in [
@@ -524,17 +470,10 @@ async fn backup_restores_all_versions_into_any_vault_of_the_deployment() {
         "AAAA".to_owned(),
         arca_server::b64url(&tampered),
     ] {
-        let (status, body) = h
-            .call_on(
-                short,
-                "POST",
-                &format!("/secrets/restore?{V}"),
-                Some(json!({"value": bad})),
-            )
-            .await;
-        assert_eq!(
-            (status, code(&body).0),
-            (StatusCode::BAD_REQUEST, "BadParameter")
+        assert_error(
+            &h.restore(short, &json!(bad)).await,
+            StatusCode::BAD_REQUEST,
+            "BadParameter",
         );
     }
 }
@@ -550,9 +489,7 @@ async fn request_bodies_held_at_once_stay_within_the_body_budget() {
     let h = harness_with(budget).await;
     let total = h.state.bodies.total_bytes();
     h.put(HOST, "big", "value").await;
-    let (_, backup) = h
-        .call("POST", &format!("/secrets/big/backup?{V}"), None)
-        .await;
+    let (_, backup) = h.backup(HOST, "big").await;
     let mut text = json!({ "value": backup["value"] }).to_string();
     text.push_str(&" ".repeat(600 * 1024 - text.len()));
     let restore = |body: Body| {
@@ -610,19 +547,11 @@ async fn a_backup_of_another_deployment_does_not_restore() {
         Some(json!({"value":"v"})),
     )
     .await;
-    let (_, backup) = a
-        .call("POST", &format!("/secrets/x/backup?{V}"), None)
-        .await;
-    let (status, body) = b
-        .call(
-            "POST",
-            &format!("/secrets/restore?{V}"),
-            Some(json!({"value": backup["value"]})),
-        )
-        .await;
-    assert_eq!(
-        (status, code(&body).0),
-        (StatusCode::BAD_REQUEST, "BadParameter")
+    let (_, backup) = a.backup(HOST, "x").await;
+    assert_error(
+        &b.restore(HOST, &backup["value"]).await,
+        StatusCode::BAD_REQUEST,
+        "BadParameter",
     );
 }
 
@@ -637,7 +566,7 @@ async fn stored_values_never_appear_in_the_database_files() {
         Some(json!({"tags": {"k": "TAGNEEDLE-92"}})),
     )
     .await;
-    let (_, got) = h.call("GET", &format!("/secrets/needle?{V}"), None).await;
+    let (_, got) = h.read(HOST, "needle").await;
     assert_eq!(got["value"], needle);
     let dir = h.db.parent().unwrap();
     let mut scanned = 0;
@@ -660,36 +589,21 @@ async fn a_ciphertext_moved_to_another_record_fails_to_open() {
     h.put(HOST, "a", "value-of-a").await;
     h.put(HOST, "b", "value-of-b").await;
     let store = &h.state.store;
-    let a = store
-        .version(
-            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "a"),
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let secret = |name| arca_store::ObjectAddress::new("default", ObjectKind::Secret, name);
+    let a = store.version(&secret("a"), None).await.unwrap().unwrap();
     let mut b = store
-        .version(
-            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "b"),
-            None,
-        )
+        .version(&secret("b"), None)
         .await
         .unwrap()
         .unwrap()
         .version;
     b.value = a.version.value.clone();
-    store
-        .update_version(
-            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "b"),
-            &b,
-        )
-        .await
-        .unwrap();
-    let (status, body) = h.call("GET", &format!("/secrets/b?{V}"), None).await;
+    store.update_version(&secret("b"), &b).await.unwrap();
+    let (status, body) = h.read(HOST, "b").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!body.to_string().contains("value-of-a"));
     // The same blob in its own place still opens.
-    let (_, got) = h.call("GET", &format!("/secrets/a?{V}"), None).await;
+    let (_, got) = h.read(HOST, "a").await;
     assert_eq!(got["value"], "value-of-a");
 }
 
@@ -794,12 +708,7 @@ async fn managed_identity_endpoint_requires_its_header() {
 async fn admin_api_manages_vaults_and_requires_a_token() {
     let h = harness().await;
     let admin = "localhost:8443";
-    let unauthenticated = Request::builder()
-        .uri("/admin/vaults")
-        .header("host", admin)
-        .body(Body::empty())
-        .unwrap();
-    let response = h.send(unauthenticated).await;
+    let response = h.send(get(admin, "/admin/vaults", &[])).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response.headers().contains_key("www-authenticate"));
     let (status, created) = h
@@ -883,9 +792,7 @@ async fn mutated_requests_never_cause_server_errors_or_changes() {
             Some(json!({"value":"kept","tags":{"a":"b"}})),
         )
         .await;
-    let (_, backup) = h
-        .call("POST", &format!("/secrets/target/backup?{V}"), None)
-        .await;
+    let (_, backup) = h.backup(HOST, "target").await;
     let valid_body = json!({"value":"v","contentType":"c","tags":{"k":"v"},"attributes":{"enabled":true,"exp":1}}).to_string();
     let blob = backup["value"].as_str().unwrap().to_owned();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -962,13 +869,7 @@ async fn mutated_requests_never_cause_server_errors_or_changes() {
     );
     // Successful mutations may only have added versions or changed attributes of "target"; the
     // original version's value is intact and no other secret appeared.
-    let version = original["id"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let version = version_of(&original);
     let (status, got) = h
         .call("GET", &format!("/secrets/target/{version}?{V}"), None)
         .await;

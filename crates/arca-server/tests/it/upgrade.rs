@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use arca_crypto::{record_aad, Keyring, RootKey};
 use arca_server::access::{kinds, AssignmentDoc, ADMINISTRATOR_ROLE_ID};
 use arca_server::config::{Config, Settings};
 use arca_server::engine::{secrets, Authorized};
-use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
+use arca_server::identity::principal::PrincipalData;
 use arca_server::integrity::{FLAG_RECORDS_AUTHENTICATED, FLAG_UPGRADE_STARTED};
 use arca_store::prelude::*;
 use arca_store::{Deletion, PolicyRecord, PrincipalRecord, VaultRecord, VersionRecord};
@@ -59,17 +61,7 @@ impl OldDir {
 }
 
 fn plain_principal(client_id: &str, object_id: &str, secret: &str) -> PrincipalRecord {
-    let data = PrincipalData {
-        secrets: vec![ClientSecretHash {
-            id: "s1".into(),
-            hash: arca_crypto::hash_client_secret(secret.as_bytes()).unwrap(),
-            created: NOW,
-            expires: None,
-            description: None,
-            hint: secret.chars().take(3).collect(),
-        }],
-        ..PrincipalData::new(client_id)
-    };
+    let data = common::principal_data(client_id, secret, NOW);
     PrincipalRecord {
         client_id: client_id.into(),
         object_id: object_id.into(),
@@ -174,29 +166,19 @@ async fn old_data_dir() -> OldDir {
         })
         .await
         .unwrap();
+    let secret = |name| arca_store::ObjectAddress::new("default", ObjectKind::Secret, name);
     for (n, value) in [(1, "one"), (2, "two")] {
         let v = old_version(&keyring, "db", n, value, true);
-        store
-            .put_version(
-                &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "Db"),
-                &v,
-                b"",
-            )
-            .await
-            .unwrap();
+        store.put_version(&secret("Db"), &v, b"").await.unwrap();
     }
     let gone = old_version(&keyring, "gone", 3, "three", false);
     store
-        .put_version(
-            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "gone"),
-            &gone,
-            b"",
-        )
+        .put_version(&secret("gone"), &gone, b"")
         .await
         .unwrap();
     store
         .delete_object(
-            &arca_store::ObjectAddress::new("default", ObjectKind::Secret, "gone"),
+            &secret("gone"),
             Deletion {
                 deleted_at: NOW,
                 scheduled_purge: NOW + 90 * 86_400,

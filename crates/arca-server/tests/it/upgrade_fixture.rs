@@ -16,7 +16,7 @@ use arca_core::FixedClock;
 use arca_server::config::Settings;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::split;
+use common::{get, json_body, json_request, secret_form, split, token_form};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -81,22 +81,12 @@ impl Opened {
 
     /// A token for `who` (`admin` or `app` in fixture.json) through its client secret.
     async fn token(&self, who: &str) -> (StatusCode, Value) {
-        let form = serde_urlencoded::to_string([
-            ("grant_type", "client_credentials"),
-            ("client_id", text(&self.fixture[who]["client_id"])),
-            ("client_secret", text(&self.fixture[who]["client_secret"])),
-            ("scope", &format!("https://vault.localhost:{PORT}/.default")),
-        ])
-        .unwrap();
-        let request = Request::builder()
-            .method("POST")
-            .uri(format!(
-                "/{}/oauth2/v2.0/token",
-                text(&self.fixture["tenant_id"])
-            ))
-            .header("host", ADMIN_HOST)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(form))
+        let mut request = token_form(&secret_form(
+            text(&self.fixture[who]["client_id"]),
+            text(&self.fixture[who]["client_secret"]),
+        ));
+        *request.uri_mut() = format!("/{}/oauth2/v2.0/token", text(&self.fixture["tenant_id"]))
+            .parse()
             .unwrap();
         self.send(request).await
     }
@@ -116,18 +106,15 @@ impl Opened {
         body: Option<Value>,
     ) -> (StatusCode, Value) {
         let separator = if path.contains('?') { '&' } else { '?' };
-        let request = Request::builder()
-            .method(method)
-            .uri(format!("{path}{separator}{API}"))
-            .header("host", host)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(
-                body.map(|b| Body::from(b.to_string()))
-                    .unwrap_or_else(Body::empty),
-            )
-            .unwrap();
-        self.send(request).await
+        let uri = format!("{path}{separator}{API}");
+        self.send(json_request(
+            Some(token),
+            host,
+            method,
+            &uri,
+            json_body(body),
+        ))
+        .await
     }
 
     async fn vault(
@@ -161,37 +148,15 @@ async fn every_secret_version_is_served_with_its_value_and_attributes() {
     for s in &secrets {
         let (vault, name, version) = (text(&s["vault"]), text(&s["name"]), text(&s["version"]));
         let what = format!("{vault}/{name}/{version}");
-        let (status, body) = o
-            .vault(
-                &admin,
-                vault,
-                "GET",
-                &format!("/secrets/{name}/{version}"),
-                None,
-            )
-            .await;
+        let path = format!("/secrets/{name}/{version}");
+        let (status, body) = o.vault(&admin, vault, "GET", &path, None).await;
         if s["enabled"] == false {
             // A disabled version is refused as before; enabled again, its value is intact.
             assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {body}");
-            let (status, body) = o
-                .vault(
-                    &admin,
-                    vault,
-                    "PATCH",
-                    &format!("/secrets/{name}/{version}"),
-                    Some(json!({"attributes": {"enabled": true}})),
-                )
-                .await;
+            let enable = json!({"attributes": {"enabled": true}});
+            let (status, body) = o.vault(&admin, vault, "PATCH", &path, Some(enable)).await;
             assert_eq!(status, StatusCode::OK, "{what}: {body}");
-            let (status, body) = o
-                .vault(
-                    &admin,
-                    vault,
-                    "GET",
-                    &format!("/secrets/{name}/{version}"),
-                    None,
-                )
-                .await;
+            let (status, body) = o.vault(&admin, vault, "GET", &path, None).await;
             assert_eq!(status, StatusCode::OK, "{what}: {body}");
             assert_eq!(body["value"], s["value"], "{what}");
             continue;
@@ -261,36 +226,21 @@ async fn the_deleted_secret_stays_deleted_and_recovers_with_its_value() {
     let admin = o.bearer("admin").await;
     let d = &o.fixture["deleted"];
     let name = text(&d["name"]);
-    let (status, body) = o
-        .vault(&admin, "plain", "GET", &format!("/secrets/{name}"), None)
-        .await;
+    let (live, deleted) = (
+        format!("/secrets/{name}"),
+        format!("/deletedsecrets/{name}"),
+    );
+    let (status, body) = o.vault(&admin, "plain", "GET", &live, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = o
-        .vault(
-            &admin,
-            "plain",
-            "GET",
-            &format!("/deletedsecrets/{name}"),
-            None,
-        )
-        .await;
+    let (status, body) = o.vault(&admin, "plain", "GET", &deleted, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["deletedDate"], d["deletedDate"]);
     assert_eq!(body["scheduledPurgeDate"], d["scheduledPurgeDate"]);
     assert!(text(&body["id"]).ends_with(&format!("/secrets/{name}/{}", text(&d["version"]))));
-    let (status, body) = o
-        .vault(
-            &admin,
-            "plain",
-            "POST",
-            &format!("/deletedsecrets/{name}/recover"),
-            None,
-        )
-        .await;
+    let recover = format!("{deleted}/recover");
+    let (status, body) = o.vault(&admin, "plain", "POST", &recover, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = o
-        .vault(&admin, "plain", "GET", &format!("/secrets/{name}"), None)
-        .await;
+    let (status, body) = o.vault(&admin, "plain", "GET", &live, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["value"], d["value"]);
 }
@@ -383,12 +333,8 @@ async fn roles_assignments_network_rules_and_signing_keys_are_kept() {
     for vault in ["default", "guarded", "plain"] {
         assert!(vaults.contains(&format!("\"{vault}\"")), "{vault}: {body}");
     }
-    let request = Request::builder()
-        .uri(format!("/{}/discovery/v2.0/keys", text(&f["tenant_id"])))
-        .header("host", ADMIN_HOST)
-        .body(Body::empty())
-        .unwrap();
-    let (status, jwks) = o.send(request).await;
+    let keys = format!("/{}/discovery/v2.0/keys", text(&f["tenant_id"]));
+    let (status, jwks) = o.send(get(ADMIN_HOST, &keys, &[])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(jwks, f["jwks"]);
 }

@@ -8,17 +8,19 @@ use std::sync::{Arc, Mutex};
 
 use arca_store_sqlite::SqliteStore;
 
+/// A store on a new database file in a new temporary directory, which `dirs` keeps: the
+/// directories must outlive the stores opened in them; they are removed at the end.
+fn fresh_store(dirs: &Mutex<Vec<tempfile::TempDir>>) -> SqliteStore {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("arca.db")).unwrap();
+    dirs.lock().unwrap().push(dir);
+    store
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_store_passes_the_conformance_suite() {
-    // The directories must outlive the stores opened in them; they are removed at the end.
     let dirs = Mutex::new(Vec::new());
-    arca_store_tests::run_all(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("arca.db")).unwrap();
-        dirs.lock().unwrap().push(dir);
-        std::future::ready(store)
-    })
-    .await;
+    arca_store_tests::run_all(|| std::future::ready(fresh_store(&dirs))).await;
     assert_eq!(
         dirs.lock().unwrap().len(),
         arca_store_tests::CASE_NAMES.len(),
@@ -30,9 +32,7 @@ async fn sqlite_store_passes_the_conformance_suite() {
 async fn cached_sqlite_store_passes_the_conformance_suite() {
     let dirs = Mutex::new(Vec::new());
     arca_store_tests::run_all(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("arca.db")).unwrap();
-        dirs.lock().unwrap().push(dir);
+        let store = fresh_store(&dirs);
         // A tiny budget as well as the default, so eviction paths run too.
         let budget = if dirs.lock().unwrap().len() % 2 == 0 {
             2048

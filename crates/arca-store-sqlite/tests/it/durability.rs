@@ -62,6 +62,11 @@ fn policy(id: &str, data: &[u8]) -> PolicyRecord {
 
 const SECRET: ObjectKind = ObjectKind::Secret;
 
+/// The object `name` of `kind` in the vault `alpha`.
+fn alpha(kind: ObjectKind, name: &str) -> arca_store::ObjectAddress {
+    arca_store::ObjectAddress::new("alpha", kind, name)
+}
+
 /// Writes a bit of everything.
 async fn populate(store: &SqliteStore) {
     store.put_meta("root", b"sealed root").await.unwrap();
@@ -74,7 +79,7 @@ async fn populate(store: &SqliteStore) {
     for n in 1..=3 {
         store
             .put_version(
-                &arca_store::ObjectAddress::new("alpha", SECRET, "Db-Password"),
+                &alpha(SECRET, "Db-Password"),
                 &version(n),
                 &head(&version(n)),
             )
@@ -85,15 +90,12 @@ async fn populate(store: &SqliteStore) {
     updated.value = b"rotated".to_vec();
     updated.created = 0;
     store
-        .update_version(
-            &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
-            &updated,
-        )
+        .update_version(&alpha(SECRET, "db-password"), &updated)
         .await
         .unwrap();
     store
         .put_version(
-            &arca_store::ObjectAddress::new("alpha", ObjectKind::Key, "Gone"),
+            &alpha(ObjectKind::Key, "Gone"),
             &version(9),
             &head(&version(9)),
         )
@@ -101,7 +103,7 @@ async fn populate(store: &SqliteStore) {
         .unwrap();
     store
         .delete_object(
-            &arca_store::ObjectAddress::new("alpha", ObjectKind::Key, "gone"),
+            &alpha(ObjectKind::Key, "gone"),
             Deletion {
                 deleted_at: T0,
                 scheduled_purge: T0 + 100,
@@ -111,7 +113,7 @@ async fn populate(store: &SqliteStore) {
         .unwrap();
     store
         .restore_object(
-            &arca_store::ObjectAddress::new("alpha", SECRET, "Restored"),
+            &alpha(SECRET, "Restored"),
             &[version(7), version(8)],
             &vid(7),
             &head_id(&vid(7)),
@@ -134,21 +136,14 @@ async fn verify(store: &SqliteStore) {
     );
     assert_eq!(store.access_generation().await.unwrap(), 5);
     let current = store
-        .version(
-            &arca_store::ObjectAddress::new("alpha", SECRET, "DB-PASSWORD"),
-            None,
-        )
+        .version(&alpha(SECRET, "DB-PASSWORD"), None)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(current.object.name, "Db-Password");
     assert_eq!(current.version, version(3));
     let versions = store
-        .list_versions(
-            &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
-            None,
-            10,
-        )
+        .list_versions(&alpha(SECRET, "db-password"), None, 10)
         .await
         .unwrap();
     let mut expected_2 = version(2);
@@ -167,10 +162,7 @@ async fn verify(store: &SqliteStore) {
         })
     );
     let restored = store
-        .version(
-            &arca_store::ObjectAddress::new("alpha", SECRET, "restored"),
-            None,
-        )
+        .version(&alpha(SECRET, "restored"), None)
         .await
         .unwrap()
         .unwrap();
@@ -193,7 +185,7 @@ async fn acknowledged_writes_survive_reopen() {
     assert!(matches!(
         store
             .put_version(
-                &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
+                &alpha(SECRET, "db-password"),
                 &version(1),
                 &head(&version(1))
             )
@@ -206,7 +198,7 @@ async fn acknowledged_writes_survive_reopen() {
     ));
     store
         .put_version(
-            &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
+            &alpha(SECRET, "db-password"),
             &version(4),
             &head(&version(4)),
         )
@@ -216,10 +208,7 @@ async fn acknowledged_writes_survive_reopen() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
         store
-            .version(
-                &arca_store::ObjectAddress::new("alpha", SECRET, "db-password"),
-                None
-            )
+            .version(&alpha(SECRET, "db-password"), None)
             .await
             .unwrap()
             .unwrap()
@@ -233,15 +222,14 @@ async fn acknowledged_writes_survive_reopen() {
 #[tokio::test]
 async fn new_capabilities_survive_close_and_reopen() {
     use arca_store::{
-        BatchItem, DocumentOwner, DocumentRecord, ItemOutcome, ObjectAddress, OutboxMessage,
-        WriteBatch,
+        BatchItem, DocumentOwner, DocumentRecord, ItemOutcome, OutboxMessage, WriteBatch,
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("arca.db");
     let store = SqliteStore::open(&path).unwrap();
     store.create_vault(&vault("alpha")).await.unwrap();
-    let cert = ObjectAddress::new("alpha", ObjectKind::Certificate, "Web");
-    let key = ObjectAddress::new("alpha", ObjectKind::Key, "web");
+    let cert = alpha(ObjectKind::Certificate, "Web");
+    let key = alpha(ObjectKind::Key, "web");
     let document = DocumentRecord {
         owner: DocumentOwner::Object(cert.clone()),
         kind: "policy".into(),
@@ -412,11 +400,7 @@ async fn group_commit_keeps_every_acknowledged_write() {
             barrier.wait().await;
             let name = format!("s{}", n % 20);
             store
-                .put_version(
-                    &arca_store::ObjectAddress::new("alpha", SECRET, &name),
-                    &version(n),
-                    &head(&version(n)),
-                )
+                .put_version(&alpha(SECRET, &name), &version(n), &head(&version(n)))
                 .await
         }));
     }
@@ -437,11 +421,7 @@ async fn group_commit_keeps_every_acknowledged_write() {
     let mut total = 0;
     for object in &objects {
         let versions = store
-            .list_versions(
-                &arca_store::ObjectAddress::new("alpha", SECRET, &object.object.name),
-                None,
-                1000,
-            )
+            .list_versions(&alpha(SECRET, &object.object.name), None, 1000)
             .await
             .unwrap();
         let index: u64 = object.object.name[1..].parse().unwrap();
@@ -455,52 +435,54 @@ async fn group_commit_keeps_every_acknowledged_write() {
     assert_eq!(total as u64, TASKS);
 }
 
+/// The error opening a store fails with, at the path `prepare` readies in a new temporary
+/// directory.
+fn open_refused(prepare: impl FnOnce(&Path) -> std::path::PathBuf) -> StoreError {
+    let dir = tempfile::tempdir().unwrap();
+    let path = prepare(dir.path());
+    SqliteStore::open(&path).expect_err("the store opened")
+}
+
 #[test]
 fn newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("arca.db");
-    drop(SqliteStore::open(&path).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", i64::from(SCHEMA_VERSION) + 1)
-        .unwrap();
-    drop(conn);
-    assert!(matches!(
-        SqliteStore::open(&path),
-        Err(StoreError::Corrupt(_))
-    ));
+    let refused = open_refused(|dir| {
+        let path = dir.join("arca.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", i64::from(SCHEMA_VERSION) + 1)
+            .unwrap();
+        path
+    });
+    assert!(matches!(refused, StoreError::Corrupt(_)));
 }
 
 #[test]
 fn a_file_that_is_not_a_database_is_corrupt() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("arca.db");
-    std::fs::write(&path, vec![0x5a_u8; 8192]).unwrap();
-    match SqliteStore::open(&path) {
-        Err(StoreError::Corrupt(message)) => assert!(!message.contains("ZZZ"), "{message}"),
+    let refused = open_refused(|dir| {
+        let path = dir.join("arca.db");
+        std::fs::write(&path, vec![0x5a_u8; 8192]).unwrap();
+        path
+    });
+    match refused {
+        StoreError::Corrupt(message) => assert!(!message.contains("ZZZ"), "{message}"),
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
 
 #[test]
 fn another_programs_database_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("other.db");
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("CREATE TABLE notes (x TEXT); PRAGMA user_version = 1;")
-        .unwrap();
-    drop(conn);
-    assert!(matches!(
-        SqliteStore::open(&path),
-        Err(StoreError::Corrupt(_))
-    ));
+    let refused = open_refused(|dir| {
+        let path = dir.join("other.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE notes (x TEXT); PRAGMA user_version = 1;")
+            .unwrap();
+        path
+    });
+    assert!(matches!(refused, StoreError::Corrupt(_)));
 }
 
 #[test]
 fn a_missing_directory_is_unavailable() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("no-such-dir").join("arca.db");
-    assert!(matches!(
-        SqliteStore::open(&path),
-        Err(StoreError::Unavailable(_))
-    ));
+    let refused = open_refused(|dir| dir.join("no-such-dir").join("arca.db"));
+    assert!(matches!(refused, StoreError::Unavailable(_)));
 }

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use arca_client::{load_bootstrap, AdminClient, ClientError, Credentials};
 use arca_proto::admin::{
@@ -13,7 +13,7 @@ use arca_proto::admin::{
     PrincipalKind, RoleType,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_arca");
+use crate::common::{free_port, serve};
 
 /// A server process, killed when dropped.
 struct Server(Child);
@@ -26,16 +26,8 @@ impl Drop for Server {
 }
 
 fn start(dir: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(BIN)
-        .args(["serve", "--data-dir", dir.to_str().unwrap(), "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .env_remove("ARCA_CONFIG")
-        .stdin(Stdio::null())
+    let port = free_port();
+    let child = serve(dir, port)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

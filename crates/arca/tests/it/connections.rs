@@ -9,15 +9,12 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use crate::common::{free_port, serve_args, tls_client, Running, BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_arca");
 /// How long a client waits for the server before a test fails: well above what a healthy server
 /// needs, well below the old behaviour it guards against (a TLS connection never closed, an idle
 /// HTTP/1 connection closed after 30 s).
@@ -25,54 +22,39 @@ const PATIENCE: Duration = Duration::from_secs(8);
 /// The HTTP/2 connection preface and an empty SETTINGS frame.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
 
+/// A server with its output in `server.log`.
 struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
+    running: Running,
 }
 
 impl Server {
     /// Starts `arca serve` after running the shell commands `limits` (e.g. `ulimit -n 256`).
     fn start(limits: &str, args: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(format!("{limits}\nexec \"$0\" \"$@\""))
             .arg(BIN)
-            .args(["serve", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(serve_args(&dir.path().join("data"), port))
             .args(args)
             .env_remove("ARCA_CONFIG")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut server = Server { child, port, dir };
-        let data = server.data();
-        let log = server.dir.path().join("server.log");
-        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-        crate::common::wait_until_ready(&mut server.child, port, &data, read_log);
-        server
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
+            .stderr(log);
+        Server {
+            running: Running::spawn(&mut command, dir, port, "server.log"),
+        }
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        self.running.file("server.log")
     }
 
     fn tcp(&self) -> TcpStream {
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let tcp = TcpStream::connect(("127.0.0.1", self.running.port)).unwrap();
         tcp.set_read_timeout(Some(PATIENCE)).unwrap();
         tcp.set_write_timeout(Some(PATIENCE)).unwrap();
         tcp
@@ -80,20 +62,7 @@ impl Server {
 
     /// A connection with its TLS handshake completed, offering `alpn`.
     fn tls(&self, alpn: &[u8]) -> std::io::Result<Tls> {
-        let pem = std::fs::read(self.data().join("ca.pem")).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-        let provider = Arc::new(arca_crypto::tls_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![alpn.to_vec()];
-        let name = ServerName::try_from("localhost").unwrap();
-        let client = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let client = tls_client(&self.running.data(), alpn, "localhost");
         let mut tls = rustls::StreamOwned::new(client, self.tcp());
         while tls.conn.is_handshaking() {
             tls.conn.complete_io(&mut tls.sock)?;
@@ -107,7 +76,7 @@ impl Server {
         write!(
             tls,
             "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
-            self.port
+            self.running.port
         )?;
         let mut response = Vec::new();
         match tls.read_to_end(&mut response) {
@@ -121,20 +90,13 @@ impl Server {
 
     /// The limit lines of `/proc/<pid>/limits` for `name`: (soft, hard).
     fn limit(&self, name: &str) -> (String, String) {
-        let text = std::fs::read_to_string(format!("/proc/{}/limits", self.child.id())).unwrap();
+        let text = std::fs::read_to_string(format!("/proc/{}/limits", self.running.id())).unwrap();
         let line = text.lines().find(|l| l.starts_with(name)).unwrap();
         let mut fields = line[name.len()..].split_whitespace();
         (
             fields.next().unwrap().to_owned(),
             fields.next().unwrap().to_owned(),
         )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -253,7 +215,7 @@ fn idle_connections_of_every_kind_are_closed_after_the_idle_timeout() {
     write!(
         keep_alive,
         "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
-        server.port
+        server.running.port
     )
     .unwrap();
     let mut head = [0u8; 12];
@@ -276,7 +238,7 @@ fn idle_connections_of_every_kind_are_closed_after_the_idle_timeout() {
     .map(|(kind, _)| kind)
     .collect();
     assert!(still_open.is_empty(), "still open: {still_open:?}");
-    assert!(!log_has(server.dir.path(), "accept failed"));
+    assert!(!log_has(server.running.dir.path(), "accept failed"));
 }
 
 /// The server raises its open-files soft limit to the hard limit, forbids core files, and

@@ -6,17 +6,8 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_arca");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::common::{free_port, serve, stop_with_sigterm, BIN};
 
 struct Server {
     child: Child,
@@ -26,17 +17,8 @@ struct Server {
 impl Server {
     fn start(dir: &Path, extra: &[&str]) -> Server {
         let port = free_port();
-        let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--data-dir",
-                dir.to_str().unwrap(),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
+        let child = serve(dir, port)
             .args(extra)
-            .env_remove("ARCA_CONFIG")
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -52,20 +34,7 @@ impl Server {
     /// (Dropping a `Server` without stopping it kills the process, so a failed test leaves no
     /// server behind.)
     fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-            // real time: polls a real arca process until it exits on SIGTERM.
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let status = stop_with_sigterm(&mut self.child);
         let mut printed = String::new();
         self.child
             .stdout

@@ -8,88 +8,53 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_arca");
+use crate::common::{free_port, serve, tls_client, Running, BIN};
+
 const API: &str = "api-version=7.5";
 const SECRET_VALUE: &str = "log-must-never-show-this-value-4f1c";
 
+/// A server with its output in `stdout.log` and `stderr.log`.
 struct Server {
-    child: Option<Child>,
-    port: u16,
-    dir: tempfile::TempDir,
+    running: Running,
 }
 
 impl Server {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let stdout = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
         let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-        let child = Command::new(BIN)
-            .args(["serve", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+        let mut command = serve(&dir.path().join("data"), port);
+        command
             .args(args)
-            .env_remove("ARCA_CONFIG")
             .env_remove("ARCA_LOG")
             .env_remove("ARCA_LOG_FORMAT")
             .env_remove("ARCA_REGION")
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
             .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child: Some(child),
-            port,
-            dir,
-        };
-        let data = server.data();
-        let log = server.dir.path().join("stderr.log");
-        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-        crate::common::wait_until_ready(server.child.as_mut().unwrap(), port, &data, read_log);
-        server
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
+            .stderr(stderr);
+        Server {
+            running: Running::spawn(&mut command, dir, port, "stderr.log"),
+        }
     }
 
     fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+        self.running.file("stderr.log")
     }
 
     fn bootstrap(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.data().join("bootstrap.json")).unwrap()).unwrap()
+        serde_json::from_slice(&std::fs::read(self.running.data().join("bootstrap.json")).unwrap())
+            .unwrap()
     }
 
     /// Stops the server with SIGTERM and returns everything it wrote to standard error.
     fn stop(&mut self) -> String {
-        let mut child = self.child.take().unwrap();
-        let killed = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-            // real time: polls a real arca process until it exits on SIGTERM.
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.running.stop();
         self.stderr()
     }
 
@@ -103,22 +68,9 @@ impl Server {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (u16, HashMap<String, String>, String) {
-        let pem = std::fs::read(self.data().join("ca.pem")).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-        let provider = Arc::new(arca_crypto::tls_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let name = host.rsplit_once(':').map_or(host, |(n, _)| n).to_owned();
-        let name = ServerName::try_from(name).unwrap();
-        let client = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let name = host.rsplit_once(':').map_or(host, |(n, _)| n);
+        let client = tls_client(&self.running.data(), b"http/1.1", name);
+        let tcp = TcpStream::connect(("127.0.0.1", self.running.port)).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut tls = rustls::StreamOwned::new(client, tcp);
         let mut head = format!(
@@ -149,15 +101,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// What the test did, and the secrets it used, so its log can be checked.
 struct Session {
     vault_host: String,
@@ -170,7 +113,7 @@ struct Session {
 /// Signs in, sets and reads a secret, and makes a few refused requests.
 fn exercise(server: &Server) -> Session {
     let boot = server.bootstrap();
-    let port = server.port;
+    let port = server.running.port;
     let tenant = boot["tenant_id"].as_str().unwrap();
     let client_id = boot["client_id"].as_str().unwrap();
     let client_secret = boot["client_secret"].as_str().unwrap().to_owned();
@@ -496,7 +439,7 @@ fn the_json_log_has_every_line_as_json() {
 #[test]
 fn arca_hosts_prints_a_line_per_vault_and_address() {
     let mut server = Server::start(&[], &[]);
-    let data = server.data();
+    let data = server.running.data();
     let arca = |args: &[&str]| {
         let out = Command::new(BIN)
             .args(args)
@@ -535,13 +478,9 @@ fn a_failed_start_is_reported_in_json_lines_too() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let out = Command::new(BIN)
-        .args(["serve", "--log-format", "json", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("ARCA_CONFIG")
+    let out = serve(&dir.path().join("data"), port)
+        .args(["--log-format", "json"])
         .env_remove("ARCA_LOG_FORMAT")
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     assert!(!out.status.success());

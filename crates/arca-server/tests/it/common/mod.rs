@@ -1,14 +1,23 @@
 //! The in-process harness the router and access-control tests share: `AppState` over a real
 //! SQLite store in a temporary directory, a controlled clock, three vaults and one administrator
-//! principal, driven through the whole router with `oneshot`. It holds no assertions of its own.
+//! principal, driven through the whole router with `oneshot`; the request builders, answer
+//! readers and error-answer assertions the test modules share; principals made through the admin
+//! API (`principals.rs`); and a deployment as `bootstrap::prepare` makes it (`deployment.rs`).
 
 // Each test crate uses a different part of the harness.
 #![allow(dead_code)]
 
+mod deployment;
+mod principals;
+
+pub use deployment::{deployment, Deployment};
+
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use arca_core::FixedClock;
 use arca_crypto::{Keyring, SecretString, TokenSigningKey};
+use arca_server::auth::PeerAddr;
 use arca_server::identity::principal::{ClientSecretHash, PrincipalData};
 use arca_server::identity::Issuer;
 use arca_server::state::AppState;
@@ -27,6 +36,8 @@ pub const ADMIN_HOST: &str = "localhost:8443";
 /// The client secret of the administrator principal `client`.
 pub const CLIENT_SECRET: &str = "correct-horse-battery-staple";
 pub const V: &str = "api-version=2026-04-01";
+/// The scope clients ask data-plane tokens for.
+pub const SCOPE: &str = "https://vault.localhost:8443/.default";
 
 pub struct Harness {
     pub _dir: tempfile::TempDir,
@@ -94,17 +105,7 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
             .await
             .unwrap();
     }
-    let data = PrincipalData {
-        secrets: vec![ClientSecretHash {
-            id: "s1".into(),
-            hash: arca_crypto::hash_client_secret(CLIENT_SECRET.as_bytes()).unwrap(),
-            created: START,
-            expires: None,
-            description: None,
-            hint: "cor".into(),
-        }],
-        ..PrincipalData::new("test")
-    };
+    let data = principal_data("test", CLIENT_SECRET, START);
     store
         .create_principal(&PrincipalRecord {
             client_id: "client".into(),
@@ -168,6 +169,21 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
     }
 }
 
+/// A principal's data with one client secret, `secret` (id `s1`, no expiry), made at `created`.
+pub fn principal_data(display_name: &str, secret: &str, created: i64) -> PrincipalData {
+    PrincipalData {
+        secrets: vec![ClientSecretHash {
+            id: "s1".into(),
+            hash: arca_crypto::hash_client_secret(secret.as_bytes()).unwrap(),
+            created,
+            expires: None,
+            description: None,
+            hint: secret.chars().take(3).collect(),
+        }],
+        ..PrincipalData::new(display_name)
+    }
+}
+
 impl Harness {
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
         self.app.clone().oneshot(request).await.unwrap()
@@ -182,17 +198,7 @@ impl Harness {
         path: &str,
         body: Option<Value>,
     ) -> Request<Body> {
-        Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", host)
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("content-type", "application/json")
-            .body(
-                body.map(|b| Body::from(b.to_string()))
-                    .unwrap_or_else(Body::empty),
-            )
-            .unwrap()
+        json_request(Some(&self.token), host, method, path, json_body(body))
     }
 
     /// An authenticated request to `host`; returns status and JSON body (Null when empty).
@@ -213,9 +219,27 @@ impl Harness {
             .await
     }
 
+    /// Reads a secret by name in the vault at `host`.
+    pub async fn read(&self, host: &str, name: &str) -> (StatusCode, Value) {
+        self.call_on(host, "GET", &secret_path(name), None).await
+    }
+
     /// Deletes a secret by name in the vault at `host`.
     pub async fn delete(&self, host: &str, name: &str) -> (StatusCode, Value) {
         self.call_on(host, "DELETE", &format!("/secrets/{name}?{V}"), None)
+            .await
+    }
+
+    /// Backs up a secret by name in the vault at `host`.
+    pub async fn backup(&self, host: &str, name: &str) -> (StatusCode, Value) {
+        let path = format!("/secrets/{name}/backup?{V}");
+        self.call_on(host, "POST", &path, None).await
+    }
+
+    /// Restores a backup blob (a JSON string) into the vault at `host`.
+    pub async fn restore(&self, host: &str, blob: &Value) -> (StatusCode, Value) {
+        let path = format!("/secrets/restore?{V}");
+        self.call_on(host, "POST", &path, Some(json!({ "value": blob })))
             .await
     }
 
@@ -234,6 +258,22 @@ impl Harness {
         split(self.send(request).await).await
     }
 
+    /// A token signed by the issuer's current key, bypassing the token endpoint.
+    pub fn mint(&self, client_id: &str, object_id: &str, credential: &str, now: i64) -> String {
+        let (token, _) = self
+            .state
+            .issuer
+            .issue(
+                client_id,
+                object_id,
+                credential,
+                now,
+                &format!("minted-{now}"),
+            )
+            .unwrap();
+        token
+    }
+
     pub fn clock_now(&self) -> i64 {
         use arca_core::Clock;
         self.clock.now()
@@ -242,15 +282,89 @@ impl Harness {
 
 pub async fn split(response: Response<Body>) -> (StatusCode, Value) {
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let json = if bytes.is_empty() {
+    (status, json_of(response.into_body()).await)
+}
+
+/// A response body as JSON (Null when empty).
+pub async fn json_of(body: Body) -> Value {
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (status, json)
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+    }
+}
+
+/// A request to `host` with a JSON content type, `token` as its bearer token (none:
+/// unauthenticated) and `body`.
+pub fn json_request(
+    token: Option<&str>,
+    host: &str,
+    method: &str,
+    path: &str,
+    body: Body,
+) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request.body(body).unwrap()
+}
+
+/// A JSON request body (empty when `body` is None).
+pub fn json_body(body: Option<Value>) -> Body {
+    body.map_or_else(Body::empty, |b| Body::from(b.to_string()))
+}
+
+/// A bodiless GET of `uri` on `host` with these headers and no token.
+pub fn get(host: &str, uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut builder = Request::builder().uri(uri).header("host", host);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+/// `request` with another bearer token, or with none.
+pub fn with_token(mut request: Request<Body>, token: Option<&str>) -> Request<Body> {
+    let headers = request.headers_mut();
+    headers.remove("authorization");
+    if let Some(token) = token {
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    request
+}
+
+/// `request` as the listener passes it on from a client at `ip`.
+pub fn from_ip(mut request: Request<Body>, ip: &str) -> Request<Body> {
+    let ip: IpAddr = ip.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(PeerAddr(SocketAddr::new(ip, 49_152)));
+    request
+}
+
+/// The path of secret `name` (its current version) on the data plane.
+pub fn secret_path(name: &str) -> String {
+    format!("/secrets/{name}?{V}")
+}
+
+/// A JSON string's text.
+pub fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
+        .to_owned()
+}
+
+/// The version a secret bundle's `id` names (its last segment).
+pub fn version_of(bundle: &Value) -> String {
+    text(&bundle["id"]).rsplit('/').next().unwrap().to_owned()
 }
 
 /// The Key Vault error code and inner code of an error body.
@@ -259,6 +373,38 @@ pub fn code(body: &Value) -> (&str, Option<&str>) {
         body["error"]["code"].as_str().unwrap_or("?"),
         body["error"]["innererror"]["code"].as_str(),
     )
+}
+
+/// An error answer with this status and Key Vault error code.
+#[track_caller]
+pub fn assert_error(reply: &(StatusCode, Value), status: StatusCode, error: &str) {
+    assert_eq!((reply.0, code(&reply.1).0), (status, error), "{}", reply.1);
+}
+
+/// A 403 `Forbidden` answer with this inner code.
+#[track_caller]
+pub fn assert_forbidden(reply: &(StatusCode, Value), inner: &str) {
+    assert_eq!(
+        (reply.0, code(&reply.1)),
+        (StatusCode::FORBIDDEN, ("Forbidden", Some(inner))),
+        "{}",
+        reply.1
+    );
+}
+
+/// Form fields, form-encoded.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+/// The client-credentials form of `client_id` with a client secret, for [`SCOPE`].
+pub fn secret_form(client_id: &str, secret: &str) -> String {
+    form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+        ("scope", SCOPE),
+    ])
 }
 
 /// A form-encoded request to the token endpoint of the harness tenant.
