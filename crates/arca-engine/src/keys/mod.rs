@@ -595,8 +595,8 @@ pub async fn import(
     put_new_version(engine, vault, name, &private, validity, meta).await
 }
 
-/// A version (default: the current one) of an active key: public material only, so a disabled
-/// version is shown too.
+/// A version (default: the current one) of an active key, public material only; refused, as
+/// Key Vault refuses it, when the version is disabled (listings and updates still show it).
 pub async fn get(
     engine: &Engine,
     auth: &Authorized,
@@ -606,6 +606,12 @@ pub async fn get(
 ) -> EngineResult<KeyView> {
     require_object(auth, Operation::KeyGet, &vault.name, name)?;
     let found = objects::active(engine, &vault.name, KIND, name, version).await?;
+    if !found.version.enabled {
+        return Err(EngineError::Disabled {
+            kind: KIND,
+            operation: "get",
+        });
+    }
     view(engine, vault, name, &found.object, &found.version)
 }
 

@@ -495,7 +495,7 @@ async fn outside_nbf_and_exp_a_key_only_decrypts_verifies_and_unwraps() {
 }
 
 #[tokio::test]
-async fn a_disabled_key_does_nothing_but_is_still_shown() {
+async fn a_disabled_key_does_nothing_but_is_still_listed() {
     let s = setup().await;
     s.create("k", new_key("RSA", None, None)).await.unwrap();
     let sealed = s
@@ -540,11 +540,19 @@ async fn a_disabled_key_does_nothing_but_is_still_shown() {
             "{result:?}"
         );
     }
+    // A get is refused too; the listing still shows the key, disabled.
     let auth = s.proof(Operation::KeyGet, Some("k"));
-    let view = get(&s.engine, &auth, &s.vault, &name("k"), None)
-        .await
-        .unwrap();
-    assert!(!view.attributes.common.enabled);
+    let got = get(&s.engine, &auth, &s.vault, &name("k"), None).await;
+    assert!(matches!(
+        got,
+        Err(EngineError::Disabled {
+            operation: "get",
+            ..
+        })
+    ));
+    let auth = s.proof(Operation::KeyList, None);
+    let listed = list(&s.engine, &auth, &s.vault, Listing::Active, None, 25);
+    assert!(!listed.await.unwrap().items[0].attributes.common.enabled);
 }
 
 #[tokio::test]

@@ -328,6 +328,11 @@ async fn key_refusals_carry_key_vaults_codes() {
         h.refused("POST", "/keys/ec//verify", verify).await,
         (StatusCode::FORBIDDEN, "Forbidden/KeyDisabled".to_owned())
     );
+    let (status, body) = h.call("GET", &format!("/keys/ec?{V}"), None).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, ("Forbidden", Some("KeyDisabled")))
+    );
     // Nothing was created by the refused import.
     let (status, _) = h.call("GET", &format!("/keys/imported?{V}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
