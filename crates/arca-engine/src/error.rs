@@ -28,6 +28,14 @@ pub enum EngineError {
         kind: ObjectKind,
         operation: &'static str,
     },
+    /// The object is enabled but does not permit the operation now (`operation` is the verb Key
+    /// Vault names: `sign`, `wrapKey`...), for `reason`.
+    #[error("operation {operation} is not permitted on this {kind}: {reason}")]
+    NotPermitted {
+        kind: ObjectKind,
+        operation: &'static str,
+        reason: Refusal,
+    },
     /// The name is soft-deleted: only recover and purge apply, and it cannot be reused.
     #[error("{kind} {name} is deleted but recoverable")]
     Deleted { kind: ObjectKind, name: String },
@@ -50,6 +58,20 @@ pub enum EngineError {
 }
 
 pub type EngineResult<T> = Result<T, EngineError>;
+
+/// Why an enabled object refuses an operation ([`EngineError::NotPermitted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The operations the object permits (a key's `key_ops`) leave this one out.
+    #[error("not among its permitted operations")]
+    NotAllowed,
+    /// The object's `nbf` is still to come.
+    #[error("not yet valid")]
+    NotYetValid,
+    /// The object's `exp` has passed.
+    #[error("expired")]
+    Expired,
+}
 
 impl From<StoreError> for EngineError {
     fn from(e: StoreError) -> Self {

@@ -10,10 +10,12 @@
 //! - [`objects`]: the lifecycle shared by every kind (read, list, versions, delete, recover,
 //!   purge, backup and restore), returning store records;
 //! - [`secrets`]: secrets on that lifecycle (values, content types, tags);
+//! - [`keys`]: keys on that lifecycle, and what keys do (sign, encrypt, wrap...);
 //! - [`integrity`]: the sealing that makes records a database writer cannot forge or alter.
 
 pub mod error;
 pub mod integrity;
+pub mod keys;
 pub mod objects;
 pub mod secrets;
 

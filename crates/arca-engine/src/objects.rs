@@ -653,3 +653,107 @@ pub fn capitalized(kind: ObjectKind) -> &'static str {
         ObjectKind::Certificate => "Certificate",
     }
 }
+
+// ---- views ----
+//
+// Each kind's module turns pages of records into its own views through these (added with keys;
+// secrets can move onto them).
+
+/// The views `view` makes of `rows`, leaving out versions that fail verification: `view` answers
+/// [`EngineError::Internal`] for them, and `open_meta` has reported them.
+pub(crate) fn views_of<'r, T>(
+    rows: impl Iterator<Item = (&'r ObjectName, &'r ObjectRecord, &'r VersionRecord)>,
+    mut view: impl FnMut(&ObjectName, &ObjectRecord, &VersionRecord) -> EngineResult<T>,
+) -> EngineResult<Vec<T>> {
+    let mut items = Vec::new();
+    for (name, object, record) in rows {
+        match view(name, object, record) {
+            Ok(item) => items.push(item),
+            Err(EngineError::Internal) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(items)
+}
+
+/// A page of [`list`] as views.
+pub(crate) fn object_views<T>(
+    page: Page<(ObjectName, ObjectWithVersion)>,
+    view: impl FnMut(&ObjectName, &ObjectRecord, &VersionRecord) -> EngineResult<T>,
+) -> EngineResult<Page<T>> {
+    let rows = page.items.iter().map(|(n, r)| (n, &r.object, &r.version));
+    let items = views_of(rows, view)?;
+    Ok(Page {
+        items,
+        next: page.next,
+    })
+}
+
+/// A page of [`list_versions`] of the object `name` as views.
+pub(crate) fn version_views<T>(
+    name: &ObjectName,
+    (object, page): (Option<ObjectRecord>, Page<VersionRecord>),
+    view: impl FnMut(&ObjectName, &ObjectRecord, &VersionRecord) -> EngineResult<T>,
+) -> EngineResult<Page<T>> {
+    let items = match &object {
+        Some(object) => views_of(page.items.iter().map(|r| (name, object, r)), view)?,
+        None => Vec::new(),
+    };
+    Ok(Page {
+        items,
+        next: page.next,
+    })
+}
+
+/// A version's id and clear attributes: what a new version starts from, and what a backup
+/// document carries of each version besides its sealed fields.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub(crate) struct ClearAttributes {
+    pub version: String,
+    pub created: i64,
+    pub updated: i64,
+    pub enabled: bool,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+}
+
+impl ClearAttributes {
+    pub(crate) fn of(record: &VersionRecord) -> Self {
+        ClearAttributes {
+            version: record.version.clone(),
+            created: record.created,
+            updated: record.updated,
+            enabled: record.enabled,
+            nbf: record.nbf,
+            exp: record.exp,
+        }
+    }
+
+    /// The version record of the object `name` with these attributes, `value` sealed as its
+    /// field `field` and `meta` as its metadata.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn seal<M: Serialize>(
+        &self,
+        engine: &Engine,
+        vault: &str,
+        kind: ObjectKind,
+        name: &ObjectName,
+        field: &str,
+        value: &[u8],
+        meta: &M,
+    ) -> EngineResult<VersionRecord> {
+        let sealed = seal_field(engine, vault, kind, name, &self.version, field, value)?;
+        let mut record = VersionRecord {
+            version: self.version.clone(),
+            created: self.created,
+            updated: self.updated,
+            enabled: self.enabled,
+            nbf: self.nbf,
+            exp: self.exp,
+            meta: Vec::new(),
+            value: sealed,
+        };
+        record.meta = seal_meta(engine, vault, kind, name, &record, meta)?;
+        Ok(record)
+    }
+}

@@ -101,6 +101,12 @@ fn object_parts(e: &EngineError) -> (StatusCode, &'static str, Option<&'static s
                 ObjectKind::Certificate => "CertificateDisabled",
             }),
         ),
+        // Only keys have permitted operations and a validity window that refuses use.
+        NotPermitted { .. } => (
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            Some("KeyOperationForbidden"),
+        ),
         Deleted { .. } => (
             StatusCode::CONFLICT,
             "Conflict",
@@ -130,6 +136,19 @@ fn object_message(e: &EngineError) -> String {
             "Operation {operation} is not allowed on a disabled {}.",
             words(*kind).0
         ),
+        NotPermitted { kind, operation, reason } => match reason {
+            arca_engine::error::Refusal::NotAllowed => {
+                format!("Operation {operation} is not permitted on this {}.", words(*kind).0)
+            }
+            arca_engine::error::Refusal::NotYetValid => format!(
+                "Operation {operation} is not allowed on a {} that is not yet valid.",
+                words(*kind).0
+            ),
+            arca_engine::error::Refusal::Expired => format!(
+                "Operation {operation} is not allowed on an expired {}.",
+                words(*kind).0
+            ),
+        },
         Deleted { kind, name } => format!(
             "{} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the {} can only be recovered or purged.",
             words(*kind).1,

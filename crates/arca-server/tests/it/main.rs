@@ -9,6 +9,7 @@ mod dataplane;
 mod identity;
 mod identity_protocols;
 mod integrity;
+mod keys;
 mod local_ca;
 mod origins;
 mod router;
