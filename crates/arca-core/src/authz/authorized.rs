@@ -18,10 +18,14 @@ pub struct Authorized {
 }
 
 impl Authorized {
-    /// The proof for `operation`, if `decision` allowed its dataAction. `None` for a refusal or
-    /// for a decision about any other action.
+    /// The proof for `operation`, if `decision` allowed its dataAction. `None` for a refusal, for
+    /// a decision about any other action, and for a decision made for another operation (a
+    /// job's decision names its operation).
     pub fn new(operation: Operation, decision: &Decision<'_>) -> Option<Self> {
-        if !decision.allowed || decision.action != operation.data_action() {
+        if !decision.allowed
+            || decision.action != operation.data_action()
+            || decision.operation.is_some_and(|op| op != operation)
+        {
             return None;
         }
         Some(Authorized {
@@ -73,6 +77,7 @@ mod tests {
             role_name: allowed.then_some("Key Vault Secrets User"),
             assignment_scope: allowed.then_some("/vaults/prod"),
             reason: if allowed { "granted" } else { "refused" },
+            operation: None,
         }
     }
 

@@ -1,12 +1,14 @@
 //! Who may do what, decided without I/O: the access-control data a decision reads (principals,
 //! roles, assignments, federated credentials, network rules) as one immutable [`Snapshot`], and
-//! the one function that decides every request, [`decide`].
+//! the one function that decides every request, [`decide`]. Arca's own background jobs, which
+//! have no caller, are decided by [`decide_job`] from a fixed table ([`jobs`]).
 //!
 //! The server loads snapshots from storage and keeps the current one; this module never reads
 //! storage, the clock or the network. An allowing [`Decision`] is the only way to make an
 //! [`Authorized`] proof, which every operation of the engine demands.
 
 mod authorized;
+pub mod jobs;
 pub mod network;
 pub mod roles;
 pub mod scope;
@@ -17,6 +19,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 pub use authorized::Authorized;
+pub use jobs::{decide_job, Job};
 pub use network::{NetworkRules, NetworkRulesDoc};
 pub use roles::{RoleDefinition, ADMINISTRATOR_ROLE_ID, ADMIN_ACTION};
 pub use scope::Scope;
@@ -140,8 +143,8 @@ impl Snapshot {
 
 /// The outcome of an authorization decision; the audit record will carry it as is. It borrows
 /// from the question and the snapshot, so deciding allocates nothing.
-// Made only by `decide` outside this crate (`non_exhaustive`), so that an allowing decision, and
-// with it an `Authorized` proof, cannot be written by hand.
+// Made only by `decide` and `decide_job` outside this crate (`non_exhaustive`), so that an
+// allowing decision, and with it an `Authorized` proof, cannot be written by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Decision<'a> {
@@ -154,6 +157,10 @@ pub struct Decision<'a> {
     /// The scope of the assignment that granted the action.
     pub assignment_scope: Option<&'a str>,
     pub reason: &'static str,
+    /// The one operation the decision was made for, when it was made for an operation rather
+    /// than for a dataAction (a job's: [`decide_job`]); it then proves that operation only, not
+    /// the others that share its dataAction.
+    pub operation: Option<crate::Operation>,
 }
 
 /// The one authorization function: may the principal `object_id` perform `action` on
@@ -173,6 +180,7 @@ pub fn decide<'a>(
         role_name: None,
         assignment_scope: None,
         reason: "no role assignment grants the action at this scope",
+        operation: None,
     };
     let Some(assignments) = snapshot.assignments.get(object_id) else {
         decision.reason = "the principal has no role assignments";
