@@ -1,6 +1,7 @@
 //! Keys on the shared object lifecycle: create, import, get, update, list, versions, delete,
 //! recover, purge, rotate; and, in the submodules, the cryptographic operations (`crypto`),
-//! backup and restore (`backup`) and the rotation policy (`policy`).
+//! backup and restore (`backup`), the rotation policy (`policy`) and automatic rotation by that
+//! policy (`rotation`, run by the server's background job).
 //!
 //! A key version is stored as the sealed private key (`PrivateKey::to_storage`, field `key`,
 //! associated data binding vault, kind, name and version) and sealed metadata: the public JWK
@@ -9,11 +10,12 @@
 //! [`KeyView`]. Key material is generated and used only through `arca_crypto::keys`, held in its
 //! zeroizing types, and never put into an error, a log or `Debug` output.
 //!
-//! Not here yet: key release and the background rotation job (later increments of the issue).
+//! Not here yet: key release (a later increment of the issue).
 
 mod backup;
 mod crypto;
 mod policy;
+mod rotation;
 #[cfg(test)]
 mod tests;
 
@@ -37,6 +39,7 @@ pub use crypto::{
     MAX_RANDOM_BYTES,
 };
 pub use policy::{rotation_policy, update_rotation_policy};
+pub use rotation::{rotate_due, RotationRun};
 
 const KIND: ObjectKind = ObjectKind::Key;
 /// The field of a version that holds its sealed private key.

@@ -1,6 +1,6 @@
 //! A key's rotation policy: a sealed document owned by the key (it follows the key through
 //! delete, recover and purge), validated by Key Vault's rules, and its `expiryTime` read by
-//! rotation. Running the policy (the background rotation job) is a later increment.
+//! rotation. Running the policy is `rotation`'s business.
 //!
 //! Rules, as Key Vault states them: `expiryTime` is an ISO-8601 duration of at least 28 days; at
 //! most one `Rotate` and one `Notify` action (types compared ignoring case); each action has

@@ -20,6 +20,8 @@ use arca_store::{Listing, Store, VaultRecord};
 use super::*;
 use crate::error::Refusal;
 
+mod rotation;
+
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
 
@@ -32,7 +34,17 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(Keyring::generate().unwrap());
+    open(
+        tempfile::tempdir().unwrap(),
+        keyring,
+        Arc::new(FixedClock::new(NOW)),
+    )
+    .await
+}
+
+/// An engine on the store in `dir` (its vault `prod` created if new), sealing with `keyring`.
+async fn open(dir: tempfile::TempDir, keyring: Arc<Keyring>, clock: Arc<FixedClock>) -> Setup {
     let store: Arc<dyn Store> =
         Arc::new(arca_store_sqlite::SqliteStore::open(&dir.path().join("keys.db")).unwrap());
     let vault = VaultRecord {
@@ -41,9 +53,10 @@ async fn setup() -> Setup {
         purge_protection: false,
         created: NOW,
     };
-    store.create_vault(&vault).await.unwrap();
-    let clock = Arc::new(FixedClock::new(NOW));
-    let engine = Engine::new(store, Arc::new(Keyring::generate().unwrap()), clock.clone());
+    if store.vault(&vault.name).await.unwrap().is_none() {
+        store.create_vault(&vault).await.unwrap();
+    }
+    let engine = Engine::new(store, keyring, clock.clone());
     let mut snapshot = Snapshot::default();
     for role in roles::builtin_roles() {
         snapshot.roles.insert(role.id.clone(), role);
