@@ -29,6 +29,7 @@ pub mod process;
 pub mod purger;
 pub mod request_id;
 pub(crate) mod request_log;
+pub mod rotation;
 pub mod router;
 pub(crate) mod seal;
 pub mod start_error;
@@ -137,6 +138,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let purger = tokio::spawn(purger::run(state.clone(), stop_rx.clone()));
+    let rotation = tokio::spawn(rotation::run(state.clone(), stop_rx.clone()));
     let refresher = tokio::spawn(access_refresher(state.clone(), stop_rx));
     let app = router::build(state.clone());
 
@@ -150,6 +152,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     listener::serve(listener, tls, app, limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = purger.await;
+    let _ = rotation.await;
     let _ = refresher.await;
     drop(state);
     if let Err(error) = store.close().await {

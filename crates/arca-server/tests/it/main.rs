@@ -12,6 +12,7 @@ mod integrity;
 mod keys;
 mod local_ca;
 mod origins;
+mod rotation;
 mod router;
 mod upgrade;
 mod upgrade_fixture;

@@ -1,0 +1,82 @@
+//! The key rotation job of the server: a key created and given a "rotate 30 days after create"
+//! policy over HTTP is rotated by the job once the injected clock reaches day 30, exactly once,
+//! and only by the replica that holds the `key-rotation` lease.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::common;
+
+use arca_server::rotation::{Pass, Rotator};
+use axum::http::StatusCode;
+use common::*;
+use serde_json::json;
+
+const DAY: i64 = 86_400;
+
+impl Harness {
+    async fn key_versions(&self, key: &str) -> usize {
+        let (status, body) = self
+            .call("GET", &format!("/keys/{key}/versions?{V}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["value"].as_array().unwrap().len()
+    }
+}
+
+#[tokio::test]
+async fn the_job_rotates_due_keys_once_under_the_lease() {
+    let mut h = harness().await;
+    let (status, _) = h
+        .call(
+            "POST",
+            &format!("/keys/k/create?{V}"),
+            Some(json!({"kty": "EC"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let policy = json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P30D"}, "action": {"type": "Rotate"}}]});
+    let (status, _) = h
+        .call("PUT", &format!("/keys/k/rotationpolicy?{V}"), Some(policy))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut first = Rotator::new("replica-a");
+    let mut second = Rotator::new("replica-b");
+    h.clock.advance(29 * DAY);
+    assert_eq!(
+        first.pass(&h.state).await.unwrap(),
+        Pass::Ran {
+            rotated: 0,
+            failed: 0
+        }
+    );
+    h.clock.advance(DAY);
+    // The other replica finds the lease held and does nothing.
+    assert_eq!(second.pass(&h.state).await.unwrap(), Pass::Skipped);
+    assert_eq!(
+        first.pass(&h.state).await.unwrap(),
+        Pass::Ran {
+            rotated: 1,
+            failed: 0
+        }
+    );
+    assert_eq!(
+        first.pass(&h.state).await.unwrap(),
+        Pass::Ran {
+            rotated: 0,
+            failed: 0
+        }
+    );
+    h.token = h.mint("client", "object", "s:s1", h.clock_now());
+    assert_eq!(h.key_versions("k").await, 2);
+    // Once the holder gives the lease up (shutdown), the other replica takes the job over.
+    first.release(&h.state).await;
+    assert_eq!(
+        second.pass(&h.state).await.unwrap(),
+        Pass::Ran {
+            rotated: 0,
+            failed: 0
+        }
+    );
+    assert_eq!(first.pass(&h.state).await.unwrap(), Pass::Skipped);
+}
