@@ -39,7 +39,7 @@ pub use crypto::{
     MAX_RANDOM_BYTES,
 };
 pub use policy::{rotation_policy, update_rotation_policy};
-pub use rotation::{rotate_due, RotationRun};
+pub use rotation::{rotate_due, Rotated, RotationRun};
 
 const KIND: ObjectKind = ObjectKind::Key;
 /// The field of a version that holds its sealed private key.

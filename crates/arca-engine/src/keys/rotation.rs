@@ -27,11 +27,19 @@ use crate::{Authorized, Engine, EngineError, EngineResult};
 /// Keys read per page of the vault's listing.
 const PAGE: usize = 100;
 
+/// A key rotated by a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    /// The key's name as spelled.
+    pub name: String,
+    /// Its new current version.
+    pub version: String,
+}
+
 /// What one run did to a vault.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RotationRun {
-    /// The keys rotated (names as spelled) with their new current versions.
-    pub rotated: Vec<(String, String)>,
+    pub rotated: Vec<Rotated>,
     /// The keys whose rotation failed (names as spelled); the failures were logged.
     pub failed: Vec<String>,
 }
@@ -40,6 +48,14 @@ pub struct RotationRun {
 /// grant is a bug, refused as an internal error.
 fn job_proof(job: Job, operation: Operation, resource: &Scope) -> EngineResult<Authorized> {
     let decision = decide_job(job, operation, resource);
+    tracing::debug!(
+        job = job.name(),
+        operation = operation.audit_name(),
+        %resource,
+        allowed = decision.allowed,
+        reason = decision.reason,
+        "background job decision"
+    );
     Authorized::new(operation, &decision).ok_or_else(|| {
         tracing::error!(
             job = job.name(),
@@ -125,7 +141,10 @@ pub async fn rotate_due(
             match rotate_if_due(engine, job, vault, name, found).await {
                 Ok(Some(version)) => {
                     tracing::info!(vault = %vault.name, key = name.as_str(), %version, "rotated by its rotation policy");
-                    run.rotated.push((found.object.name.clone(), version));
+                    run.rotated.push(Rotated {
+                        name: found.object.name.clone(),
+                        version,
+                    });
                 }
                 Ok(None) => {}
                 Err(error) => {

@@ -19,7 +19,7 @@ async fn run(s: &Setup) -> RotationRun {
 
 /// The names rotated by one run.
 async fn rotated(s: &Setup) -> Vec<String> {
-    run(s).await.rotated.into_iter().map(|(n, _)| n).collect()
+    run(s).await.rotated.into_iter().map(|r| r.name).collect()
 }
 
 impl Setup {
@@ -79,10 +79,9 @@ async fn rotate_30_days_after_create_fires_once_at_day_30_and_again_at_day_60() 
     let done = run(&s).await;
     assert_eq!(done.failed, Vec::<String>::new());
     assert_eq!(done.rotated.len(), 1);
-    let (rotated_name, version) = &done.rotated[0];
-    assert_eq!(rotated_name, "k");
+    assert_eq!(done.rotated[0].name, "k");
     let current = s.current("k").await;
-    assert_eq!(&current.version, version);
+    assert_eq!(current.version, done.rotated[0].version);
     assert_ne!(current.version, first.version);
     assert_eq!(current.attributes.common.created, NOW + 30 * DAY);
     assert_eq!(s.versions("k").await.len(), 2);
@@ -186,7 +185,7 @@ async fn a_key_that_fails_does_not_stop_the_others() {
     assert_eq!(
         done.rotated
             .iter()
-            .map(|(n, _)| n.as_str())
+            .map(|r| r.name.as_str())
             .collect::<Vec<_>>(),
         ["b-good"]
     );
