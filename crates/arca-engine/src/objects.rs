@@ -16,7 +16,8 @@ use arca_core::limits::MAX_BACKUP_VERSIONS;
 use arca_core::{ObjectAddress, ObjectKind, ObjectName, Operation, VaultSettings, VersionId};
 use arca_crypto::{record_aad, SecretBytes};
 use arca_store::{
-    Deletion, Listing, ObjectRecord, ObjectWithVersion, StoreError, VaultRecord, VersionRecord,
+    BatchItem, Deletion, ItemOutcome, LeaseFence, Listing, ObjectRecord, ObjectWithVersion,
+    StoreError, VaultRecord, VersionRecord, WriteBatch,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -330,12 +331,43 @@ pub(crate) async fn put_version(
     name: &ObjectName,
     record: &VersionRecord,
 ) -> EngineResult<ObjectRecord> {
+    put_version_fenced(engine, vault, kind, name, record, None).await
+}
+
+/// [`put_version`], refused (as unavailable, nothing written) unless `fence`, a background
+/// job's lease term, still holds when the write commits.
+pub(crate) async fn put_version_fenced(
+    engine: &Engine,
+    vault: &str,
+    kind: ObjectKind,
+    name: &ObjectName,
+    record: &VersionRecord,
+    fence: Option<&LeaseFence>,
+) -> EngineResult<ObjectRecord> {
     let head = integrity::seal_head(engine.keyring(), vault, kind, name.key(), &record.version)?;
-    match engine
-        .store()
-        .put_version(&address(vault, kind, name), record, &head)
-        .await
-    {
+    let address = address(vault, kind, name);
+    let written = match fence {
+        None => engine.store().put_version(&address, record, &head).await,
+        Some(fence) => {
+            let batch = WriteBatch {
+                items: vec![BatchItem::PutVersion {
+                    address,
+                    version: record.clone(),
+                    head,
+                    managed_by: None,
+                }],
+                fence: Some(fence.clone()),
+            };
+            match engine.store().write(&batch).await.map(|mut o| o.pop()) {
+                Ok(Some(ItemOutcome::Object(o))) => Ok(o),
+                Ok(_) => Err(StoreError::Corrupt(
+                    "a batch of one put answered no object".to_owned(),
+                )),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match written {
         Ok(o) => Ok(o),
         Err(StoreError::Deleted) => Err(EngineError::Deleted {
             kind,
@@ -344,6 +376,13 @@ pub(crate) async fn put_version(
         Err(StoreError::NotFound) => Err(EngineError::VaultNotFound {
             vault: vault.to_owned(),
         }),
+        Err(StoreError::LeaseLost) => {
+            tracing::warn!(
+                vault,
+                "a background job's lease no longer holds; its write was refused"
+            );
+            Err(EngineError::Unavailable)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -6,9 +6,9 @@
 //!
 //! The lease outlives several passes ([`LEASE_TTL`]) and is renewed before each vault; a
 //! replica that stops renewing (crashed, paused) leaves the job to another after at most the
-//! ttl, and one whose renewal fails stops its pass. The engine's writes are not fenced by the
-//! lease yet: a holder paused past its ttl in the middle of one key's rotation could still
-//! finish that one rotation after another replica took over.
+//! ttl, and one whose renewal fails stops its pass. Each new version is written with the
+//! lease's fence, so a holder paused past its ttl, whose lease another replica has taken, writes
+//! nothing more.
 
 use std::time::Duration;
 
@@ -86,7 +86,9 @@ impl Rotator {
                 tracing::warn!("the key rotation lease was lost; stopping this pass");
                 break;
             }
-            match arca_engine::keys::rotate_due(&state.engine, Job::KeyRotation, vault).await {
+            let fence = self.held.as_ref();
+            match arca_engine::keys::rotate_due(&state.engine, Job::KeyRotation, vault, fence).await
+            {
                 Ok(run) => {
                     rotated += run.rotated.len();
                     failed += run.failed.len();

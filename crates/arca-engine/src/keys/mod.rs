@@ -26,7 +26,7 @@ use arca_proto::keys::{
     JsonWebKey, KeyAttributes, KeyAttributesIn, KeyCreateParameters, KeyImportParameters,
     KeyReleasePolicy, KeyUpdateParameters, PrivateJsonWebKey, SecretAttributes, Tags,
 };
-use arca_store::{Deletion, Listing, ObjectRecord, VaultRecord, VersionRecord};
+use arca_store::{Deletion, LeaseFence, Listing, ObjectRecord, VaultRecord, VersionRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -388,7 +388,8 @@ struct Validity {
     exp: Option<i64>,
 }
 
-/// Seals `private` with `meta` as a new version of `name` and makes it current.
+/// Seals `private` with `meta` as a new version of `name` and makes it current; with a `fence`,
+/// only while that lease term holds.
 async fn put_new_version(
     engine: &Engine,
     vault: &VaultRecord,
@@ -396,6 +397,7 @@ async fn put_new_version(
     private: &PrivateKey,
     validity: Validity,
     meta: Meta,
+    fence: Option<&LeaseFence>,
 ) -> EngineResult<KeyView> {
     let now = engine.now();
     let stored = private.to_storage().map_err(key_error)?;
@@ -416,7 +418,8 @@ async fn put_new_version(
         stored.expose(),
         &meta,
     )?;
-    let object = objects::put_version(engine, &vault.name, KIND, name, &record).await?;
+    let object =
+        objects::put_version_fenced(engine, &vault.name, KIND, name, &record, fence).await?;
     Ok(view_of(vault, &object, &record, meta))
 }
 
@@ -507,7 +510,7 @@ pub async fn create(
         nbf: new.attributes.common.nbf,
         exp: new.attributes.common.exp,
     };
-    put_new_version(engine, vault, name, &private, validity, meta).await
+    put_new_version(engine, vault, name, &private, validity, meta, None).await
 }
 
 /// A base64url member of an imported JWK; `None` when absent, refused when malformed.
@@ -595,7 +598,7 @@ pub async fn import(
         nbf: new.attributes.common.nbf,
         exp: new.attributes.common.exp,
     };
-    put_new_version(engine, vault, name, &private, validity, meta).await
+    put_new_version(engine, vault, name, &private, validity, meta, None).await
 }
 
 /// A version (default: the current one) of an active key, public material only; refused, as
@@ -675,6 +678,18 @@ pub async fn rotate(
     vault: &VaultRecord,
     name: &ObjectName,
 ) -> EngineResult<KeyView> {
+    rotate_fenced(engine, auth, vault, name, None).await
+}
+
+/// [`rotate`], writing the new version only while `fence` (a background job's lease term)
+/// holds.
+pub(crate) async fn rotate_fenced(
+    engine: &Engine,
+    auth: &Authorized,
+    vault: &VaultRecord,
+    name: &ObjectName,
+    fence: Option<&LeaseFence>,
+) -> EngineResult<KeyView> {
     require_object(auth, Operation::KeyRotate, &vault.name, name)?;
     let (_, current) = objects::active_owned(engine, &vault.name, KIND, name, None).await?;
     let meta: Meta = objects::open_meta(engine, &vault.name, KIND, name, &current)?;
@@ -691,7 +706,7 @@ pub async fn rotate(
         nbf: None,
         exp: lifetime.map(|seconds| engine.now().saturating_add(seconds)),
     };
-    put_new_version(engine, vault, name, &private, validity, meta).await
+    put_new_version(engine, vault, name, &private, validity, meta, fence).await
 }
 
 /// One page of the vault's active (or deleted) keys.

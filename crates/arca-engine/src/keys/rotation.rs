@@ -17,7 +17,7 @@
 use arca_core::authz::{decide_job, Job, Scope};
 use arca_core::{ObjectName, Operation};
 use arca_proto::keys::KeyRotationPolicy;
-use arca_store::{Listing, ObjectWithVersion, VaultRecord};
+use arca_store::{LeaseFence, Listing, ObjectWithVersion, VaultRecord};
 
 use super::policy::duration_seconds;
 use super::KIND;
@@ -100,6 +100,7 @@ async fn rotate_if_due(
     vault: &VaultRecord,
     name: &ObjectName,
     found: &ObjectWithVersion,
+    fence: Option<&LeaseFence>,
 ) -> EngineResult<Option<String>> {
     if !found.version.enabled || found.object.managed_by.is_some() {
         return Ok(None);
@@ -112,16 +113,19 @@ async fn rotate_if_due(
         return Ok(None);
     }
     let auth = job_proof(job, Operation::KeyRotate, &key)?;
-    let rotated = super::rotate(engine, &auth, vault, name).await?;
+    let rotated = super::rotate_fenced(engine, &auth, vault, name, fence).await?;
     Ok(Some(rotated.version))
 }
 
 /// Rotates, as `job`, every key of `vault` whose rotation policy has a `Rotate` action due now
-/// (see the module documentation). Fails only when the vault's keys cannot be listed.
+/// (see the module documentation); with a `fence` (the job's lease term), each new version is
+/// written only while that term holds, so a holder that lost its lease rotates nothing more.
+/// Fails only when the vault's keys cannot be listed.
 pub async fn rotate_due(
     engine: &Engine,
     job: Job,
     vault: &VaultRecord,
+    fence: Option<&LeaseFence>,
 ) -> EngineResult<RotationRun> {
     let list = job_proof(job, Operation::KeyList, &Scope::vault(&vault.name))?;
     let mut run = RotationRun::default();
@@ -138,7 +142,7 @@ pub async fn rotate_due(
         )
         .await?;
         for (name, found) in &page.items {
-            match rotate_if_due(engine, job, vault, name, found).await {
+            match rotate_if_due(engine, job, vault, name, found, fence).await {
                 Ok(Some(version)) => {
                     tracing::info!(vault = %vault.name, key = name.as_str(), %version, "rotated by its rotation policy");
                     run.rotated.push(Rotated {

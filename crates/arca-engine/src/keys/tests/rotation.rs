@@ -1,7 +1,7 @@
 //! Automatic rotation with a controlled clock: a `Rotate` action fires exactly once per period
 //! (`timeAfterCreate` and `timeBeforeExpiry`), leaves disabled, deleted and policy-less keys
-//! alone, survives a restart of the store, isolates a failing key, and runs only as the key
-//! rotation job.
+//! alone, survives a restart of the store, isolates a failing key, writes nothing once its lease
+//! is lost, and runs only as the key rotation job.
 
 use arca_core::authz::Job;
 use arca_store::{BatchItem, DocumentOwner, DocumentRecord, WriteBatch};
@@ -12,7 +12,7 @@ const AFTER_30_DAYS: &str =
     r#"{"lifetimeActions":[{"trigger":{"timeAfterCreate":"P30D"},"action":{"type":"Rotate"}}]}"#;
 
 async fn run(s: &Setup) -> RotationRun {
-    rotate_due(&s.engine, Job::KeyRotation, &s.vault)
+    rotate_due(&s.engine, Job::KeyRotation, &s.vault, None)
         .await
         .unwrap()
 }
@@ -192,12 +192,33 @@ async fn a_key_that_fails_does_not_stop_the_others() {
 }
 
 #[tokio::test]
+async fn a_holder_that_lost_the_lease_rotates_nothing() {
+    let s = setup().await;
+    s.create("k", new_key("EC", None, None)).await.unwrap();
+    s.set_policy("k", AFTER_30_DAYS).await.unwrap();
+    let store = s.engine.store();
+    let ttl = std::time::Duration::from_secs(300);
+    let lost = store.acquire_lease("key-rotation", "a", ttl).await.unwrap();
+    let lost = lost.unwrap().fence();
+    store.release_lease(&lost).await.unwrap();
+    let held = store.acquire_lease("key-rotation", "b", ttl).await.unwrap();
+    let held = held.unwrap().fence();
+    s.clock.set(NOW + 30 * DAY);
+    let stale = rotate_due(&s.engine, Job::KeyRotation, &s.vault, Some(&lost));
+    assert_eq!(stale.await.unwrap().failed, ["k"]);
+    assert_eq!(s.versions("k").await.len(), 1);
+    let current = rotate_due(&s.engine, Job::KeyRotation, &s.vault, Some(&held));
+    assert_eq!(current.await.unwrap().rotated.len(), 1);
+    assert_eq!(s.versions("k").await.len(), 2);
+}
+
+#[tokio::test]
 async fn only_the_key_rotation_job_may_rotate() {
     let s = setup().await;
     s.create("k", new_key("EC", None, None)).await.unwrap();
     s.set_policy("k", AFTER_30_DAYS).await.unwrap();
     s.clock.set(NOW + 30 * DAY);
-    let refused = rotate_due(&s.engine, Job::Purger, &s.vault).await;
+    let refused = rotate_due(&s.engine, Job::Purger, &s.vault, None).await;
     assert!(matches!(refused, Err(EngineError::Internal)), "{refused:?}");
     assert_eq!(s.versions("k").await.len(), 1);
 }
