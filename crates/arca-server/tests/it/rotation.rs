@@ -1,6 +1,7 @@
 //! The key rotation job of the server: a key created and given a "rotate 30 days after create"
 //! policy over HTTP is rotated by the job once the injected clock reaches day 30, exactly once,
-//! and only by the replica that holds the `key-rotation` lease.
+//! and only by the replica that holds the `key-rotation` lease; on shutdown the job stops and
+//! gives the lease up.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -79,4 +80,31 @@ async fn the_job_rotates_due_keys_once_under_the_lease() {
         }
     );
     assert_eq!(first.pass(&h.state).await.unwrap(), Pass::Skipped);
+}
+
+#[tokio::test]
+async fn the_job_stops_on_shutdown_and_gives_the_lease_up() {
+    let h = harness().await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let job = tokio::spawn(arca_server::rotation::run(h.state.clone(), stop_rx));
+    // Stop at once: the job makes its first pass (taking the lease), sees the stop, and ends.
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), job)
+        .await
+        .expect("the rotation job did not stop")
+        .unwrap();
+    // Another replica gets the lease without waiting for it to expire, in the term after the
+    // job's.
+    let lease = h
+        .state
+        .store
+        .acquire_lease(
+            "key-rotation",
+            "replica-b",
+            arca_server::rotation::LEASE_TTL,
+        )
+        .await
+        .unwrap()
+        .expect("the job kept the lease");
+    assert_eq!(lease.fence, 2);
 }
