@@ -34,6 +34,11 @@ impl Ctx<'_> {
         operation: Operation,
         name: Option<&ObjectName>,
     ) -> ApiResult<Authorized> {
+        debug_assert_eq!(
+            operation.target() == Target::Object,
+            name.is_some(),
+            "{operation:?} is authorized with the wrong target"
+        );
         let resource = match (operation.target(), name) {
             (Target::Object, Some(n)) => {
                 Scope::object(&self.vault.name, operation.kind().collection(), n.as_str())

@@ -7,6 +7,7 @@
 //! refused before its body is read is answered at once; its body is discarded in the background.
 
 pub(crate) mod context;
+pub(crate) mod deleted;
 pub(crate) mod keys;
 pub(crate) mod paging;
 pub(crate) mod secrets;
@@ -161,13 +162,13 @@ pub(crate) async fn serve(
             secrets::route(&ctx, &parts.method, &segments[1..], body).await
         }
         Some(c) if c.eq_ignore_ascii_case("deletedsecrets") => {
-            secrets::route_deleted(&ctx, &parts.method, &segments[1..]).await
+            deleted::route::<secrets::Deleted>(&ctx, &parts.method, &segments[1..]).await
         }
         Some(c) if c.eq_ignore_ascii_case("keys") => {
             keys::route(&ctx, &parts.method, &segments[1..], body).await
         }
         Some(c) if c.eq_ignore_ascii_case("deletedkeys") => {
-            keys::route_deleted(&ctx, &parts.method, &segments[1..]).await
+            deleted::route::<keys::Deleted>(&ctx, &parts.method, &segments[1..]).await
         }
         Some(c) if c.eq_ignore_ascii_case("rng") && segments.len() == 1 => {
             keys::random(&ctx, &parts.method, body).await

@@ -9,14 +9,15 @@ use arca_proto::secrets::{
     SecretSetParameters, SecretUpdateParameters,
 };
 use arca_store::Listing;
-use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
+use axum::response::Response;
 
 use arca_core::authz::Authorized;
 use arca_engine::objects::Page;
 use arca_engine::secrets::{self as engine, NewSecret, SecretPatch, SecretView};
 
 use super::context::{object_name, Ctx};
+use super::deleted::DeletedObjects;
 use super::paging::{cursor, next_link, page_size};
 use super::{json, parse_json};
 use crate::body::Unread;
@@ -78,37 +79,35 @@ pub(crate) async fn route(
     }
 }
 
-/// `/deletedsecrets/...` routes.
-pub(crate) async fn route_deleted(
-    ctx: &Ctx<'_>,
-    method: &Method,
-    rest: &[&str],
-) -> ApiResult<Response> {
-    match (method, rest) {
-        (&Method::GET, [] | [""]) => {
-            let auth = ctx.authorize(Operation::SecretListDeleted, None)?;
-            list(ctx, &auth, Listing::Deleted).await
-        }
-        (&Method::GET, [name]) => {
-            let name = object_name(name)?;
-            let auth = ctx.authorize(Operation::SecretGetDeleted, Some(&name))?;
-            let v = engine::get_deleted(&ctx.state.engine, &auth, ctx.vault, &name).await?;
-            Ok(bundle(ctx, &v))
-        }
-        (&Method::DELETE, [name]) => {
-            let name = object_name(name)?;
-            let auth = ctx.authorize(Operation::SecretPurge, Some(&name))?;
-            engine::purge(&ctx.state.engine, &auth, ctx.vault, &name).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        (&Method::POST, [name, r]) if r.eq_ignore_ascii_case("recover") => {
-            let name = object_name(name)?;
-            let auth = ctx.authorize(Operation::SecretRecover, Some(&name))?;
-            let v = engine::recover(&ctx.state.engine, &auth, ctx.vault, &name).await?;
-            Ok(bundle(ctx, &v))
-        }
-        (_, [] | [""] | [_] | [_, _]) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::UnknownPath),
+/// `/deletedsecrets/...`: the routes every kind shares (`super::deleted`), on secrets.
+pub(crate) struct Deleted;
+
+impl DeletedObjects for Deleted {
+    const LIST: Operation = Operation::SecretListDeleted;
+    const GET: Operation = Operation::SecretGetDeleted;
+    const PURGE: Operation = Operation::SecretPurge;
+    const RECOVER: Operation = Operation::SecretRecover;
+
+    async fn list(ctx: &Ctx<'_>, auth: &Authorized, which: Listing) -> ApiResult<Response> {
+        list(ctx, auth, which).await
+    }
+
+    async fn get_deleted(
+        ctx: &Ctx<'_>,
+        auth: &Authorized,
+        name: &ObjectName,
+    ) -> ApiResult<Response> {
+        let v = engine::get_deleted(&ctx.state.engine, auth, ctx.vault, name).await?;
+        Ok(bundle(ctx, &v))
+    }
+
+    async fn purge(ctx: &Ctx<'_>, auth: &Authorized, name: &ObjectName) -> ApiResult<()> {
+        Ok(engine::purge(&ctx.state.engine, auth, ctx.vault, name).await?)
+    }
+
+    async fn recover(ctx: &Ctx<'_>, auth: &Authorized, name: &ObjectName) -> ApiResult<Response> {
+        let v = engine::recover(&ctx.state.engine, auth, ctx.vault, name).await?;
+        Ok(bundle(ctx, &v))
     }
 }
 
