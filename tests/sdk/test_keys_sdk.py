@@ -455,7 +455,8 @@ def _hostile_jwks() -> Dict[str, Dict[str, Any]]:
         "rsa-truncated-d": dict(good, d=good["d"][:-8]),
         "rsa-without-d": {k: v for k, v in good.items() if k != "d"},
         "ec-point-off-curve": dict(p256, y=y_off),
-        "ec-x-too-long": dict(p256, x=b"\x00" + p256["x"]),
+        "ec-x-of-33-bytes": dict(p256, x=b"\x01" + p256["x"]),
+        "ec-y-of-48-bytes": dict(p256, y=os.urandom(16) + p256["y"]),
         "ec-d-too-short": dict(p256, d=p256["d"][:-1]),
         "ec-p384-point-named-p256": dict(p384, crv="P-256"),
         "ec-d-not-of-this-point": dict(p256, d=ec_jwk(ec.generate_private_key(ec.SECP256R1()), "P-256")["d"]),
@@ -576,3 +577,13 @@ def test_a_disabled_key_does_nothing(keys, unique_name):
         assert_forbidden(call, "KeyDisabled", f"{what} on a disabled key")
     keys.update_key_properties(key.name, enabled=True)
     assert crypto.decrypt("RSA-OAEP-256", ciphertext).plaintext == b"z" * 16
+
+
+def test_ec_coordinates_with_leading_zero_bytes_are_normalized(sync_keys, unique_name):
+    """Arca takes an over-long coordinate whose excess is leading zeros (and a short one, as
+    left-padded) and answers the canonical fixed width, as arca-crypto's `fixed_width` documents;
+    RFC 7518 6.2.1.2 asks for the full width exactly. Pinned so a change is seen."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = ec_jwk(private, "P-256")
+    imported = sync_keys.import_key(unique_name("lz"), json_web_key(**dict(jwk, x=b"\x00" + jwk["x"])))
+    assert imported.key.x == jwk["x"] and len(imported.key.x) == 32
