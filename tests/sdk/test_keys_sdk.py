@@ -460,6 +460,12 @@ def _hostile_jwks() -> Dict[str, Dict[str, Any]]:
         "ec-d-too-short": dict(p256, d=p256["d"][:-1]),
         "ec-p384-point-named-p256": dict(p384, crv="P-256"),
         "ec-d-not-of-this-point": dict(p256, d=ec_jwk(ec.generate_private_key(ec.SECP256R1()), "P-256")["d"]),
+        "rsa-2040-bits": rsa_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2040)),
+        "rsa-even-e": dict(good, e=_bytes(65536)),
+        "rsa-without-n": {k: v for k, v in good.items() if k != "n"},
+        "ec-point-zero": dict(p256, x=bytes(32), y=bytes(32)),
+        "ec-unknown-curve": dict(p256, crv="P-192"),
+        "unknown-kty": dict(p256, kty="DSA"),
         "oct-20-bytes": dict(kty="oct", k=os.urandom(20)),
         "oct-empty": dict(kty="oct", k=b""),
     }
