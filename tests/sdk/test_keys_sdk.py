@@ -510,6 +510,9 @@ def test_hostile_crypto_inputs_get_400_and_change_nothing(keys, unique_name):
     assert_bad_parameter(lambda: rsa_c.encrypt("A256GCM", b"x" * 16), "A256GCM on an RSA key")
     assert_bad_parameter(lambda: oct_c.encrypt("RSA-OAEP", b"x" * 16), "RSA-OAEP on an oct key")
     assert_bad_parameter(lambda: oct_c.wrap_key("A128KW", os.urandom(32)), "A128KW on a 256-bit key")
+    assert_bad_parameter(lambda: rsa_c.encrypt("RSA-OAEP", os.urandom(300)), "RSA-OAEP of 300 bytes")
+    assert_bad_parameter(lambda: oct_c.encrypt("A256CBC", os.urandom(32), iv=os.urandom(8)), "CBC with an 8-byte iv")
+    assert_bad_parameter(lambda: oct_c.wrap_key("A256KW", os.urandom(12)), "A256KW of 12 bytes")
 
     iv = os.urandom(12)
     sealed = AESGCM(k).encrypt(iv, b"y" * 32, None)
