@@ -596,3 +596,33 @@ def test_ec_coordinates_with_leading_zero_bytes_are_normalized(sync_keys, unique
     jwk = ec_jwk(private, "P-256")
     imported = sync_keys.import_key(unique_name("lz"), json_web_key(**dict(jwk, x=b"\x00" + jwk["x"])))
     assert imported.key.x == jwk["x"] and len(imported.key.x) == 32
+
+
+def test_restore_into_another_vault_and_over_an_existing_name(keys, make_keys_api, make_vault, unique_name):
+    from azure.core.exceptions import ResourceExistsError
+
+    name = unique_name("mv")
+    key = keys.create_ec_key(name, curve="P-521")
+    blob = keys.backup_key(name)
+    with pytest.raises(ResourceExistsError):
+        keys.restore_key_backup(blob)
+    other = make_keys_api(keys.mode, make_vault())
+    restored = other.restore_key_backup(blob)
+    assert restored.name == name and restored.key.x == key.key.x
+    crypto = other.crypto(restored.id)
+    digest = digest_for("ES512")
+    verify_locally(key.key, "ES512", digest, crypto.sign("ES512", digest).signature)
+
+
+def test_older_versions_still_sign_and_each_version_is_its_own_key(keys, unique_name):
+    name = unique_name("ver")
+    v1 = keys.create_rsa_key(name, size=2048)
+    v2 = keys.rotate_key(name)
+    digest = digest_for("RS256")
+    old = keys.crypto(v1.id).sign("RS256", digest)
+    assert old.key_id == v1.id
+    verify_locally(v1.key, "RS256", digest, old.signature)
+    # A versionless key id signs with the current version (the SDK reports the id it was given).
+    latest = keys.crypto(f"{keys.vault_url}/keys/{name}").sign("RS256", digest)
+    verify_locally(v2.key, "RS256", digest, latest.signature)
+    assert not keys.crypto(v2.id).verify("RS256", digest, old.signature).is_valid
