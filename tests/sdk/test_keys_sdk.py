@@ -626,3 +626,15 @@ def test_older_versions_still_sign_and_each_version_is_its_own_key(keys, unique_
     latest = keys.crypto(f"{keys.vault_url}/keys/{name}").sign("RS256", digest)
     verify_locally(v2.key, "RS256", digest, latest.signature)
     assert not keys.crypto(v2.id).verify("RS256", digest, old.signature).is_valid
+
+
+def test_hsm_key_types_and_the_import_hsm_flag(keys, unique_name):
+    """Arca has no HSM; like a premium vault it accepts the -HSM key types and the import's Hsm
+    flag, and answers the -HSM type it was asked for."""
+    rsa_hsm = keys.create_rsa_key(unique_name("rh"), size=2048, hardware_protected=True)
+    assert rsa_hsm.key_type == "RSA-HSM" and len(rsa_hsm.key.n) == 256
+    assert keys.create_key(unique_name("eh"), "EC-HSM", curve="P-256").key_type == "EC-HSM"
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = ec_jwk(private, "P-256")
+    assert keys.import_key(unique_name("ih"), json_web_key(**jwk), hardware_protected=True).key_type == "EC-HSM"
+    assert keys.import_key(unique_name("is"), json_web_key(**jwk)).key_type == "EC"
