@@ -26,7 +26,7 @@ from typing import Any, Dict
 
 import pytest
 
-from arca_harness import forbidden_by
+from arca_harness import forbidden_by, same_secret
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_crypto_user_signs_but_cannot_create_or_delete(role_setup):
     digest = hashlib.sha256(b"data").digest()
     signature = crypto.sign("PS256", digest).signature
     assert crypto.verify("PS256", digest, signature).is_valid
-    assert crypto.decrypt("RSA-OAEP", crypto.encrypt("RSA-OAEP", b"x" * 16).ciphertext).plaintext == b"x" * 16
+    same_secret(crypto.decrypt("RSA-OAEP", crypto.encrypt("RSA-OAEP", b"x" * 16).ciphertext).plaintext, b"x" * 16, 'b"x"')
     api.backup_key(key.name)
     rbac_refused(lambda: api.create_rsa_key("new", size=2048))
     rbac_refused(lambda: api.delete_key(key.name))
@@ -93,7 +93,7 @@ def test_crypto_service_encryption_user_wraps_but_cannot_sign(role_setup):
     assert api.get_key(key.name).id == key.id
     crypto = api.crypto(key.id)
     cek = os.urandom(32)
-    assert crypto.unwrap_key("RSA-OAEP-256", crypto.wrap_key("RSA-OAEP-256", cek).encrypted_key).key == cek
+    same_secret(crypto.unwrap_key("RSA-OAEP-256", crypto.wrap_key("RSA-OAEP-256", cek).encrypted_key).key, cek, 'cek')
     rbac_refused(lambda: crypto.sign("RS256", hashlib.sha256(b"data").digest()))
     rbac_refused(lambda: crypto.decrypt("RSA-OAEP-256", os.urandom(256)))
     rbac_refused(lambda: api.update_key_properties(key.name, enabled=False))

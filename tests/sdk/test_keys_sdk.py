@@ -9,13 +9,12 @@ algorithms, sizes and status codes only.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import os
 from typing import Any, Dict, List
 
 import pytest
+from arca_harness import same_secret
 from cryptography.hazmat.primitives import hashes, keywrap, padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, padding, utils as asym_utils
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -285,7 +284,9 @@ def test_random_bytes(keys, token):
 
     assert len(keys.get_random_bytes(1)) == 1
     a, b = keys.get_random_bytes(128), keys.get_random_bytes(128)
-    assert len(a) == 128 and a != b
+    assert len(a) == 128 and len(b) == 128
+    if a == b:
+        raise AssertionError("two draws of 128 random bytes are equal")
     # The SDK itself refuses 0 before sending; the server is asked directly.
     with pytest.raises(ValueError):
         keys.get_random_bytes(0)
@@ -332,17 +333,17 @@ def test_local_rsa_ciphertexts_and_wraps_open_in_arca(keys, unique_name):
     crypto = keys.crypto(key.id)
     for alg in ("RSA1_5", "RSA-OAEP", "RSA-OAEP-256"):
         plaintext = os.urandom(32)
-        assert crypto.decrypt(alg, rsa_encrypt_locally(key.key, alg, plaintext)).plaintext == plaintext, alg
+        same_secret(crypto.decrypt(alg, rsa_encrypt_locally(key.key, alg, plaintext)).plaintext, plaintext, alg)
         wrapped = rsa_encrypt_locally(key.key, alg, plaintext)
-        assert crypto.unwrap_key(alg, wrapped).key == plaintext, alg
+        same_secret(crypto.unwrap_key(alg, wrapped).key, plaintext, alg)
         # Arca's own encrypt and wrap open in Arca.
-        assert crypto.decrypt(alg, crypto.encrypt(alg, plaintext).ciphertext).plaintext == plaintext, alg
-        assert crypto.unwrap_key(alg, crypto.wrap_key(alg, plaintext).encrypted_key).key == plaintext, alg
+        same_secret(crypto.decrypt(alg, crypto.encrypt(alg, plaintext).ciphertext).plaintext, plaintext, alg)
+        same_secret(crypto.unwrap_key(alg, crypto.wrap_key(alg, plaintext).encrypted_key).key, plaintext, alg)
     # The SDK's own (local) public-key encryption opens in Arca too.
     sdk_local = keys.crypto(key.id, remote=False)
     plaintext = os.urandom(16)
-    assert crypto.decrypt("RSA-OAEP-256", sdk_local.encrypt("RSA-OAEP-256", plaintext).ciphertext).plaintext \
-        == plaintext
+    sealed = sdk_local.encrypt("RSA-OAEP-256", plaintext).ciphertext
+    same_secret(crypto.decrypt("RSA-OAEP-256", sealed).plaintext, plaintext, "SDK-local RSA-OAEP-256")
 
 
 @pytest.mark.parametrize("kty", ["RSA", "EC"])
@@ -375,8 +376,8 @@ def test_imported_keys_public_half_verifies_and_arca_wraps_open_locally(keys, un
     if kty == "RSA":
         for alg in ("RSA1_5", "RSA-OAEP", "RSA-OAEP-256"):
             secret = os.urandom(32)
-            assert rsa_decrypt_locally(private, alg, crypto.wrap_key(alg, secret).encrypted_key) == secret, alg
-            assert rsa_decrypt_locally(private, alg, crypto.encrypt(alg, secret).ciphertext) == secret, alg
+            same_secret(rsa_decrypt_locally(private, alg, crypto.wrap_key(alg, secret).encrypted_key), secret, alg)
+            same_secret(rsa_decrypt_locally(private, alg, crypto.encrypt(alg, secret).ciphertext), secret, alg)
 
 
 @pytest.mark.parametrize("bits", [128, 192, 256])
@@ -387,11 +388,11 @@ def test_aes_key_wrap_both_ways(keys, unique_name, bits):
     assert_public_only(imported)
     crypto = keys.crypto(imported.id)
     cek = os.urandom(32)
-    assert crypto.unwrap_key(alg, keywrap.aes_key_wrap(k, cek)).key == cek
-    assert keywrap.aes_key_unwrap(k, crypto.wrap_key(alg, cek).encrypted_key) == cek
+    same_secret(crypto.unwrap_key(alg, keywrap.aes_key_wrap(k, cek)).key, cek, 'cek')
+    same_secret(keywrap.aes_key_unwrap(k, crypto.wrap_key(alg, cek).encrypted_key), cek, 'cek')
     # A generated oct key round-trips too.
     made = keys.crypto(keys.create_oct_key(unique_name("kwg"), size=bits).id)
-    assert made.unwrap_key(alg, made.wrap_key(alg, cek).encrypted_key).key == cek
+    same_secret(made.unwrap_key(alg, made.wrap_key(alg, cek).encrypted_key).key, cek, 'cek')
 
 
 @pytest.mark.parametrize("bits", [128, 192, 256])
@@ -403,36 +404,37 @@ def test_aes_encrypt_decrypt_gcm_cbc_cbcpad(keys, unique_name, bits):
 
     gcm = crypto.encrypt(f"A{bits}GCM", plaintext, additional_authenticated_data=aad)
     assert gcm.iv and gcm.tag and len(gcm.tag) == 16
-    assert AESGCM(k).decrypt(gcm.iv, gcm.ciphertext + gcm.tag, aad) == plaintext
+    same_secret(AESGCM(k).decrypt(gcm.iv, gcm.ciphertext + gcm.tag, aad), plaintext, 'plaintext')
     back = crypto.decrypt(f"A{bits}GCM", gcm.ciphertext, iv=gcm.iv, authentication_tag=gcm.tag,
                           additional_authenticated_data=aad)
-    assert back.plaintext == plaintext
+    same_secret(back.plaintext, plaintext, 'plaintext')
     iv = os.urandom(12)
     local = AESGCM(k).encrypt(iv, plaintext, aad)
-    assert crypto.decrypt(f"A{bits}GCM", local[:-16], iv=iv, authentication_tag=local[-16:],
-                          additional_authenticated_data=aad).plaintext == plaintext
+    opened = crypto.decrypt(f"A{bits}GCM", local[:-16], iv=iv, authentication_tag=local[-16:],
+                            additional_authenticated_data=aad)
+    same_secret(opened.plaintext, plaintext, "local GCM ciphertext")
 
     iv = os.urandom(16)
     cbc = crypto.encrypt(f"A{bits}CBC", plaintext, iv=iv)
     decryptor = Cipher(algorithms.AES(k), modes.CBC(iv)).decryptor()
-    assert decryptor.update(cbc.ciphertext) + decryptor.finalize() == plaintext
+    same_secret(decryptor.update(cbc.ciphertext) + decryptor.finalize(), plaintext, 'plaintext')
     encryptor = Cipher(algorithms.AES(k), modes.CBC(iv)).encryptor()
     local = encryptor.update(plaintext) + encryptor.finalize()
-    assert crypto.decrypt(f"A{bits}CBC", local, iv=iv).plaintext == plaintext
+    same_secret(crypto.decrypt(f"A{bits}CBC", local, iv=iv).plaintext, plaintext, 'plaintext')
 
     odd = os.urandom(37)
     cbcpad = crypto.encrypt(f"A{bits}CBCPAD", odd, iv=iv)
     decryptor = Cipher(algorithms.AES(k), modes.CBC(iv)).decryptor()
     unpadder = sym_padding.PKCS7(128).unpadder()
     padded = decryptor.update(cbcpad.ciphertext) + decryptor.finalize()
-    assert unpadder.update(padded) + unpadder.finalize() == odd
-    assert crypto.decrypt(f"A{bits}CBCPAD", cbcpad.ciphertext, iv=iv).plaintext == odd
+    same_secret(unpadder.update(padded) + unpadder.finalize(), odd, 'odd')
+    same_secret(crypto.decrypt(f"A{bits}CBCPAD", cbcpad.ciphertext, iv=iv).plaintext, odd, 'odd')
 
     # A generated key round-trips GCM.
     made = keys.crypto(keys.create_oct_key(unique_name("aesg"), size=bits).id)
     sealed = made.encrypt(f"A{bits}GCM", plaintext)
-    assert made.decrypt(f"A{bits}GCM", sealed.ciphertext, iv=sealed.iv,
-                        authentication_tag=sealed.tag).plaintext == plaintext
+    opened = made.decrypt(f"A{bits}GCM", sealed.ciphertext, iv=sealed.iv, authentication_tag=sealed.tag)
+    same_secret(opened.plaintext, plaintext, "generated key GCM")
 
 
 # ---------------------------------------------------------------------------
@@ -531,8 +533,8 @@ def test_hostile_crypto_inputs_get_400_and_change_nothing(keys, unique_name):
     for key in (rsa_key, p384, oct_key):
         versions = keys.items("list_properties_of_key_versions", key.name)
         assert [v.version for v in versions] == [key.properties.version], key.name
-    assert AESGCM(k).decrypt(iv, sealed, None) == b"y" * 32
-    assert oct_c.decrypt("A256GCM", ct, iv=iv, authentication_tag=tag).plaintext == b"y" * 32
+    same_secret(AESGCM(k).decrypt(iv, sealed, None), b"y" * 32, 'b"y"')
+    same_secret(oct_c.decrypt("A256GCM", ct, iv=iv, authentication_tag=tag).plaintext, b"y" * 32, 'b"y"')
 
 
 # ---------------------------------------------------------------------------
@@ -585,7 +587,7 @@ def test_a_disabled_key_does_nothing(keys, unique_name):
     ]:
         assert_forbidden(call, "KeyDisabled", f"{what} on a disabled key")
     keys.update_key_properties(key.name, enabled=True)
-    assert crypto.decrypt("RSA-OAEP-256", ciphertext).plaintext == b"z" * 16
+    same_secret(crypto.decrypt("RSA-OAEP-256", ciphertext).plaintext, b"z" * 16, 'b"z"')
 
 
 def test_ec_coordinates_with_leading_zero_bytes_are_normalized(sync_keys, unique_name):
