@@ -640,3 +640,15 @@ def test_hsm_key_types_and_the_import_hsm_flag(keys, unique_name):
     jwk = ec_jwk(private, "P-256")
     assert keys.import_key(unique_name("ih"), json_web_key(**jwk), hardware_protected=True).key_type == "EC-HSM"
     assert keys.import_key(unique_name("is"), json_web_key(**jwk)).key_type == "EC"
+
+
+def test_an_expired_key_still_decrypts_and_unwraps_but_does_not_encrypt_or_wrap(keys, unique_name):
+    key = keys.create_rsa_key(unique_name("expd"), size=2048)
+    crypto = keys.crypto(key.id)
+    cek = os.urandom(32)
+    ciphertext = rsa_encrypt_locally(key.key, "RSA-OAEP", cek)
+    keys.update_key_properties(key.name, expires_on=now() - dt.timedelta(minutes=5))
+    same_secret(crypto.decrypt("RSA-OAEP", ciphertext).plaintext, cek, "decrypt with an expired key")
+    same_secret(crypto.unwrap_key("RSA-OAEP", ciphertext).key, cek, "unwrap with an expired key")
+    assert_forbidden(lambda: crypto.encrypt("RSA-OAEP", cek), "KeyOperationForbidden", "encrypt, expired key")
+    assert_forbidden(lambda: crypto.wrap_key("RSA-OAEP", cek), "KeyOperationForbidden", "wrap, expired key")
