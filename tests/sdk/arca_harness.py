@@ -502,3 +502,14 @@ def assert_challenge(resp: Any, challenge: str) -> None:
     error = resp.json().get("error")
     assert isinstance(error, dict) and error.get("code") == "Unauthorized", describe(resp)
     assert isinstance(error.get("message"), str) and error["message"], describe(resp)
+
+
+def same_secret(got: bytes, want: bytes, what: str) -> None:
+    """Fails unless `got` equals `want`, naming only `what` and the lengths: key material, plaintexts
+    and unwrapped keys never reach an assertion message (a plain `assert a == b` in a test module
+    would print both through pytest's assertion rewriting)."""
+    import hmac
+
+    if not isinstance(got, (bytes, bytearray)) or not hmac.compare_digest(bytes(got), bytes(want)):
+        length = len(got) if isinstance(got, (bytes, bytearray)) else type(got).__name__
+        raise AssertionError(f"{what}: got a different value ({length} bytes, wanted {len(want)})")

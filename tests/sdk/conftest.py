@@ -498,3 +498,23 @@ def challenge(port, bootstrap) -> str:
     """The WWW-Authenticate value every 401 of the session server must carry."""
     return (f'Bearer authorization="https://localhost:{port}/{bootstrap["tenant_id"]}", '
             f'resource="https://vault.localhost:{port}"')
+
+
+@pytest.fixture
+def make_keys_api(bootstrap: Dict[str, Any]):
+    """make_keys_api(mode, url, kind="client_secret") -> facade over the sync or async KeyClient
+    (with crypto(key_id) for a CryptographyClient); closed after the test."""
+    from sdk_facade import AsyncKeys, SyncKeys
+
+    with ExitStack() as made:
+
+        def make(mode: str, url: str, kind: str = "client_secret"):
+            if mode == "sync":
+                api = SyncKeys(url, new_credential(kind, bootstrap))
+            elif mode == "async":
+                api = AsyncKeys(url, lambda: new_async_credential(kind, bootstrap))
+            else:
+                raise ValueError(mode)
+            return made.enter_context(closing(api))
+
+        yield make
