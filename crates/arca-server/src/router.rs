@@ -120,7 +120,9 @@ async fn dispatch(state: SharedState, deployment: Router, request: Request<Body>
     let logged_target =
         crate::request_log::loggable_target(request.uri().path(), request.uri().query());
     let notes = std::sync::Arc::new(std::sync::Mutex::new(crate::request_log::Notes::default()));
-    let served = route(state.clone(), deployment, request, &host, target);
+    // Boxed once here: the request's future is large (the engine's nested futures), and each
+    // scope below moves it; boxed, those moves copy a pointer instead of the whole future.
+    let served = Box::pin(route(state.clone(), deployment, request, &host, target));
     let mut response = crate::request_log::Notes::scope(notes.clone(), id.scope(served)).await;
     let headers = response.headers_mut();
     headers.insert("x-ms-request-id", id.header_value());
