@@ -471,6 +471,14 @@ impl Spec {
     async fn generate(self) -> EngineResult<PrivateKey> {
         let generated = match (self.kty.kind, self.curve) {
             (KeyType::Rsa, _) => {
+                // At most two generations at a time: a flood of RSA creates queues here instead
+                // of filling the blocking pool (up to 512 threads) and starving its other users.
+                static RSA_GENERATIONS: tokio::sync::Semaphore =
+                    tokio::sync::Semaphore::const_new(2);
+                let _turn = RSA_GENERATIONS
+                    .acquire()
+                    .await
+                    .map_err(|_| EngineError::Internal)?;
                 let bits = self.bits;
                 tokio::task::spawn_blocking(move || PrivateKey::generate_rsa(bits))
                     .await
