@@ -179,7 +179,9 @@ pub(crate) fn seal_field(
     Ok(engine.keyring().seal(&aad, plain)?)
 }
 
-/// Opens the field `field` of a version.
+/// Opens the field `field` of a version. A field that does not open (altered, or sealed for
+/// another place: another vault, object, version or field) is reported as an integrity failure
+/// naming the version and the field, and refused.
 pub(crate) fn open_field(
     engine: &Engine,
     vault: &str,
@@ -190,7 +192,10 @@ pub(crate) fn open_field(
     sealed: &[u8],
 ) -> EngineResult<SecretBytes> {
     let aad = record_aad(vault, kind.as_str(), name.key(), version, field);
-    Ok(engine.keyring().open(&aad, sealed)?)
+    engine.keyring().open(&aad, sealed).map_err(|_| {
+        integrity::refused_object(vault, kind, name.key(), version, field);
+        EngineError::Internal
+    })
 }
 
 /// Seals `meta` for `record`, bound to the record's place and its clear attributes (which must

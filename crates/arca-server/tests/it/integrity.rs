@@ -345,3 +345,113 @@ async fn a_current_version_rolled_back_in_the_database_is_refused() {
         (StatusCode::OK, Some("old-password"))
     );
 }
+
+/// Creates an EC P-256 key called `name` (or a new version of it); returns its version id.
+async fn create_signing_key(h: &Harness, name: &str) -> String {
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/keys/{name}/create?{V}"),
+            Some(json!({"kty": "EC", "crv": "P-256"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    text(&body["key"]["kid"])
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Signs a fixed digest with the key at `name` (`version` empty: the current one).
+async fn sign_with(h: &Harness, name: &str, version: &str) -> (StatusCode, serde_json::Value) {
+    let digest = arca_server::b64url(&[7; 32]);
+    h.call(
+        "POST",
+        &format!("/keys/{name}/{version}/sign?{V}"),
+        Some(json!({"alg": "ES256", "value": digest})),
+    )
+    .await
+}
+
+/// Copying another key's sealed private key (and its sealed metadata, which holds the public
+/// half) over a key's version does not make the server sign with the other key: both are
+/// sealed with their own name and version as associated data.
+#[tokio::test]
+async fn a_private_key_swapped_in_the_database_signs_nothing() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let victim = create_signing_key(&h, "victim").await;
+    let attacker = create_signing_key(&h, "attacker").await;
+    assert_eq!(sign_with(&h, "victim", "").await.0, StatusCode::OK);
+
+    let conn = database(&h);
+    for column in ["value", "meta"] {
+        let changed = conn
+            .execute(
+                &format!(
+                    "UPDATE versions SET {column} = (SELECT {column} FROM versions \
+                     WHERE kind = 'key' AND lname = 'attacker') \
+                     WHERE kind = 'key' AND lname = 'victim'"
+                ),
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+        let (status, body) = sign_with(&h, "victim", &victim).await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{column}: {body}"
+        );
+        assert!(body.get("value").is_none(), "{body}");
+    }
+    logs.assert_refused(&victim, &[]);
+    // The key whose material was copied still works.
+    let (status, body) = sign_with(&h, "attacker", &attacker).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// An older version's sealed private key copied onto the newer version of the same key (the
+/// rotation an attacker would undo) is refused, and so is pointing the key back at the older
+/// version as its current one.
+#[tokio::test]
+async fn a_rotated_key_rolled_back_in_the_database_is_refused() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let old = create_signing_key(&h, "rotated").await;
+    let new = create_signing_key(&h, "rotated").await;
+
+    let conn = database(&h);
+    let changed = conn
+        .execute(
+            "UPDATE objects SET current_version = ?1 WHERE kind = 'key' AND lname = 'rotated'",
+            [&old],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let (status, body) = sign_with(&h, "rotated", "").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    logs.assert_refused(&old, &[]);
+    conn.execute(
+        "UPDATE objects SET current_version = ?1 WHERE kind = 'key' AND lname = 'rotated'",
+        [&new],
+    )
+    .unwrap();
+    assert_eq!(sign_with(&h, "rotated", "").await.0, StatusCode::OK);
+
+    let changed = conn
+        .execute(
+            "UPDATE versions SET value = (SELECT value FROM versions \
+             WHERE kind = 'key' AND lname = 'rotated' AND version = ?1) \
+             WHERE kind = 'key' AND lname = 'rotated' AND version = ?2",
+            [&old, &new],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let (status, body) = sign_with(&h, "rotated", &new).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    logs.assert_refused("what=\"key\"", &[]);
+    // The older version, untouched, still signs by its id.
+    assert_eq!(sign_with(&h, "rotated", &old).await.0, StatusCode::OK);
+}
