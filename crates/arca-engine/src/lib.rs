@@ -11,8 +11,10 @@
 //!   purge, backup and restore), returning store records;
 //! - [`secrets`]: secrets on that lifecycle (values, content types, tags);
 //! - [`keys`]: keys on that lifecycle, and what keys do (sign, encrypt, wrap...);
+//! - [`attestation`]: the attestation issuers each vault trusts for key release;
 //! - [`integrity`]: the sealing that makes records a database writer cannot forge or alter.
 
+pub mod attestation;
 pub mod error;
 pub mod integrity;
 pub mod keys;

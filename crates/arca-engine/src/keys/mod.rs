@@ -10,11 +10,15 @@
 //! [`KeyView`]. Key material is generated and used only through `arca_crypto::keys`, held in its
 //! zeroizing types, and never put into an error, a log or `Debug` output.
 //!
-//! Not here yet: key release (a later increment of the issue).
+//! Key release (`release`): an exportable key wrapped for a target that an attestation token
+//! from one of the vault's trusted issuers vouches for, when the token satisfies the key's release
+//! policy. A release policy marked immutable is never replaced: `update` refuses it, and `rotate`
+//! copies the policy to the new version as it is.
 
 mod backup;
 mod crypto;
 mod policy;
+mod release;
 mod rotation;
 #[cfg(test)]
 mod tests;
@@ -39,6 +43,7 @@ pub use crypto::{
     MAX_RANDOM_BYTES,
 };
 pub use policy::{rotation_policy, update_rotation_policy};
+pub use release::{release, ReleaseRequest, Released, CLOCK_SKEW};
 pub use rotation::{rotate_due, Rotated, RotationRun};
 
 const KIND: ObjectKind = ObjectKind::Key;
