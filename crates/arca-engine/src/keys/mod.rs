@@ -509,6 +509,9 @@ pub async fn create(
     let spec = Spec::of_new(&new)?;
     let exportable = new.attributes.exportable.unwrap_or(false);
     check_new_version(new.tags.as_ref(), exportable, new.release_policy.as_ref())?;
+    if let Some(policy) = &new.release_policy {
+        release::check_policy(policy)?;
+    }
     let ops = key_ops(new.key_ops, spec.kty)?;
     let private = spec.generate().await?;
     let meta = Meta {
@@ -597,6 +600,9 @@ pub async fn import(
     kty.hsm |= new.hsm;
     let exportable = new.attributes.exportable.unwrap_or(false);
     check_new_version(new.tags.as_ref(), exportable, new.release_policy.as_ref())?;
+    if let Some(policy) = &new.release_policy {
+        release::check_policy(policy)?;
+    }
     let ops = key_ops(new.key.key_ops.clone(), kty)?;
     let private = import_private(&new.key, kty.kind)?;
     let meta = Meta {
@@ -662,6 +668,7 @@ pub async fn update(
         {
             return Err(invalid("The key's release policy is immutable."));
         }
+        release::check_policy(&policy)?;
         meta.release_policy = Some(policy);
     }
     if let Some(exportable) = patch.attributes.exportable {

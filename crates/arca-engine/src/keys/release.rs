@@ -16,11 +16,13 @@
 //! [condition, ...]}`, a condition either nested `allOf`/`anyOf` or `{"claim": "a.b.c",
 //! <operator>: value}` with the operators `equals`, `notEquals`, `less`, `lessOrEquals`,
 //! `greater`, `greaterOrEquals` and `exists` (the form `{"claim", "condition", "value"}` is read
-//! too). A claim that is absent meets no condition but `exists: false`.
+//! too). A claim that is absent meets no condition but `exists: false`. A key gets only a policy
+//! valid by this grammar ([`check_policy`], at create, import and update).
 
 use arca_core::{ObjectName, Operation, VersionId};
 use arca_crypto::keys::{PublicKey, ReleaseEncryption};
 use arca_crypto::{jws_unverified, verify_external_jws, MAX_TOKEN_LEN};
+use arca_proto::keys::KeyReleasePolicy;
 use serde_json::{Map, Value};
 
 use super::{key_error, open_private, view_of, Meta, KIND};
@@ -245,6 +247,13 @@ fn decode_policy(data: Option<&str>) -> EngineResult<Value> {
     let data = data.ok_or_else(|| bad_policy("it has no data"))?;
     let bytes = crate::b64url_decode(data).ok_or_else(|| bad_policy("data is not base64url"))?;
     serde_json::from_slice(&bytes).map_err(|_| bad_policy("data is not JSON"))
+}
+
+/// Refuses a release policy that is not valid by the grammar (checked when a key gets one, at
+/// create, import and update, so a release never meets a policy that cannot be read).
+pub(super) fn check_policy(policy: &KeyReleasePolicy) -> EngineResult<()> {
+    let document = decode_policy(policy.data.as_deref())?;
+    policy_allows(&document, "", &Map::new()).map(|_| ())
 }
 
 /// A member looked up ignoring ASCII case (`anyOf`, `anyof`, `AnyOf` alike).
