@@ -100,19 +100,20 @@ def test_crypto_service_encryption_user_wraps_but_cannot_sign(role_setup):
     assert admin.get_key(key.name).properties.enabled is True
 
 
-def test_crypto_service_release_user_cannot_read_or_use_keys(role_setup):
-    """The role's one dataAction is keys/release; Arca has no release route yet (issue 12 point 5),
-    so the allowed half is only that a release is not refused by RBAC."""
-    from azure.core.exceptions import HttpResponseError
+def test_crypto_service_release_user_releases_but_cannot_read_or_use_keys(role_setup, arca):
+    """The role's one dataAction is keys/release: the principal releases an exportable key to an
+    attested target (the vault trusts the test's attestation issuer) and may do nothing else."""
+    from attestation_tools import Attester, exportable_key, trust
 
     admin, api, key = role_setup("Key Vault Crypto Service Release User")
     rbac_refused(lambda: api.get_key(key.name))
     rbac_refused(lambda: api.crypto(key.id).sign("RS256", hashlib.sha256(b"data").digest()))
     rbac_refused(lambda: api.items("list_properties_of_keys"))
-    with pytest.raises(HttpResponseError) as info:
-        api.release_key(key.name, "eyJhbGciOiJub25lIn0.e30.")
-    inner = ((info.value.response.json().get("error") or {}).get("innererror") or {}).get("code")
-    assert inner != "ForbiddenByRbac", f"release refused by RBAC ({info.value.status_code})"
+    attester = Attester()
+    trust(arca, api.vault_url.split("//", 1)[1].split(".", 1)[0], attester)
+    exportable = exportable_key(admin)
+    released = api.release_key(exportable.name, attester.token({"sdk-test": "true"}))
+    assert released.value.count(".") == 2
 
 
 def test_key_vault_reader_reads_keys_but_cannot_use_them(role_setup):

@@ -7,9 +7,9 @@ use std::marker::PhantomData;
 
 use arca_proto::admin::{
     AccessDecision, AddCertificate, AddFederation, AddSecret, Assign, Assignment, AssignmentQuery,
-    Certificate, CheckAccess, CreatePrincipal, CreateVault, DefineRole, FederatedCredential,
-    FederationQuery, IdentityHeader, List, NetworkRules, NewSecret, Principal, Role, SigningKey,
-    Vault,
+    AttestationIssuer, Certificate, CheckAccess, CreatePrincipal, CreateVault, DefineRole,
+    FederatedCredential, FederationQuery, IdentityHeader, IssuerQuery, List, NetworkRules,
+    NewSecret, Principal, Role, SigningKey, Vault,
 };
 use http::{Method, StatusCode};
 use serde::Serialize;
@@ -144,6 +144,35 @@ fn with_query(path: &str, query: &impl Serialize) -> Result<String, ClientError>
         return Ok(path.to_owned());
     }
     Ok(format!("{path}?{query}"))
+}
+
+/// `/admin/vaults/{name}/attestation-issuers`.
+fn issuers_path(vault: &str) -> Result<String, ClientError> {
+    Ok(format!("{}/attestation-issuers", vault_path(vault)?))
+}
+
+impl Request<List<AttestationIssuer>> {
+    pub fn attestation_issuers(vault: &str) -> Result<Self, ClientError> {
+        Ok(Self::get(issuers_path(vault)?))
+    }
+}
+
+impl Request<AttestationIssuer> {
+    pub fn set_attestation_issuer(
+        vault: &str,
+        body: &AttestationIssuer,
+    ) -> Result<Self, ClientError> {
+        Self::put(issuers_path(vault)?, body)
+    }
+}
+
+impl Request<()> {
+    pub fn delete_attestation_issuer(vault: &str, issuer: &str) -> Result<Self, ClientError> {
+        let query = IssuerQuery {
+            issuer: Some(issuer.to_owned()),
+        };
+        Ok(Self::delete(with_query(&issuers_path(vault)?, &query)?))
+    }
 }
 
 impl Request<List<Vault>> {

@@ -60,7 +60,7 @@ pub use digest::sha256;
 pub use error::{CryptoError, JwtError};
 pub use jose::jwk::{EcPublicKey, JwkSet, PublicKey, RsaPublicKey};
 pub use jose::jws::{jws_header, jws_unverified, verify_external_jws};
-pub use jose::jwt::{verify_jwt, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
+pub use jose::jwt::{verify_jwt, ReleaseSigningKey, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
 pub use password::{hash_client_secret, verify_client_secret};
 pub use pki::ca::{
     ca_constraint_names, ca_key_matches, generate_ca, generate_local_ca, issue_server_cert,

@@ -49,6 +49,11 @@ pub enum EngineError {
     /// to read and never quotes a value.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A key release refused for its attestation token: untrusted issuer, bad signature, outside
+    /// its validity window, or a release policy it does not satisfy. The message quotes nothing
+    /// of the token.
+    #[error("release refused: {0}")]
+    ReleaseRefused(String),
     /// Storage cannot serve now; retryable.
     #[error("storage unavailable")]
     Unavailable,

@@ -12,8 +12,10 @@
 //! - [`secrets`]: secrets on that lifecycle (values, content types, tags);
 //! - [`keys`]: keys on that lifecycle, and what keys do (sign, encrypt, wrap...);
 //! - [`certificates`]: certificates' policies (the rest of the certificates API is being built);
+//! - [`attestation`]: the attestation issuers each vault trusts for key release;
 //! - [`integrity`]: the sealing that makes records a database writer cannot forge or alter.
 
+pub mod attestation;
 pub mod certificates;
 pub mod error;
 pub mod integrity;

@@ -92,6 +92,23 @@ pub struct KeyReleasePolicy {
     pub data: Option<String>,
 }
 
+/// `KeyReleaseParameters`: the attestation token (`target`) is a bearer credential of the
+/// attested environment, so it is a [`SecretText`].
+#[derive(Debug, Deserialize)]
+pub struct KeyReleaseParameters {
+    pub target: SecretText,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub enc: Option<String>,
+}
+
+/// `KeyReleaseResult`: the signed release answer, a compact JWS.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyReleaseResult {
+    pub value: String,
+}
+
 /// `KeyCreateParameters`.
 #[derive(Debug, Deserialize)]
 pub struct KeyCreateParameters {

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arca_core::{Clock, VaultSettings};
-use arca_crypto::{CaMaterial, CryptoError, Keyring, SecretBytes, SecretString, TokenSigningKey};
+use arca_crypto::{
+    CaMaterial, CryptoError, Keyring, ReleaseSigningKey, SecretBytes, SecretString, TokenSigningKey,
+};
 use arca_store::{PrincipalRecord, Store, VaultRecord};
 // `bootstrap.json` is the wire type `BootstrapFile`, defined once for the server and its clients.
 use arca_proto::admin::BootstrapFile;
@@ -150,6 +152,16 @@ pub async fn prepare(
     // Opened once here so a key file that cannot open it fails start-up early; the issuer loads
     // the current key set (after rotations) below.
     TokenSigningKey::from_pkcs8(open("token_signing_key", &sealed_signing)?.expose())?;
+
+    // The release-signing key: its own key, so a release answer can never pass for a token.
+    let sealed_release = ensure_meta(&*store, "release_signing_key", || {
+        let (_, pkcs8) = ReleaseSigningKey::generate()?;
+        Ok(seal("release_signing_key", pkcs8.expose())?)
+    })
+    .await?;
+    let release_signing = Arc::new(ReleaseSigningKey::from_pkcs8(
+        open("release_signing_key", &sealed_release)?.expose(),
+    )?);
 
     // Local CA and server certificate.
     let mut sans = vec![
@@ -329,6 +341,7 @@ pub async fn prepare(
         lockout: Default::default(),
         vaults: Default::default(),
         bodies: crate::body::BodyBudget::new(config.body_memory_mib),
+        release_signing,
     });
     // Data directories made before the bootstrap principal became a service principal stored it
     // as a managed identity, which the managed-identity endpoints would serve.

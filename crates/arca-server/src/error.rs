@@ -68,6 +68,10 @@ impl From<EngineError> for ApiError {
         match e {
             EngineError::VaultNotFound { vault } => ApiError::VaultNotFound(vault),
             EngineError::Invalid(message) => ApiError::BadParameter(message),
+            EngineError::ReleaseRefused(message) => ApiError::Forbidden {
+                message,
+                inner: None,
+            },
             EngineError::Unavailable => ApiError::Unavailable,
             EngineError::Internal => ApiError::Internal,
             other => ApiError::Object(other),
@@ -117,6 +121,7 @@ fn object_parts(e: &EngineError) -> (StatusCode, &'static str, Option<&'static s
         // Mapped to their own variants by `From`; here only for completeness.
         VaultNotFound { .. } => (StatusCode::NOT_FOUND, "VaultNotFound", None),
         Invalid(_) => (StatusCode::BAD_REQUEST, "BadParameter", None),
+        ReleaseRefused(_) => (StatusCode::FORBIDDEN, "Forbidden", None),
         Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", None),
         Internal => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError", None),
     }
@@ -154,7 +159,7 @@ fn object_message(e: &EngineError) -> String {
             words(*kind).1,
             words(*kind).0
         ),
-        Conflict { message, .. } | Invalid(message) => message.clone(),
+        Conflict { message, .. } | Invalid(message) | ReleaseRefused(message) => message.clone(),
         PurgeProtected { .. } => "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.".into(),
         VaultNotFound { vault } => format!("Vault not found: {vault}"),
         Unavailable => "The service is temporarily unavailable; retry later.".into(),

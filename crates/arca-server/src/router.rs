@@ -44,6 +44,10 @@ pub fn build(state: SharedState) -> Router {
             get(crate::identity::management::subscriptions),
         )
         .route("/tenants", get(crate::identity::management::tenants))
+        .route(
+            "/release-signing-keys",
+            get(crate::dataplane::keys::release_signing_keys),
+        )
         .nest("/admin", crate::admin::routes())
         .fallback(deployment_not_found)
         .with_state(state.clone());
@@ -67,7 +71,8 @@ async fn deployment_not_found() -> Response {
                 GET /healthz, GET /{tenant}/v2.0/.well-known/openid-configuration, \
                 GET /{tenant}/discovery/v2.0/keys, POST /{tenant}/oauth2/v2.0/token, \
                 POST /{tenant}/oauth2/token, GET /metadata/identity/oauth2/token (IMDS), \
-                GET /msi/token (App Service), GET /subscriptions, GET /tenants, /admin/... \
+                GET /msi/token (App Service), GET /subscriptions, GET /tenants, \
+                GET /release-signing-keys, /admin/... \
                 and, for the default vault, the Key Vault API (/secrets, /deletedsecrets, ...); \
                 other vaults are at https://<vault>.<dns-suffix>.",
         }})),

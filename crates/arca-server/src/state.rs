@@ -35,6 +35,8 @@ pub struct AppState {
     pub vaults: VaultCache,
     /// The bytes of request bodies held in memory at once (`body_memory_mib`).
     pub bodies: crate::body::BodyBudget,
+    /// The deployment's key for signing key-release answers (never a token-signing key).
+    pub release_signing: Arc<arca_crypto::ReleaseSigningKey>,
 }
 
 /// How long a vault record read from the store is used without reading it again, in seconds:

@@ -2,6 +2,7 @@
 //! running server's admin API. Thin by design: it parses arguments, sets up logging and signals,
 //! and calls the libraries.
 
+mod attestation;
 mod federation;
 mod identity_header;
 mod logging;

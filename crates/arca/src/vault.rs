@@ -1,4 +1,4 @@
-//! `arca vault create|list|show|delete|network-rules`: vault management through the admin API,
+//! `arca vault create|list|show|delete|network-rules|attestation-issuers`: vault management through the admin API,
 //! and `arca hosts`: the hosts-file lines that make every vault's host name resolve to this
 //! machine. The server judges names and values; this only keeps a vault name inside its path
 //! segment.
@@ -7,6 +7,7 @@ use arca_client::Request;
 use arca_proto::admin::{CreateVault, List, Vault};
 use clap::Subcommand;
 
+use crate::attestation::IssuerCommand;
 use crate::network::VaultRules;
 use crate::output::{fields, time, Table};
 use crate::session::{Call, Connection, Operation};
@@ -33,6 +34,11 @@ pub enum VaultCommand {
     NetworkRules {
         #[command(subcommand)]
         command: VaultRules,
+    },
+    /// List, trust or stop trusting the attestation issuers of key release.
+    AttestationIssuers {
+        #[command(subcommand)]
+        command: IssuerCommand,
     },
 }
 
@@ -89,6 +95,7 @@ impl Operation for VaultCommand {
             Self::Show { name } => Call::answer(Request::vault(name)?, vault_fields),
             Self::Delete { name } => Call::deleted(Request::delete_vault(name)?, "vault", name),
             Self::NetworkRules { command } => command.call()?,
+            Self::AttestationIssuers { command } => command.call()?,
         })
     }
 }

@@ -95,6 +95,53 @@ impl TokenSigningKey {
     }
 }
 
+/// The deployment's key for signing key-release answers (ES256): a key of its own, never one of
+/// the token issuer's, so a release JWS cannot pass for an access token (the issuer's JWKS does
+/// not hold this key) and an access token cannot pass for a release answer.
+pub struct ReleaseSigningKey(TokenSigningKey);
+
+impl ReleaseSigningKey {
+    /// A fresh key pair, and its PKCS#8 encoding for the caller to store (sealed).
+    pub fn generate() -> Result<(ReleaseSigningKey, SecretBytes), CryptoError> {
+        let (key, pkcs8) = TokenSigningKey::generate()?;
+        Ok((ReleaseSigningKey(key), pkcs8))
+    }
+
+    /// Loads the key from PKCS#8 (as produced by [`ReleaseSigningKey::generate`]).
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<ReleaseSigningKey, CryptoError> {
+        TokenSigningKey::from_pkcs8(pkcs8).map(ReleaseSigningKey)
+    }
+
+    /// The key id: the RFC 7638 JWK thumbprint of the public key, base64url.
+    pub fn kid(&self) -> &str {
+        self.0.kid()
+    }
+
+    /// The public key as a JWK, for the published release-key set.
+    pub fn public_jwk(&self) -> Value {
+        self.0.public_jwk()
+    }
+
+    /// The public half, to verify a release answer.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.0.verifying_key()
+    }
+
+    /// Signs `payload` (a JSON object) as a compact JWS with header
+    /// `{"alg":"ES256","kid":...,"typ":"JWT"}`.
+    pub fn sign(&self, payload: &Value) -> Result<String, CryptoError> {
+        self.0.sign(payload)
+    }
+}
+
+impl fmt::Debug for ReleaseSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReleaseSigningKey")
+            .field("kid", &self.kid())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A compact JWS of serialized `header` and `claims`, signed by `sign` over `header.claims`.
 pub(crate) fn compact_jws<S: AsRef<[u8]>>(
     header: &[u8],

@@ -15,7 +15,8 @@
 //! checking the digest length against the algorithm and the curve against the key; encrypt and
 //! decrypt (RSA1_5, RSA-OAEP, RSA-OAEP-256, AES-GCM, AES-CBC, AES-CBC-PAD); wrap and unwrap keys
 //! (the RSA algorithms, AES key wrap RFC 3394 and with padding RFC 5649); serialize a private
-//! key for sealed storage ([`PrivateKey::to_storage`]).
+//! key for sealed storage ([`PrivateKey::to_storage`]); wrap a key for key release to an
+//! attested RSA target ([`PrivateKey::wrap_for_release`], `release.rs`).
 //!
 //! Must not: expose a type of the crypto library to callers, put key bytes, plaintext or any
 //! input bytes into an error or `Debug`, read the clock, or decide policy (which operations a
@@ -27,6 +28,7 @@ mod ec;
 mod error;
 mod kw;
 mod oct;
+mod release;
 mod rsa;
 #[cfg(test)]
 mod tests;
@@ -41,6 +43,7 @@ use serde_json::{Map, Value};
 pub use alg::{Curve, EncryptionAlgorithm, KeyType, SignatureAlgorithm, WrapAlgorithm};
 pub use error::KeyError;
 pub use oct::{Encrypted, SymmetricParams, OCT_SIZES};
+pub use release::ReleaseEncryption;
 pub use rsa::{RsaPrivateComponents, RSA_SIZES};
 
 use crate::SecretBytes;

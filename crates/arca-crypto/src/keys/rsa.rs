@@ -12,7 +12,7 @@ use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{
     KeyPair, KeyPairComponents, KeySize, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
     Pkcs1PrivateDecryptingKey, Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
-    PublicKeyComponents, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    PublicKeyComponents, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384,
 };
 use aws_lc_rs::signature::{
     KeyPair as _, RsaEncoding, RsaParameters, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
@@ -40,6 +40,8 @@ pub(super) enum Padding {
     OaepSha1,
     /// RSAES-OAEP, SHA-256 and MGF1 SHA-256.
     OaepSha256,
+    /// RSAES-OAEP, SHA-384 and MGF1 SHA-384 (key release's `RSA_AES_KEY_WRAP_384` only).
+    OaepSha384,
 }
 
 /// The private components of an RSA key as a JWK carries them (big-endian, RFC 7518 §6.3).
@@ -231,6 +233,10 @@ impl RsaPrivate {
                 self.oaep
                     .decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut out, None)
             }
+            Padding::OaepSha384 => {
+                self.oaep
+                    .decrypt(&OAEP_SHA384_MGF1SHA384, ciphertext, &mut out, None)
+            }
         }
         .map_err(|_| KeyError::Decrypt)?
         .len();
@@ -326,11 +332,11 @@ impl RsaPublic {
                     .map_err(|_| KeyError::Internal)?
                     .len()
             }
-            Padding::OaepSha1 | Padding::OaepSha256 => {
-                let algorithm = if padding == Padding::OaepSha1 {
-                    &OAEP_SHA1_MGF1SHA1
-                } else {
-                    &OAEP_SHA256_MGF1SHA256
+            Padding::OaepSha1 | Padding::OaepSha256 | Padding::OaepSha384 => {
+                let algorithm = match padding {
+                    Padding::OaepSha1 => &OAEP_SHA1_MGF1SHA1,
+                    Padding::OaepSha256 => &OAEP_SHA256_MGF1SHA256,
+                    _ => &OAEP_SHA384_MGF1SHA384,
                 };
                 let key = OaepPublicEncryptingKey::new(key).map_err(|_| KeyError::Internal)?;
                 if let Some(error) = too_long(key.max_plaintext_size(algorithm)) {

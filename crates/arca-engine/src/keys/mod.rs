@@ -10,11 +10,15 @@
 //! [`KeyView`]. Key material is generated and used only through `arca_crypto::keys`, held in its
 //! zeroizing types, and never put into an error, a log or `Debug` output.
 //!
-//! Not here yet: key release (a later increment of the issue).
+//! Key release (`release`): an exportable key wrapped for a target that an attestation token
+//! from one of the vault's trusted issuers vouches for, when the token satisfies the key's release
+//! policy. A release policy marked immutable is never replaced: `update` refuses it, and `rotate`
+//! copies the policy to the new version as it is.
 
 mod backup;
 mod crypto;
 mod policy;
+mod release;
 mod rotation;
 #[cfg(test)]
 mod tests;
@@ -39,6 +43,7 @@ pub use crypto::{
     MAX_RANDOM_BYTES,
 };
 pub use policy::{rotation_policy, update_rotation_policy};
+pub use release::{release, ReleaseRequest, Released, CLOCK_SKEW};
 pub use rotation::{rotate_due, Rotated, RotationRun};
 
 const KIND: ObjectKind = ObjectKind::Key;
@@ -504,6 +509,9 @@ pub async fn create(
     let spec = Spec::of_new(&new)?;
     let exportable = new.attributes.exportable.unwrap_or(false);
     check_new_version(new.tags.as_ref(), exportable, new.release_policy.as_ref())?;
+    if let Some(policy) = &new.release_policy {
+        release::check_policy(policy)?;
+    }
     let ops = key_ops(new.key_ops, spec.kty)?;
     let private = spec.generate().await?;
     let meta = Meta {
@@ -592,6 +600,9 @@ pub async fn import(
     kty.hsm |= new.hsm;
     let exportable = new.attributes.exportable.unwrap_or(false);
     check_new_version(new.tags.as_ref(), exportable, new.release_policy.as_ref())?;
+    if let Some(policy) = &new.release_policy {
+        release::check_policy(policy)?;
+    }
     let ops = key_ops(new.key.key_ops.clone(), kty)?;
     let private = import_private(&new.key, kty.kind)?;
     let meta = Meta {
@@ -657,6 +668,7 @@ pub async fn update(
         {
             return Err(invalid("The key's release policy is immutable."));
         }
+        release::check_policy(&policy)?;
         meta.release_policy = Some(policy);
     }
     if let Some(exportable) = patch.attributes.exportable {

@@ -20,6 +20,7 @@ use arca_store::{Listing, Store, VaultRecord};
 use super::*;
 use crate::error::Refusal;
 
+mod release;
 mod rotation;
 
 const NOW: i64 = 1_800_000_000;
@@ -618,6 +619,18 @@ async fn creation_parameters_are_checked() {
             },
             ..new_key("RSA", None, None)
         },
+        // A release policy that is not valid by Key Vault's grammar (`{}`).
+        NewKey {
+            attributes: KeyAttributesIn {
+                exportable: Some(true),
+                ..Default::default()
+            },
+            release_policy: Some(KeyReleasePolicy {
+                data: Some("e30".into()),
+                ..KeyReleasePolicy::default()
+            }),
+            ..new_key("RSA", None, None)
+        },
     ];
     for new in refused {
         assert_invalid(s.create("k", new).await);
@@ -628,7 +641,9 @@ async fn creation_parameters_are_checked() {
             ..Default::default()
         },
         release_policy: Some(KeyReleasePolicy {
-            data: Some("e30".into()),
+            data: Some(crate::b64url(
+                br#"{"version":"1.0.0","anyOf":[{"authority":"https://a.test","allOf":[{"claim":"c","equals":1}]}]}"#,
+            )),
             immutable: Some(true),
             ..KeyReleasePolicy::default()
         }),

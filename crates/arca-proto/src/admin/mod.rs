@@ -9,6 +9,7 @@
 //! `serde_json::Value` maps, which write their keys sorted, and keeping that order keeps every
 //! body byte for byte as it was. The unit tests pin the exact JSON of each body.
 
+mod attestation;
 mod bootstrap;
 mod federation;
 mod keys;
@@ -19,6 +20,7 @@ mod vaults;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub use attestation::{AttestationIssuer, IssuerQuery};
 pub use bootstrap::BootstrapFile;
 pub use federation::{AddFederation, FederatedCredential, FederationQuery};
 pub use keys::{IdentityHeader, SigningKey};

@@ -1,12 +1,13 @@
 //! The admin API, on the deployment host under `/admin` (contract: `docs/admin-api.md`): vaults,
 //! principals and their credentials, roles and role assignments, federated credentials, network
-//! rules, the token signing keys and the managed-identity header.
+//! rules, each vault's attestation issuers (for key release), the token signing keys and the managed-identity header.
 //!
 //! Every handler takes the [`Admin`] extractor, which runs [`authorize`] first: a bearer token from Arca's issuer (401 with the
 //! challenge otherwise), the admin network rules (403 ForbiddenByFirewall), and the
 //! administration action at scope `/` (403 ForbiddenByRbac). After a change it refreshes the
 //! access snapshot, so the change governs the very next request.
 
+mod attestation;
 mod federation;
 mod identity_header;
 mod keys;
@@ -36,6 +37,12 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route(
             "/vaults/{name}/network-rules",
             get(network::show_vault).put(network::set_vault),
+        )
+        .route(
+            "/vaults/{name}/attestation-issuers",
+            get(attestation::show)
+                .put(attestation::set)
+                .delete(attestation::remove),
         )
         .route(
             "/network-rules",

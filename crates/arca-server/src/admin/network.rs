@@ -30,14 +30,6 @@ fn answer(doc: NetworkRulesDoc) -> RulesBody {
     }
 }
 
-async fn existing_vault(state: &AppState, raw: &str) -> ApiResult<String> {
-    let name = super::vaults::vault_name(raw)?;
-    match state.store.vault(name.as_str()).await? {
-        Some(v) => Ok(v.name),
-        None => Err(ApiError::VaultNotFound(name.to_string())),
-    }
-}
-
 fn checked(body: RulesBody) -> ApiResult<NetworkRules> {
     let doc = NetworkRulesDoc {
         default_action: body.default_action,
@@ -62,7 +54,7 @@ pub(super) async fn show_vault(
     _admin: Admin,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    let vault = existing_vault(&state, &name).await?;
+    let vault = super::vaults::existing_vault(&state, &name).await?;
     Ok(Json(current(&state, &vault)).into_response())
 }
 
@@ -73,7 +65,7 @@ pub(super) async fn set_vault(
     body: Body,
 ) -> ApiResult<Response> {
     let request: RulesBody = super::body(&state, body).await?;
-    let vault = existing_vault(&state, &name).await?;
+    let vault = super::vaults::existing_vault(&state, &name).await?;
     let rules = checked(request)?;
     store_rules(&state, &vault, &rules).await
 }

@@ -39,6 +39,15 @@ pub(crate) fn vault_name(raw: &str) -> ApiResult<VaultName> {
     })
 }
 
+/// The stored name of the vault `raw` names; 404 `VaultNotFound` if there is none.
+pub(super) async fn existing_vault(state: &AppState, raw: &str) -> ApiResult<String> {
+    let name = vault_name(raw)?;
+    match state.store.vault(name.as_str()).await? {
+        Some(v) => Ok(v.name),
+        None => Err(ApiError::VaultNotFound(name.to_string())),
+    }
+}
+
 pub(super) async fn list(State(state): State<SharedState>, _admin: Admin) -> ApiResult<Response> {
     let vaults = state.store.list_vaults().await?;
     let value: Vec<_> = vaults.iter().map(|v| vault_json(&state, v)).collect();

@@ -8,9 +8,9 @@ use arca_crypto::keys::SymmetricParams;
 use arca_crypto::SecretBytes;
 use arca_proto::keys::{
     BackupBlob, DeletedMembers, GetRandomBytesRequest, KeyBundle, KeyCreateParameters,
-    KeyImportParameters, KeyItem, KeyOperationResult, KeyOperationsParameters, KeyRotationPolicy,
-    KeySignParameters, KeyUpdateParameters, KeyVerifyParameters, KeyVerifyResult, ListResult,
-    RandomBytes,
+    KeyImportParameters, KeyItem, KeyOperationResult, KeyOperationsParameters,
+    KeyReleaseParameters, KeyReleaseResult, KeyRotationPolicy, KeySignParameters,
+    KeyUpdateParameters, KeyVerifyParameters, KeyVerifyResult, ListResult, RandomBytes,
 };
 use arca_proto::SecretText;
 use arca_store::Listing;
@@ -124,6 +124,11 @@ pub(crate) async fn route(
             let auth = ctx.authorize(Operation::KeyDelete, Some(&name))?;
             let v = engine::delete(&ctx.state.engine, &auth, ctx.vault, &name).await?;
             Ok(bundle(ctx, &v))
+        }
+        (&Method::POST, [name, version, w]) if word(w, "release") => {
+            let name = object_name(name)?;
+            let version = optional_version(version, &name)?;
+            release(ctx, &name, version.as_ref(), body).await
         }
         (&Method::POST, [name, version, op]) => match KeyUse::from_name(op) {
             Some(op) => {
@@ -288,6 +293,57 @@ async fn crypto(
     Ok(operation_result(ctx, name, outcome, None))
 }
 
+/// `POST /keys/{name}/{version}/release` (an empty version is the current one): the key wrapped
+/// for the attested target, in a JWS signed with the deployment's release-signing key. The
+/// payload is Key Vault's: `{"request": {...}, "response": {"key": <key bundle whose key carries
+/// key_hsm>}}`.
+async fn release(
+    ctx: &Ctx<'_>,
+    name: &ObjectName,
+    version: Option<&VersionId>,
+    body: Unread,
+) -> ApiResult<Response> {
+    let auth = ctx.authorize(Operation::KeyRelease, Some(name))?;
+    let (params, _lease): (KeyReleaseParameters, Lease) = read(ctx, body).await?;
+    let request = engine::ReleaseRequest {
+        target: arca_crypto::SecretString::new(params.target.expose().to_owned()),
+        nonce: params.nonce,
+        enc: params.enc,
+    };
+    drop(params.target);
+    let e = &ctx.state.engine;
+    let released = engine::release(e, &auth, ctx.vault, name, version, request).await?;
+    let mut bundle =
+        serde_json::to_value(bundle_of(ctx, &released.view)).map_err(|_| ApiError::Internal)?;
+    let kid = kid(ctx, &released.view, true);
+    if let Some(key) = bundle
+        .get_mut("key")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        key.insert("key_hsm".into(), released.key_hsm.into());
+    }
+    let mut request = serde_json::Map::new();
+    request.insert("enc".into(), released.enc.into());
+    request.insert("kid".into(), kid.into());
+    if let Some(nonce) = released.nonce {
+        request.insert("nonce".into(), nonce.into());
+    }
+    let payload = serde_json::json!({ "request": request, "response": { "key": bundle } });
+    let value = ctx.state.release_signing.sign(&payload).map_err(|_| {
+        tracing::error!("the release answer could not be signed");
+        ApiError::Internal
+    })?;
+    Ok(json(&KeyReleaseResult { value }))
+}
+
+/// `GET /release-signing-keys` on the deployment host: the JWK set of the key that signs release
+/// answers (ES256), for clients to verify them. Public, as an issuer's JWKS is.
+pub(crate) async fn release_signing_keys(
+    axum::extract::State(state): axum::extract::State<crate::state::SharedState>,
+) -> Response {
+    json(&serde_json::json!({ "keys": [state.release_signing.public_jwk()] }))
+}
+
 fn operation_result(
     ctx: &Ctx<'_>,
     name: &ObjectName,
@@ -361,16 +417,20 @@ fn deleted_members(ctx: &Ctx<'_>, v: &KeyView) -> Option<DeletedMembers> {
 }
 
 fn bundle(ctx: &Ctx<'_>, v: &KeyView) -> Response {
+    json(&bundle_of(ctx, v))
+}
+
+fn bundle_of<'v>(ctx: &Ctx<'_>, v: &'v KeyView) -> KeyBundle<'v> {
     let mut key = v.key.clone();
     key.kid = Some(kid(ctx, v, true));
-    json(&KeyBundle {
+    KeyBundle {
         key,
         attributes: v.attributes.clone(),
         tags: v.tags.as_ref(),
         managed: v.managed.then_some(true),
         release_policy: v.release_policy.as_ref(),
         deleted: deleted_members(ctx, v),
-    })
+    }
 }
 
 fn item<'v>(ctx: &Ctx<'_>, v: &'v KeyView, versioned: bool) -> KeyItem<'v> {

@@ -12,6 +12,7 @@ mod integrity;
 mod keys;
 mod local_ca;
 mod origins;
+mod release;
 mod rotation;
 mod router;
 mod upgrade;

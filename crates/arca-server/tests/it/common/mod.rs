@@ -157,6 +157,7 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
         lockout: Default::default(),
         vaults: Default::default(),
         bodies,
+        release_signing: Arc::new(arca_crypto::ReleaseSigningKey::generate().unwrap().0),
     });
     let app = arca_server::router::build(state.clone());
     Harness {
