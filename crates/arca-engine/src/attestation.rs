@@ -10,11 +10,11 @@
 //! These are administration operations: the admin API authorizes its caller (the administration
 //! action at `/`) before calling them, so they take no data-plane [`crate::Authorized`] proof.
 
-use arca_crypto::{record_aad, JwkSet};
-use arca_store::{BatchItem, DocumentOwner, DocumentRecord, StoreError, WriteBatch};
+use arca_crypto::JwkSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::vault_documents::{vault_not_found, VaultDocuments};
 use crate::{Engine, EngineError, EngineResult};
 
 /// Most issuers one vault trusts.
@@ -95,44 +95,29 @@ fn check_jwks(jwks: &Value) -> EngineResult<()> {
     Ok(())
 }
 
-fn owner(vault: &str) -> DocumentOwner {
-    DocumentOwner::Vault(vault.to_owned())
-}
+/// The vault documents that hold trusted issuers, one per issuer URL.
+const DOCUMENTS: VaultDocuments = VaultDocuments {
+    kind: DOCUMENT_KIND,
+    field: SEALED_FIELD,
+};
 
-fn aad(vault: &str, issuer: &str) -> Vec<u8> {
-    record_aad(vault, "vault", issuer, "", SEALED_FIELD)
-}
-
-fn open(
-    engine: &Engine,
-    vault: &str,
-    document: &DocumentRecord,
-) -> EngineResult<AttestationIssuer> {
-    let plain = engine
-        .keyring()
-        .open(&aad(vault, &document.id), &document.data)
-        .map_err(|_| {
-            tracing::error!(vault, "an attestation issuer document does not open");
-            EngineError::Internal
-        })?;
-    let issuer: AttestationIssuer = serde_json::from_slice(plain.expose()).map_err(|_| {
-        tracing::error!(vault, "an attestation issuer document does not parse");
-        EngineError::Internal
-    })?;
-    if issuer.issuer != document.id {
-        tracing::error!(vault, "an attestation issuer document names another issuer");
-        return Err(EngineError::Internal);
+/// An issuer document, checked to name the issuer it is stored under.
+fn named(id: &str, issuer: AttestationIssuer) -> EngineResult<AttestationIssuer> {
+    if issuer.issuer == id {
+        Ok(issuer)
+    } else {
+        crate::integrity::refused_record(DOCUMENT_KIND, id);
+        Err(EngineError::Internal)
     }
-    Ok(issuer)
 }
 
 /// The issuers `vault` trusts, ordered by URL.
 pub async fn issuers(engine: &Engine, vault: &str) -> EngineResult<Vec<AttestationIssuer>> {
-    let documents = engine
-        .store()
-        .list_documents(&owner(vault), DOCUMENT_KIND)
-        .await?;
-    documents.iter().map(|d| open(engine, vault, d)).collect()
+    let documents = DOCUMENTS.list(engine, vault).await?;
+    documents
+        .into_iter()
+        .map(|(id, issuer)| named(&id, issuer))
+        .collect()
 }
 
 /// The issuer `issuer` of `vault`, if the vault trusts it.
@@ -144,17 +129,8 @@ pub async fn issuer(
     if issuer.len() > MAX_ISSUER_LEN {
         return Ok(None);
     }
-    let document = engine
-        .store()
-        .document(&owner(vault), DOCUMENT_KIND, issuer)
-        .await?;
-    document.map(|d| open(engine, vault, &d)).transpose()
-}
-
-fn vault_not_found(vault: &str) -> EngineError {
-    EngineError::VaultNotFound {
-        vault: vault.to_owned(),
-    }
+    let found = DOCUMENTS.get(engine, vault, issuer).await?;
+    found.map(|i| named(issuer, i)).transpose()
 }
 
 /// Adds or replaces a trusted issuer of `vault`; refuses a new one beyond
@@ -169,30 +145,17 @@ pub async fn put_issuer(
     if engine.store().vault(vault).await?.is_none() {
         return Err(vault_not_found(vault));
     }
-    let existing = engine
-        .store()
-        .list_documents(&owner(vault), DOCUMENT_KIND)
-        .await?;
-    let replaces = existing.iter().any(|d| d.id == new.issuer);
-    if !replaces && existing.len() >= MAX_ISSUERS_PER_VAULT {
+    let replaces = DOCUMENTS
+        .get::<AttestationIssuer>(engine, vault, &new.issuer)
+        .await?
+        .is_some();
+    if !replaces && DOCUMENTS.count(engine, vault).await? >= MAX_ISSUERS_PER_VAULT {
         return Err(invalid(format!(
             "A vault trusts at most {MAX_ISSUERS_PER_VAULT} attestation issuers; delete one first."
         )));
     }
-    let json = serde_json::to_vec(&new).map_err(|_| EngineError::Internal)?;
-    let data = engine.keyring().seal(&aad(vault, &new.issuer), &json)?;
-    let mut batch = WriteBatch::new();
-    batch.push(BatchItem::PutDocument(DocumentRecord {
-        owner: owner(vault),
-        kind: DOCUMENT_KIND.to_owned(),
-        id: new.issuer.clone(),
-        data,
-    }));
-    match engine.store().write(&batch).await {
-        Ok(_) => Ok(new),
-        Err(StoreError::NotFound) => Err(vault_not_found(vault)),
-        Err(e) => Err(e.into()),
-    }
+    DOCUMENTS.put(engine, vault, &new.issuer, &new).await?;
+    Ok(new)
 }
 
 /// Stops trusting `issuer` for `vault`; `false` when it was not trusted.
@@ -200,17 +163,7 @@ pub async fn delete_issuer(engine: &Engine, vault: &str, issuer: &str) -> Engine
     if issuer.len() > MAX_ISSUER_LEN {
         return Ok(false);
     }
-    let mut batch = WriteBatch::new();
-    batch.push(BatchItem::DeleteDocument {
-        owner: owner(vault),
-        kind: DOCUMENT_KIND.to_owned(),
-        id: issuer.to_owned(),
-    });
-    match engine.store().write(&batch).await {
-        Ok(_) => Ok(true),
-        Err(StoreError::NotFound) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    DOCUMENTS.delete(engine, vault, issuer).await
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub enum EngineError {
     #[error("{kind} {name} not found")]
     NotFound { kind: ObjectKind, name: String },
     /// The named object is not in the deleted state.
+    #[error("certificate issuer {name} not found")]
+    IssuerNotFound { name: String },
     #[error("deleted {kind} {name} not found")]
     DeletedNotFound { kind: ObjectKind, name: String },
     /// The version is disabled; `operation` is the verb Key Vault names (`get`).

@@ -22,6 +22,10 @@ pub mod integrity;
 pub mod keys;
 pub mod objects;
 pub mod secrets;
+mod vault_documents;
+
+#[cfg(test)]
+mod test_support;
 
 use std::sync::Arc;
 

@@ -96,6 +96,7 @@ fn object_parts(e: &EngineError) -> (StatusCode, &'static str, Option<&'static s
         NotFound { kind, .. } | DeletedNotFound { kind, .. } => {
             (StatusCode::NOT_FOUND, not_found(*kind), None)
         }
+        IssuerNotFound { .. } => (StatusCode::NOT_FOUND, "CertificateIssuerNotFound", None),
         Disabled { kind, .. } => (
             StatusCode::FORBIDDEN,
             "Forbidden",
@@ -137,6 +138,7 @@ fn object_message(e: &EngineError) -> String {
             words(*kind).0
         ),
         DeletedNotFound { kind, name } => format!("Deleted {} not found: {name}", words(*kind).1),
+        IssuerNotFound { name } => format!("Issuer not found: {name}"),
         Disabled { kind, operation } => format!(
             "Operation {operation} is not allowed on a disabled {}.",
             words(*kind).0
