@@ -7,10 +7,11 @@
 use arca_core::authz::{Authorized, Scope};
 use arca_core::{ObjectName, Operation, Target, VersionId};
 use arca_store::VaultRecord;
+use serde::de::DeserializeOwned;
 
 use super::{Origin, Query};
 use crate::auth::caller::Caller;
-use crate::body::{BodyBytes, Unread};
+use crate::body::{BodyBytes, Lease, Unread};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -72,6 +73,18 @@ impl Ctx<'_> {
     pub(crate) async fn read(&self, body: Unread) -> ApiResult<BodyBytes> {
         let limit = body.allowance();
         crate::body::read(&self.state.bodies, body, limit).await
+    }
+
+    /// Reads the body as [`Ctx::read`] does and parses it as JSON; the lease keeps the body's
+    /// memory counted (and its bytes until they are wiped) while the parsed value is used.
+    pub(crate) async fn read_json<T: DeserializeOwned>(
+        &self,
+        body: Unread,
+    ) -> ApiResult<(T, Lease)> {
+        let bytes = self.read(body).await?;
+        let parsed = super::parse_json(&bytes);
+        let lease = bytes.into_lease();
+        parsed.map(|p| (p, lease))
     }
 }
 

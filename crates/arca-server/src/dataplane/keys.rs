@@ -16,7 +16,6 @@ use arca_proto::SecretText;
 use arca_store::Listing;
 use axum::http::Method;
 use axum::response::Response;
-use serde::de::DeserializeOwned;
 
 use arca_core::authz::Authorized;
 use arca_engine::keys::{self as engine, KeyRef, KeyUse, KeyView, Outcome};
@@ -60,21 +59,21 @@ pub(crate) async fn route(
         }
         (&Method::POST, ["restore"]) => {
             let auth = ctx.authorize(Operation::KeyRestore, None)?;
-            let (params, _lease): (BackupBlob, Lease) = read(ctx, body).await?;
+            let (params, _lease): (BackupBlob, Lease) = ctx.read_json(body).await?;
             let v = engine::restore(&ctx.state.engine, &auth, ctx.vault, &params.value).await?;
             Ok(bundle(ctx, &v))
         }
         (&Method::POST, [name, w]) if word(w, "create") => {
             let name = object_name(name)?;
             let auth = ctx.authorize(Operation::KeyCreate, Some(&name))?;
-            let (params, _lease): (KeyCreateParameters, Lease) = read(ctx, body).await?;
+            let (params, _lease): (KeyCreateParameters, Lease) = ctx.read_json(body).await?;
             let v = engine::create(&ctx.state.engine, &auth, ctx.vault, &name, params.into());
             Ok(bundle(ctx, &v.await?))
         }
         (&Method::PUT, [name]) => {
             let name = object_name(name)?;
             let auth = ctx.authorize(Operation::KeyImport, Some(&name))?;
-            let (params, _lease): (KeyImportParameters, Lease) = read(ctx, body).await?;
+            let (params, _lease): (KeyImportParameters, Lease) = ctx.read_json(body).await?;
             let v = engine::import(&ctx.state.engine, &auth, ctx.vault, &name, params.into());
             Ok(bundle(ctx, &v.await?))
         }
@@ -91,7 +90,7 @@ pub(crate) async fn route(
         (&Method::PUT, [name, w]) if word(w, "rotationpolicy") => {
             let name = object_name(name)?;
             let auth = ctx.authorize(Operation::KeyRotationPolicySet, Some(&name))?;
-            let (params, _lease): (KeyRotationPolicy, Lease) = read(ctx, body).await?;
+            let (params, _lease): (KeyRotationPolicy, Lease) = ctx.read_json(body).await?;
             let e = &ctx.state.engine;
             let policy = engine::update_rotation_policy(e, &auth, ctx.vault, &name, params);
             Ok(rotation_policy(ctx, &name, policy.await?))
@@ -181,7 +180,7 @@ pub(crate) async fn random(ctx: &Ctx<'_>, method: &Method, body: Unread) -> ApiR
         return Err(ApiError::MethodNotAllowed);
     }
     let auth = ctx.authorize(Operation::KeyRandomBytes, None)?;
-    let (params, _lease): (GetRandomBytesRequest, Lease) = read(ctx, body).await?;
+    let (params, _lease): (GetRandomBytesRequest, Lease) = ctx.read_json(body).await?;
     let bytes = engine::random_bytes(&auth, ctx.vault, params.count)?;
     Ok(json(&RandomBytes {
         value: encoded(&bytes),
@@ -190,13 +189,6 @@ pub(crate) async fn random(ctx: &Ctx<'_>, method: &Method, body: Unread) -> ApiR
 
 /// Reads and parses a JSON body. The raw body is wiped once parsed (it may hold key material);
 /// the caller holds the returned lease, which keeps the body's budget share, until it answers.
-async fn read<T: DeserializeOwned>(ctx: &Ctx<'_>, body: Unread) -> ApiResult<(T, Lease)> {
-    let bytes = ctx.read(body).await?;
-    let parsed = parse_json(&bytes);
-    let lease = bytes.into_lease();
-    parsed.map(|p| (p, lease))
-}
-
 /// A base64url member of a request.
 fn decode(text: &str, member: &str) -> ApiResult<Vec<u8>> {
     crate::b64url_decode(text)
@@ -253,18 +245,18 @@ async fn crypto(
     };
     let outcome = match op {
         KeyUse::Sign => {
-            let (p, _lease): (KeySignParameters, Lease) = read(ctx, body).await?;
+            let (p, _lease): (KeySignParameters, Lease) = ctx.read_json(body).await?;
             engine::sign(e, &auth, at, &p.alg, &decode(&p.value, "value")?).await?
         }
         KeyUse::Verify => {
-            let (p, _lease): (KeyVerifyParameters, Lease) = read(ctx, body).await?;
+            let (p, _lease): (KeyVerifyParameters, Lease) = ctx.read_json(body).await?;
             let digest = decode(&p.digest, "digest")?;
             let signature = decode(&p.value, "value")?;
             let valid = engine::verify(e, &auth, at, &p.alg, &digest, &signature).await?;
             return Ok(json(&KeyVerifyResult { value: valid }));
         }
         _ => {
-            let (p, _lease): (KeyOperationsParameters, Lease) = read(ctx, body).await?;
+            let (p, _lease): (KeyOperationsParameters, Lease) = ctx.read_json(body).await?;
             let value = SecretBytes::new(decode(p.value.expose(), "value")?);
             let iv = decode_optional(p.iv.as_ref(), "iv")?;
             let aad = decode_optional(p.aad.as_ref(), "aad")?;
@@ -304,7 +296,7 @@ async fn release(
     body: Unread,
 ) -> ApiResult<Response> {
     let auth = ctx.authorize(Operation::KeyRelease, Some(name))?;
-    let (params, _lease): (KeyReleaseParameters, Lease) = read(ctx, body).await?;
+    let (params, _lease): (KeyReleaseParameters, Lease) = ctx.read_json(body).await?;
     let request = engine::ReleaseRequest {
         target: arca_crypto::SecretString::new(params.target.expose().to_owned()),
         nonce: params.nonce,

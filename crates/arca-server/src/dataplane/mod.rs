@@ -6,6 +6,7 @@
 //! (through the body budget, `crate::body`) and it and the parameters are validated. A request
 //! refused before its body is read is answered at once; its body is discarded in the background.
 
+pub(crate) mod certificates;
 pub(crate) mod context;
 pub(crate) mod deleted;
 pub(crate) mod keys;
@@ -163,6 +164,9 @@ pub(crate) async fn serve(
         }
         Some(c) if c.eq_ignore_ascii_case("deletedsecrets") => {
             deleted::route::<secrets::Deleted>(&ctx, &parts.method, &segments[1..]).await
+        }
+        Some(c) if c.eq_ignore_ascii_case("certificates") => {
+            certificates::route(&ctx, &parts.method, &segments[1..], body).await
         }
         Some(c) if c.eq_ignore_ascii_case("keys") => {
             keys::route(&ctx, &parts.method, &segments[1..], body).await
