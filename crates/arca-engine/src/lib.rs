@@ -35,6 +35,8 @@ pub struct Engine {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    /// Parsed private keys (`keys::cache`), shared by the engine's clones.
+    key_cache: Arc<keys::KeyCache>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -49,6 +51,7 @@ impl Engine {
             store,
             keyring,
             clock,
+            key_cache: Arc::default(),
         }
     }
 
@@ -58,6 +61,10 @@ impl Engine {
 
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+
+    pub(crate) fn key_cache(&self) -> &keys::KeyCache {
+        &self.key_cache
     }
 
     /// Unix seconds, from the injected clock.

@@ -13,6 +13,7 @@
 //! Not here yet: key release (a later increment of the issue).
 
 mod backup;
+mod cache;
 mod crypto;
 mod policy;
 mod rotation;
@@ -34,6 +35,7 @@ use crate::objects::{self, require_object, Page};
 use crate::{Authorized, Engine, EngineError, EngineResult};
 
 pub use backup::{backup, restore};
+pub(crate) use cache::KeyCache;
 pub use crypto::{
     decrypt, encrypt, random_bytes, sign, unwrap_key, verify, wrap_key, KeyRef, KeyUse, Outcome,
     MAX_RANDOM_BYTES,
@@ -751,6 +753,7 @@ pub async fn delete(
     name: &ObjectName,
 ) -> EngineResult<KeyView> {
     let f = objects::delete(engine, auth, vault, KIND, name).await?;
+    engine.key_cache().forget(&vault.name, name.key());
     view(engine, vault, name, &f.object, &f.version)
 }
 
@@ -780,5 +783,7 @@ pub async fn purge(
     vault: &VaultRecord,
     name: &ObjectName,
 ) -> EngineResult<()> {
-    objects::purge(engine, auth, vault, KIND, name).await
+    objects::purge(engine, auth, vault, KIND, name).await?;
+    engine.key_cache().forget(&vault.name, name.key());
+    Ok(())
 }

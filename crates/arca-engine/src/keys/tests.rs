@@ -20,6 +20,7 @@ use arca_store::{Listing, Store, VaultRecord};
 use super::*;
 use crate::error::Refusal;
 
+mod cache;
 mod rotation;
 
 const NOW: i64 = 1_800_000_000;
