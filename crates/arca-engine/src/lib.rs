@@ -43,6 +43,8 @@ pub struct Engine {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    /// Parsed private keys (`keys::cache`), shared by the engine's clones.
+    key_cache: Arc<keys::KeyCache>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -57,6 +59,7 @@ impl Engine {
             store,
             keyring,
             clock,
+            key_cache: Arc::default(),
         }
     }
 
@@ -66,6 +69,10 @@ impl Engine {
 
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+
+    pub(crate) fn key_cache(&self) -> &keys::KeyCache {
+        &self.key_cache
     }
 
     /// Unix seconds, from the injected clock.

@@ -111,5 +111,6 @@ pub async fn restore(
         &document.current,
     )
     .await?;
+    engine.key_cache().forget(&vault.name, name.key());
     view(engine, vault, &name, &object, &record)
 }

@@ -5,6 +5,8 @@
 //! lengths, curves and input sizes; its refusals become [`EngineError::Invalid`] with its
 //! message, which names algorithms and sizes, never a value. Also random bytes.
 
+use std::sync::Arc;
+
 use arca_core::{ObjectName, Operation, VersionId};
 use arca_crypto::keys::{
     EncryptionAlgorithm, PrivateKey, SignatureAlgorithm, SymmetricParams, WrapAlgorithm,
@@ -117,13 +119,14 @@ fn not_permitted(use_: KeyUse, reason: Refusal) -> EngineError {
     }
 }
 
-/// The key `at` names, after the proof and every rule of use are checked, with its version id.
+/// The key `at` names, after the proof and every rule of use are checked, with its version id;
+/// parsed once per version and then taken from the engine's cache (`super::cache`).
 async fn usable(
     engine: &Engine,
     auth: &Authorized,
     at: KeyRef<'_>,
     use_: KeyUse,
-) -> EngineResult<(String, PrivateKey)> {
+) -> EngineResult<(String, Arc<PrivateKey>)> {
     let KeyRef {
         vault,
         name,
@@ -151,7 +154,13 @@ async fn usable(
             return Err(not_permitted(use_, Refusal::Expired));
         }
     }
-    let private = super::open_private(engine, &vault.name, name, record)?;
+    // Only after every rule of use passed: the cache holds parsed keys, never decisions.
+    let private =
+        engine
+            .key_cache()
+            .get_or_parse(&vault.name, name.key(), &record.version, || {
+                super::open_private(engine, &vault.name, name, record)
+            })?;
     Ok((record.version.clone(), private))
 }
 

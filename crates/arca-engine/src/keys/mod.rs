@@ -16,6 +16,7 @@
 //! copies the policy to the new version as it is.
 
 mod backup;
+mod cache;
 mod crypto;
 mod policy;
 mod release;
@@ -38,6 +39,7 @@ use crate::objects::{self, require_object, Page};
 use crate::{Authorized, Engine, EngineError, EngineResult};
 
 pub use backup::{backup, restore};
+pub(crate) use cache::KeyCache;
 pub use crypto::{
     decrypt, encrypt, random_bytes, sign, unwrap_key, verify, wrap_key, KeyRef, KeyUse, Outcome,
     MAX_RANDOM_BYTES,
@@ -763,6 +765,7 @@ pub async fn delete(
     name: &ObjectName,
 ) -> EngineResult<KeyView> {
     let f = objects::delete(engine, auth, vault, KIND, name).await?;
+    engine.key_cache().forget(&vault.name, name.key());
     view(engine, vault, name, &f.object, &f.version)
 }
 
@@ -792,5 +795,7 @@ pub async fn purge(
     vault: &VaultRecord,
     name: &ObjectName,
 ) -> EngineResult<()> {
-    objects::purge(engine, auth, vault, KIND, name).await
+    objects::purge(engine, auth, vault, KIND, name).await?;
+    engine.key_cache().forget(&vault.name, name.key());
+    Ok(())
 }

@@ -20,6 +20,7 @@ use arca_store::{Listing, Store, VaultRecord};
 use super::*;
 use crate::error::Refusal;
 
+mod cache;
 mod release;
 mod rotation;
 
