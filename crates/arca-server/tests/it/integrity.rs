@@ -376,14 +376,15 @@ async fn sign_with(h: &Harness, name: &str, version: &str) -> (StatusCode, serde
 
 /// Copying another key's sealed private key (and its sealed metadata, which holds the public
 /// half) over a key's version does not make the server sign with the other key: both are
-/// sealed with their own name and version as associated data.
+/// sealed with their own name and version as associated data. (The victim has not signed
+/// before the change, so its key is read from storage, not from the parsed-key cache; a key
+/// already cached is the one that verified when it was read.)
 #[tokio::test]
 async fn a_private_key_swapped_in_the_database_signs_nothing() {
     let (logs, _guard) = Logs::capture();
     let h = harness().await;
     let victim = create_signing_key(&h, "victim").await;
     let attacker = create_signing_key(&h, "attacker").await;
-    assert_eq!(sign_with(&h, "victim", "").await.0, StatusCode::OK);
 
     let conn = database(&h);
     for column in ["value", "meta"] {
@@ -421,37 +422,34 @@ async fn a_rotated_key_rolled_back_in_the_database_is_refused() {
     let h = harness().await;
     let old = create_signing_key(&h, "rotated").await;
     let new = create_signing_key(&h, "rotated").await;
-
     let conn = database(&h);
-    let changed = conn
-        .execute(
-            "UPDATE objects SET current_version = ?1 WHERE kind = 'key' AND lname = 'rotated'",
-            [&old],
-        )
-        .unwrap();
-    assert_eq!(changed, 1);
-    let (status, body) = sign_with(&h, "rotated", "").await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
-    logs.assert_refused(&old, &[]);
-    conn.execute(
-        "UPDATE objects SET current_version = ?1 WHERE kind = 'key' AND lname = 'rotated'",
-        [&new],
-    )
-    .unwrap();
-    assert_eq!(sign_with(&h, "rotated", "").await.0, StatusCode::OK);
+    let select =
+        "SELECT value FROM versions WHERE kind = 'key' AND lname = 'rotated' AND version = ?1";
+    let update =
+        "UPDATE versions SET value = ?1 WHERE kind = 'key' AND lname = 'rotated' AND version = ?2";
+    let value_of =
+        |version: &str| -> Vec<u8> { conn.query_row(select, [version], |row| row.get(0)).unwrap() };
 
-    let changed = conn
-        .execute(
-            "UPDATE versions SET value = (SELECT value FROM versions \
-             WHERE kind = 'key' AND lname = 'rotated' AND version = ?1) \
-             WHERE kind = 'key' AND lname = 'rotated' AND version = ?2",
-            [&old, &new],
-        )
+    // The older key's material on the newer version (read from storage: not signed with yet).
+    let (old_value, new_value) = (value_of(&old), value_of(&new));
+    conn.execute(update, rusqlite::params![old_value, new])
         .unwrap();
-    assert_eq!(changed, 1);
     let (status, body) = sign_with(&h, "rotated", &new).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     logs.assert_refused("what=\"key\"", &[]);
+    conn.execute(update, rusqlite::params![new_value, new])
+        .unwrap();
+    assert_eq!(sign_with(&h, "rotated", &new).await.0, StatusCode::OK);
+
+    // The key pointed back at the older version as its current one.
+    let point_at =
+        "UPDATE objects SET current_version = ?1 WHERE kind = 'key' AND lname = 'rotated'";
+    assert_eq!(conn.execute(point_at, [&old]).unwrap(), 1);
+    let (status, body) = sign_with(&h, "rotated", "").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    logs.assert_refused(&old, &[]);
+    conn.execute(point_at, [&new]).unwrap();
+    assert_eq!(sign_with(&h, "rotated", "").await.0, StatusCode::OK);
     // The older version, untouched, still signs by its id.
     assert_eq!(sign_with(&h, "rotated", &old).await.0, StatusCode::OK);
 }
