@@ -19,6 +19,7 @@ use super::parse::ParsedCertificate;
 use super::{add_months, cert_error, civil, oid, MAX_TIME};
 use crate::digest::sha1_thumbprint;
 use crate::keys::{Curve, KeyType, PrivateKey, PublicKey, SignatureAlgorithm};
+use crate::pki::ca::is_dns_name;
 use crate::pki::der;
 use crate::seal::random::random_bytes;
 use crate::{CaMaterial, CryptoError};
@@ -293,23 +294,6 @@ fn general_names(sans: &SubjectAltNames) -> Result<Vec<u8>, CryptoError> {
     Ok(out)
 }
 
-/// A DNS name of ASCII labels, a leading `*` label allowed.
-fn is_dns_name(name: &str) -> bool {
-    if name.is_empty() || name.len() > 253 {
-        return false;
-    }
-    name.split('.').enumerate().all(|(index, label)| {
-        (index == 0 && label == "*" && name.len() > 2)
-            || (!label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    })
-}
-
 fn extension(arcs: &[u64], critical: bool, value: &[u8]) -> Vec<u8> {
     let mut content = der::encode_oid(arcs);
     if critical {
@@ -570,6 +554,18 @@ pub fn create_csr(
 /// A CSR's DER as PEM (`CERTIFICATE REQUEST`), 64-column lines.
 pub fn csr_pem(csr_der: &[u8]) -> String {
     crate::pki::certs::pem::pem_block("CERTIFICATE REQUEST", csr_der)
+}
+
+/// A one-month self-signed certificate named `subject` for `key`, for other modules' tests.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_certificate(key: &PrivateKey, subject: &str) -> Vec<u8> {
+    let description = CertificateDescription {
+        subject: subject.into(),
+        validity_months: 1,
+        ..Default::default()
+    };
+    self_signed_certificate(&description, key, 1_780_000_000).unwrap()
 }
 
 #[cfg(test)]

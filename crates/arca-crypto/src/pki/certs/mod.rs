@@ -41,6 +41,7 @@ pub use pem::{build_pem_secret, parse_pem_bundle, PemBundle};
 pub use pfx::{build_pfx, parse_pfx, PfxContents, MAX_PBKDF_ITERATIONS};
 pub use verify::{verify_chain, ChainOrder};
 
+pub(crate) use crate::pki::x509::{days_from_civil, days_in_month};
 use crate::CryptoError;
 
 /// Largest certificate accepted, DER bytes.
@@ -99,25 +100,6 @@ pub(crate) fn civil(unix: i64) -> (i64, i64, i64, i64, i64, i64) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day, secs / 3_600, secs % 3_600 / 60, secs % 60)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-pub(crate) fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// `unix` plus `months` calendar months, the day clamped to the target month's length

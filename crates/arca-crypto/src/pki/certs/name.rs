@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 
 use super::cert_error;
 use crate::pki::der::{self, Tlv};
+use crate::pki::x509::{directory_string, render_rdns};
 use crate::CryptoError;
 
 /// Longest subject string accepted, bytes.
@@ -296,21 +297,7 @@ fn unescape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<char
 /// A DER `Name`'s content (the RDNSequence) in Key Vault's string form. `None` when the
 /// structure is not a Name.
 pub(crate) fn render_name_content(rdn_sequence: &[u8]) -> Option<String> {
-    let mut rdns = Vec::new();
-    for rdn in der::children(rdn_sequence)?.iter().rev() {
-        if rdn.tag != der::TAG_SET {
-            return None;
-        }
-        let attributes = der::children(rdn.content)?
-            .iter()
-            .map(render_attribute)
-            .collect::<Option<Vec<_>>>()?;
-        if attributes.is_empty() {
-            return None;
-        }
-        rdns.push(attributes.join(" + "));
-    }
-    Some(rdns.join(", "))
+    render_rdns(rdn_sequence, render_attribute, " + ", ", ")
 }
 
 /// A whole DER `Name` (SEQUENCE included) in Key Vault's string form.
@@ -342,7 +329,7 @@ fn render_attribute(tlv: &Tlv<'_>) -> Option<String> {
             format!("OID.{}=", dotted.join("."))
         }
     };
-    match text_value(value) {
+    match directory_string(value) {
         Some(text) => quote_value(&text, &mut out),
         None => {
             out.push('#');
@@ -352,28 +339,6 @@ fn render_attribute(tlv: &Tlv<'_>) -> Option<String> {
         }
     }
     Some(out)
-}
-
-/// The text of a UTF8String, PrintableString, IA5String or BMPString.
-fn text_value(value: &Tlv<'_>) -> Option<String> {
-    match value.tag {
-        der::TAG_UTF8_STRING | der::TAG_PRINTABLE_STRING | der::TAG_IA5_STRING => {
-            std::str::from_utf8(value.content).ok().map(str::to_owned)
-        }
-        der::TAG_BMP_STRING => {
-            if value.content.len() % 2 != 0 {
-                return None;
-            }
-            let units = value
-                .content
-                .chunks_exact(2)
-                .map(|pair| u16::from_be_bytes([pair[0], pair[1]]));
-            char::decode_utf16(units)
-                .collect::<Result<String, _>>()
-                .ok()
-        }
-        _ => None,
-    }
 }
 
 /// Appends `value`, in double quotes when it holds a character that would otherwise end or

@@ -190,18 +190,27 @@ pub fn chain_from_pem(text: &str) -> Result<Vec<ParsedCertificate>, CryptoError>
     let blocks = der::pem_blocks(text).ok_or_else(|| cert_error("the PEM text is malformed"))?;
     let mut chain = Vec::new();
     for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
-        if chain.len() == MAX_CHAIN_LEN {
-            return Err(cert_error("the chain has more than 10 certificates"));
-        }
-        let der_bytes = block
-            .decode()
-            .ok_or_else(|| cert_error("a PEM certificate is not valid base64"))?;
-        chain.push(ParsedCertificate::from_der(&der_bytes)?);
+        push_pem_certificate(&mut chain, block)?;
     }
     if chain.is_empty() {
         return Err(cert_error("the PEM text holds no certificate"));
     }
     Ok(chain)
+}
+
+/// Decodes a `CERTIFICATE` block onto `chain`, refusing the `MAX_CHAIN_LEN + 1`th.
+pub(crate) fn push_pem_certificate(
+    chain: &mut Vec<ParsedCertificate>,
+    block: &der::PemBlock<'_>,
+) -> Result<(), CryptoError> {
+    if chain.len() == MAX_CHAIN_LEN {
+        return Err(cert_error("the chain has more than 10 certificates"));
+    }
+    let der_bytes = block
+        .decode()
+        .ok_or_else(|| cert_error("a PEM certificate is not valid base64"))?;
+    chain.push(ParsedCertificate::from_der(&der_bytes)?);
+    Ok(())
 }
 
 /// A chain from DER certificates (merge's `x5c`, already base64-decoded), in the order given.

@@ -15,9 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use super::parse::ParsedCertificate;
+use super::parse::{push_pem_certificate, ParsedCertificate};
 use super::pfx::decrypt_pkcs8;
-use super::{cert_error, MAX_CHAIN_LEN, MAX_INPUT_LEN};
+use super::{cert_error, MAX_INPUT_LEN};
 use crate::keys::{PrivateKey, OID_EC_PUBLIC_KEY, OID_RSA_ENCRYPTION};
 use crate::pki::der;
 use crate::{private_key_pem, CryptoError, SecretBytes, SecretString};
@@ -64,13 +64,7 @@ pub fn parse_pem_bundle(
     for block in &blocks {
         let pkcs8: SecretBytes = match block.label {
             "CERTIFICATE" => {
-                if chain.len() == MAX_CHAIN_LEN {
-                    return Err(cert_error("the chain has more than 10 certificates"));
-                }
-                let der_bytes = block
-                    .decode()
-                    .ok_or_else(|| cert_error("a PEM certificate is not valid base64"))?;
-                chain.push(ParsedCertificate::from_der(&der_bytes)?);
+                push_pem_certificate(&mut chain, block)?;
                 continue;
             }
             "PRIVATE KEY" => secret_block(block)?,
@@ -166,15 +160,10 @@ pub fn build_pem_secret(
 mod tests {
     use super::*;
     use crate::keys::Curve;
-    use crate::pki::certs::build::{self_signed_certificate, CertificateDescription};
+    use crate::pki::certs::build::test_certificate;
 
     fn cert_for(key: &PrivateKey) -> Vec<u8> {
-        let description = CertificateDescription {
-            subject: "CN=pem".into(),
-            validity_months: 1,
-            ..Default::default()
-        };
-        self_signed_certificate(&description, key, 1_780_000_000).unwrap()
+        test_certificate(key, "CN=pem")
     }
 
     #[test]

@@ -783,15 +783,10 @@ pub fn build_pfx(key: Option<&PrivateKey>, chain: &[Vec<u8>]) -> Result<SecretBy
 mod tests {
     use super::*;
     use crate::keys::Curve;
-    use crate::pki::certs::build::{self_signed_certificate, CertificateDescription};
+    use crate::pki::certs::build::test_certificate;
 
     fn cert_for(key: &PrivateKey) -> Vec<u8> {
-        let description = CertificateDescription {
-            subject: "CN=pfx".into(),
-            validity_months: 1,
-            ..Default::default()
-        };
-        self_signed_certificate(&description, key, 1_780_000_000).unwrap()
+        test_certificate(key, "CN=pfx")
     }
 
     #[test]
