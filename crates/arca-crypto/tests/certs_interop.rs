@@ -159,6 +159,16 @@ fn run(tool: &str, args: &[&str]) -> String {
     text
 }
 
+/// `openssl verify` of `cert` at `now` with `options` (the anchors) succeeds.
+fn openssl_verify(now: i64, options: &[&str], cert: &str) {
+    let at = now.to_string();
+    let mut args = vec!["verify", "-attime", &at];
+    args.extend_from_slice(options);
+    args.push(cert);
+    let verified = run("openssl", &args);
+    assert!(verified.contains(": OK"), "{verified}");
+}
+
 fn description() -> CertificateDescription {
     CertificateDescription {
         subject: "CN=www.example.com, O=Contoso, OU=IT, L=Redmond, S=WA, C=US".into(),
@@ -215,20 +225,7 @@ fn openssl_reads_what_arca_makes() {
         }
         // Self-signed and not a CA: `openssl verify` with itself as the anchor checks the
         // signature (-partial_chain accepts a non-CA anchor).
-        let at = now.to_string();
-        let verified = run(
-            "openssl",
-            &[
-                "verify",
-                "-attime",
-                &at,
-                "-partial_chain",
-                "-CAfile",
-                path,
-                path,
-            ],
-        );
-        assert!(verified.contains(": OK"), "{verified}");
+        openssl_verify(now, &["-partial_chain", "-CAfile", path], path);
 
         let csr = csr_pem(&create_csr(&description(), &key).unwrap());
         let csr_path = temp_file("req.pem", csr.as_bytes());
@@ -264,19 +261,11 @@ fn openssl_verifies_arca_issued_chains_and_reads_arca_pfx() {
     let leaf = issue_certificate(&description(), &key.public_key().unwrap(), &issuer, now).unwrap();
     let ca_path = temp_file("ca.pem", ca.cert_pem.as_bytes());
     let leaf_path = temp_file("leaf.pem", certificate_pem(&leaf).as_bytes());
-    let at = now.to_string();
-    let verified = run(
-        "openssl",
-        &[
-            "verify",
-            "-attime",
-            &at,
-            "-CAfile",
-            ca_path.to_str().unwrap(),
-            leaf_path.to_str().unwrap(),
-        ],
+    openssl_verify(
+        now,
+        &["-CAfile", ca_path.to_str().unwrap()],
+        leaf_path.to_str().unwrap(),
     );
-    assert!(verified.contains(": OK"), "{verified}");
 
     let chain = vec![leaf.clone(), issuer.cert_der().to_vec()];
     let pfx = build_pfx(Some(&key), &chain).unwrap();

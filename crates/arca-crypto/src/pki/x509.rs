@@ -255,8 +255,8 @@ pub(crate) fn render_rdns(
     Some(rdns.join(between))
 }
 
-/// One AttributeTypeAndValue as `TYPE=value`.
-fn attribute(tlv: &Tlv<'_>) -> Option<String> {
+/// An AttributeTypeAndValue's type (OID arcs) and value element.
+pub(crate) fn attribute_parts<'a>(tlv: &Tlv<'a>) -> Option<(Vec<u64>, Tlv<'a>)> {
     if tlv.tag != der::TAG_SEQUENCE {
         return None;
     }
@@ -267,7 +267,13 @@ fn attribute(tlv: &Tlv<'_>) -> Option<String> {
     if oid.tag != der::TAG_OID {
         return None;
     }
-    let arcs = der::oid_arcs(oid.content)?;
+    Some((der::oid_arcs(oid.content)?, *value))
+}
+
+/// One AttributeTypeAndValue as `TYPE=value`.
+fn attribute(tlv: &Tlv<'_>) -> Option<String> {
+    let (arcs, value) = attribute_parts(tlv)?;
+    let value = &value;
     let text = short_name(&arcs).and_then(|name| Some((name, directory_string(value)?)));
     if let Some((name, text)) = text {
         let mut out = format!("{name}=");

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use super::cert_error;
 use crate::pki::der::{self, Tlv};
-use crate::pki::x509::{directory_string, render_rdns};
+use crate::pki::x509::{attribute_parts, directory_string, render_rdns};
 use crate::CryptoError;
 
 /// Longest subject string accepted, bytes.
@@ -308,17 +308,8 @@ pub fn render_name(name_der: &[u8]) -> Result<String, CryptoError> {
 }
 
 fn render_attribute(tlv: &Tlv<'_>) -> Option<String> {
-    if tlv.tag != der::TAG_SEQUENCE {
-        return None;
-    }
-    let parts = der::children(tlv.content)?;
-    let [oid, value] = parts.as_slice() else {
-        return None;
-    };
-    if oid.tag != der::TAG_OID {
-        return None;
-    }
-    let arcs = der::oid_arcs(oid.content)?;
+    let (arcs, value) = attribute_parts(tlv)?;
+    let value = &value;
     let mut out = match ATTRIBUTES
         .iter()
         .find(|(_, known, _)| *known == arcs.as_slice())
