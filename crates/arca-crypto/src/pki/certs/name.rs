@@ -11,12 +11,13 @@
 //! attribute as `OID.1.2.3` or a bare dotted OID.
 //!
 //! Values become a PrintableString when every character allows it, a UTF8String otherwise;
-//! C must be two letters (PrintableString), E and DC are IA5String (ASCII).
+//! C must be two letters (PrintableString), E and DC are IA5String (ASCII). Control characters
+//! are refused.
 //!
 //! Rendering writes `KEY=value` joined by `, ` (`+` inside an RDN), with the keywords above
 //! (S for the state, E for e-mail), `OID.<dotted>` for other types, `#hex` for values that are
-//! not text, and double quotes around a value holding `, + = " ; < > #`, a newline or edge
-//! spaces. Control characters are written as `\XX`, so a name is always one printable line.
+//! not text, and double quotes around a value holding `, + = " ; < > # \`, or edge spaces
+//! (`""` and `\\` inside). Control characters are written as `\XX`, so a name is always one printable line.
 
 use std::fmt::Write as _;
 
@@ -105,6 +106,11 @@ fn encode_attribute(key: &str, value: &str) -> Result<Vec<u8>, CryptoError> {
     if value.is_empty() {
         return Err(CryptoError::Certificate(format!(
             "the subject attribute {key} has an empty value"
+        )));
+    }
+    if value.contains(char::is_control) {
+        return Err(CryptoError::Certificate(format!(
+            "the subject attribute {key} has a control character"
         )));
     }
     if value.chars().count() > MAX_VALUE_LEN {
@@ -333,7 +339,7 @@ fn render_attribute(tlv: &Tlv<'_>) -> Option<String> {
 }
 
 /// Appends `value`, in double quotes when it holds a character that would otherwise end or
-/// change it (a quote inside becomes `""`); control characters become `\XX`.
+/// change it (a quote inside becomes `""`, a backslash `\\`); control characters become `\XX`.
 fn quote_value(value: &str, out: &mut String) {
     let needs_quotes = value.is_empty()
         || value.starts_with(' ')
@@ -352,6 +358,8 @@ fn quote_value(value: &str, out: &mut String) {
             }
         } else if c == '"' {
             out.push_str("\"\"");
+        } else if c == '\\' {
+            out.push_str("\\\\");
         } else {
             out.push(c);
         }
@@ -383,6 +391,7 @@ mod tests {
         );
         assert_eq!(round_trip(r"O=Contoso\, Inc."), r#"O="Contoso, Inc.""#);
         assert_eq!(round_trip(r#"CN="say ""hi""""#), r#"CN="say ""hi""""#);
+        assert_eq!(round_trip(r"CN=a\\b"), r#"CN="a\\b""#);
         assert_eq!(round_trip(r"CN=a\20"), r#"CN="a ""#);
         assert_eq!(round_trip("CN=a + O=b, C=us"), "CN=a + O=b, C=us");
         assert_eq!(round_trip("E=a@b.c, DC=example"), "E=a@b.c, DC=example");
@@ -425,6 +434,7 @@ mod tests {
             "CN=a\\q",
             "CN=a\\",
             "CN=a\\C3",
+            "CN=a\\0Ab",
             "1=x",
             "OID.99.1=x",
         ] {

@@ -213,6 +213,21 @@ pub(crate) fn push_pem_certificate(
     Ok(())
 }
 
+/// Moves the certificate holding `key` to the front, the others keeping their order; an error
+/// when no certificate holds it (an import must not pair a key with someone else's certificate).
+pub(crate) fn key_certificate_first(
+    chain: &mut Vec<ParsedCertificate>,
+    key: &PrivateKey,
+) -> Result<(), CryptoError> {
+    let leaf = chain
+        .iter()
+        .position(|c| c.public_key_matches(key))
+        .ok_or_else(|| cert_error("no certificate holds the private key"))?;
+    let leaf = chain.remove(leaf);
+    chain.insert(0, leaf);
+    Ok(())
+}
+
 /// A chain from DER certificates (merge's `x5c`, already base64-decoded), in the order given.
 pub fn chain_from_der_list(list: &[Vec<u8>]) -> Result<Vec<ParsedCertificate>, CryptoError> {
     if list.is_empty() {

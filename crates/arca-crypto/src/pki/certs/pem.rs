@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use super::parse::{push_pem_certificate, ParsedCertificate};
+use super::parse::{key_certificate_first, push_pem_certificate, ParsedCertificate};
 use super::pfx::decrypt_pkcs8;
 use super::{cert_error, MAX_INPUT_LEN};
 use crate::keys::{PrivateKey, OID_EC_PUBLIC_KEY, OID_RSA_ENCRYPTION};
@@ -27,7 +27,8 @@ use crate::{private_key_pem, CryptoError, SecretBytes, SecretString};
 pub struct PemBundle {
     /// The private key, if the bundle had one.
     pub key: Option<PrivateKey>,
-    /// The certificates, in the order given.
+    /// The certificates: the key's certificate first when there is a key, then the others in
+    /// the order given.
     pub chain: Vec<ParsedCertificate>,
 }
 
@@ -44,7 +45,8 @@ pub(crate) fn pem_block(label: &str, der_bytes: &[u8]) -> String {
     out
 }
 
-/// Reads a PEM bundle: at most one private key and 1 to `MAX_CHAIN_LEN` certificates.
+/// Reads a PEM bundle: at most one private key and 1 to `MAX_CHAIN_LEN` certificates; with a key,
+/// the certificate holding it must be present and comes first.
 /// `password` opens an `ENCRYPTED PRIVATE KEY`.
 pub fn parse_pem_bundle(
     text: &str,
@@ -88,6 +90,9 @@ pub fn parse_pem_bundle(
     }
     if chain.is_empty() {
         return Err(cert_error("the PEM text holds no certificate"));
+    }
+    if let Some(key) = &key {
+        key_certificate_first(&mut chain, key)?;
     }
     Ok(PemBundle { key, chain })
 }
@@ -184,6 +189,28 @@ mod tests {
         let bundle = parse_pem_bundle(public_only.expose(), None).unwrap();
         assert!(bundle.key.is_none());
         assert_eq!(bundle.chain.len(), 2);
+    }
+
+    #[test]
+    fn bundle_puts_the_keys_certificate_first_and_refuses_a_key_without_one() {
+        // Found by the cert_parse fuzz target: a bundle whose first certificate was not the
+        // key's was returned as given.
+        let key = PrivateKey::generate_ec(Curve::P256).unwrap();
+        let other = PrivateKey::generate_ec(Curve::P256).unwrap();
+        let (mine, theirs) = (cert_for(&key), cert_for(&other));
+        let key_pem = build_pem_secret(Some(&key), &[]).unwrap();
+        let text = format!(
+            "{}{}{}",
+            key_pem.expose(),
+            pem_block("CERTIFICATE", &theirs),
+            pem_block("CERTIFICATE", &mine)
+        );
+        let bundle = parse_pem_bundle(&text, None).unwrap();
+        assert_eq!(bundle.chain[0].der, mine);
+        assert_eq!(bundle.chain[1].der, theirs);
+        let unmatched = format!("{}{}", key_pem.expose(), pem_block("CERTIFICATE", &theirs));
+        let err = parse_pem_bundle(&unmatched, None).unwrap_err().to_string();
+        assert!(err.contains("holds the private key"), "{err}");
     }
 
     #[test]

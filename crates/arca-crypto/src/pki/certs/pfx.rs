@@ -34,7 +34,7 @@ use aws_lc_rs::{cipher, digest, hmac, pbkdf2};
 use des::cipher::{BlockCipherDecrypt, KeyInit};
 use zeroize::Zeroizing;
 
-use super::parse::ParsedCertificate;
+use super::parse::{key_certificate_first, ParsedCertificate};
 use super::{cert_error, MAX_CHAIN_LEN, MAX_INPUT_LEN};
 use crate::digest::sha1_thumbprint;
 use crate::keys::PrivateKey;
@@ -220,12 +220,7 @@ pub fn parse_pfx(data: &[u8], password: Option<&SecretString>) -> Result<PfxCont
         .map(|(d, _)| ParsedCertificate::from_der(d))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(key) = &key {
-        let leaf = chain
-            .iter()
-            .position(|c| c.public_key_matches(key))
-            .ok_or_else(|| cert_error("no certificate in the PFX holds its private key"))?;
-        let leaf = chain.remove(leaf);
-        chain.insert(0, leaf);
+        key_certificate_first(&mut chain, key)?;
     }
     if chain.is_empty() {
         return Err(cert_error("the PFX holds no certificate"));
