@@ -6,8 +6,8 @@
 //! whose public key is the pending key) by matching each issuer name to a subject. Every
 //! certificate given must be on that path. The result is the order kept as given (Key Vault's
 //! `preserveCertOrder: true`) or leaf first (the default). Trust anchors are optional: without
-//! them the top of the chain is accepted as sent (self-signed or not), as Key Vault accepts any
-//! CA's chain on merge.
+//! them the top of the chain is accepted as sent (self-signed or not, its own signature not
+//! checked), as Key Vault accepts any CA's chain on merge.
 
 use super::parse::ParsedCertificate;
 use super::{cert_error, MAX_CHAIN_LEN};
@@ -69,10 +69,10 @@ pub fn verify_chain(
                 "an issuer in the chain is not a CA (basicConstraints cA, keyCertSign)",
             ));
         }
-        match path.get(position + 1) {
-            Some(&issuer) => cert.verify_signed_by(&chain[issuer])?,
-            None if cert.issuer_der == cert.subject_der => cert.verify_signed_by(cert)?,
-            None => {}
+        // The top's own signature is not checked: a self-signature proves nothing, and many
+        // public roots still carry SHA-1 ones, which are not verified here.
+        if let Some(&issuer) = path.get(position + 1) {
+            cert.verify_signed_by(&chain[issuer])?;
         }
     }
     if !anchors.is_empty() {
