@@ -35,6 +35,7 @@
 //! | `seal/` | AES-256-GCM, key file, root key, keyring, record envelopes, backups, randomness |
 //! | `jose/` | other parties' JWKs, external JWS verification, Arca's ES256 tokens |
 //! | `pki/` | DER/PEM, X.509 client certificates, the local CA, the rustls provider |
+//! | [`pki::certs`] | the certificates API: descriptions → certificates and CSRs, parsing, chains, PFX, PEM |
 //! | [`keys`] | the key-operations seam of the keys API: generate, import, sign, encrypt, wrap |
 //! | `secret`, `password`, `digest` | zeroizing secret types and `ct_eq`, Argon2id, SHA-256 |
 //!
@@ -50,7 +51,7 @@ mod error;
 mod jose;
 pub mod keys;
 mod password;
-mod pki;
+pub mod pki;
 mod seal;
 mod secret;
 #[cfg(test)]

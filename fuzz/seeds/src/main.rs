@@ -32,6 +32,7 @@ fn main() -> Result<()> {
     let keys = Keys::load_or_create(&fixtures)?;
     let corpus = fuzz_dir.join("corpus");
     write_der_seeds(&corpus.join("der_certificate"), &fixtures)?;
+    write_cert_parse_seeds(&corpus.join("cert_parse"), &fuzz_dir)?;
     write_jws_seeds(&corpus.join("jws_verify"), &keys)?;
     write_jwk_seeds(&corpus.join("jwk_parse"), &keys)?;
     write_envelope_seeds(&corpus.join("keyring_envelope"), &keys)?;
@@ -141,6 +142,66 @@ fn write_der_seeds(dir: &Path, fixtures: &Path) -> Result<()> {
             ("ca.der", ca_der),
             ("p256.pem", p256.pem().into_bytes()),
             ("ca.pem", ca_pem.into_bytes()),
+        ],
+    )
+}
+
+/// Seeds for `cert_parse`: a mode byte, then a PFX, PEM, DER certificate or chain, subject
+/// string or description. The OpenSSL and pyca files are the arca-crypto interop fixtures.
+fn write_cert_parse_seeds(dir: &Path, fuzz_dir: &Path) -> Result<()> {
+    use arca_crypto::keys::{Curve, PrivateKey};
+    use arca_crypto::pki::certs::{self, CertificateDescription, SubjectAltNames};
+
+    let interop = fuzz_dir.join("../crates/arca-crypto/tests/fixtures/certs");
+    let read = |name: &str| fs::read(interop.join(name));
+    let with_mode = |mode: u8, bytes: &[u8]| [&[mode][..], bytes].concat();
+    let description = CertificateDescription {
+        subject: "CN=www.example.com, O=\"Contoso, Inc.\", OU=IT + OU=Ops, S=WA, C=US".into(),
+        sans: SubjectAltNames {
+            dns_names: vec!["www.example.com".into()],
+            emails: vec!["admin@example.com".into()],
+            upns: vec!["user@contoso.com".into()],
+            uris: vec!["https://example.com/".into()],
+            ip_addresses: vec!["192.0.2.7".into(), "2001:db8::1".into()],
+        },
+        ekus: vec!["1.3.6.1.5.5.7.3.1".into()],
+        key_usages: vec!["digitalSignature".into(), "keyEncipherment".into()],
+        validity_months: 12,
+    };
+    let key = PrivateKey::generate_ec(Curve::P256)?;
+    let cert = certs::self_signed_certificate(&description, &key, NOW)?;
+    let arca_pfx = certs::build_pfx(Some(&key), std::slice::from_ref(&cert))?;
+    let arca_pem = certs::build_pem_secret(Some(&key), std::slice::from_ref(&cert))?;
+    let leaf = certs::chain_from_pem(&String::from_utf8(read("chain.pem")?)?)?;
+    let pem_bundle = [read("leaf.rsa-key.pem")?, read("chain.pem")?].concat();
+    let encrypted_bundle = [read("leaf.encrypted-key.pem")?, read("chain.pem")?].concat();
+    // Mode 5: a two-byte big-endian length, the first certificate, then the second.
+    let leaf_len = u16::try_from(leaf[0].der.len())?.to_be_bytes();
+    let der_chain = [&leaf_len[..], &leaf[0].der, &leaf[1].der].concat();
+    let description_lines = "CN=a, O=b\nwww.example.com\na@b.c\nu@contoso.com\nhttps://x/\n10.0.0.1\n1.2.3\ndigitalSignature";
+    write_seeds(
+        dir,
+        &[
+            ("arca.pfx", with_mode(0, arca_pfx.expose())),
+            (
+                "openssl-nopass.pfx",
+                with_mode(0, &read("leaf-nopass.pfx")?),
+            ),
+            ("openssl-aes.pfx", with_mode(1, &read("leaf-aes.pfx")?)),
+            ("openssl-3des.pfx", with_mode(1, &read("leaf-3des.pfx")?)),
+            ("openssl-rc2.pfx", with_mode(1, &read("leaf-rc2.pfx")?)),
+            ("arca.pem", with_mode(2, arca_pem.expose().as_bytes())),
+            ("bundle.pem", with_mode(2, &pem_bundle)),
+            ("encrypted.pem", with_mode(2, &encrypted_bundle)),
+            ("chain.pem", with_mode(3, &read("chain.pem")?)),
+            ("arca.der", with_mode(4, &cert)),
+            ("openssl.der", with_mode(4, &leaf[0].der)),
+            ("chain.der", with_mode(5, &der_chain)),
+            ("subject.txt", with_mode(6, description.subject.as_bytes())),
+            (
+                "description.txt",
+                with_mode(7, description_lines.as_bytes()),
+            ),
         ],
     )
 }

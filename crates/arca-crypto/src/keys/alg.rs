@@ -69,6 +69,16 @@ impl Curve {
         }
     }
 
+    /// The arcs of the curve's OBJECT IDENTIFIER (RFC 5480; secp256k1 from SEC 2).
+    pub fn oid(self) -> &'static [u64] {
+        match self {
+            Curve::P256 => &[1, 2, 840, 10_045, 3, 1, 7],
+            Curve::P256K => &[1, 3, 132, 0, 10],
+            Curve::P384 => &[1, 3, 132, 0, 34],
+            Curve::P521 => &[1, 3, 132, 0, 35],
+        }
+    }
+
     /// Length of one coordinate and of the private scalar, in bytes.
     pub fn field_len(self) -> usize {
         match self {

@@ -52,6 +52,11 @@ impl EcPublic {
         Ok(EcPublic { curve, point })
     }
 
+    /// The uncompressed point `0x04 || x || y`.
+    pub(super) fn point(&self) -> &[u8] {
+        &self.point
+    }
+
     /// The JWK `x` and `y`, each the curve's field length.
     pub(super) fn coordinates(&self) -> (&[u8], &[u8]) {
         let len = self.curve.field_len();

@@ -46,10 +46,16 @@ pub use oct::{Encrypted, SymmetricParams, OCT_SIZES};
 pub use release::ReleaseEncryption;
 pub use rsa::{RsaPrivateComponents, RSA_SIZES};
 
+use crate::pki::der;
 use crate::SecretBytes;
 use ec::{EcPrivate, EcPublic};
 use oct::OctKey;
 use rsa::{Padding, RsaPrivate, RsaPublic};
+
+/// rsaEncryption, 1.2.840.113549.1.1.1.
+pub(crate) const OID_RSA_ENCRYPTION: &[u64] = &[1, 2, 840, 113_549, 1, 1, 1];
+/// id-ecPublicKey, 1.2.840.10045.2.1.
+pub(crate) const OID_EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10_045, 2, 1];
 
 /// Version byte of [`PrivateKey::to_storage`]'s encoding.
 const STORAGE_FORMAT: u8 = 0x01;
@@ -326,6 +332,49 @@ impl PrivateKey {
         }
     }
 
+    /// Imports an RSA or EC private key from PKCS#8 `PrivateKeyInfo` DER (v1 or v2), the
+    /// type and curve read from its AlgorithmIdentifier. RSA keys must be 2048, 3072 or 4096
+    /// bits; EC keys on P-256, P-256K, P-384 or P-521.
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<PrivateKey, KeyError> {
+        let invalid = || KeyError::InvalidKey { field: "PKCS#8" };
+        let info = der::read_only(pkcs8, der::TAG_SEQUENCE).ok_or_else(invalid)?;
+        let parts = der::children(info.content).ok_or_else(invalid)?;
+        let algorithm = parts
+            .get(1)
+            .filter(|p| p.tag == der::TAG_SEQUENCE)
+            .ok_or_else(invalid)?;
+        let algorithm = der::children(algorithm.content).ok_or_else(invalid)?;
+        let oid = |tlv: Option<&der::Tlv<'_>>| {
+            tlv.filter(|t| t.tag == der::TAG_OID)
+                .and_then(|t| der::oid_arcs(t.content))
+        };
+        let kind = oid(algorithm.first()).ok_or_else(invalid)?;
+        if kind == OID_RSA_ENCRYPTION {
+            return RsaPrivate::from_pkcs8(pkcs8).map(|key| PrivateKey(Private::Rsa(key)));
+        }
+        if kind != OID_EC_PUBLIC_KEY {
+            return Err(KeyError::InvalidKey {
+                field: "PKCS#8 key type",
+            });
+        }
+        let curve_oid = oid(algorithm.get(1)).ok_or_else(invalid)?;
+        let curve = Curve::ALL
+            .into_iter()
+            .find(|c| c.oid() == curve_oid.as_slice())
+            .ok_or(KeyError::UnsupportedCurve)?;
+        EcPrivate::from_pkcs8(curve, pkcs8).map(|key| PrivateKey(Private::Ec(key)))
+    }
+
+    /// The private key as PKCS#8 DER (RSA and EC; `oct` keys have no PKCS#8 form). For export
+    /// in a certificate's PFX or PEM secret only; callers must not log or persist it unsealed.
+    pub fn to_pkcs8(&self) -> Result<SecretBytes, KeyError> {
+        match &self.0 {
+            Private::Rsa(key) => key.to_pkcs8(),
+            Private::Ec(key) => key.to_pkcs8(),
+            Private::Oct(_) => Err(unsupported("PKCS#8", KeyType::Oct)),
+        }
+    }
+
     /// Signs a precomputed `digest` (its length must be the algorithm's hash length; an ECDSA
     /// algorithm must match the key's curve). RSA signatures are one modulus long; ECDSA ones
     /// are `r || s`, each the curve's field length.
@@ -486,6 +535,37 @@ impl PublicKey {
             }
         }
         jwk
+    }
+
+    /// The X.509 `SubjectPublicKeyInfo` DER: rsaEncryption with NULL parameters and the PKCS#1
+    /// key, or id-ecPublicKey with the named curve and the uncompressed point.
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        let (algorithm, key) = match &self.0 {
+            Public::Rsa(key) => (
+                [
+                    der::encode_oid(OID_RSA_ENCRYPTION),
+                    der::encode(der::TAG_NULL, &[]),
+                ]
+                .concat(),
+                key.pkcs1_der(),
+            ),
+            Public::Ec(key) => (
+                [
+                    der::encode_oid(OID_EC_PUBLIC_KEY),
+                    der::encode_oid(key.curve.oid()),
+                ]
+                .concat(),
+                key.point().to_vec(),
+            ),
+        };
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(&key);
+        let content = [
+            der::encode(der::TAG_SEQUENCE, &algorithm),
+            der::encode(der::TAG_BIT_STRING, &bits),
+        ]
+        .concat();
+        der::encode(der::TAG_SEQUENCE, &content)
     }
 
     /// Verifies `signature` over a precomputed `digest`; see [`PrivateKey::verify_digest`].

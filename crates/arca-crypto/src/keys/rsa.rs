@@ -265,7 +265,7 @@ impl RsaPublic {
     }
 
     /// PKCS#1 `RSAPublicKey` DER.
-    fn pkcs1_der(&self) -> Vec<u8> {
+    pub(super) fn pkcs1_der(&self) -> Vec<u8> {
         let mut content = der::encode_unsigned_integer(&self.n);
         content.extend_from_slice(&der::encode_unsigned_integer(&self.e));
         der::encode(der::TAG_SEQUENCE, &content)

@@ -295,7 +295,7 @@ fn san(name: &str) -> Result<SanType, CryptoError> {
 }
 
 /// A DNS name of ASCII labels, a leading `*` label allowed (`*.vault.localhost`).
-fn is_dns_name(name: &str) -> bool {
+pub(crate) fn is_dns_name(name: &str) -> bool {
     if name.is_empty() || name.len() > MAX_DNS_NAME_LEN {
         return false;
     }

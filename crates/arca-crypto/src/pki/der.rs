@@ -9,7 +9,6 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-#[cfg(test)]
 pub(crate) const TAG_BOOLEAN: u8 = 0x01;
 pub(crate) const TAG_INTEGER: u8 = 0x02;
 pub(crate) const TAG_BIT_STRING: u8 = 0x03;
@@ -184,6 +183,34 @@ pub(crate) fn encode_unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
     encode(TAG_INTEGER, &content)
 }
 
+/// The content octets of an OBJECT IDENTIFIER from its arcs; `None` when the arcs are not a
+/// valid OID (fewer than two, a first arc above 2, or a second above 39 under arcs 0 and 1).
+pub(crate) fn oid_content(arcs: &[u64]) -> Option<Vec<u8>> {
+    let [first, second, rest @ ..] = arcs else {
+        return None;
+    };
+    if *first > 2 || (*first < 2 && *second > 39) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let head = first.checked_mul(40)?.checked_add(*second)?;
+    for arc in std::iter::once(head).chain(rest.iter().copied()) {
+        let mut groups = vec![(arc & 0x7f) as u8];
+        let mut value = arc >> 7;
+        while value > 0 {
+            groups.push(((value & 0x7f) as u8) | 0x80);
+            value >>= 7;
+        }
+        out.extend(groups.iter().rev());
+    }
+    Some(out)
+}
+
+/// An OBJECT IDENTIFIER element from arcs known to be valid (constants of this crate).
+pub(crate) fn encode_oid(arcs: &[u64]) -> Vec<u8> {
+    encode(TAG_OID, &oid_content(arcs).unwrap_or_default())
+}
+
 /// One `-----BEGIN <label>-----` … `-----END <label>-----` block, not yet decoded.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PemBlock<'a> {
@@ -202,6 +229,16 @@ impl PemBlock<'_> {
             .filter(|c| !c.is_ascii_whitespace())
             .collect();
         STANDARD.decode(body).ok()
+    }
+
+    /// The DER bytes of a block holding a secret (a private key), decoded without leaving a
+    /// copy of the text or the bytes outside zeroizing buffers.
+    pub(crate) fn decode_secret(&self) -> Option<crate::SecretBytes> {
+        let mut body = zeroize::Zeroizing::new(String::with_capacity(self.body.len()));
+        body.extend(self.body.chars().filter(|c| !c.is_ascii_whitespace()));
+        let mut out = zeroize::Zeroizing::new(vec![0u8; body.len() / 4 * 3 + 3]);
+        let len = STANDARD.decode_slice(body.as_bytes(), &mut out[..]).ok()?;
+        Some(crate::SecretBytes::from_slice(out.get(..len)?))
     }
 }
 
@@ -280,6 +317,24 @@ mod tests {
         assert_eq!(oid_arcs(&[0x2a, 0x86, 0x48]).unwrap(), vec![1, 2, 840]);
         assert!(oid_arcs(&[0x2a, 0x86]).is_none());
         assert!(oid_arcs(&[]).is_none());
+    }
+
+    #[test]
+    fn encodes_oids_that_decode_to_the_same_arcs() {
+        for arcs in [
+            &[2, 5, 4, 3][..],
+            &[1, 2, 840, 113_549, 1, 1, 11],
+            &[1, 3, 6, 1, 4, 1, 311, 20, 2, 3],
+            &[2, 999, 3],
+            &[0, 39],
+        ] {
+            let content = oid_content(arcs).unwrap();
+            assert_eq!(oid_arcs(&content).unwrap(), arcs);
+        }
+        assert_eq!(oid_content(&[2, 5, 4, 3]).unwrap(), [0x55, 0x04, 0x03]);
+        assert!(oid_content(&[1]).is_none());
+        assert!(oid_content(&[3, 1]).is_none());
+        assert!(oid_content(&[1, 40]).is_none());
     }
 
     #[test]

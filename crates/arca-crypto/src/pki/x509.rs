@@ -204,7 +204,7 @@ fn unix_time(tlv: &Tlv<'_>) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
+pub(crate) fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
@@ -214,7 +214,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
@@ -226,6 +226,18 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 /// A Name (RDNSequence content) as RFC 4514 text: RDNs in reverse order joined by `,`, the
 /// attributes of a multi-valued RDN joined by `+`.
 fn rfc4514_name(rdn_sequence: &[u8]) -> Option<String> {
+    render_rdns(rdn_sequence, attribute, "+", ",")
+}
+
+/// A Name (RDNSequence content) as text, most specific RDN first: each attribute written by
+/// `render`, those of one RDN joined by `within`, the RDNs by `between`. `None` when the
+/// structure is not a Name or an attribute cannot be written.
+pub(crate) fn render_rdns(
+    rdn_sequence: &[u8],
+    render: fn(&Tlv<'_>) -> Option<String>,
+    within: &str,
+    between: &str,
+) -> Option<String> {
     let mut rdns = Vec::new();
     for rdn in der::children(rdn_sequence)?.iter().rev() {
         if rdn.tag != der::TAG_SET {
@@ -233,18 +245,18 @@ fn rfc4514_name(rdn_sequence: &[u8]) -> Option<String> {
         }
         let attributes = der::children(rdn.content)?
             .iter()
-            .map(attribute)
+            .map(render)
             .collect::<Option<Vec<_>>>()?;
         if attributes.is_empty() {
             return None;
         }
-        rdns.push(attributes.join("+"));
+        rdns.push(attributes.join(within));
     }
-    Some(rdns.join(","))
+    Some(rdns.join(between))
 }
 
-/// One AttributeTypeAndValue as `TYPE=value`.
-fn attribute(tlv: &Tlv<'_>) -> Option<String> {
+/// An AttributeTypeAndValue's type (OID arcs) and value element.
+pub(crate) fn attribute_parts<'a>(tlv: &Tlv<'a>) -> Option<(Vec<u64>, Tlv<'a>)> {
     if tlv.tag != der::TAG_SEQUENCE {
         return None;
     }
@@ -255,7 +267,13 @@ fn attribute(tlv: &Tlv<'_>) -> Option<String> {
     if oid.tag != der::TAG_OID {
         return None;
     }
-    let arcs = der::oid_arcs(oid.content)?;
+    Some((der::oid_arcs(oid.content)?, *value))
+}
+
+/// One AttributeTypeAndValue as `TYPE=value`.
+fn attribute(tlv: &Tlv<'_>) -> Option<String> {
+    let (arcs, value) = attribute_parts(tlv)?;
+    let value = &value;
     let text = short_name(&arcs).and_then(|name| Some((name, directory_string(value)?)));
     if let Some((name, text)) = text {
         let mut out = format!("{name}=");
@@ -293,7 +311,7 @@ fn short_name(arcs: &[u64]) -> Option<&'static str> {
 }
 
 /// The text of a UTF8String, PrintableString, IA5String or BMPString.
-fn directory_string(value: &Tlv<'_>) -> Option<String> {
+pub(crate) fn directory_string(value: &Tlv<'_>) -> Option<String> {
     match value.tag {
         der::TAG_UTF8_STRING | der::TAG_PRINTABLE_STRING | der::TAG_IA5_STRING => {
             std::str::from_utf8(value.content).ok().map(str::to_owned)
