@@ -16,7 +16,7 @@ use aws_lc_rs::digest;
 
 use super::name::{encode_subject, parse_dotted_oid};
 use super::parse::ParsedCertificate;
-use super::{add_months, cert_error, civil, oid, MAX_TIME};
+use super::{add_months, cert_error, civil, oid, SubjectAltNames, KEY_USAGE_NAMES, MAX_TIME};
 use crate::digest::sha1_thumbprint;
 use crate::keys::{Curve, KeyType, PrivateKey, PublicKey, SignatureAlgorithm};
 use crate::pki::ca::is_dns_name;
@@ -33,44 +33,6 @@ const MAX_LIST_LEN: usize = 100;
 const MAX_SAN_LEN: usize = 1_024;
 /// Seconds the validity starts before `now`, for clients whose clocks run behind.
 const BACKDATE: i64 = 300;
-
-/// Key Vault's key usage names, in the bit order of X.509's KeyUsage (bit 0 first).
-pub const KEY_USAGE_NAMES: [&str; 9] = [
-    "digitalSignature",
-    "nonRepudiation",
-    "keyEncipherment",
-    "dataEncipherment",
-    "keyAgreement",
-    "keyCertSign",
-    "cRLSign",
-    "encipherOnly",
-    "decipherOnly",
-];
-
-/// Subject alternative names as Key Vault's `sans` lists them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SubjectAltNames {
-    /// DNS names (`dns_names`); a leading `*.` label is allowed.
-    pub dns_names: Vec<String>,
-    /// RFC 822 e-mail addresses (`emails`).
-    pub emails: Vec<String>,
-    /// User principal names (`upns`), written as otherName 1.3.6.1.4.1.311.20.2.3 UTF8String.
-    pub upns: Vec<String>,
-    /// URIs (`uris`).
-    pub uris: Vec<String>,
-    /// IPv4 or IPv6 addresses (`ipAddresses`).
-    pub ip_addresses: Vec<String>,
-}
-
-impl SubjectAltNames {
-    fn is_empty(&self) -> bool {
-        self.dns_names.is_empty()
-            && self.emails.is_empty()
-            && self.upns.is_empty()
-            && self.uris.is_empty()
-            && self.ip_addresses.is_empty()
-    }
-}
 
 /// What a certificate says: Key Vault's `x509_props`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -553,7 +515,7 @@ pub fn create_csr(
 
 /// A CSR's DER as PEM (`CERTIFICATE REQUEST`), 64-column lines.
 pub fn csr_pem(csr_der: &[u8]) -> String {
-    crate::pki::certs::pem::pem_block("CERTIFICATE REQUEST", csr_der)
+    super::pem_block("CERTIFICATE REQUEST", csr_der)
 }
 
 /// A one-month self-signed certificate named `subject` for `key`, for other modules' tests.

@@ -31,7 +31,7 @@ mod verify;
 
 pub use build::{
     create_csr, csr_pem, issue_certificate, self_signed_certificate, CertificateDescription,
-    CertificateIssuer, SubjectAltNames, KEY_USAGE_NAMES, MAX_VALIDITY_MONTHS,
+    CertificateIssuer, MAX_VALIDITY_MONTHS,
 };
 pub use name::{encode_subject, render_name};
 pub use parse::{
@@ -42,6 +42,9 @@ pub use pfx::{build_pfx, parse_pfx, PfxContents, MAX_PBKDF_ITERATIONS};
 pub use verify::{verify_chain, ChainOrder};
 
 pub(crate) use crate::pki::x509::{days_from_civil, days_in_month};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
 use crate::CryptoError;
 
 /// Largest certificate accepted, DER bytes.
@@ -110,6 +113,57 @@ pub(crate) fn add_months(unix: i64, months: u32) -> i64 {
     let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
     let day = day.min(days_in_month(year, month));
     days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second
+}
+
+/// Key Vault's key usage names, in the bit order of X.509's KeyUsage (bit 0 first).
+pub const KEY_USAGE_NAMES: [&str; 9] = [
+    "digitalSignature",
+    "nonRepudiation",
+    "keyEncipherment",
+    "dataEncipherment",
+    "keyAgreement",
+    "keyCertSign",
+    "cRLSign",
+    "encipherOnly",
+    "decipherOnly",
+];
+
+/// Subject alternative names as Key Vault's `sans` lists them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubjectAltNames {
+    /// DNS names (`dns_names`); a leading `*.` label is allowed.
+    pub dns_names: Vec<String>,
+    /// RFC 822 e-mail addresses (`emails`).
+    pub emails: Vec<String>,
+    /// User principal names (`upns`), written as otherName 1.3.6.1.4.1.311.20.2.3 UTF8String.
+    pub upns: Vec<String>,
+    /// URIs (`uris`).
+    pub uris: Vec<String>,
+    /// IPv4 or IPv6 addresses (`ipAddresses`).
+    pub ip_addresses: Vec<String>,
+}
+
+impl SubjectAltNames {
+    pub(super) fn is_empty(&self) -> bool {
+        self.dns_names.is_empty()
+            && self.emails.is_empty()
+            && self.upns.is_empty()
+            && self.uris.is_empty()
+            && self.ip_addresses.is_empty()
+    }
+}
+
+/// One PEM block, 64-column base64 and `\n` line ends.
+pub(crate) fn pem_block(label: &str, der_bytes: &[u8]) -> String {
+    let encoded = STANDARD.encode(der_bytes);
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / 64 + 2 * label.len() + 40);
+    out.push_str(&format!("-----BEGIN {label}-----\n"));
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 #[cfg(test)]

@@ -13,9 +13,10 @@ use aws_lc_rs::signature::{self, VerificationAlgorithm};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
-use super::build::{SubjectAltNames, KEY_USAGE_NAMES};
 use super::name::render_name_content;
-use super::{cert_error, oid, MAX_CERT_LEN, MAX_CHAIN_LEN, MAX_INPUT_LEN};
+use super::{
+    cert_error, oid, SubjectAltNames, KEY_USAGE_NAMES, MAX_CERT_LEN, MAX_CHAIN_LEN, MAX_INPUT_LEN,
+};
 use crate::digest::{sha1_thumbprint, sha256};
 use crate::keys::{PrivateKey, OID_EC_PUBLIC_KEY, OID_RSA_ENCRYPTION};
 use crate::pki::der::{self, Tlv};
@@ -178,7 +179,7 @@ impl ParsedCertificate {
 
 /// The certificate's DER as PEM (`CERTIFICATE`).
 pub fn certificate_pem(der_bytes: &[u8]) -> String {
-    super::pem::pem_block("CERTIFICATE", der_bytes)
+    super::pem_block("CERTIFICATE", der_bytes)
 }
 
 /// Every `CERTIFICATE` block of PEM text, in order (other blocks are skipped without being

@@ -11,13 +11,11 @@
 //! first, each `CERTIFICATE` block in 64-column base64 with `\n` line ends; without a key (not
 //! exportable) only the certificates.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::parse::{key_certificate_first, push_pem_certificate, ParsedCertificate};
 use super::pfx::decrypt_pkcs8;
-use super::{cert_error, MAX_INPUT_LEN};
+use super::{cert_error, pem_block, MAX_INPUT_LEN};
 use crate::keys::{PrivateKey, OID_EC_PUBLIC_KEY, OID_RSA_ENCRYPTION};
 use crate::pki::der;
 use crate::{private_key_pem, CryptoError, SecretBytes, SecretString};
@@ -30,19 +28,6 @@ pub struct PemBundle {
     /// The certificates: the key's certificate first when there is a key, then the others in
     /// the order given.
     pub chain: Vec<ParsedCertificate>,
-}
-
-/// One PEM block, 64-column base64 and `\n` line ends.
-pub(crate) fn pem_block(label: &str, der_bytes: &[u8]) -> String {
-    let encoded = STANDARD.encode(der_bytes);
-    let mut out = String::with_capacity(encoded.len() + encoded.len() / 64 + 2 * label.len() + 40);
-    out.push_str(&format!("-----BEGIN {label}-----\n"));
-    for line in encoded.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 /// Reads a PEM bundle: at most one private key and 1 to `MAX_CHAIN_LEN` certificates; with a key,
