@@ -23,9 +23,24 @@ pub(crate) struct Setup {
     pub snapshot: Snapshot,
 }
 
-/// A fresh engine at [`NOW`].
+/// A fresh engine at [`NOW`] on a store of its own.
 pub(crate) async fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(Keyring::generate().unwrap());
+    open(
+        tempfile::tempdir().unwrap(),
+        keyring,
+        Arc::new(FixedClock::new(NOW)),
+    )
+    .await
+}
+
+/// An engine on the store in `dir` (its vault `prod` created if new), sealing with `keyring`:
+/// opening the same directory again is a restart.
+pub(crate) async fn open(
+    dir: tempfile::TempDir,
+    keyring: Arc<Keyring>,
+    clock: Arc<FixedClock>,
+) -> Setup {
     let store: Arc<dyn Store> =
         Arc::new(arca_store_sqlite::SqliteStore::open(&dir.path().join("engine.db")).unwrap());
     let vault = VaultRecord {
@@ -34,9 +49,10 @@ pub(crate) async fn setup() -> Setup {
         purge_protection: false,
         created: NOW,
     };
-    store.create_vault(&vault).await.unwrap();
-    let clock = Arc::new(FixedClock::new(NOW));
-    let engine = Engine::new(store, Arc::new(Keyring::generate().unwrap()), clock.clone());
+    if store.vault(&vault.name).await.unwrap().is_none() {
+        store.create_vault(&vault).await.unwrap();
+    }
+    let engine = Engine::new(store, keyring, clock.clone());
     let mut snapshot = Snapshot::default();
     for role in roles::builtin_roles() {
         snapshot.roles.insert(role.id.clone(), role);

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use arca_core::authz::{decide, roles, AssignmentDoc, Scope, Snapshot, ADMINISTRATOR_ROLE_ID};
 use arca_core::{FixedClock, ObjectKind, ObjectName, Operation, VersionId};
 use arca_crypto::keys::SymmetricParams;
 use arca_crypto::{Keyring, SecretBytes};
@@ -15,73 +14,17 @@ use arca_proto::keys::{
     KeyAttributesIn, KeyReleasePolicy, KeyRotationPolicy, PrivateJsonWebKey, SecretAttributesIn,
 };
 use arca_proto::SecretText;
-use arca_store::{Listing, Store, VaultRecord};
+use arca_store::Listing;
 
 use super::*;
 use crate::error::Refusal;
+use crate::test_support::{open, setup, Setup, NOW};
 
 mod cache;
 mod release;
 mod rotation;
 
-const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
-
-struct Setup {
-    _dir: tempfile::TempDir,
-    engine: Engine,
-    clock: Arc<FixedClock>,
-    vault: VaultRecord,
-    snapshot: Snapshot,
-}
-
-async fn setup() -> Setup {
-    let keyring = Arc::new(Keyring::generate().unwrap());
-    open(
-        tempfile::tempdir().unwrap(),
-        keyring,
-        Arc::new(FixedClock::new(NOW)),
-    )
-    .await
-}
-
-/// An engine on the store in `dir` (its vault `prod` created if new), sealing with `keyring`.
-async fn open(dir: tempfile::TempDir, keyring: Arc<Keyring>, clock: Arc<FixedClock>) -> Setup {
-    let store: Arc<dyn Store> =
-        Arc::new(arca_store_sqlite::SqliteStore::open(&dir.path().join("keys.db")).unwrap());
-    let vault = VaultRecord {
-        name: "prod".into(),
-        retention_days: 90,
-        purge_protection: false,
-        created: NOW,
-    };
-    if store.vault(&vault.name).await.unwrap().is_none() {
-        store.create_vault(&vault).await.unwrap();
-    }
-    let engine = Engine::new(store, keyring, clock.clone());
-    let mut snapshot = Snapshot::default();
-    for role in roles::builtin_roles() {
-        snapshot.roles.insert(role.id.clone(), role);
-    }
-    snapshot.assignments.insert(
-        "admin".into(),
-        vec![AssignmentDoc {
-            id: "a1".into(),
-            role_id: ADMINISTRATOR_ROLE_ID.into(),
-            principal_client_id: "admin-app".into(),
-            principal_object_id: "admin".into(),
-            scope: "/".into(),
-            created: NOW,
-        }],
-    );
-    Setup {
-        _dir: dir,
-        engine,
-        clock,
-        vault,
-        snapshot,
-    }
-}
 
 fn name(raw: &str) -> ObjectName {
     ObjectName::parse(raw).unwrap()
@@ -101,16 +44,6 @@ fn new_key(kty: &str, size: Option<u32>, crv: Option<&str>) -> NewKey {
 }
 
 impl Setup {
-    /// The administrator's proof for `operation` on the key `key` (or on the vault).
-    fn proof(&self, operation: Operation, key: Option<&str>) -> Authorized {
-        let resource = match key {
-            Some(n) => Scope::object(&self.vault.name, "keys", n),
-            None => Scope::vault(&self.vault.name),
-        };
-        let decision = decide(&self.snapshot, "admin", operation.data_action(), &resource);
-        Authorized::new(operation, &decision).unwrap()
-    }
-
     async fn create(&self, key: &str, new: NewKey) -> EngineResult<KeyView> {
         let auth = self.proof(Operation::KeyCreate, Some(key));
         create(&self.engine, &auth, &self.vault, &name(key), new).await
