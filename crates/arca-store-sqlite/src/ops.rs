@@ -6,7 +6,7 @@
 //! generation included). Read functions run on a pooled `query_only` connection. Every statement
 //! goes through `prepare_cached`. Limits on arguments are checked by the caller (`lib.rs`).
 
-use arca_store::ObjectQuery;
+use arca_store::{same_manager, ObjectQuery};
 use std::collections::HashSet;
 
 use arca_store::{
@@ -530,6 +530,9 @@ pub(crate) fn put_version(
     let key = &Key::of(address);
     match object(conn, key)? {
         Some(record) if record.deleted.is_some() => Err(StoreError::Deleted),
+        Some(record) if !same_manager(record.managed_by.as_ref(), managed_by) => {
+            Err(StoreError::Conflict)
+        }
         Some(record) => {
             insert_version(conn, key, version)?;
             conn.prepare_cached(

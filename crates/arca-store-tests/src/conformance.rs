@@ -3278,20 +3278,48 @@ async fn managed_by_is_stored_and_returned<S: Store>(s: Arc<S>) {
             .managed_by,
         None
     );
-    // The link never changes: a later put naming another manager (or none) keeps it.
-    let other = addr("alpha", ObjectKind::Certificate, "WEB");
+    // A later put naming the same manager (spelled otherwise) adds a version and keeps the link.
+    let same = addr("alpha", ObjectKind::Certificate, "WEB");
     ok(
-        s.write(&batch(vec![managed_put(&key, 4, &other)])).await,
+        s.write(&batch(vec![managed_put(&key, 4, &same)])).await,
         "write",
     );
-    ok(
+    // A put naming no manager, or another one, cannot add to a managed object, and changes
+    // nothing.
+    assert_err!(
         s.put_version(&key, &version(5, T0), &head(&version(5, T0)))
             .await,
-        "put_version",
+        StoreError::Conflict,
+        "an unmanaged put on a managed object"
     );
     let found = get(&*s, "alpha", KEY, "web", None).await.unwrap();
     assert_eq!(found.object.managed_by, Some(cert.clone()));
-    assert_eq!(found.object.current_version, Some(vid(5)));
+    assert_eq!(found.object.current_version, Some(vid(4)));
+    // Nor can a manager take over an object it does not manage.
+    let plain = addr("alpha", SECRET, "api");
+    let api = addr("alpha", ObjectKind::Certificate, "api");
+    ok(
+        s.put_version(&plain, &version(6, T0), &head(&version(6, T0)))
+            .await,
+        "put_version",
+    );
+    assert_err!(
+        s.write(&batch(vec![
+            put_item(&api, 7),
+            managed_put(&plain, 8, &api)
+        ]))
+        .await,
+        StoreError::Conflict,
+        "a managed put on an unmanaged object"
+    );
+    let found = get(&*s, "alpha", SECRET, "api", None).await.unwrap();
+    assert_eq!(
+        (found.object.managed_by, found.object.current_version),
+        (None, Some(vid(6)))
+    );
+    assert!(get(&*s, "alpha", ObjectKind::Certificate, "api", None)
+        .await
+        .is_none());
     // Listings carry it too.
     let listed = all_objects(&*s, "alpha", KEY, Listing::Active).await;
     assert_eq!(listed[0].object.managed_by, Some(cert));

@@ -6,7 +6,7 @@
 //!
 //! Its clock (for leases) is the process's system clock unless given one.
 
-use arca_store::ObjectQuery;
+use arca_store::{same_manager, ObjectQuery};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -268,6 +268,13 @@ impl MemoryStore {
     ) -> StoreResult<ObjectRecord> {
         if !state.vaults.contains_key(&address.vault) {
             return Err(StoreError::NotFound);
+        }
+        if let Some(existing) = state.objects.get(&key(address)) {
+            if existing.record.deleted.is_none()
+                && !same_manager(existing.record.managed_by.as_ref(), managed_by.as_ref())
+            {
+                return Err(StoreError::Conflict);
+            }
         }
         let flaw = self.flaw;
         let object = state.objects.entry(key(address)).or_insert_with(|| Object {

@@ -39,9 +39,9 @@ pub use documents::{
 pub use lease::{check_lease_request, Lease, LeaseFence, LeaseStore, LEASE_NAME_MAX};
 pub use meta::MetaStore;
 pub use objects::{
-    check_manager, BatchItem, Deletion, ItemOutcome, Listing, ObjectAddress, ObjectKind,
-    ObjectQuery, ObjectRecord, ObjectStore, ObjectWithVersion, PurgedObject, VersionRecord,
-    WriteBatch,
+    check_manager, same_manager, BatchItem, Deletion, ItemOutcome, Listing, ObjectAddress,
+    ObjectKind, ObjectQuery, ObjectRecord, ObjectStore, ObjectWithVersion, PurgedObject,
+    VersionRecord, WriteBatch,
 };
 pub use outbox::{OutboxMessage, OutboxRow, OutboxStore, OUTBOX_PAYLOAD_MAX, OUTBOX_TOPIC_MAX};
 pub use vaults::{VaultRecord, VaultStore};

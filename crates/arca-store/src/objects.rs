@@ -16,7 +16,9 @@
 //! Managed objects: an object may name, when it is created, the object that manages it
 //! ([`ObjectRecord::managed_by`]: a certificate's key and secret are managed by the
 //! certificate). The manager has the same vault and the same name (ignoring case) and another
-//! kind; anything else is `Invalid`. The link is stored and returned and never changes. In the
+//! kind; anything else is `Invalid`. The link is stored and returned and never changes, and a
+//! version is added to an object only by a put naming the same manager (or none for an unmanaged
+//! object; anything else is `Conflict`). In the
 //! same transaction as the call on the manager: [`ObjectStore::delete_object`] soft-deletes
 //! every active object it manages with the same [`Deletion`]; [`ObjectStore::recover_object`]
 //! recovers every deleted one; [`ObjectStore::purge_object`] and [`ObjectStore::purge_expired`]
@@ -180,16 +182,32 @@ pub fn check_manager(address: &ObjectAddress, managed_by: &ObjectAddress) -> Sto
     }
 }
 
+/// Whether a put naming `given` as manager may add a version to an object whose stored manager
+/// is `stored`: both none, or both the same object (vault and kind exact, name ignoring ASCII
+/// case, as a manager is always the object of the same name).
+pub fn same_manager(stored: Option<&ObjectAddress>, given: Option<&ObjectAddress>) -> bool {
+    match (stored, given) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.vault == b.vault && a.kind == b.kind && a.name.eq_ignore_ascii_case(&b.name)
+        }
+        _ => false,
+    }
+}
+
 /// One write of a [`WriteBatch`]. Each has the semantics of the single-object method it is
 /// named after, seeing the writes of the items before it in the same batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchItem {
     /// Adds `version` to the object and makes it current, with `head` as the object's
     /// [`ObjectRecord::head`], creating the object (spelled as in `address`, managed by
-    /// `managed_by`) if the name is unused; on an existing object `managed_by` is ignored.
+    /// `managed_by`) if the name is unused. An existing object takes a version only from a put
+    /// naming its own manager (see [`same_manager`]): none for an unmanaged object, its manager
+    /// for a managed one, so neither an unmanaged write can add to a certificate's key or secret
+    /// nor a certificate take over an unmanaged object of its name.
     /// `NotFound` if the vault does not exist; `Deleted` if the name is soft-deleted; `Conflict`
-    /// if the object already has a version with this id; `Invalid` if `managed_by` cannot manage
-    /// the object (see [`check_manager`]).
+    /// if the object already has a version with this id or another manager; `Invalid` if
+    /// `managed_by` cannot manage the object (see [`check_manager`]).
     PutVersion {
         address: ObjectAddress,
         version: VersionRecord,
