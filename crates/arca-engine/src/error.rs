@@ -39,6 +39,13 @@ pub enum EngineError {
         reason: Refusal,
     },
     /// The name is soft-deleted: only recover and purge apply, and it cannot be reused.
+    /// The object is a certificate's key or secret: the certificate manages its lifetime, and
+    /// the keys and secrets APIs may read it but not change, delete, recover, purge or back it up.
+    #[error("operation {operation} is not allowed on a {kind} managed by a certificate")]
+    Managed {
+        kind: ObjectKind,
+        operation: &'static str,
+    },
     #[error("{kind} {name} is deleted but recoverable")]
     Deleted { kind: ObjectKind, name: String },
     /// The operation conflicts with what exists (a restore onto a used name, ...).

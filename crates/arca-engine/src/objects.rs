@@ -388,6 +388,17 @@ pub(crate) async fn put_version_fenced(
             );
             Err(EngineError::Unavailable)
         }
+        // A put naming no manager is refused on a certificate's key or secret.
+        Err(StoreError::Conflict) => match stored_object(engine, vault, kind, name).await? {
+            Some(object) if object.managed_by.is_some() => Err(EngineError::Managed {
+                kind,
+                operation: match kind {
+                    ObjectKind::Secret => "set",
+                    _ => "create",
+                },
+            }),
+            _ => Err(StoreError::Conflict.into()),
+        },
         Err(e) => Err(e.into()),
     }
 }
@@ -497,6 +508,28 @@ pub async fn list_versions(
     Ok((Some(object), Page { items: rows, next }))
 }
 
+/// Refuses `operation` on an object a certificate manages (its key or secret).
+pub(crate) fn refuse_managed(
+    kind: ObjectKind,
+    object: &ObjectRecord,
+    operation: &'static str,
+) -> EngineResult<()> {
+    match object.managed_by {
+        Some(_) => Err(EngineError::Managed { kind, operation }),
+        None => Ok(()),
+    }
+}
+
+/// The object at `name`, in any state, if there is one.
+async fn stored_object(
+    engine: &Engine,
+    vault: &str,
+    kind: ObjectKind,
+    name: &ObjectName,
+) -> EngineResult<Option<ObjectRecord>> {
+    Ok(engine.store().object(&address(vault, kind, name)).await?)
+}
+
 /// Soft-deletes an active object with all its versions, scheduling its purge by the vault's
 /// retention; returns it in its deleted state.
 pub async fn delete(
@@ -507,6 +540,9 @@ pub async fn delete(
     name: &ObjectName,
 ) -> EngineResult<ObjectWithVersion> {
     require_object(auth, operation(kind, Step::Delete), &vault.name, name)?;
+    if let Some(object) = stored_object(engine, &vault.name, kind, name).await? {
+        refuse_managed(kind, &object, "delete")?;
+    }
     let now = engine.now();
     let deletion = Deletion {
         deleted_at: now,
@@ -545,6 +581,9 @@ pub async fn recover(
     name: &ObjectName,
 ) -> EngineResult<(ObjectRecord, VersionRecord)> {
     require_object(auth, operation(kind, Step::Recover), &vault.name, name)?;
+    if let Some(object) = stored_object(engine, &vault.name, kind, name).await? {
+        refuse_managed(kind, &object, "recover")?;
+    }
     match engine
         .store()
         .recover_object(&address(&vault.name, kind, name))
@@ -571,7 +610,11 @@ pub async fn purge(
         .store()
         .version(&address(&vault.name, kind, name), None)
         .await?;
-    let Some(deletion) = found.and_then(|f| f.object.deleted) else {
+    let Some(found) = found.filter(|f| f.object.deleted.is_some()) else {
+        return Err(deleted_not_found(kind, name));
+    };
+    refuse_managed(kind, &found.object, "purge")?;
+    let Some(deletion) = found.object.deleted else {
         return Err(deleted_not_found(kind, name));
     };
     if vault.purge_protection && engine.now() < deletion.scheduled_purge {
@@ -599,6 +642,7 @@ pub async fn backup_versions(
 ) -> EngineResult<(ObjectRecord, Vec<VersionRecord>)> {
     require_object(auth, operation(kind, Step::Backup), &vault.name, name)?;
     let (object, _) = active_owned(engine, &vault.name, kind, name, None).await?;
+    refuse_managed(kind, &object, "backup")?;
     let records = match engine
         .store()
         .list_versions(

@@ -227,6 +227,7 @@ pub async fn update(
     require_object(auth, Operation::SecretUpdate, &vault.name, name)?;
     let (object, mut record) =
         objects::active_owned(engine, &vault.name, KIND, name, version).await?;
+    objects::refuse_managed(KIND, &object, "update")?;
     let mut meta: Meta = objects::open_meta(engine, &vault.name, KIND, name, &record)?;
     if patch.content_type.is_some() {
         meta.content_type = patch.content_type;

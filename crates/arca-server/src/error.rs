@@ -112,6 +112,15 @@ fn object_parts(e: &EngineError) -> (StatusCode, &'static str, Option<&'static s
             "Forbidden",
             Some("KeyOperationForbidden"),
         ),
+        Managed { kind, .. } => (
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            Some(match kind {
+                ObjectKind::Secret => "SecretManagedByKeyVault",
+                ObjectKind::Key => "KeyManagedByKeyVault",
+                ObjectKind::Certificate => "CertificateManagedByKeyVault",
+            }),
+        ),
         Deleted { .. } => (
             StatusCode::CONFLICT,
             "Conflict",
@@ -139,6 +148,9 @@ fn object_message(e: &EngineError) -> String {
         ),
         DeletedNotFound { kind, name } => format!("Deleted {} not found: {name}", words(*kind).1),
         IssuerNotFound { name } => format!("Issuer not found: {name}"),
+        Managed { operation, .. } => format!(
+            "Operation \"{operation}\" is not allowed as this object's lifetime is managed by Key Vault."
+        ),
         Disabled { kind, operation } => format!(
             "Operation {operation} is not allowed on a disabled {}.",
             words(*kind).0

@@ -654,6 +654,7 @@ pub async fn update(
     require_object(auth, Operation::KeyUpdate, &vault.name, name)?;
     let (object, mut record) =
         objects::active_owned(engine, &vault.name, KIND, name, version).await?;
+    objects::refuse_managed(KIND, &object, "update")?;
     let mut meta: Meta = objects::open_meta(engine, &vault.name, KIND, name, &record)?;
     if let Some(ops) = patch.key_ops {
         let kty = Kty::parse(&meta.key.kty).map_err(|_| EngineError::Internal)?;
@@ -713,7 +714,8 @@ pub(crate) async fn rotate_fenced(
     fence: Option<&LeaseFence>,
 ) -> EngineResult<KeyView> {
     require_object(auth, Operation::KeyRotate, &vault.name, name)?;
-    let (_, current) = objects::active_owned(engine, &vault.name, KIND, name, None).await?;
+    let (object, current) = objects::active_owned(engine, &vault.name, KIND, name, None).await?;
+    objects::refuse_managed(KIND, &object, "rotate")?;
     let meta: Meta = objects::open_meta(engine, &vault.name, KIND, name, &current)?;
     let lifetime = policy::expiry_seconds(engine, &vault.name, name).await?;
     let spec = Spec::of_meta(&meta)?;

@@ -148,3 +148,124 @@ async fn the_rest_of_certificates_is_not_there_yet() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
     }
 }
+
+/// A certificate's key and secret may be read through the keys and secrets APIs but not changed,
+/// deleted, backed up, rotated or given a version of their own: 403 with Key Vault's
+/// `SecretManagedByKeyVault` / `KeyManagedByKeyVault`. (Until certificates issue their own, the
+/// test marks a key and a secret as the certificate's in the database, as the store records the
+/// link.)
+#[tokio::test]
+async fn a_certificates_key_and_secret_refuse_changes_through_their_own_apis() {
+    let h = harness().await;
+    let (status, body) = h.put(HOST, "web", "pfx-bytes").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/keys/web/create?{V}"),
+            Some(json!({"kty": "EC", "crv": "P-256"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let conn = rusqlite::Connection::open(&h.db).unwrap();
+    let marked = conn
+        .execute(
+            "UPDATE objects SET managed_kind = 'certificate', managed_name = 'web' \
+             WHERE lname = 'web'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(marked, 2);
+
+    let refused = [
+        (
+            "PUT",
+            "/secrets/web",
+            Some(json!({"value": "other"})),
+            "SecretManagedByKeyVault",
+            "set",
+        ),
+        (
+            "PATCH",
+            "/secrets/web/",
+            Some(json!({"contentType": "x"})),
+            "SecretManagedByKeyVault",
+            "update",
+        ),
+        (
+            "POST",
+            "/secrets/web/backup",
+            None,
+            "SecretManagedByKeyVault",
+            "backup",
+        ),
+        (
+            "DELETE",
+            "/secrets/web",
+            None,
+            "SecretManagedByKeyVault",
+            "delete",
+        ),
+        (
+            "POST",
+            "/keys/web/create",
+            Some(json!({"kty": "EC"})),
+            "KeyManagedByKeyVault",
+            "create",
+        ),
+        (
+            "PATCH",
+            "/keys/web/",
+            Some(json!({"tags": {"a": "b"}})),
+            "KeyManagedByKeyVault",
+            "update",
+        ),
+        (
+            "POST",
+            "/keys/web/rotate",
+            None,
+            "KeyManagedByKeyVault",
+            "rotate",
+        ),
+        (
+            "POST",
+            "/keys/web/backup",
+            None,
+            "KeyManagedByKeyVault",
+            "backup",
+        ),
+        (
+            "DELETE",
+            "/keys/web",
+            None,
+            "KeyManagedByKeyVault",
+            "delete",
+        ),
+    ];
+    for (method, path, body, inner, operation) in refused {
+        let (status, answer) = h.call(method, &format!("{path}?{V}"), body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "Forbidden", "{method} {path}");
+        assert_eq!(
+            answer["error"]["innererror"]["code"], inner,
+            "{method} {path}"
+        );
+        assert_eq!(
+            answer["error"]["message"],
+            format!(
+                "Operation \"{operation}\" is not allowed as this object's lifetime is managed by Key Vault."
+            )
+        );
+    }
+    // Reading works, and nothing changed.
+    let (status, secret) = h.call("GET", &format!("/secrets/web?{V}"), None).await;
+    assert_eq!(
+        (status, secret["value"].as_str()),
+        (StatusCode::OK, Some("pfx-bytes"))
+    );
+    let (status, versions) = h
+        .call("GET", &format!("/keys/web/versions?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{versions}");
+    assert_eq!(versions["value"].as_array().unwrap().len(), 1);
+}
