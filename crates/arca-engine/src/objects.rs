@@ -610,13 +610,13 @@ pub async fn purge(
         .store()
         .version(&address(&vault.name, kind, name), None)
         .await?;
-    let Some(found) = found.filter(|f| f.object.deleted.is_some()) else {
+    let Some(object) = found.map(|f| f.object) else {
         return Err(deleted_not_found(kind, name));
     };
-    refuse_managed(kind, &found.object, "purge")?;
-    let Some(deletion) = found.object.deleted else {
+    let Some(deletion) = object.deleted else {
         return Err(deleted_not_found(kind, name));
     };
+    refuse_managed(kind, &object, "purge")?;
     if vault.purge_protection && engine.now() < deletion.scheduled_purge {
         return Err(EngineError::PurgeProtected { kind });
     }

@@ -75,26 +75,23 @@ fn invalid(message: String) -> EngineError {
 }
 
 /// The issuer `name` was not found in the vault.
-fn not_found(name: &str) -> EngineError {
+fn not_found(name: &ObjectName) -> EngineError {
     EngineError::IssuerNotFound {
-        name: name.to_owned(),
+        name: name.as_str().to_owned(),
     }
 }
 
-/// A settable issuer name: an object name, and neither `Self` nor `Unknown`.
-fn issuer_name(name: &str) -> EngineResult<ObjectName> {
-    let parsed = ObjectName::parse(name).map_err(|_| {
-        invalid("An issuer name is 1 to 127 letters, digits and dashes.".to_owned())
-    })?;
+/// Refuses to set `Self` or `Unknown`, the built-in issuers.
+fn settable(name: &ObjectName) -> EngineResult<()> {
     if [SELF_ISSUER, UNKNOWN_ISSUER]
         .iter()
-        .any(|r| r.eq_ignore_ascii_case(name))
+        .any(|r| r.eq_ignore_ascii_case(name.as_str()))
     {
         return Err(invalid(format!(
             "{SELF_ISSUER} and {UNKNOWN_ISSUER} are built-in issuers and cannot be set."
         )));
     }
-    Ok(parsed)
+    Ok(())
 }
 
 /// Applies the members `params` sends to `into`, checking each against its limit.
@@ -164,11 +161,8 @@ pub async fn list(
     Ok(stored.iter().map(|(_, s)| Issuer::from(s)).collect())
 }
 
-async fn stored(engine: &Engine, vault: &str, name: &str) -> EngineResult<Option<Stored>> {
-    match ObjectName::parse(name) {
-        Ok(parsed) => DOCUMENTS.get(engine, vault, parsed.key()).await,
-        Err(_) => Ok(None),
-    }
+async fn stored(engine: &Engine, vault: &str, name: &ObjectName) -> EngineResult<Option<Stored>> {
+    DOCUMENTS.get(engine, vault, name.key()).await
 }
 
 /// The issuer `name`.
@@ -176,7 +170,7 @@ pub async fn get(
     engine: &Engine,
     auth: &Authorized,
     vault: &VaultRecord,
-    name: &str,
+    name: &ObjectName,
 ) -> EngineResult<Issuer> {
     require_vault(auth, Operation::CertificateIssuerGet, &vault.name)?;
     let found = stored(engine, &vault.name, name).await?;
@@ -191,11 +185,11 @@ pub async fn set(
     engine: &Engine,
     auth: &Authorized,
     vault: &VaultRecord,
-    name: &str,
+    name: &ObjectName,
     params: CertificateIssuerParameters,
 ) -> EngineResult<Issuer> {
     require_vault(auth, Operation::CertificateIssuerSet, &vault.name)?;
-    let parsed = issuer_name(name)?;
+    settable(name)?;
     if params.provider.is_none() {
         return Err(invalid("An issuer needs a provider.".to_owned()));
     }
@@ -207,7 +201,7 @@ pub async fn set(
     }
     let now = engine.now();
     let mut issuer = Stored {
-        name: parsed.as_str().to_owned(),
+        name: name.as_str().to_owned(),
         provider: String::new(),
         account_id: None,
         password: None,
@@ -218,7 +212,7 @@ pub async fn set(
     };
     apply(&mut issuer, params)?;
     DOCUMENTS
-        .put(engine, &vault.name, parsed.key(), &issuer)
+        .put(engine, &vault.name, name.key(), &issuer)
         .await?;
     Ok(Issuer::from(&issuer))
 }
@@ -228,7 +222,7 @@ pub async fn update(
     engine: &Engine,
     auth: &Authorized,
     vault: &VaultRecord,
-    name: &str,
+    name: &ObjectName,
     params: CertificateIssuerParameters,
 ) -> EngineResult<Issuer> {
     require_vault(auth, Operation::CertificateIssuerUpdate, &vault.name)?;
@@ -237,8 +231,9 @@ pub async fn update(
         .ok_or_else(|| not_found(name))?;
     apply(&mut issuer, params)?;
     issuer.updated = engine.now();
-    let key = issuer.name.to_ascii_lowercase();
-    DOCUMENTS.put(engine, &vault.name, &key, &issuer).await?;
+    DOCUMENTS
+        .put(engine, &vault.name, name.key(), &issuer)
+        .await?;
     Ok(Issuer::from(&issuer))
 }
 
@@ -247,14 +242,12 @@ pub async fn delete(
     engine: &Engine,
     auth: &Authorized,
     vault: &VaultRecord,
-    name: &str,
+    name: &ObjectName,
 ) -> EngineResult<Issuer> {
     require_vault(auth, Operation::CertificateIssuerDelete, &vault.name)?;
     let issuer = stored(engine, &vault.name, name)
         .await?
         .ok_or_else(|| not_found(name))?;
-    DOCUMENTS
-        .delete(engine, &vault.name, &issuer.name.to_ascii_lowercase())
-        .await?;
+    DOCUMENTS.delete(engine, &vault.name, name.key()).await?;
     Ok(Issuer::from(&issuer))
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use arca_core::Operation;
+use arca_core::{ObjectName, Operation};
 use arca_proto::certificates::{CertificateIssuerParameters, Contact};
 
 use super::{contacts, issuers};
@@ -16,6 +16,11 @@ fn contact(email: &str) -> Contact {
         name: Some("Ops".to_owned()),
         phone: None,
     }
+}
+
+/// An issuer name as the route parses it (400 `Invalid` when it is not an object name).
+fn issuer(name: &str) -> Result<ObjectName, EngineError> {
+    ObjectName::parse(name).map_err(|_| EngineError::Invalid("not a name".to_owned()))
 }
 
 fn issuer_params(value: serde_json::Value) -> CertificateIssuerParameters {
@@ -41,12 +46,19 @@ impl Setup {
         value: serde_json::Value,
     ) -> Result<issuers::Issuer, EngineError> {
         let auth = self.proof(Operation::CertificateIssuerSet, None);
-        issuers::set(&self.engine, &auth, &self.vault, name, issuer_params(value)).await
+        issuers::set(
+            &self.engine,
+            &auth,
+            &self.vault,
+            &issuer(name)?,
+            issuer_params(value),
+        )
+        .await
     }
 
     async fn issuer(&self, name: &str) -> Result<issuers::Issuer, EngineError> {
         let auth = self.proof(Operation::CertificateIssuerGet, None);
-        issuers::get(&self.engine, &auth, &self.vault, name).await
+        issuers::get(&self.engine, &auth, &self.vault, &issuer(name)?).await
     }
 }
 
@@ -137,7 +149,7 @@ async fn an_issuer_is_set_read_updated_listed_and_deleted_without_showing_its_pa
         &s.engine,
         &auth,
         &s.vault,
-        "CORP-CA",
+        &issuer("CORP-CA").unwrap(),
         issuer_params(serde_json::json!({"attributes": {"enabled": false}})),
     )
     .await
@@ -153,7 +165,7 @@ async fn an_issuer_is_set_read_updated_listed_and_deleted_without_showing_its_pa
     assert_eq!(listed, vec![updated.clone()]);
 
     let auth = s.proof(Operation::CertificateIssuerDelete, None);
-    let deleted = issuers::delete(&s.engine, &auth, &s.vault, "corp-ca")
+    let deleted = issuers::delete(&s.engine, &auth, &s.vault, &issuer("corp-ca").unwrap())
         .await
         .unwrap();
     assert_eq!(deleted, updated);
@@ -162,7 +174,7 @@ async fn an_issuer_is_set_read_updated_listed_and_deleted_without_showing_its_pa
         Err(EngineError::IssuerNotFound { .. })
     ));
     assert!(matches!(
-        issuers::delete(&s.engine, &auth, &s.vault, "corp-ca").await,
+        issuers::delete(&s.engine, &auth, &s.vault, &issuer("corp-ca").unwrap()).await,
         Err(EngineError::IssuerNotFound { .. })
     ));
 }
@@ -206,7 +218,7 @@ async fn bad_issuers_are_refused_and_change_nothing() {
             &s.engine,
             &auth,
             &s.vault,
-            "ghost",
+            &issuer("ghost").unwrap(),
             issuer_params(serde_json::json!({"provider": "Test"}))
         )
         .await,

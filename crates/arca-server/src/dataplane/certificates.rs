@@ -14,7 +14,7 @@ use axum::response::Response;
 use arca_engine::certificates::issuers::Issuer;
 use arca_engine::certificates::{contacts, issuers};
 
-use super::context::Ctx;
+use super::context::{object_name, Ctx};
 use super::json;
 use super::paging::{cursor, next_link, page_size};
 use crate::body::{Lease, Unread};
@@ -62,28 +62,28 @@ pub(crate) async fn route(
             let auth = ctx.authorize(Operation::CertificateIssuerGet, None)?;
             Ok(issuer_body(
                 ctx,
-                &issuers::get(e, &auth, ctx.vault, name).await?,
+                &issuers::get(e, &auth, ctx.vault, &object_name(name)?).await?,
             ))
         }
         (&Method::PUT, [i, name]) if word(i, "issuers") => {
             let auth = ctx.authorize(Operation::CertificateIssuerSet, None)?;
             let (params, _lease): (CertificateIssuerParameters, Lease) =
                 ctx.read_json(body).await?;
-            let set = issuers::set(e, &auth, ctx.vault, name, params).await?;
+            let set = issuers::set(e, &auth, ctx.vault, &object_name(name)?, params).await?;
             Ok(issuer_body(ctx, &set))
         }
         (&Method::PATCH, [i, name]) if word(i, "issuers") => {
             let auth = ctx.authorize(Operation::CertificateIssuerUpdate, None)?;
             let (params, _lease): (CertificateIssuerParameters, Lease) =
                 ctx.read_json(body).await?;
-            let updated = issuers::update(e, &auth, ctx.vault, name, params).await?;
+            let updated = issuers::update(e, &auth, ctx.vault, &object_name(name)?, params).await?;
             Ok(issuer_body(ctx, &updated))
         }
         (&Method::DELETE, [i, name]) if word(i, "issuers") => {
             let auth = ctx.authorize(Operation::CertificateIssuerDelete, None)?;
             Ok(issuer_body(
                 ctx,
-                &issuers::delete(e, &auth, ctx.vault, name).await?,
+                &issuers::delete(e, &auth, ctx.vault, &object_name(name)?).await?,
             ))
         }
         (_, [i] | [i, _]) if word(i, "issuers") => Err(ApiError::MethodNotAllowed),

@@ -85,6 +85,9 @@ async fn issuers_are_managed_without_their_password_ever_coming_back() {
     let (status, missing) = h.call("GET", &path("ghost"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
     assert_eq!(missing["error"]["code"], "CertificateIssuerNotFound");
+    // A name that is not an object name is refused, not echoed back as "not found".
+    let (status, bad) = h.call("GET", &path("bad_name!"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     let (status, refused) = h
         .call("PUT", &path("Self"), Some(json!({"provider": "Test"})))
         .await;
