@@ -22,6 +22,9 @@ pub enum EngineError {
     /// The named object is not in the deleted state.
     #[error("certificate issuer {name} not found")]
     IssuerNotFound { name: String },
+    /// The certificate has no pending operation (or does not exist).
+    #[error("pending certificate {name} not found")]
+    PendingNotFound { name: String },
     #[error("deleted {kind} {name} not found")]
     DeletedNotFound { kind: ObjectKind, name: String },
     /// The version is disabled; `operation` is the verb Key Vault names (`get`).

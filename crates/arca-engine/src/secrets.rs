@@ -36,6 +36,8 @@ pub struct SecretView {
     pub tags: Option<Tags>,
     /// Present only where the operation returns the value.
     pub value: Option<SecretString>,
+    /// Whether a certificate manages the secret (it is the certificate's chain and key).
+    pub managed: bool,
     pub deleted: Option<Deletion>,
 }
 
@@ -117,6 +119,7 @@ fn view(
         content_type: meta.content_type,
         tags: meta.tags,
         value,
+        managed: object.managed_by.is_some(),
         deleted: object.deleted,
     })
 }
@@ -136,6 +139,24 @@ fn views<'r>(
         }
     }
     Ok(items)
+}
+
+/// The secret version record of a certificate's secret (`certificates`): `value` (the chain,
+/// with the private key when exportable, as PFX base64 or PEM) sealed under the certificate
+/// version's `attributes`, with the policy's content type.
+pub(crate) fn certificate_secret_record(
+    engine: &Engine,
+    vault: &str,
+    name: &ObjectName,
+    attributes: &objects::ClearAttributes,
+    value: &str,
+    content_type: &str,
+) -> EngineResult<VersionRecord> {
+    let meta = Meta {
+        content_type: Some(content_type.to_owned()),
+        tags: None,
+    };
+    attributes.seal(engine, vault, KIND, name, "value", value.as_bytes(), &meta)
 }
 
 /// Writes a new version of the secret `name` and makes it current.
@@ -184,6 +205,7 @@ pub async fn set(
         content_type: meta.content_type,
         tags: meta.tags,
         value: Some(new.value),
+        managed: false,
         deleted: None,
     })
 }

@@ -99,6 +99,35 @@ impl VaultDocuments {
             .len())
     }
 
+    /// The batch item that writes (adds or replaces) the document `id` of `vault`, for a batch
+    /// that changes other things with it.
+    pub(crate) fn put_item<T: Serialize>(
+        &self,
+        engine: &Engine,
+        vault: &str,
+        id: &str,
+        value: &T,
+    ) -> EngineResult<BatchItem> {
+        let json =
+            zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| EngineError::Internal)?);
+        let data = engine.keyring().seal(&self.aad(vault, id), &json)?;
+        Ok(BatchItem::PutDocument(DocumentRecord {
+            owner: owner(vault),
+            kind: self.kind.to_owned(),
+            id: id.to_owned(),
+            data,
+        }))
+    }
+
+    /// The batch item that deletes the document `id` of `vault`.
+    pub(crate) fn delete_item(&self, vault: &str, id: &str) -> BatchItem {
+        BatchItem::DeleteDocument {
+            owner: owner(vault),
+            kind: self.kind.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+
     /// Writes (adds or replaces) the document `id` of `vault`.
     pub(crate) async fn put<T: Serialize>(
         &self,
@@ -107,16 +136,8 @@ impl VaultDocuments {
         id: &str,
         value: &T,
     ) -> EngineResult<()> {
-        let json =
-            zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| EngineError::Internal)?);
-        let data = engine.keyring().seal(&self.aad(vault, id), &json)?;
         let mut batch = WriteBatch::new();
-        batch.push(BatchItem::PutDocument(DocumentRecord {
-            owner: owner(vault),
-            kind: self.kind.to_owned(),
-            id: id.to_owned(),
-            data,
-        }));
+        batch.push(self.put_item(engine, vault, id, value)?);
         match engine.store().write(&batch).await {
             Ok(_) => Ok(()),
             Err(StoreError::NotFound) => Err(vault_not_found(vault)),
@@ -132,11 +153,7 @@ impl VaultDocuments {
         id: &str,
     ) -> EngineResult<bool> {
         let mut batch = WriteBatch::new();
-        batch.push(BatchItem::DeleteDocument {
-            owner: owner(vault),
-            kind: self.kind.to_owned(),
-            id: id.to_owned(),
-        });
+        batch.push(self.delete_item(vault, id));
         match engine.store().write(&batch).await {
             Ok(_) => Ok(true),
             Err(StoreError::NotFound) => Ok(false),

@@ -87,6 +87,12 @@ pub struct SecretBundle<'a> {
     pub attributes: SecretAttributes,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<&'a Tags>,
+    /// For a certificate's secret: the id of the certificate's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// `true` for a certificate's secret; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<DeletedMembers>,
 }
@@ -101,6 +107,8 @@ pub struct SecretItem<'a> {
     pub attributes: SecretAttributes,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<&'a Tags>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<DeletedMembers>,
 }
@@ -183,6 +191,8 @@ mod tests {
                 recovery_level: "CustomizedRecoverable+Purgeable",
             },
             tags: Some(&tags),
+            kid: None,
+            managed: None,
             deleted: Some(DeletedMembers {
                 recovery_id: "https://v.example/deletedsecrets/n".into(),
                 deleted_date: 3,

@@ -97,6 +97,7 @@ fn object_parts(e: &EngineError) -> (StatusCode, &'static str, Option<&'static s
             (StatusCode::NOT_FOUND, not_found(*kind), None)
         }
         IssuerNotFound { .. } => (StatusCode::NOT_FOUND, "CertificateIssuerNotFound", None),
+        PendingNotFound { .. } => (StatusCode::NOT_FOUND, "PendingCertificateNotFound", None),
         Disabled { kind, .. } => (
             StatusCode::FORBIDDEN,
             "Forbidden",
@@ -148,6 +149,7 @@ fn object_message(e: &EngineError) -> String {
         ),
         DeletedNotFound { kind, name } => format!("Deleted {} not found: {name}", words(*kind).1),
         IssuerNotFound { name } => format!("Issuer not found: {name}"),
+        PendingNotFound { name } => format!("Pending certificate not found: {name}"),
         Managed { operation, .. } => format!(
             "Operation \"{operation}\" is not allowed as this object's lifetime is managed by Key Vault."
         ),

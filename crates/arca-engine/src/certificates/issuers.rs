@@ -165,6 +165,18 @@ async fn stored(engine: &Engine, vault: &str, name: &ObjectName) -> EngineResult
     DOCUMENTS.get(engine, vault, name.key()).await
 }
 
+/// The issuer `name` of `vault`, for issuance (the caller holds a proof for the certificate).
+pub(crate) async fn lookup(
+    engine: &Engine,
+    vault: &str,
+    name: &ObjectName,
+) -> EngineResult<Option<Issuer>> {
+    Ok(stored(engine, vault, name)
+        .await?
+        .as_ref()
+        .map(Issuer::from))
+}
+
 /// The issuer `name`.
 pub async fn get(
     engine: &Engine,

@@ -225,3 +225,5 @@ async fn bad_issuers_are_refused_and_change_nothing() {
         Err(EngineError::IssuerNotFound { .. })
     ));
 }
+
+mod versions;

@@ -315,7 +315,7 @@ fn check_new_version(
 
 // ---- reading versions ----
 
-fn open_private(
+pub(crate) fn open_private(
     engine: &Engine,
     vault: &str,
     name: &ObjectName,
@@ -387,6 +387,34 @@ fn view(
 }
 
 // ---- writing versions ----
+
+/// The key version record of a certificate's key (`certificates`): `private` sealed under the
+/// certificate version's `attributes`, reported with its JWK type (`-HSM` when `hsm`) and the
+/// operations `ops` the certificate policy's key usages give it. Never exportable through the
+/// keys API and without a release policy: a certificate exports its key in its secret.
+pub(crate) fn certificate_key_record(
+    engine: &Engine,
+    vault: &str,
+    name: &ObjectName,
+    attributes: &objects::ClearAttributes,
+    private: &PrivateKey,
+    hsm: bool,
+    ops: Vec<String>,
+) -> EngineResult<VersionRecord> {
+    let kty = Kty {
+        kind: private.key_type(),
+        hsm,
+    };
+    let meta = Meta {
+        key: public_jwk(private, kty, ops),
+        key_size: size_u32(private),
+        tags: None,
+        exportable: false,
+        release_policy: None,
+    };
+    let stored = private.to_storage().map_err(key_error)?;
+    attributes.seal(engine, vault, KIND, name, KEY_FIELD, stored.expose(), &meta)
+}
 
 /// The clear attributes of a new version.
 struct Validity {
@@ -497,6 +525,20 @@ impl Spec {
         };
         generated.map_err(key_error)
     }
+}
+
+/// A fresh RSA (`bits`) or EC (`curve`) key for a certificate, generated as keys are.
+pub(crate) async fn generate_for_certificate(
+    kind: KeyType,
+    bits: usize,
+    curve: Option<Curve>,
+) -> EngineResult<PrivateKey> {
+    let spec = Spec {
+        kty: Kty { kind, hsm: false },
+        bits,
+        curve,
+    };
+    spec.generate().await
 }
 
 /// Generates a new key `name` (or a new version of it) and makes it current.

@@ -33,6 +33,8 @@ pub(crate) struct Query<'r> {
     pub skiptoken: Option<Cow<'r, str>>,
     /// `outContentType` of a get: the format a certificate's secret is to be converted to.
     pub out_content_type: Option<Cow<'r, str>>,
+    /// `includePending` of a certificates listing.
+    pub include_pending: Option<Cow<'r, str>>,
 }
 
 impl<'r> Query<'r> {
@@ -46,6 +48,7 @@ impl<'r> Query<'r> {
                 "maxresults" => q.maxresults = Some(v),
                 "$skiptoken" => q.skiptoken = Some(v),
                 "outContentType" => q.out_content_type = Some(v),
+                "includePending" => q.include_pending = Some(v),
                 _ => {}
             }
         }
@@ -167,6 +170,9 @@ pub(crate) async fn serve(
         }
         Some(c) if c.eq_ignore_ascii_case("certificates") => {
             certificates::route(&ctx, &parts.method, &segments[1..], body).await
+        }
+        Some(c) if c.eq_ignore_ascii_case("deletedcertificates") => {
+            deleted::route::<certificates::Deleted>(&ctx, &parts.method, &segments[1..]).await
         }
         Some(c) if c.eq_ignore_ascii_case("keys") => {
             keys::route(&ctx, &parts.method, &segments[1..], body).await

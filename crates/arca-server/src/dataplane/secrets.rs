@@ -279,6 +279,10 @@ fn bundle(ctx: &Ctx<'_>, v: &SecretView) -> Response {
         content_type: v.content_type.as_deref(),
         attributes: attributes(ctx, v),
         tags: v.tags.as_ref(),
+        kid: v
+            .managed
+            .then(|| format!("{}/keys/{}/{}", ctx.origin, v.name, v.version)),
+        managed: v.managed.then_some(true),
         deleted: deleted_members(ctx, v),
     })
 }
@@ -294,6 +298,7 @@ fn item<'v>(ctx: &Ctx<'_>, v: &'v SecretView, versioned: bool) -> SecretItem<'v>
         content_type: v.content_type.as_deref(),
         attributes: attributes(ctx, v),
         tags: v.tags.as_ref(),
+        managed: v.managed.then_some(true),
         deleted: deleted_members(ctx, v),
     }
 }
