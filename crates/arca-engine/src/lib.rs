@@ -81,6 +81,34 @@ impl Engine {
     }
 }
 
+/// The proof a background `job` gets for `operation` on `resource`, the way a request gets its
+/// own from `decide`; a job asking for what its table does not grant is a bug, refused as an
+/// internal error.
+pub(crate) fn job_proof(
+    job: arca_core::authz::Job,
+    operation: arca_core::Operation,
+    resource: &arca_core::authz::Scope,
+) -> EngineResult<Authorized> {
+    let decision = arca_core::authz::decide_job(job, operation, resource);
+    tracing::debug!(
+        job = job.name(),
+        operation = operation.audit_name(),
+        %resource,
+        allowed = decision.allowed,
+        reason = decision.reason,
+        "background job decision"
+    );
+    Authorized::new(operation, &decision).ok_or_else(|| {
+        tracing::error!(
+            job = job.name(),
+            wanted = operation.audit_name(),
+            reason = decision.reason,
+            "a background job asked for an operation it may not perform"
+        );
+        EngineError::Internal
+    })
+}
+
 /// Base64url without padding, as Key Vault writes binary values.
 pub fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

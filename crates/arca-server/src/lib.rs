@@ -139,6 +139,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let purger = tokio::spawn(purger::run(state.clone(), stop_rx.clone()));
     let rotation = tokio::spawn(rotation::run(state.clone(), stop_rx.clone()));
+    let renewal = tokio::spawn(rotation::run_job(
+        arca_core::authz::Job::CertificateRenewal,
+        state.clone(),
+        stop_rx.clone(),
+    ));
     let refresher = tokio::spawn(access_refresher(state.clone(), stop_rx));
     let app = router::build(state.clone());
 
@@ -153,6 +158,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let _ = stop_tx.send(true);
     let _ = purger.await;
     let _ = rotation.await;
+    let _ = renewal.await;
     let _ = refresher.await;
     drop(state);
     if let Err(error) = store.close().await {

@@ -1,8 +1,11 @@
-//! Background work: automatic key rotation. Every [`INTERVAL`] the job takes (or renews) the
-//! store's `key-rotation` lease and, while it holds it, rotates the due keys of every vault
-//! through the engine as [`Job::KeyRotation`] (`arca_engine::keys::rotate_due`), so that of
-//! several replicas sharing a store one at a time rotates. It stops on shutdown like the
-//! purger, giving the lease up so another replica can take over at once.
+//! Background work that makes new versions by policy: automatic key rotation
+//! ([`Job::KeyRotation`], `arca_engine::keys::rotate_due`) and automatic certificate renewal
+//! ([`Job::CertificateRenewal`], `arca_engine::certificates::renew_due`). Each is a job of its
+//! own with a lease of its own (`key-rotation`, `certificate-renewal`): every [`INTERVAL`] it
+//! takes (or renews) its lease and, while it holds it, acts on every vault through the engine,
+//! so that of several replicas sharing a store one at a time rotates and one at a time renews.
+//! It stops on shutdown like the purger, giving the lease up so another replica can take over
+//! at once.
 //!
 //! The lease outlives several passes ([`LEASE_TTL`]) and is renewed before each vault; a
 //! replica that stops renewing (crashed, paused) leaves the job to another after at most the
@@ -17,7 +20,7 @@ use arca_store::{LeaseFence, StoreError};
 
 use crate::state::SharedState;
 
-/// How often due keys are looked for.
+/// How often due keys and certificates are looked for.
 pub const INTERVAL: Duration = Duration::from_secs(60);
 /// How long the lease holds without a renewal.
 pub const LEASE_TTL: Duration = Duration::from_secs(5 * 60);
@@ -27,41 +30,53 @@ pub const LEASE_TTL: Duration = Duration::from_secs(5 * 60);
 pub enum Pass {
     /// Another holder has the lease; nothing was looked at.
     Skipped,
-    /// The pass ran (or ran until a renewal of the lease failed): keys rotated and keys whose
-    /// rotation failed (logged), across every vault.
+    /// The pass ran (or ran until a renewal of the lease failed): new versions made (keys
+    /// rotated, certificates renewed) and objects whose turn failed (logged), across every
+    /// vault.
     Ran { rotated: usize, failed: usize },
 }
 
-/// The rotation job of this process: its lease holder name and the lease term it holds.
+/// One of this process's version-making jobs: which job, its lease holder name and the lease
+/// term it holds.
 #[derive(Debug)]
 pub struct Rotator {
+    job: Job,
     holder: String,
     held: Option<LeaseFence>,
 }
 
 impl Rotator {
-    /// A rotator holding the lease as `holder` (unique per process).
+    /// The key rotation job, holding its lease as `holder` (unique per process).
     pub fn new(holder: impl Into<String>) -> Self {
+        Rotator::for_job(Job::KeyRotation, holder)
+    }
+
+    /// `job` (key rotation or certificate renewal), holding its lease as `holder`.
+    pub fn for_job(job: Job, holder: impl Into<String>) -> Self {
         Rotator {
+            job,
             holder: holder.into(),
             held: None,
         }
     }
 
-    /// A rotator with a random holder name.
-    pub fn for_this_process() -> Result<Self, arca_crypto::CryptoError> {
+    /// `job` with a random holder name.
+    pub fn for_this_process(job: Job) -> Result<Self, arca_crypto::CryptoError> {
         let id: String = arca_crypto::random_bytes::<8>()?
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        Ok(Rotator::new(format!("arca-{}-{id}", std::process::id())))
+        Ok(Rotator::for_job(
+            job,
+            format!("arca-{}-{id}", std::process::id()),
+        ))
     }
 
     /// Takes or renews the lease; whether this rotator holds it now.
     async fn hold(&mut self, state: &SharedState) -> Result<bool, StoreError> {
         let lease = state
             .store
-            .acquire_lease(Job::KeyRotation.lease(), &self.holder, LEASE_TTL)
+            .acquire_lease(self.job.lease(), &self.holder, LEASE_TTL)
             .await;
         match lease {
             Ok(lease) => {
@@ -83,18 +98,31 @@ impl Rotator {
         let (mut rotated, mut failed) = (0, 0);
         for (i, vault) in state.store.list_vaults().await?.iter().enumerate() {
             if i > 0 && !self.hold(state).await? {
-                tracing::warn!("the key rotation lease was lost; stopping this pass");
+                tracing::warn!(
+                    job = self.job.name(),
+                    "the job's lease was lost; stopping this pass"
+                );
                 break;
             }
             let fence = self.held.as_ref();
-            match arca_engine::keys::rotate_due(&state.engine, Job::KeyRotation, vault, fence).await
-            {
-                Ok(run) => {
-                    rotated += run.rotated.len();
-                    failed += run.failed.len();
+            let e = &state.engine;
+            let outcome = match self.job {
+                Job::CertificateRenewal => {
+                    arca_engine::certificates::renew_due(e, self.job, vault, fence)
+                        .await
+                        .map(|run| (run.renewed.len(), run.failed.len()))
+                }
+                _ => arca_engine::keys::rotate_due(e, self.job, vault, fence)
+                    .await
+                    .map(|run| (run.rotated.len(), run.failed.len())),
+            };
+            match outcome {
+                Ok((made, failures)) => {
+                    rotated += made;
+                    failed += failures;
                 }
                 Err(error) => {
-                    tracing::warn!(vault = %vault.name, %error, "automatic key rotation of a vault failed; will retry");
+                    tracing::warn!(vault = %vault.name, job = self.job.name(), %error, "a vault's pass failed; will retry");
                 }
             }
         }
@@ -105,24 +133,29 @@ impl Rotator {
     pub async fn release(&mut self, state: &SharedState) {
         if let Some(fence) = self.held.take() {
             if let Err(error) = state.store.release_lease(&fence).await {
-                tracing::warn!(%error, "releasing the key rotation lease failed");
+                tracing::warn!(job = self.job.name(), %error, "releasing the job's lease failed");
             }
         }
     }
 }
 
-/// Runs until `stop` fires.
-pub async fn run(state: SharedState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut rotator = match Rotator::for_this_process() {
+/// Runs the key rotation job until `stop` fires.
+pub async fn run(state: SharedState, stop: tokio::sync::watch::Receiver<bool>) {
+    run_job(Job::KeyRotation, state, stop).await
+}
+
+/// Runs `job` (key rotation or certificate renewal) until `stop` fires.
+pub async fn run_job(job: Job, state: SharedState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut rotator = match Rotator::for_this_process(job) {
         Ok(r) => r,
         Err(error) => {
-            tracing::error!(%error, "automatic key rotation cannot start");
+            tracing::error!(job = job.name(), %error, "a background job cannot start");
             return;
         }
     };
     loop {
         if let Err(e) = rotator.pass(&state).await {
-            tracing::warn!(error = %e, "automatic key rotation failed; will retry");
+            tracing::warn!(job = job.name(), error = %e, "a background pass failed; will retry");
         }
         tokio::select! {
             _ = tokio::time::sleep(INTERVAL) => {}

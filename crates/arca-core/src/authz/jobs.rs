@@ -16,18 +16,21 @@ use crate::operation::Operation;
 pub enum Job {
     /// Rotates keys whose rotation policy has a `Rotate` action due.
     KeyRotation,
+    /// Renews certificates whose policy has an `AutoRenew` action due.
+    CertificateRenewal,
     /// Purges soft-deleted objects at the end of their retention.
     Purger,
 }
 
 impl Job {
     /// Every job.
-    pub const ALL: [Job; 2] = [Job::KeyRotation, Job::Purger];
+    pub const ALL: [Job; 3] = [Job::KeyRotation, Job::CertificateRenewal, Job::Purger];
 
     /// The job's name, as its decisions give it for the role (audit and logs).
     pub fn name(self) -> &'static str {
         match self {
             Job::KeyRotation => "Arca job: key rotation",
+            Job::CertificateRenewal => "Arca job: certificate renewal",
             Job::Purger => "Arca job: purger",
         }
     }
@@ -36,6 +39,7 @@ impl Job {
     pub fn lease(self) -> &'static str {
         match self {
             Job::KeyRotation => "key-rotation",
+            Job::CertificateRenewal => "certificate-renewal",
             Job::Purger => "purger",
         }
     }
@@ -47,6 +51,8 @@ impl Job {
             // Finding keys (the listing gives each key's current version, so it reads no key
             // on its own), reading their rotation policies, and rotating.
             Job::KeyRotation => &[KeyList, KeyRotationPolicyGet, KeyRotate],
+            // Finding certificates, reading their policies, and issuing a new version.
+            Job::CertificateRenewal => &[CertificateList, CertificatePolicyGet, CertificateCreate],
             Job::Purger => &[SecretPurge, KeyPurge, CertificatePurge],
         }
     }
@@ -55,6 +61,9 @@ impl Job {
     fn granted(self) -> &'static str {
         match self {
             Job::KeyRotation => "granted to Arca's key rotation job by its fixed table",
+            Job::CertificateRenewal => {
+                "granted to Arca's certificate renewal job by its fixed table"
+            }
             Job::Purger => "granted to Arca's purger job by its fixed table",
         }
     }
@@ -105,6 +114,12 @@ mod tests {
             Job::KeyRotation => matches!(
                 op,
                 Operation::KeyList | Operation::KeyRotationPolicyGet | Operation::KeyRotate
+            ),
+            Job::CertificateRenewal => matches!(
+                op,
+                Operation::CertificateList
+                    | Operation::CertificatePolicyGet
+                    | Operation::CertificateCreate
             ),
             Job::Purger => matches!(
                 op,

@@ -72,6 +72,13 @@ pub(crate) async fn write(
                 name.as_str()
             ),
         }),
+        Err(StoreError::LeaseLost) => {
+            tracing::warn!(
+                vault,
+                "a background job's lease no longer holds; its write was refused"
+            );
+            Err(EngineError::Unavailable)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -175,7 +182,7 @@ fn key_fits(key: &PrivateKey, policy: &CertificatePolicy) -> bool {
     }
 }
 
-fn issuer_name(policy: &CertificatePolicy) -> String {
+pub(crate) fn issuer_name(policy: &CertificatePolicy) -> String {
     policy
         .issuer
         .as_ref()
@@ -205,6 +212,27 @@ async fn issued_by_named(
         "The issuer {issuer} has the provider {}, which this deployment cannot issue through; use {SELF_ISSUER}, {UNKNOWN_ISSUER}, or an issuer with the provider Arca.",
         found.provider
     )))
+}
+
+/// The chain (DER, leaf first) the policy's issuer makes for `key` at once: self-signed for
+/// `Self`, signed by a named issuer's CA. Not for `Unknown`, whose chain comes by merge.
+pub(crate) async fn issued_chain(
+    engine: &Engine,
+    vault: &VaultRecord,
+    policy: &CertificatePolicy,
+    key: &PrivateKey,
+) -> EngineResult<Vec<Vec<u8>>> {
+    let issuer = issuer_name(policy);
+    if issuer.eq_ignore_ascii_case(SELF_ISSUER) {
+        let description = description(policy);
+        let der = self_signed_certificate(&description, key, engine.now())
+            .map_err(certificate_refused)?;
+        return Ok(vec![der]);
+    }
+    if issuer.eq_ignore_ascii_case(UNKNOWN_ISSUER) {
+        return Err(EngineError::Internal);
+    }
+    issued_by_named(engine, vault, &issuer, policy, key).await
 }
 
 /// The policy a create uses: the one sent (normalized) or the certificate's own.
@@ -312,12 +340,7 @@ pub async fn create(
             });
         }
     } else {
-        let chain = if issuer.eq_ignore_ascii_case(SELF_ISSUER) {
-            vec![self_signed_certificate(&description, &key, engine.now())
-                .map_err(certificate_refused)?]
-        } else {
-            issued_by_named(engine, vault, &issuer, &policy, &key).await?
-        };
+        let chain = issued_chain(engine, vault, &policy, &key).await?;
         let (items, record, _) = stored::version_items(
             engine,
             &vault.name,

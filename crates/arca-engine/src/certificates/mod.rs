@@ -10,6 +10,7 @@
 //! | `stored.rs` | the storage layout: version metadata, chain, policy and pending documents |
 //! | `issue.rs` | create, the pending operation, merge, import |
 //! | `lifecycle.rs` | get, update, policy, list, versions, delete, recover, purge, backup, restore |
+//! | `renewal.rs` | `renew_due`: the renewal job's pass over a vault (`AutoRenew` actions) |
 //! | `contacts.rs`, `issuers.rs` | the vault's contacts and issuers |
 
 pub mod contacts;
@@ -17,6 +18,7 @@ mod issue;
 pub mod issuers;
 mod lifecycle;
 pub mod policy;
+mod renewal;
 mod stored;
 
 #[cfg(test)]
@@ -30,6 +32,7 @@ pub use lifecycle::{
     backup, delete, get, get_deleted, get_policy, list, list_versions, purge, recover, restore,
     update, update_policy, PendingItem,
 };
+pub use renewal::{renew_due, RenewalRun, Renewed};
 pub use stored::{CertificateView, StoredPolicy};
 
 /// A certificate's pending operation as operations return it (never its key).

@@ -226,4 +226,5 @@ async fn bad_issuers_are_refused_and_change_nothing() {
     ));
 }
 
+mod renewal;
 mod versions;

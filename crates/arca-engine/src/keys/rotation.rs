@@ -14,7 +14,7 @@
 //! Not here: `Notify` actions (`KeyNearExpiry` events) wait for the event outbox; they would be
 //! evaluated in [`rotate_due`]'s loop beside the `Rotate` action, on the same listing.
 
-use arca_core::authz::{decide_job, Job, Scope};
+use arca_core::authz::{Job, Scope};
 use arca_core::{ObjectName, Operation};
 use arca_proto::keys::KeyRotationPolicy;
 use arca_store::{LeaseFence, Listing, ObjectWithVersion, VaultRecord};
@@ -22,7 +22,7 @@ use arca_store::{LeaseFence, Listing, ObjectWithVersion, VaultRecord};
 use super::policy::duration_seconds;
 use super::KIND;
 use crate::objects;
-use crate::{Authorized, Engine, EngineError, EngineResult};
+use crate::{job_proof, Engine, EngineResult};
 
 /// Keys read per page of the vault's listing.
 const PAGE: usize = 100;
@@ -42,29 +42,6 @@ pub struct RotationRun {
     pub rotated: Vec<Rotated>,
     /// The keys whose rotation failed (names as spelled); the failures were logged.
     pub failed: Vec<String>,
-}
-
-/// The proof `job` gets for `operation` on `resource`; a job asking for what its table does not
-/// grant is a bug, refused as an internal error.
-fn job_proof(job: Job, operation: Operation, resource: &Scope) -> EngineResult<Authorized> {
-    let decision = decide_job(job, operation, resource);
-    tracing::debug!(
-        job = job.name(),
-        operation = operation.audit_name(),
-        %resource,
-        allowed = decision.allowed,
-        reason = decision.reason,
-        "background job decision"
-    );
-    Authorized::new(operation, &decision).ok_or_else(|| {
-        tracing::error!(
-            job = job.name(),
-            wanted = operation.audit_name(),
-            reason = decision.reason,
-            "a background job asked for an operation it may not perform"
-        );
-        EngineError::Internal
-    })
 }
 
 /// Whether `policy` has a `Rotate` action due at `now` for a current version created at

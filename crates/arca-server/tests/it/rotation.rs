@@ -108,3 +108,63 @@ async fn the_job_stops_on_shutdown_and_gives_the_lease_up() {
         .expect("the job kept the lease");
     assert_eq!(lease.fence, 2);
 }
+
+/// The certificate renewal job: a 12-month certificate renewing at 80 % of its lifetime, created
+/// over HTTP, is renewed once the injected clock passes month 9.6, by the holder of the
+/// `certificate-renewal` lease only, and not again.
+#[tokio::test]
+async fn the_renewal_job_renews_due_certificates_once_under_its_lease() {
+    let mut h = harness().await;
+    let policy = json!({
+        "key_props": {"kty": "EC", "crv": "P-256"},
+        "x509_props": {"subject": "CN=renew.example.test", "validity_months": 12},
+        "lifetime_actions": [{"trigger": {"lifetime_percentage": 80}, "action": {"action_type": "AutoRenew"}}],
+        "issuer": {"name": "Self"}
+    });
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/certificates/c/create?{V}"),
+            Some(json!({"policy": policy})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let mut first = Rotator::for_job(arca_core::authz::Job::CertificateRenewal, "replica-a");
+    let mut second = Rotator::for_job(arca_core::authz::Job::CertificateRenewal, "replica-b");
+    h.clock.advance(280 * DAY);
+    assert_eq!(
+        first.pass(&h.state).await.unwrap(),
+        Pass::Ran {
+            rotated: 0,
+            failed: 0
+        }
+    );
+    h.clock.advance(20 * DAY);
+    assert_eq!(second.pass(&h.state).await.unwrap(), Pass::Skipped);
+    assert_eq!(
+        first.pass(&h.state).await.unwrap(),
+        Pass::Ran {
+            rotated: 1,
+            failed: 0
+        }
+    );
+    assert_eq!(
+        first.pass(&h.state).await.unwrap(),
+        Pass::Ran {
+            rotated: 0,
+            failed: 0
+        }
+    );
+    h.token = h.mint("client", "object", "s:s1", h.clock_now());
+    let (status, body) = h
+        .call("GET", &format!("/certificates/c/versions?{V}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["value"].as_array().unwrap().len(), 2);
+    // The key rotation job's lease is another: holding one does not hold the other.
+    let mut rotation = Rotator::new("replica-b");
+    assert!(matches!(
+        rotation.pass(&h.state).await.unwrap(),
+        Pass::Ran { .. }
+    ));
+}
