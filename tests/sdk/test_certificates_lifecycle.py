@@ -108,6 +108,13 @@ def test_a_self_signed_certificate_is_what_its_policy_asks_for(clients):
     assert public_bytes(key) == cert_public_bytes(leaf)
     assert pfx_cert.fingerprint(hashes.SHA256()) == leaf.fingerprint(hashes.SHA256())
     assert secret.properties.version == cert.properties.version
+    # outContentType: the same secret as PEM, its key and certificate the PFX's.
+    pem = clients.secrets.get_secret("web", out_content_type="application/x-pem-file")
+    assert pem.properties.content_type == "application/x-pem-file"
+    pem_key = serialization.load_pem_private_key(pem.value.encode(), None)
+    assert public_bytes(pem_key) == public_bytes(key)
+    assert x509.load_pem_x509_certificate(pem.value.encode()).fingerprint(hashes.SHA256()) == \
+        leaf.fingerprint(hashes.SHA256())
     # The key is the certificate's, managed, with the operations the key usages give.
     kv_key = clients.keys.get_key("web")
     assert kv_key.properties.managed is True
@@ -341,3 +348,49 @@ def test_the_async_client_creates_reads_and_deletes(make_vault, make_async_crede
             assert deleted.name == "async-cert"
 
     asyncio.run(run())
+
+
+def issue(subject_key, issuer_key, issuer_name, subject: str, *, ca: bool, days: int = 90, start_days: int = 0):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(issuer_name)
+        .public_key(subject_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=start_days) - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=start_days + days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def test_hostile_merges_are_refused_and_change_nothing(clients, tmp_path):
+    operation = clients.certs.begin_create_certificate(
+        "hostile", self_policy(issuer_name=WellKnownIssuerNames.unknown)).result()
+    csr = x509.load_der_x509_csr(bytes(operation.csr))
+    root_key, root, _ = make_ca(tmp_path)
+    der = serialization.Encoding.DER
+    # An intermediate that is not a CA.
+    mid_key = ec.generate_private_key(ec.SECP256R1())
+    not_ca = issue(mid_key.public_key(), root_key, root.subject, "not a CA", ca=False)
+    leaf = issue(csr.public_key(), mid_key, not_ca.subject, "leaf", ca=False)
+    # A leaf that expired (valid for a day, a month ago).
+    expired = issue(csr.public_key(), root_key, root.subject, "old", ca=False, days=1, start_days=-30)
+    # Eleven certificates, one more than a chain may hold.
+    good = issue(csr.public_key(), root_key, root.subject, "good", ca=False)
+    for chain in ([leaf.public_bytes(der), not_ca.public_bytes(der), root.public_bytes(der)],
+                  [expired.public_bytes(der), root.public_bytes(der)],
+                  [good.public_bytes(der)] + [root.public_bytes(der)] * 10,
+                  [b"\x30\x03\x02\x01\x00"]):
+        with pytest.raises(HttpResponseError) as refused:
+            clients.certs.merge_certificate("hostile", chain)
+        assert refused.value.status_code == 400, refused.value.message
+    assert clients.certs.get_certificate_operation("hostile").status.lower() == "inprogress"
+    with pytest.raises(ResourceNotFoundError):
+        clients.certs.get_certificate("hostile")
+    with pytest.raises(ResourceNotFoundError):
+        clients.secrets.get_secret("hostile")
+    # The good chain still merges.
+    merged = clients.certs.merge_certificate("hostile", [good.public_bytes(der), root.public_bytes(der)])
+    assert bytes(merged.cer) == good.public_bytes(der)

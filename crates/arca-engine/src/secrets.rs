@@ -159,6 +159,43 @@ pub(crate) fn certificate_secret_record(
     attributes.seal(engine, vault, KIND, name, "value", value.as_bytes(), &meta)
 }
 
+/// What an `outContentType` other than the secret's own asks for that cannot be done.
+pub const CONVERSION_REFUSED: &str = "Only PFX to PEM transformation is supported";
+
+/// A certificate's secret with its value as `requested` (`outContentType`): a PFX
+/// (`application/x-pkcs12`) becomes PEM (`application/x-pem-file`): the private key (PKCS#8),
+/// if the PFX has one, then the chain. Asking for the secret's own type changes nothing; any
+/// other conversion, and any conversion of a secret no certificate manages, is refused.
+pub fn converted(mut view: SecretView, requested: &str) -> EngineResult<SecretView> {
+    use crate::certificates::policy::{PEM, PKCS12};
+    let refused = || EngineError::Invalid(CONVERSION_REFUSED.to_owned());
+    let own = view.content_type.as_deref().unwrap_or_default();
+    if !view.managed {
+        return Err(refused());
+    }
+    if requested.eq_ignore_ascii_case(own) {
+        return Ok(view);
+    }
+    if !(requested.eq_ignore_ascii_case(PEM) && own.eq_ignore_ascii_case(PKCS12)) {
+        return Err(refused());
+    }
+    let Some(value) = view.value.take() else {
+        return Err(refused());
+    };
+    let pfx = zeroize::Zeroizing::new(
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, value.expose())
+            .map_err(|_| EngineError::Internal)?,
+    );
+    let contents =
+        arca_crypto::pki::certs::parse_pfx(&pfx, None).map_err(|_| EngineError::Internal)?;
+    let chain: Vec<Vec<u8>> = contents.chain.into_iter().map(|c| c.der).collect();
+    let pem = arca_crypto::pki::certs::build_pem_secret(contents.key.as_ref(), &chain)
+        .map_err(|_| EngineError::Internal)?;
+    view.value = Some(pem);
+    view.content_type = Some(PEM.to_owned());
+    Ok(view)
+}
+
 /// Writes a new version of the secret `name` and makes it current.
 pub async fn set(
     engine: &Engine,

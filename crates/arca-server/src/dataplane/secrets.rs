@@ -155,15 +155,10 @@ async fn get(ctx: &Ctx<'_>, name: &ObjectName, version: Option<&VersionId>) -> A
     Ok(bundle(ctx, &v))
 }
 
-/// The message Key Vault answers an `outContentType` it cannot honour with.
-pub(crate) const CONVERSION_REFUSED: &str = "Only PFX to PEM transformation is supported";
-
 /// `outContentType` (api-version 2026-04-01): the value of a certificate's secret converted
-/// from PFX to PEM. Only a certificate-backed secret can be converted, and no secret is
-/// certificate-backed until certificates exist; the certificates work replaces this refusal with
-/// the PFX-to-PEM transformation of such a secret (and keeps refusing plain ones).
-fn convert(_secret: SecretView, _requested: &str) -> ApiResult<SecretView> {
-    Err(ApiError::BadParameter(CONVERSION_REFUSED.into()))
+/// from PFX to PEM (`arca_engine::secrets::converted`); refused for other secrets.
+fn convert(secret: SecretView, requested: &str) -> ApiResult<SecretView> {
+    Ok(engine::converted(secret, requested)?)
 }
 
 async fn update(
