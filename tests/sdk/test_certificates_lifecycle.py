@@ -332,20 +332,56 @@ def test_delete_recover_purge_backup_and_restore_act_on_all_three(clients):
     assert refused.value.error.code == "Forbidden"
 
 
-def test_the_async_client_creates_reads_and_deletes(make_vault, make_async_credential):
+def test_the_async_client_covers_every_operation(make_vault, make_async_credential, tmp_path):
     url = make_vault()
+    ca_key, ca, _ = make_ca(tmp_path)
+    key, cert = rsa_certificate()
+    pfx = pkcs12.serialize_key_and_certificates(b"imp", key, cert, None, serialization.NoEncryption())
 
     async def run():
         credential = make_async_credential("client_secret")
         async with credential, AsyncCertificateClient(url, credential) as client:
-            cert = await client.create_certificate("async-cert", self_policy())
-            assert cert.name == "async-cert"
+            made = await client.create_certificate("async-cert", self_policy())
+            assert made.name == "async-cert"
             got = await client.get_certificate("async-cert")
-            assert got.cer == cert.cer
-            names = [p.name async for p in client.list_properties_of_certificates()]
-            assert names == ["async-cert"]
+            assert got.cer == made.cer
+            assert (await client.get_certificate_version("async-cert", got.properties.version)).cer == got.cer
+            assert [p.name async for p in client.list_properties_of_certificates()] == ["async-cert"]
+            versions = [p.version async for p in client.list_properties_of_certificate_versions("async-cert")]
+            assert versions == [got.properties.version]
+            updated = await client.update_certificate_properties("async-cert", tags={"a": "b"})
+            assert updated.properties.tags == {"a": "b"}
+            policy = await client.update_certificate_policy("async-cert", CertificatePolicy(validity_in_months=3))
+            assert (await client.get_certificate_policy("async-cert")).validity_in_months == policy.validity_in_months == 3
+            backup = await client.backup_certificate("async-cert")
             deleted = await client.delete_certificate("async-cert")
             assert deleted.name == "async-cert"
+            assert (await client.get_deleted_certificate("async-cert")).name == "async-cert"
+            assert [d.name async for d in client.list_deleted_certificates()] == ["async-cert"]
+            recovered = await client.recover_deleted_certificate("async-cert")
+            assert recovered.properties.version == got.properties.version
+            await client.delete_certificate("async-cert")
+            await client.purge_deleted_certificate("async-cert")
+            restored = await client.restore_certificate_backup(backup)
+            assert restored.cer == got.cer
+
+            imported = await client.import_certificate("async-imported", pfx)
+            assert bytes(imported.cer) == cert.public_bytes(serialization.Encoding.DER)
+
+            pending = await client.create_certificate(
+                "async-merged", self_policy(issuer_name=WellKnownIssuerNames.unknown))
+            assert pending.status.lower() == "inprogress"
+            assert (await client.get_certificate_operation("async-merged")).csr == pending.csr
+            leaf = sign_csr(bytes(pending.csr), ca_key, ca)
+            merged = await client.merge_certificate("async-merged", [leaf.public_bytes(serialization.Encoding.DER)])
+            assert bytes(merged.cer) == leaf.public_bytes(serialization.Encoding.DER)
+
+            await client.create_certificate("async-cancel", self_policy(issuer_name=WellKnownIssuerNames.unknown))
+            cancelled = await client.cancel_certificate_operation("async-cancel")
+            assert cancelled.cancellation_requested
+            await client.delete_certificate_operation("async-cancel")
+            with pytest.raises(ResourceNotFoundError):
+                await client.get_certificate_operation("async-cancel")
 
     asyncio.run(run())
 
