@@ -286,7 +286,14 @@ pub async fn create(
             name: name.as_str().to_owned(),
         });
     }
-    if let Some(p) = stored::pending(engine, &vault.name, name).await? {
+    // A pending operation counts only while its certificate exists: one left behind by a
+    // certificate purged since (the purger removes objects, not the vault's documents) is
+    // replaced by this create's.
+    let pending_now = match &existing {
+        Some(_) => stored::pending(engine, &vault.name, name).await?,
+        None => None,
+    };
+    if let Some(p) = pending_now {
         if p.is_in_progress() {
             return Err(EngineError::Conflict {
                 kind: KIND,

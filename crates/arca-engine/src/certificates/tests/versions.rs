@@ -616,3 +616,26 @@ async fn invalid_policies_are_refused_and_create_nothing() {
     let address = arca_core::ObjectAddress::new("prod", arca_core::ObjectKind::Certificate, "bad");
     assert!(s.engine.store().object(&address).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_pending_operation_left_by_a_purged_certificate_does_not_block_its_name() {
+    let s = setup().await;
+    s.create_cert("left", Some(self_policy())).await.unwrap();
+    let mut p = self_policy();
+    p.issuer = Some(serde_json::from_value(json!({"name": "Unknown"})).unwrap());
+    s.create_cert("left", Some(p)).await.unwrap();
+    let auth = s.proof(Operation::CertificateDelete, Some("left"));
+    certificates::delete(&s.engine, &auth, &s.vault, &name("left"))
+        .await
+        .unwrap();
+    // The purger removes the objects at the end of their retention, not the vault's documents.
+    let address = arca_core::ObjectAddress::new("prod", arca_core::ObjectKind::Certificate, "left");
+    s.engine.store().purge_object(&address).await.unwrap();
+    let auth = s.proof(Operation::CertificatePendingGet, Some("left"));
+    assert!(matches!(
+        certificates::get_pending(&s.engine, &auth, &s.vault, &name("left")).await,
+        Err(EngineError::PendingNotFound { .. })
+    ));
+    s.create_cert("left", Some(self_policy())).await.unwrap();
+    assert_eq!(s.cert_of("left").await.unwrap().name, "left");
+}
