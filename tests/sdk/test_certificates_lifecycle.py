@@ -430,3 +430,22 @@ def test_hostile_merges_are_refused_and_change_nothing(clients, tmp_path):
     # The good chain still merges.
     merged = clients.certs.merge_certificate("hostile", [good.public_bytes(der), root.public_bytes(der)])
     assert bytes(merged.cer) == good.public_bytes(der)
+
+
+@pytest.mark.parametrize("bad", [
+    dict(key_type=KeyType.rsa, key_size=1000, key_curve_name=None),
+    dict(key_type=KeyType.ec, key_curve_name="P-999"),
+    dict(validity_in_months=0),
+    dict(validity_in_months=5000),
+    dict(content_type="application/json"),
+    dict(issuer_name="NoSuchIssuer"),
+])
+def test_impossible_policies_get_400_and_create_nothing(clients, bad):
+    args = dict(issuer_name=WellKnownIssuerNames.self, subject="CN=x.example.test", validity_in_months=12)
+    args.update(bad)
+    with pytest.raises(HttpResponseError) as refused:
+        clients.certs.begin_create_certificate("impossible", CertificatePolicy(**args))
+    assert refused.value.status_code in (400, 404), refused.value.message
+    with pytest.raises(ResourceNotFoundError):
+        clients.certs.get_certificate_policy("impossible")
+    assert list(clients.certs.list_properties_of_certificates(include_pending=True)) == []
