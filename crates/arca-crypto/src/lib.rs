@@ -64,8 +64,9 @@ pub use jose::jws::{jws_header, jws_unverified, verify_external_jws};
 pub use jose::jwt::{verify_jwt, ReleaseSigningKey, TokenSigningKey, VerifyingKey, MAX_TOKEN_LEN};
 pub use password::{hash_client_secret, verify_client_secret};
 pub use pki::ca::{
-    ca_constraint_names, ca_key_matches, generate_ca, generate_local_ca, issue_server_cert,
-    private_key_pem, CaMaterial, IssuedCert, LOCAL_CA_LIFETIME,
+    ca_constraint_names, ca_key_matches, dns_name_within, dns_suffix, generate_ca,
+    generate_local_ca, issue_issuing_ca, issue_server_cert, issuing_suffixes, private_key_pem,
+    CaMaterial, IssuedCert, LOCAL_CA_LIFETIME, MAX_ISSUING_SUFFIXES,
 };
 pub use pki::tls::tls_provider;
 pub use pki::x509::ClientCertificate;

@@ -13,9 +13,10 @@ use arca_crypto::keys::{Curve, PrivateKey};
 use arca_crypto::pki::certs::{
     build_pem_secret, build_pfx, certificate_pem, chain_from_pem, create_csr, csr_pem,
     issue_certificate, parse_pem_bundle, parse_pfx, self_signed_certificate, verify_chain,
-    CertificateDescription, CertificateIssuer, ChainOrder, ParsedCertificate, SubjectAltNames,
+    CertificateDescription, CertificateIssuer, ChainOrder, IssuingAuthority, ParsedCertificate,
+    SubjectAltNames,
 };
-use arca_crypto::{generate_ca, SecretString};
+use arca_crypto::{generate_ca, generate_local_ca, issue_issuing_ca, SecretString};
 
 /// 2027-01-15: inside every fixture's validity.
 const NOW: i64 = 1_800_000_000;
@@ -305,5 +306,86 @@ fn openssl_verifies_arca_issued_chains_and_reads_arca_pfx() {
         assert!(run("python3", &["-c", script, pfx_path]).contains("pyca ok"));
     } else {
         eprintln!("skipped: python3 with cryptography is not available");
+    }
+}
+
+/// A leaf the issuing CA signed verifies with `openssl verify -CAfile` given the chain `arca ca
+/// show` prints (issuing CA, then the local root), for a name within its suffixes; OpenSSL
+/// refuses one the CA's name constraints exclude, even though the CA's key signed it.
+#[test]
+fn openssl_verifies_what_the_issuing_ca_signs_within_its_constraints() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let now = 1_780_000_000;
+    let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let suffixes = strings(&["example.internal"]);
+    let served = strings(&["localhost", "vault.example.internal"]);
+    let root = generate_local_ca("Arca local CA", &served, &suffixes, now).unwrap();
+    let ca = issue_issuing_ca(&root, &suffixes, &served, now).unwrap();
+    let authority = IssuingAuthority::from_parts(
+        &[
+            ParsedCertificate::from_pem(&ca.cert_pem).unwrap().der,
+            ParsedCertificate::from_pem(&root.cert_pem).unwrap().der,
+        ],
+        &ca.key_pkcs8,
+        now,
+    )
+    .unwrap();
+    let shown: String = authority
+        .chain()
+        .iter()
+        .map(|c| certificate_pem(&c.der))
+        .collect();
+    let chain_path = temp_file("chain.pem", shown.as_bytes());
+    let chain_path = chain_path.to_str().unwrap();
+    let key = PrivateKey::generate_ec(Curve::P256).unwrap();
+    let described = |name: &str| CertificateDescription {
+        subject: format!("CN={name}"),
+        sans: SubjectAltNames {
+            dns_names: vec![name.to_owned()],
+            ..Default::default()
+        },
+        ekus: vec!["1.3.6.1.5.5.7.3.1".into()],
+        key_usages: vec!["digitalSignature".into()],
+        validity_months: 12,
+    };
+    let leaf = authority
+        .issue(
+            &described("api.example.internal"),
+            &key.public_key().unwrap(),
+            now,
+        )
+        .unwrap();
+    let leaf_path = temp_file("leaf.pem", certificate_pem(&leaf).as_bytes());
+    let leaf_path = leaf_path.to_str().unwrap();
+    openssl_verify(now, &["-CAfile", chain_path], leaf_path);
+    openssl_verify(
+        now,
+        &[
+            "-CAfile",
+            chain_path,
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "api.example.internal",
+        ],
+        leaf_path,
+    );
+    for outside in ["prod.vault.example.internal", "bank.example.com"] {
+        let forged = authority
+            .issue(&described(outside), &key.public_key().unwrap(), now)
+            .unwrap();
+        let forged_path = temp_file("forged.pem", certificate_pem(&forged).as_bytes());
+        let at = now.to_string();
+        let out = Command::new("openssl")
+            .args(["verify", "-attime", &at, "-CAfile", chain_path])
+            .arg(&forged_path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{outside}: {text}");
+        assert!(text.contains("subtree"), "{outside}: {text}");
     }
 }

@@ -464,7 +464,7 @@ async fn local_ca(
             "replacing the local CA: clients must trust the new ca.pem from now on"
         );
     }
-    let ca = arca_crypto::generate_local_ca("Arca local CA", sans, now)?;
+    let ca = arca_crypto::generate_local_ca("Arca local CA", sans, &[], now)?;
     let record = StoredCa {
         cert_pem: ca.cert_pem.clone(),
         sealed_key: crate::b64url(&sealer.seal("ca_key", ca.key_pkcs8.expose())?),

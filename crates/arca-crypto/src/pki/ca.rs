@@ -1,9 +1,13 @@
 //! The local certificate authority and the server certificates it issues, for first start.
 //!
-//! Keys are ECDSA P-256. The local CA ([`generate_local_ca`]) may sign end-entity certificates
-//! only (path length 0), only for the names it serves (a critical name-constraints extension:
-//! the DNS names and IP addresses given, subdomains included), and is valid for three years, so
-//! a stolen CA key cannot mint a certificate for any other site and a forgotten CA dies out.
+//! Keys are ECDSA P-256. The local CA ([`generate_local_ca`]) signs only for the names it serves
+//! (a critical name-constraints extension: the DNS names and IP addresses given, subdomains
+//! included) and is valid for three years, so a stolen CA key cannot mint a certificate for any
+//! other site and a forgotten CA dies out. It signs end-entity certificates only (path length
+//! 0), unless the deployment has an issuing CA: then its constraints also hold the DNS suffixes
+//! that CA may sign for, and it may sign that one level of CA (path length 1). The issuing CA
+//! ([`issue_issuing_ca`], the built-in certificate issuer's) is constrained to those suffixes,
+//! excludes Arca's own names and every IP address, and serves TLS only (its extended key usage).
 //! Server certificates carry `serverAuth`, one SAN per requested name (an IP address where the
 //! string parses as one, a DNS name otherwise, wildcards allowed) and are valid for 397 days, the
 //! longest browsers accept, never beyond the CA's own end. Validity starts an hour in the past
@@ -39,6 +43,8 @@ const SERVER_CERT_LIFETIME: i64 = 397 * DAY;
 const MAX_NOW: i64 = 32_503_680_000;
 /// Longest DNS name.
 const MAX_DNS_NAME_LEN: usize = 253;
+/// Most DNS suffixes an issuing CA is constrained to.
+pub const MAX_ISSUING_SUFFIXES: usize = 32;
 
 /// Subject key identifier extension, 2.5.29.14.
 const OID_SUBJECT_KEY_IDENTIFIER: &[u8] = &[0x55, 0x1d, 0x0e];
@@ -67,16 +73,19 @@ pub struct IssuedCert {
 /// years, with `CA:true, pathlen:0` and key usages keyCertSign and cRLSign, and no name
 /// constraints: for test fixtures and tools. A deployment's CA is [`generate_local_ca`].
 pub fn generate_ca(common_name: &str, now_unix: i64) -> Result<CaMaterial, CryptoError> {
-    build_ca(common_name, None, now_unix, CA_LIFETIME)
+    build_ca(common_name, None, 0, now_unix, CA_LIFETIME)
 }
 
 /// Generates a deployment's local CA: as [`generate_ca`], but valid for three years
 /// ([`LOCAL_CA_LIFETIME`]) and constrained (critical name constraints) to `names`: each DNS name
 /// permits itself and its subdomains (`*.vault.localhost` permits `vault.localhost` and below),
-/// each IP address only itself.
+/// each IP address only itself. With `issuing` DNS suffixes (see [`issuing_suffixes`]) the CA
+/// also permits those and may sign one level of CA below it (path length 1), the deployment's
+/// issuing CA ([`issue_issuing_ca`]); without, it signs end-entity certificates only.
 pub fn generate_local_ca(
     common_name: &str,
     names: &[String],
+    issuing: &[String],
     now_unix: i64,
 ) -> Result<CaMaterial, CryptoError> {
     if names.is_empty() {
@@ -93,11 +102,71 @@ pub fn generate_local_ca(
         };
         permitted.push(subtree);
     }
+    let issuing = issuing_suffixes(issuing)?;
+    permitted.extend(issuing.iter().cloned().map(GeneralSubtree::DnsName));
     let constraints = NameConstraints {
         permitted_subtrees: permitted,
         excluded_subtrees: Vec::new(),
     };
-    build_ca(common_name, Some(constraints), now_unix, LOCAL_CA_LIFETIME)
+    let path_len = u8::from(!issuing.is_empty());
+    build_ca(
+        common_name,
+        Some(constraints),
+        path_len,
+        now_unix,
+        LOCAL_CA_LIFETIME,
+    )
+}
+
+/// A DNS suffix as an issuing CA's constraints and the built-in issuer's settings hold it:
+/// lower case, without a leading or trailing dot, no wildcard, not an IP address, a DNS name of
+/// at most 253 characters. `None` when `text` is not one. `example.internal` covers itself and
+/// every name ending in `.example.internal` ([`dns_name_within`]).
+pub fn dns_suffix(text: &str) -> Option<String> {
+    let suffix = text.trim().to_ascii_lowercase();
+    let valid = is_dns_name(&suffix) && !suffix.contains('*') && suffix.parse::<IpAddr>().is_err();
+    valid.then_some(suffix)
+}
+
+/// Whether the DNS name `name` is `suffix` or lies below it (`a.example.internal` and
+/// `example.internal` are within `example.internal`; `badexample.internal` is not), compared
+/// without regard to ASCII case, as RFC 5280 name constraints compare DNS names. A trailing dot
+/// on `name` is not accepted.
+pub fn dns_name_within(name: &str, suffix: &str) -> bool {
+    if name.len() < suffix.len() || suffix.is_empty() {
+        return false;
+    }
+    let split = name.len() - suffix.len();
+    if !name.is_char_boundary(split) {
+        return false;
+    }
+    let (head, tail) = name.split_at(split);
+    if !tail.eq_ignore_ascii_case(suffix) {
+        return false;
+    }
+    head.is_empty() || (head.ends_with('.') && head.len() > 1)
+}
+
+/// The DNS suffixes an issuing CA may sign for, checked ([`dns_suffix`]), sorted and without
+/// repeats; at most [`MAX_ISSUING_SUFFIXES`]. The error names the suffix that is not one.
+pub fn issuing_suffixes(suffixes: &[String]) -> Result<Vec<String>, CryptoError> {
+    if suffixes.len() > MAX_ISSUING_SUFFIXES {
+        return Err(CryptoError::Certificate(format!(
+            "at most {MAX_ISSUING_SUFFIXES} DNS suffixes"
+        )));
+    }
+    let mut out = Vec::with_capacity(suffixes.len());
+    for suffix in suffixes {
+        out.push(dns_suffix(suffix).ok_or_else(|| {
+            CryptoError::Certificate(format!(
+                "{:?} is not a DNS suffix (a DNS name without wildcard, such as example.internal)",
+                suffix.chars().take(MAX_DNS_NAME_LEN).collect::<String>()
+            ))
+        })?);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// The name constraints a local CA for `names` carries, sorted and without repeats: IP
@@ -133,6 +202,7 @@ pub fn ca_key_matches(ca: &CaMaterial) -> Option<(bool, i64)> {
 fn build_ca(
     common_name: &str,
     constraints: Option<NameConstraints>,
+    path_len: u8,
     now_unix: i64,
     lifetime: i64,
 ) -> Result<CaMaterial, CryptoError> {
@@ -146,7 +216,7 @@ fn build_ca(
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, common_name);
     params.distinguished_name = name;
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(path_len));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     params.name_constraints = constraints;
     params.serial_number = Some(random_serial()?);
@@ -178,30 +248,7 @@ pub fn issue_server_cert(
         .map(|name| san(name))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let ca_der = der::pem_decode(&ca.cert_pem, "CERTIFICATE")
-        .ok_or_else(|| cert_error("the CA certificate is not a PEM certificate"))?;
-    let ca_cert = ParsedCert::parse(&ca_der)
-        .ok_or_else(|| cert_error("the CA certificate cannot be parsed"))?;
-    let ca_key = KeyPair::try_from(ca.key_pkcs8.expose())
-        .map_err(|_| cert_error("the CA key is not a PKCS#8 private key"))?;
-    if ca_key.algorithm() != &PKCS_ECDSA_P256_SHA256 {
-        return Err(cert_error("the CA key is not an ECDSA P-256 key"));
-    }
-    if ca_key.public_key_raw() != ca_cert.public_key {
-        return Err(cert_error(
-            "the CA key does not belong to the CA certificate",
-        ));
-    }
-    let mut ca_params = CertificateParams::default();
-    ca_params.distinguished_name = distinguished_name(ca_cert.subject.content)
-        .ok_or_else(|| cert_error("the CA subject name uses an unsupported encoding"))?;
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    if let Some(key_id) = ca_cert.subject_key_id {
-        // Name the CA key exactly as the CA certificate does, so path building can match them.
-        ca_params.key_identifier_method = KeyIdMethod::PreSpecified(key_id);
-    }
-    let issuer = Issuer::new(ca_params, ca_key);
-
+    let signer = Signer::of(ca)?;
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
         .map_err(|_| cert_error("cannot generate the server key"))?;
     let mut params = CertificateParams::default();
@@ -214,27 +261,141 @@ pub fn issue_server_cert(
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
     params.serial_number = Some(random_serial()?);
-    let not_after = (now_unix + SERVER_CERT_LIFETIME).min(ca_cert.not_after);
-    if not_after <= now_unix {
-        return Err(cert_error("the CA has expired"));
-    }
+    let not_after = signer.end(now_unix, now_unix + SERVER_CERT_LIFETIME)?;
     set_validity(&mut params, now_unix - HOUR, not_after);
-    let cert = params
-        .signed_by(&key, &issuer)
-        .map_err(|_| cert_error("cannot sign the server certificate"))?;
-
-    // The issuer name must equal the CA subject byte for byte, or clients cannot chain them.
-    let issued = ParsedCert::parse(cert.der())
-        .ok_or_else(|| cert_error("the issued certificate cannot be parsed"))?;
-    if issued.issuer.raw != ca_cert.subject.raw {
-        return Err(cert_error(
-            "the issued certificate does not name the CA as issuer",
-        ));
-    }
+    let cert = signer.sign(&params, &key, "the server certificate")?;
     Ok(IssuedCert {
         cert_pem: cert.pem(),
         key_pkcs8: SecretBytes::new(key.serialize_der()),
         not_after,
+    })
+}
+
+/// A CA ready to sign with rcgen: its key checked against its certificate, and its name and key
+/// identifier taken from the certificate so that what it signs chains to it.
+struct Signer {
+    issuer: Issuer<'static, KeyPair>,
+    /// The CA's subject Name, DER.
+    subject: Vec<u8>,
+    /// The CA's end of validity, Unix seconds.
+    not_after: i64,
+}
+
+impl Signer {
+    fn of(ca: &CaMaterial) -> Result<Self, CryptoError> {
+        let ca_der = der::pem_decode(&ca.cert_pem, "CERTIFICATE")
+            .ok_or_else(|| cert_error("the CA certificate is not a PEM certificate"))?;
+        let ca_cert = ParsedCert::parse(&ca_der)
+            .ok_or_else(|| cert_error("the CA certificate cannot be parsed"))?;
+        let ca_key = KeyPair::try_from(ca.key_pkcs8.expose())
+            .map_err(|_| cert_error("the CA key is not a PKCS#8 private key"))?;
+        if ca_key.algorithm() != &PKCS_ECDSA_P256_SHA256 {
+            return Err(cert_error("the CA key is not an ECDSA P-256 key"));
+        }
+        if ca_key.public_key_raw() != ca_cert.public_key {
+            return Err(cert_error(
+                "the CA key does not belong to the CA certificate",
+            ));
+        }
+        let mut ca_params = CertificateParams::default();
+        ca_params.distinguished_name = distinguished_name(ca_cert.subject.content)
+            .ok_or_else(|| cert_error("the CA subject name uses an unsupported encoding"))?;
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        if let Some(key_id) = ca_cert.subject_key_id {
+            // Name the CA key exactly as the CA certificate does, so path building can match
+            // them.
+            ca_params.key_identifier_method = KeyIdMethod::PreSpecified(key_id);
+        }
+        Ok(Self {
+            issuer: Issuer::new(ca_params, ca_key),
+            subject: ca_cert.subject.raw.to_vec(),
+            not_after: ca_cert.not_after,
+        })
+    }
+
+    /// `wanted` as an end of validity, or the CA's own end if that is sooner (a certificate
+    /// outliving its CA would not verify anyway); an error if the CA has ended by `now`.
+    fn end(&self, now: i64, wanted: i64) -> Result<i64, CryptoError> {
+        let not_after = wanted.min(self.not_after);
+        if not_after <= now {
+            return Err(cert_error("the CA has expired"));
+        }
+        Ok(not_after)
+    }
+
+    /// Signs `params` for `key`, and checks that the result names this CA as its issuer byte
+    /// for byte, or clients could not chain them.
+    fn sign(
+        &self,
+        params: &CertificateParams,
+        key: &KeyPair,
+        what: &str,
+    ) -> Result<rcgen::Certificate, CryptoError> {
+        let cert = params
+            .signed_by(key, &self.issuer)
+            .map_err(|_| CryptoError::Certificate(format!("cannot sign {what}")))?;
+        let issued = ParsedCert::parse(cert.der())
+            .ok_or_else(|| CryptoError::Certificate(format!("{what} cannot be parsed")))?;
+        if issued.issuer.raw != self.subject {
+            return Err(CryptoError::Certificate(format!(
+                "{what} does not name the CA as issuer"
+            )));
+        }
+        Ok(cert)
+    }
+}
+
+/// Issues the deployment's issuing CA (`CN=Arca issuing CA`) under `root` (a local CA made with
+/// the same `permitted` suffixes as `issuing`): ECDSA P-256, `CA:true, pathlen:0`, keyCertSign
+/// and cRLSign, extended key usages serverAuth and clientAuth (what it signs serves TLS only),
+/// and critical name constraints: DNS names within `permitted` ([`issuing_suffixes`]), none
+/// within `excluded` (Arca's own names, which no certificate of the issuer may claim; IP
+/// addresses among them are dropped), and no IP address at all. Valid from an hour before
+/// `now_unix` until the root ends.
+pub fn issue_issuing_ca(
+    root: &CaMaterial,
+    permitted: &[String],
+    excluded: &[String],
+    now_unix: i64,
+) -> Result<CaMaterial, CryptoError> {
+    check_now(now_unix)?;
+    let permitted = issuing_suffixes(permitted)?;
+    if permitted.is_empty() {
+        return Err(cert_error("an issuing CA needs at least one DNS suffix"));
+    }
+    let signer = Signer::of(root)?;
+    let mut excluded_subtrees: Vec<GeneralSubtree> = ca_constraint_names(excluded)?
+        .into_iter()
+        .filter(|name| name.parse::<IpAddr>().is_err())
+        .map(GeneralSubtree::DnsName)
+        .collect();
+    excluded_subtrees.push(GeneralSubtree::IpAddress(CidrSubnet::V4([0; 4], [0; 4])));
+    excluded_subtrees.push(GeneralSubtree::IpAddress(CidrSubnet::V6([0; 16], [0; 16])));
+
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+        .map_err(|_| cert_error("cannot generate the issuing CA key"))?;
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, "Arca issuing CA");
+    params.distinguished_name = name;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    params.name_constraints = Some(NameConstraints {
+        permitted_subtrees: permitted.into_iter().map(GeneralSubtree::DnsName).collect(),
+        excluded_subtrees,
+    });
+    params.use_authority_key_identifier_extension = true;
+    params.serial_number = Some(random_serial()?);
+    let not_after = signer.end(now_unix, now_unix + LOCAL_CA_LIFETIME)?;
+    set_validity(&mut params, now_unix - HOUR, not_after);
+    let cert = signer.sign(&params, &key, "the issuing CA certificate")?;
+    Ok(CaMaterial {
+        cert_pem: cert.pem(),
+        key_pkcs8: SecretBytes::new(key.serialize_der()),
     })
 }
 
@@ -439,6 +600,17 @@ mod tests {
     /// Verifies `cert_pem` for `name` at `now` with webpki (what rustls clients run), trusting
     /// only `ca`.
     fn webpki_accepts(ca: &CaMaterial, cert_pem: &str, name: &str, now: i64) -> bool {
+        webpki_accepts_via(ca, &[], cert_pem, name, now)
+    }
+
+    /// As [`webpki_accepts`], with `intermediates` (PEM) sent beside the leaf.
+    fn webpki_accepts_via(
+        ca: &CaMaterial,
+        intermediates: &[&str],
+        cert_pem: &str,
+        name: &str,
+        now: i64,
+    ) -> bool {
         use rustls::client::danger::ServerCertVerifier as _;
         use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
         let mut roots = rustls::RootCertStore::empty();
@@ -451,10 +623,14 @@ mod tests {
                 .build()
                 .unwrap();
         let leaf = CertificateDer::from(pem_der(cert_pem));
+        let intermediates: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .map(|pem| CertificateDer::from(pem_der(pem)))
+            .collect();
         let name = ServerName::try_from(name.to_owned()).unwrap();
         let at = UnixTime::since_unix_epoch(Duration::from_secs(now as u64));
         verifier
-            .verify_server_cert(&leaf, &[], &name, &[], at)
+            .verify_server_cert(&leaf, &intermediates, &name, &[], at)
             .is_ok()
     }
 
@@ -472,7 +648,7 @@ mod tests {
 
     #[test]
     fn local_ca_is_name_constrained_to_the_names_it_serves() {
-        let ca = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
+        let ca = generate_local_ca("Arca local CA", &local_names(), &[], NOW).unwrap();
         let ca_der = pem_der(&ca.cert_pem);
         // nameConstraints (2.5.29.30) is present and critical.
         let (critical, _) = extension(&ca_der, &[0x55, 0x1d, 0x1e]).unwrap();
@@ -506,9 +682,123 @@ mod tests {
         ));
     }
 
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_issuing_ca_signs_within_its_suffixes_and_nowhere_else() {
+        let issuing = strings(&["example.internal", "svc.corp"]);
+        let root = generate_local_ca("Arca local CA", &local_names(), &issuing, NOW).unwrap();
+        let root_der = pem_der(&root.cert_pem);
+        // basicConstraints: CA, path length 1 (the issuing CA below it).
+        let (_, value) = extension(&root_der, &[0x55, 0x1d, 0x13]).unwrap();
+        assert_eq!(value, [0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x01]);
+        let served = strings(&["localhost", "*.vault.example.internal"]);
+        let ca = issue_issuing_ca(&root, &issuing, &served, NOW).unwrap();
+        let ca_der = pem_der(&ca.cert_pem);
+        let (critical, _) = extension(&ca_der, &[0x55, 0x1d, 0x1e]).unwrap();
+        assert!(critical, "name constraints are critical");
+        let (_, value) = extension(&ca_der, &[0x55, 0x1d, 0x13]).unwrap();
+        assert_eq!(value, [0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x00]);
+        let (_, root_end) = ca_key_matches(&root).unwrap();
+        let (matches, end) = ca_key_matches(&ca).unwrap();
+        assert!(matches);
+        assert_eq!(end, root_end, "the issuing CA ends with its root");
+
+        for name in ["a.example.internal", "example.internal", "x.svc.corp"] {
+            let leaf = issue_server_cert(&ca, &[name.to_owned()], NOW).unwrap();
+            assert!(
+                webpki_accepts_via(&root, &[&ca.cert_pem], &leaf.cert_pem, name, NOW),
+                "{name}"
+            );
+        }
+        // Names outside the suffixes, Arca's own names and IP addresses: clients refuse them even
+        // though the issuing CA's key signed them.
+        for name in [
+            "badexample.internal",
+            "bank.example.com",
+            "localhost",
+            "prod.vault.example.internal",
+            "10.0.0.1",
+        ] {
+            let forged = issue_server_cert(&ca, &[name.to_owned()], NOW).unwrap();
+            assert!(
+                !webpki_accepts_via(&root, &[&ca.cert_pem], &forged.cert_pem, name, NOW),
+                "{name}"
+            );
+        }
+        // A root without issuing suffixes (path length 0) cannot stand above an issuing CA.
+        let plain = generate_local_ca("Arca local CA", &local_names(), &[], NOW).unwrap();
+        let below = issue_issuing_ca(&plain, &issuing, &served, NOW).unwrap();
+        let leaf = issue_server_cert(&below, &["a.example.internal".to_owned()], NOW).unwrap();
+        assert!(!webpki_accepts_via(
+            &plain,
+            &[&below.cert_pem],
+            &leaf.cert_pem,
+            "a.example.internal",
+            NOW
+        ));
+    }
+
+    #[test]
+    fn an_issuing_ca_needs_good_suffixes_and_a_live_root() {
+        let root = generate_local_ca("Arca local CA", &local_names(), &[], NOW).unwrap();
+        assert!(issue_issuing_ca(&root, &[], &[], NOW).is_err());
+        for bad in ["*.example.internal", "10.0.0.1", "a b", ".", ""] {
+            let refused = issue_issuing_ca(&root, &[bad.to_owned()], &[], NOW).unwrap_err();
+            assert!(
+                refused.to_string().contains("DNS suffix"),
+                "{bad}: {refused}"
+            );
+        }
+        let many: Vec<String> = (0..=MAX_ISSUING_SUFFIXES)
+            .map(|i| format!("s{i}.internal"))
+            .collect();
+        assert!(issuing_suffixes(&many).is_err());
+        let late = NOW + LOCAL_CA_LIFETIME;
+        assert!(issue_issuing_ca(&root, &strings(&["example.internal"]), &[], late).is_err());
+    }
+
+    #[test]
+    fn dns_suffixes_are_normalised_and_matched_label_by_label() {
+        assert_eq!(
+            dns_suffix(" Example.Internal ").as_deref(),
+            Some("example.internal")
+        );
+        for bad in [
+            "*.example",
+            "",
+            ".example",
+            "example.",
+            "10.0.0.1",
+            "::1",
+            "a..b",
+        ] {
+            assert_eq!(dns_suffix(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            issuing_suffixes(&strings(&["b.internal", "A.internal", "a.internal"])).unwrap(),
+            ["a.internal", "b.internal"]
+        );
+        for (name, within) in [
+            ("example.internal", true),
+            ("a.example.internal", true),
+            ("A.B.Example.Internal", true),
+            ("badexample.internal", false),
+            ("example.internal.evil", false),
+            (".example.internal", false),
+            ("internal", false),
+            ("éxample.internal", false),
+        ] {
+            assert_eq!(dns_name_within(name, "example.internal"), within, "{name}");
+        }
+        assert!(!dns_name_within("example.internal", ""));
+    }
+
     #[test]
     fn local_ca_lives_three_years_and_server_certificates_end_with_it() {
-        let ca = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
+        let ca = generate_local_ca("Arca local CA", &local_names(), &[], NOW).unwrap();
         let (matches, not_after) = ca_key_matches(&ca).unwrap();
         assert!(matches);
         assert_eq!(not_after, NOW + LOCAL_CA_LIFETIME);
@@ -528,13 +818,13 @@ mod tests {
         .unwrap();
         assert_eq!(names, ["::1", "vault.example.com"]);
         assert!(ca_constraint_names(&["not a name".to_owned()]).is_err());
-        assert!(generate_local_ca("x", &[], NOW).is_err());
+        assert!(generate_local_ca("x", &[], &[], NOW).is_err());
     }
 
     #[test]
     fn a_ca_certificate_swapped_for_another_is_noticed() {
-        let ca = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
-        let other = generate_local_ca("Arca local CA", &local_names(), NOW).unwrap();
+        let ca = generate_local_ca("Arca local CA", &local_names(), &[], NOW).unwrap();
+        let other = generate_local_ca("Arca local CA", &local_names(), &[], NOW).unwrap();
         let swapped = CaMaterial {
             cert_pem: other.cert_pem.clone(),
             key_pkcs8: ca.key_pkcs8.clone(),

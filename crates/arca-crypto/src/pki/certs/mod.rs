@@ -9,6 +9,7 @@
 //! | `verify.rs` | chain verification for merge: signatures, CA flags, validity, order |
 //! | `pfx.rs` | PKCS#12 parse (PBES2/AES, legacy 3DES and RC2-40) and build (Key Vault's export) |
 //! | `pem.rs` | PEM bundles: PKCS#8, PKCS#1 and SEC1 keys with certificates; Key Vault's PEM secret |
+//! | `authority.rs` | [`IssuingAuthority`]: the built-in issuer's CA, its chain and name constraints |
 //!
 //! Everything is built and read with Arca's own DER code (`pki/der.rs`) and signed or verified
 //! through aws-lc-rs (`keys::PrivateKey` signs, so every key type of the keys API, P-256K
@@ -22,6 +23,7 @@
 //! Must not: read the clock (time is passed in, Unix seconds), put key bytes, passwords or input
 //! bytes into an error or `Debug`, or keep a private key outside a zeroizing type.
 
+mod authority;
 mod build;
 mod name;
 mod parse;
@@ -29,11 +31,12 @@ mod pem;
 mod pfx;
 mod verify;
 
+pub use authority::IssuingAuthority;
 pub use build::{
     create_csr, csr_pem, issue_certificate, self_signed_certificate, CertificateDescription,
     CertificateIssuer, MAX_VALIDITY_MONTHS,
 };
-pub use name::{encode_subject, render_name};
+pub use name::{encode_subject, render_name, subject_attributes};
 pub use parse::{
     certificate_pem, chain_from_der_list, chain_from_pem, ParsedCertificate, SanEntry,
 };

@@ -144,6 +144,29 @@ fn encode_attribute(key: &str, value: &str) -> Result<Vec<u8>, CryptoError> {
     Ok(der::encode(der::TAG_SEQUENCE, &content))
 }
 
+/// The attributes of a Key Vault subject string in the order written, each as its keyword the
+/// way names are rendered (`CN`, `O`, `S` for ST, `E` for EMAIL, `OID.1.2.3` for types without
+/// one) and its value unescaped. The subject is checked as [`encode_subject`] checks it.
+pub fn subject_attributes(subject: &str) -> Result<Vec<(String, String)>, CryptoError> {
+    encode_subject(subject)?;
+    let mut out = Vec::new();
+    for (key, value) in split_subject(subject)?.into_iter().flatten() {
+        let (arcs, _) = attribute_type(&key)?;
+        let keyword = match ATTRIBUTES
+            .iter()
+            .find(|(_, known, _)| *known == arcs.as_slice())
+        {
+            Some((name, _, _)) => (*name).to_owned(),
+            None => {
+                let dotted: Vec<String> = arcs.iter().map(u64::to_string).collect();
+                format!("OID.{}", dotted.join("."))
+            }
+        };
+        out.push((keyword, value));
+    }
+    Ok(out)
+}
+
 /// The OID and value kind of a keyword, `OID.1.2.3` or a dotted OID.
 fn attribute_type(key: &str) -> Result<(Vec<u64>, Kind), CryptoError> {
     if let Some((_, arcs, kind)) = ATTRIBUTES
@@ -468,5 +491,25 @@ mod tests {
             &der::encode(der::TAG_SET, &[])
         ))
         .is_err());
+    }
+
+    #[test]
+    fn subject_attributes_name_each_attribute_once_as_rendered() {
+        assert_eq!(
+            subject_attributes(
+                "cn=a.example, ST=WA, email=x@y, 2.5.4.10=\"Contoso, Inc.\", OID.1.2.3=v"
+            )
+            .unwrap(),
+            [
+                ("CN".to_owned(), "a.example".to_owned()),
+                ("S".to_owned(), "WA".to_owned()),
+                ("E".to_owned(), "x@y".to_owned()),
+                ("O".to_owned(), "Contoso, Inc.".to_owned()),
+                ("OID.1.2.3".to_owned(), "v".to_owned()),
+            ]
+        );
+        assert!(subject_attributes("").is_err());
+        assert!(subject_attributes("CN=").is_err());
+        assert!(subject_attributes("XX=1").is_err());
     }
 }
