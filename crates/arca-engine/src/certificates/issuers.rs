@@ -4,8 +4,9 @@
 //! sealed with it and never returned. Each operation needs its own proof for the vault.
 //!
 //! Key Vault accepts any provider name here (its samples use `Test`); whether a provider can
-//! issue is decided when a certificate asks it to. `Self` and `Unknown` are the issuers every
-//! policy may name without settings, so they cannot be set.
+//! issue is decided when a certificate asks it to. Provider `Arca` (any case) is the built-in
+//! issuer, which signs with the deployment's issuing CA (`arca_issuer`). `Self` and `Unknown`
+//! are the issuers every policy may name without settings, so they cannot be set.
 
 use arca_core::{ObjectName, Operation};
 use arca_proto::certificates::{CertificateIssuerParameters, OrganizationDetails};

@@ -13,6 +13,7 @@
 //! | `renewal.rs` | `renew_due`: the renewal job's pass over a vault (`AutoRenew` actions) |
 //! | `contacts.rs`, `issuers.rs` | the vault's contacts and issuers |
 
+pub mod arca_issuer;
 pub mod contacts;
 mod issue;
 pub mod issuers;
