@@ -6,8 +6,8 @@ use std::sync::Arc;
 use arca_proto::admin::{
     AccessDecision, AddCertificate, AddFederation, AddSecret, Assign, Assignment, AssignmentQuery,
     BootstrapFile, Certificate, CheckAccess, CreatePrincipal, CreateVault, DefineRole,
-    FederatedCredential, FederationQuery, IdentityHeader, List, NetworkRules, NewSecret, Principal,
-    Role, SigningKey, Vault,
+    FederatedCredential, FederationQuery, IdentityHeader, ImportCa, IssuerSuffixes, IssuingCa,
+    List, NetworkRules, NewSecret, Principal, Role, SetIssuerSuffixes, SigningKey, Vault,
 };
 use arca_proto::identity::TokenV2;
 use arca_proto::SecretText;
@@ -284,6 +284,12 @@ admin_calls! {
     signing_keys() -> List<SigningKey>;
     rotate_signing_key() -> List<SigningKey>;
     rotate_identity_header() -> IdentityHeader;
+    issuing_ca() -> IssuingCa;
+    import_issuing_ca(body: &ImportCa) -> IssuingCa;
+    issuer_suffix_lists(vault: &str) -> List<IssuerSuffixes>;
+    issuer_suffixes(vault: &str, issuer: &str) -> IssuerSuffixes;
+    set_issuer_suffixes(vault: &str, issuer: &str, body: &SetIssuerSuffixes) -> IssuerSuffixes;
+    delete_issuer_suffixes(vault: &str, issuer: &str) -> ();
 }
 
 /// Extracts `name="value"` from a `WWW-Authenticate: Bearer ...` header.

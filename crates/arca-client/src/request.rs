@@ -8,11 +8,13 @@ use std::marker::PhantomData;
 use arca_proto::admin::{
     AccessDecision, AddCertificate, AddFederation, AddSecret, Assign, Assignment, AssignmentQuery,
     AttestationIssuer, Certificate, CheckAccess, CreatePrincipal, CreateVault, DefineRole,
-    FederatedCredential, FederationQuery, IdentityHeader, IssuerQuery, List, NetworkRules,
-    NewSecret, Principal, Role, SigningKey, Vault,
+    FederatedCredential, FederationQuery, IdentityHeader, ImportCa, IssuerQuery, IssuerSuffixes,
+    IssuingCa, List, NetworkRules, NewSecret, Principal, Role, SetIssuerSuffixes, SigningKey,
+    Vault,
 };
 use http::{Method, StatusCode};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::ClientError;
 
@@ -21,12 +23,14 @@ const PRINCIPALS: &str = "/admin/principals";
 const ROLES: &str = "/admin/roles";
 const ASSIGNMENTS: &str = "/admin/role-assignments";
 const FEDERATIONS: &str = "/admin/federated-credentials";
+const ISSUING_CA: &str = "/admin/issuing-ca";
 
 /// One admin API call whose successful answer is an `A` (`()` for a 204 without a body).
 pub struct Request<A> {
     method: Method,
     path: String,
-    body: Option<Vec<u8>>,
+    /// Wiped when dropped: a body may carry a CA's private key.
+    body: Option<Zeroizing<Vec<u8>>>,
     expected: StatusCode,
     answer: PhantomData<fn() -> A>,
 }
@@ -66,7 +70,7 @@ impl<A> Request<A> {
             what: "request body",
         })?;
         Ok(Self {
-            body: Some(body),
+            body: Some(Zeroizing::new(body)),
             ..Self::new(method, path, expected)
         })
     }
@@ -90,7 +94,7 @@ impl<A> Request<A> {
 
     /// The JSON body, if the call has one.
     pub fn body(&self) -> Option<&[u8]> {
-        self.body.as_deref()
+        self.body.as_ref().map(|b| b.as_slice())
     }
 
     /// The status of a successful answer.
@@ -172,6 +176,53 @@ impl Request<()> {
             issuer: Some(issuer.to_owned()),
         };
         Ok(Self::delete(with_query(&issuers_path(vault)?, &query)?))
+    }
+}
+
+impl Request<IssuingCa> {
+    /// `GET /admin/issuing-ca`: the chain clients trust for the built-in issuer.
+    pub fn issuing_ca() -> Self {
+        Self::get(ISSUING_CA.to_owned())
+    }
+
+    /// `PUT /admin/issuing-ca`: imports an operator's CA.
+    pub fn import_issuing_ca(body: &ImportCa) -> Result<Self, ClientError> {
+        Self::put(ISSUING_CA.to_owned(), body)
+    }
+}
+
+/// `/admin/vaults/{name}/certificate-issuer-suffixes[/{issuer}]`.
+fn issuer_suffixes_path(vault: &str, issuer: Option<&str>) -> Result<String, ClientError> {
+    let base = format!("{}/certificate-issuer-suffixes", vault_path(vault)?);
+    match issuer {
+        Some(issuer) => Ok(format!("{base}/{}", segment(issuer)?)),
+        None => Ok(base),
+    }
+}
+
+impl Request<List<IssuerSuffixes>> {
+    pub fn issuer_suffix_lists(vault: &str) -> Result<Self, ClientError> {
+        Ok(Self::get(issuer_suffixes_path(vault, None)?))
+    }
+}
+
+impl Request<IssuerSuffixes> {
+    pub fn issuer_suffixes(vault: &str, issuer: &str) -> Result<Self, ClientError> {
+        Ok(Self::get(issuer_suffixes_path(vault, Some(issuer))?))
+    }
+
+    pub fn set_issuer_suffixes(
+        vault: &str,
+        issuer: &str,
+        body: &SetIssuerSuffixes,
+    ) -> Result<Self, ClientError> {
+        Self::put(issuer_suffixes_path(vault, Some(issuer))?, body)
+    }
+}
+
+impl Request<()> {
+    pub fn delete_issuer_suffixes(vault: &str, issuer: &str) -> Result<Self, ClientError> {
+        Ok(Self::delete(issuer_suffixes_path(vault, Some(issuer))?))
     }
 }
 
@@ -411,6 +462,56 @@ mod tests {
         })
         .unwrap();
         assert_eq!(r.path(), "/admin/federated-credentials?principal=ci");
+    }
+
+    #[test]
+    fn issuing_ca_and_issuer_suffix_requests() {
+        let r = Request::issuing_ca();
+        assert_eq!(
+            (r.method(), r.path(), r.expected(), body(&r)),
+            (Method::GET, "/admin/issuing-ca", StatusCode::OK, None)
+        );
+        let r = Request::import_issuing_ca(&ImportCa {
+            password: None,
+            pem: arca_proto::SecretText::new("PEM".into()),
+        })
+        .unwrap();
+        assert_eq!(
+            (r.method(), r.path(), body(&r)),
+            (Method::PUT, "/admin/issuing-ca", Some(r#"{"pem":"PEM"}"#))
+        );
+        assert!(!format!("{r:?}").contains("PEM"));
+        let r = Request::set_issuer_suffixes(
+            "team-a",
+            "internal",
+            &SetIssuerSuffixes {
+                suffixes: vec!["a.internal".into()],
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (r.method(), r.path(), body(&r)),
+            (
+                Method::PUT,
+                "/admin/vaults/team-a/certificate-issuer-suffixes/internal",
+                Some(r#"{"suffixes":["a.internal"]}"#)
+            )
+        );
+        let r = Request::delete_issuer_suffixes("team-a", "a/b").unwrap();
+        assert_eq!(
+            (r.method(), r.path(), r.expected()),
+            (
+                Method::DELETE,
+                "/admin/vaults/team-a/certificate-issuer-suffixes/a%2Fb",
+                StatusCode::NO_CONTENT
+            )
+        );
+        assert_eq!(
+            Request::issuer_suffix_lists("team-a").unwrap().path(),
+            "/admin/vaults/team-a/certificate-issuer-suffixes"
+        );
+        assert!(Request::issuer_suffixes("a/b", "x").is_err());
+        assert!(Request::issuer_suffixes("team-a", "").is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! First start and every later start: opens the data directory and brings up, or reuses, the
-//! root key, keyring, tenant, token signing key, local CA and server certificate, the `default`
-//! vault and the bootstrap administrator, and writes `bootstrap.json`.
+//! root key, keyring, tenant, token signing key, local CA and server certificate, the issuing
+//! CA of the built-in certificate issuer, the `default` vault and the bootstrap administrator,
+//! and writes `bootstrap.json`.
 //!
 //! Initialisation is idempotent and race-safe across replicas: each piece is created with
 //! `put_meta_if_absent` and then read back, so the first writer wins and everyone uses its value.
@@ -174,7 +175,16 @@ pub async fn prepare(
     if !sans.contains(&config.issuer_host) {
         sans.push(config.issuer_host.clone());
     }
-    let (ca, ca_replaced) = local_ca(&*store, &sans, config.rotate_local_ca, now, &sealer).await?;
+    let issuing = &config.issuing_dns_suffixes;
+    let (ca, ca_replaced) = local_ca(
+        &*store,
+        &sans,
+        issuing,
+        config.rotate_local_ca,
+        now,
+        &sealer,
+    )
+    .await?;
     let ca_path = data_dir.join("ca.pem");
     if std::fs::read_to_string(&ca_path).ok().as_deref() != Some(ca.cert_pem.as_str()) {
         std::fs::write(&ca_path, &ca.cert_pem).map_err(|source| StartError::WriteFile {
@@ -328,6 +338,7 @@ pub async fn prepare(
     issuer.app_service_remote = config.app_service_remote;
     issuer.bootstrap_file = Some(bootstrap_path.clone());
     let engine = arca_engine::Engine::new(store.clone(), keyring.clone(), clock.clone());
+    issuing_ca(&engine, &ca, issuing, &sans, now).await?;
     let state = Arc::new(AppState {
         store,
         keyring,
@@ -408,6 +419,35 @@ async fn assign_bootstrap_administrator(
     Ok(())
 }
 
+/// Makes, keeps, renews or retires the deployment's generated issuing CA below `ca` for the
+/// configured `issuing` suffixes, excluding Arca's own names `sans` (an imported one is kept);
+/// see `arca_engine::certificates::arca_issuer::issuing_ca`.
+async fn issuing_ca(
+    engine: &arca_engine::Engine,
+    ca: &CaMaterial,
+    issuing: &[String],
+    sans: &[String],
+    now: i64,
+) -> Result<(), StartError> {
+    use arca_engine::certificates::arca_issuer::issuing_ca::{ensure_generated, Ensured};
+    let ensured = ensure_generated(engine, ca, issuing, sans, now)
+        .await
+        .map_err(|e| StartError::IssuingCa(e.to_string()))?;
+    match ensured {
+        Ensured::None => {}
+        Ensured::Kept(source) => {
+            tracing::debug!(source = source.name(), "kept the issuing CA");
+        }
+        Ensured::Made(reason) => {
+            tracing::info!(reason, suffixes = ?issuing, "made a new issuing CA for the Arca certificate issuer");
+        }
+        Ensured::Retired => tracing::warn!(
+            "no issuing_dns_suffixes are configured any more: the generated issuing CA is retired and the Arca certificate issuer issues nothing"
+        ),
+    }
+    Ok(())
+}
+
 #[derive(Serialize, Deserialize)]
 struct StoredCa {
     cert_pem: String,
@@ -416,19 +456,24 @@ struct StoredCa {
     /// CA made before CAs were constrained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     names: Option<Vec<String>>,
+    /// The issuing DNS suffixes it also permits (`arca_crypto::issuing_suffixes`), with path
+    /// length 1 for the issuing CA below it; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    issuing: Vec<String>,
 }
 
 /// How long before its end the local CA is replaced at start.
 const CA_RENEW_BEFORE_SECS: i64 = 90 * 86_400;
 
 /// The deployment's local CA, made anew (second element `true`) on first start, when the stored
-/// one predates name constraints, no longer covers `sans`, or ends within 90 days, and when the
-/// operator asked for it (`rotate`). A stored CA
+/// one predates name constraints, no longer covers `sans`, permits other `issuing` suffixes, or
+/// ends within 90 days, and when the operator asked for it (`rotate`). A stored CA
 /// certificate that does not belong to its sealed key means the database was altered: start-up
 /// stops rather than hand clients a certificate to trust that this deployment never made.
 async fn local_ca(
     store: &dyn Store,
     sans: &[String],
+    issuing: &[String],
     rotate: bool,
     now: i64,
     sealer: &Sealer<'_>,
@@ -453,6 +498,7 @@ async fn local_ca(
             _ if rotate => Some("the operator asked for it (--rotate-local-ca)"),
             None => Some("it predates name constraints"),
             Some(names) if *names != wanted => Some("it does not cover the names served now"),
+            Some(_) if stored.issuing != issuing => Some("the issuing DNS suffixes changed"),
             Some(_) if not_after - now <= CA_RENEW_BEFORE_SECS => Some("it expires within 90 days"),
             Some(_) => None,
         };
@@ -464,11 +510,12 @@ async fn local_ca(
             "replacing the local CA: clients must trust the new ca.pem from now on"
         );
     }
-    let ca = arca_crypto::generate_local_ca("Arca local CA", sans, &[], now)?;
+    let ca = arca_crypto::generate_local_ca("Arca local CA", sans, issuing, now)?;
     let record = StoredCa {
         cert_pem: ca.cert_pem.clone(),
         sealed_key: crate::b64url(&sealer.seal("ca_key", ca.key_pkcs8.expose())?),
         names: Some(wanted),
+        issuing: issuing.to_vec(),
     };
     store.put_meta("ca", &serde_json::to_vec(&record)?).await?;
     Ok((ca, true))

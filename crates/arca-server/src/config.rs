@@ -52,6 +52,9 @@ pub struct Config {
     pub region: String,
     /// Which storage backend holds the data (opened by `crate::storage`).
     pub storage: Storage,
+    /// The DNS suffixes the deployment's issuing CA (the built-in certificate issuer's) may sign
+    /// for, checked and sorted; empty: no issuing CA is made (one may still be imported).
+    pub issuing_dns_suffixes: Vec<String>,
 }
 
 /// The storage backend, as the `storage` setting names it. Only the embedded database exists
@@ -111,6 +114,7 @@ pub struct Settings {
     pub log_format: Option<String>,
     pub region: Option<String>,
     pub storage: Option<String>,
+    pub issuing_dns_suffixes: Option<String>,
 }
 
 /// One configuration problem.
@@ -161,6 +165,7 @@ const KEYS: &[&str] = &[
     "log_format",
     "region",
     "storage",
+    "issuing_dns_suffixes",
 ];
 
 pub const DEFAULT_DATA_DIR: &str = "./arca-data";
@@ -196,6 +201,7 @@ impl Settings {
             "log_format" => &mut self.log_format,
             "region" => &mut self.region,
             "storage" => &mut self.storage,
+            "issuing_dns_suffixes" => &mut self.issuing_dns_suffixes,
             _ => return false,
         };
         *slot = Some(value);
@@ -221,6 +227,7 @@ impl Settings {
             "log_format" => self.log_format.as_ref(),
             "region" => self.region.as_ref(),
             "storage" => self.storage.as_ref(),
+            "issuing_dns_suffixes" => self.issuing_dns_suffixes.as_ref(),
             _ => None,
         }
     }
@@ -399,6 +406,18 @@ impl Config {
             );
         }
 
+        let issuing_dns_suffixes = match merged.get("issuing_dns_suffixes") {
+            Some((text, origin)) => {
+                issuing_suffixes(text, &["localhost", &dns_suffix, &issuer_host]).unwrap_or_else(
+                    |problem| {
+                        fail("issuing_dns_suffixes", origin, problem);
+                        Vec::new()
+                    },
+                )
+            }
+            None => Vec::new(),
+        };
+
         let mut identity = |key: &str| match merged.get(key) {
             Some((id, origin)) => {
                 let ok = !id.is_empty()
@@ -516,6 +535,7 @@ impl Config {
                 rotate_local_ca: false,
                 log_format,
                 region,
+                issuing_dns_suffixes,
                 issuer_host,
                 data_dir,
                 listen,
@@ -561,6 +581,33 @@ impl Config {
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         abs(&self.key_file).starts_with(abs(&self.data_dir))
     }
+}
+
+/// The comma-separated DNS suffixes of `issuing_dns_suffixes`, checked (`arca_crypto`'s rules:
+/// DNS names without wildcard, at most 32), none of them one of Arca's own names `own` or below
+/// one (every name it could sign would be Arca's). A suffix above one of them is allowed: the
+/// issuing CA excludes Arca's own names.
+fn issuing_suffixes(text: &str, own: &[&str]) -> Result<Vec<String>, String> {
+    let given: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let suffixes = arca_crypto::issuing_suffixes(&given).map_err(|e| match e {
+        arca_crypto::CryptoError::Certificate(problem) => problem,
+        _ => "is not a list of DNS suffixes".to_owned(),
+    })?;
+    if let Some((suffix, name)) = suffixes.iter().find_map(|suffix| {
+        own.iter()
+            .find(|name| arca_crypto::dns_name_within(suffix, name))
+            .map(|name| (suffix, name))
+    }) {
+        return Err(format!(
+            "{suffix:?} is {name:?} or lies below it, one of Arca's own names"
+        ));
+    }
+    Ok(suffixes)
 }
 
 fn is_dns_name(name: &str) -> bool {
@@ -657,6 +704,44 @@ mod tests {
                 "max_connections_per_ip"
             ]
         );
+    }
+
+    #[test]
+    fn issuing_dns_suffixes_are_a_checked_list_outside_arcas_own_names() {
+        let c = Config::resolve(None, &Settings::default(), &Settings::default()).unwrap();
+        assert!(c.issuing_dns_suffixes.is_empty());
+        let file = Settings::from_toml(
+            "issuing_dns_suffixes = \"Svc.Internal, example.internal,,svc.internal\"\ndns_suffix = \"vault.example.internal\"",
+            "f.toml",
+        )
+        .unwrap();
+        let c =
+            Config::resolve(Some((&file, "f.toml")), &Settings::default(), &flags(&[])).unwrap();
+        // Above the vault domain is allowed: the issuing CA excludes Arca's own names.
+        assert_eq!(c.issuing_dns_suffixes, ["example.internal", "svc.internal"]);
+        let (env, unknown) = Settings::from_env([(
+            "ARCA_ISSUING_DNS_SUFFIXES".to_owned(),
+            "a.internal".to_owned(),
+        )]);
+        assert!(unknown.is_empty());
+        let c = Config::resolve(None, &env, &flags(&[])).unwrap();
+        assert_eq!(c.issuing_dns_suffixes, ["a.internal"]);
+        for bad in [
+            "*.example.internal",
+            "10.0.0.1",
+            "localhost",
+            "a.vault.localhost",
+            "vault.localhost",
+        ] {
+            let err = Config::resolve(
+                None,
+                &Settings::default(),
+                &flags(&[("issuing_dns_suffixes", bad)]),
+            )
+            .unwrap_err();
+            assert_eq!(err.0.len(), 1, "{bad}");
+            assert_eq!(err.0[0].key, "issuing_dns_suffixes", "{bad}");
+        }
     }
 
     #[test]

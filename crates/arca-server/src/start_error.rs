@@ -143,6 +143,9 @@ pub enum StartError {
     #[error("cannot update the bootstrap principal: {0}")]
     BootstrapPrincipalUpdate(String),
     /// The stored local CA record does not parse.
+    #[error("the deployment's issuing CA: {0}")]
+    IssuingCa(String),
+
     #[error("stored CA does not parse")]
     CaDoesNotParse(#[source] serde_json::Error),
     /// The stored local CA's sealed key is not base64url.

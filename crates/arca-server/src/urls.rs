@@ -22,6 +22,10 @@ pub struct Urls {
     pub port: u16,
     /// The region data-plane responses name in `x-ms-keyvault-region` (configuration `region`).
     pub region: String,
+    /// The DNS names Arca itself answers at (`localhost`, the vault domain, the issuer host
+    /// when it is a name): no certificate of the built-in issuer may claim them or a name below
+    /// them.
+    pub own_dns_names: Vec<String>,
 }
 
 impl Urls {
@@ -44,7 +48,14 @@ impl Urls {
                 origins.push(origin);
             }
         }
+        let mut own_dns_names = vec!["localhost".to_owned(), dns_suffix.to_owned()];
+        if issuer_host.parse::<std::net::IpAddr>().is_err()
+            && !own_dns_names.iter().any(|n| n == issuer_host)
+        {
+            own_dns_names.push(issuer_host.to_owned());
+        }
         Self {
+            own_dns_names,
             management_resource: format!("{authority_host}/management"),
             origins,
             authority_host,

@@ -3,8 +3,10 @@
 //! and calls the libraries.
 
 mod attestation;
+mod ca;
 mod federation;
 mod identity_header;
+mod issuer_suffixes;
 mod logging;
 mod network;
 mod output;
@@ -62,6 +64,8 @@ enum ClientCommand {
     SigningKey(AdminArgs<signing_key::SigningKeyCommand>),
     /// Rotate the App Service managed-identity endpoint's X-IDENTITY-HEADER.
     IdentityHeader(AdminArgs<identity_header::IdentityHeaderCommand>),
+    /// Show or import the issuing CA of the built-in certificate issuer (Arca).
+    Ca(AdminArgs<ca::CaCommand>),
     /// Print hosts-file lines (127.0.0.1 and ::1) for every vault's host name.
     Hosts(vault::HostsArgs),
 }
@@ -76,6 +80,7 @@ impl ClientCommand {
             Self::Admin(a) => (&a.connection, &a.command),
             Self::SigningKey(a) => (&a.connection, &a.command),
             Self::IdentityHeader(a) => (&a.connection, &a.command),
+            Self::Ca(a) => (&a.connection, &a.command),
             Self::Hosts(a) => (&a.connection, a),
         }
     }
@@ -86,7 +91,7 @@ struct ServeArgs {
     /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs,
     /// issuer_host, app_service_identity, imds_identity, app_service_remote, max_connections,
     /// max_connections_per_ip, idle_timeout_secs, body_memory_mib, allow_core_dumps, log_format,
-    /// region, storage).
+    /// region, storage, issuing_dns_suffixes).
     #[arg(long, env = "ARCA_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory [default: ./arca-data; env ARCA_DATA_DIR].
@@ -154,6 +159,12 @@ struct ServeArgs {
     /// now) [default: sqlite; env ARCA_STORAGE].
     #[arg(long)]
     storage: Option<String>,
+    /// DNS suffixes, comma-separated, the deployment's issuing CA may sign for (the built-in
+    /// certificate issuer `Arca`); the local CA then also permits them, and changing them replaces
+    /// it (clients trust the new ca.pem) [default: none, no issuing CA is made; env
+    /// ARCA_ISSUING_DNS_SUFFIXES].
+    #[arg(long)]
+    issuing_dns_suffixes: Option<String>,
     /// Replace the local CA (and the server certificate) at this start; clients must then trust
     /// the new ca.pem. A one-time action: command line only.
     #[arg(long)]
@@ -202,6 +213,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         log_format: args.log_format,
         region: args.region,
         storage: args.storage,
+        issuing_dns_suffixes: args.issuing_dns_suffixes,
     };
     let (mut config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags)
     {

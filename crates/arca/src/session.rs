@@ -68,8 +68,8 @@ pub enum Shown<A> {
 pub struct Call {
     pub method: Method,
     pub path: String,
-    /// The JSON body as sent.
-    pub body: Option<String>,
+    /// The JSON body as sent (wiped when dropped: it may hold a CA's private key).
+    pub body: Option<SentBody>,
     /// The status that means success.
     pub expected: StatusCode,
     exchange: Box<dyn Exchange>,
@@ -104,10 +104,28 @@ impl Call {
             path: request.path().to_owned(),
             body: request
                 .body()
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
+                .map(|b| SentBody(Zeroizing::new(String::from_utf8_lossy(b).into_owned()))),
             expected: request.expected(),
             exchange: Box::new(Typed { request, shown }),
         }
+    }
+}
+
+/// A request body as text, wiped when dropped, with a `Debug` that shows its length only.
+#[derive(PartialEq, Eq)]
+pub struct SentBody(Zeroizing<String>);
+
+impl std::ops::Deref for SentBody {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::fmt::Debug for SentBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SentBody([{} bytes])", self.0.len())
     }
 }
 

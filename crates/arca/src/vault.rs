@@ -1,4 +1,5 @@
-//! `arca vault create|list|show|delete|network-rules|attestation-issuers`: vault management through the admin API,
+//! `arca vault create|list|show|delete|network-rules|attestation-issuers|certificate-issuer-suffixes`:
+//! vault management through the admin API,
 //! and `arca hosts`: the hosts-file lines that make every vault's host name resolve to this
 //! machine. The server judges names and values; this only keeps a vault name inside its path
 //! segment.
@@ -8,6 +9,7 @@ use arca_proto::admin::{CreateVault, List, Vault};
 use clap::Subcommand;
 
 use crate::attestation::IssuerCommand;
+use crate::issuer_suffixes::SuffixCommand;
 use crate::network::VaultRules;
 use crate::output::{fields, time, Table};
 use crate::session::{Call, Connection, Operation};
@@ -39,6 +41,11 @@ pub enum VaultCommand {
     AttestationIssuers {
         #[command(subcommand)]
         command: IssuerCommand,
+    },
+    /// List, set or delete the DNS suffixes each Arca certificate issuer of a vault may sign for.
+    CertificateIssuerSuffixes {
+        #[command(subcommand)]
+        command: SuffixCommand,
     },
 }
 
@@ -96,6 +103,7 @@ impl Operation for VaultCommand {
             Self::Delete { name } => Call::deleted(Request::delete_vault(name)?, "vault", name),
             Self::NetworkRules { command } => command.call()?,
             Self::AttestationIssuers { command } => command.call()?,
+            Self::CertificateIssuerSuffixes { command } => command.call()?,
         })
     }
 }

@@ -11,6 +11,7 @@
 
 mod attestation;
 mod bootstrap;
+mod ca;
 mod federation;
 mod keys;
 mod network;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub use attestation::{AttestationIssuer, IssuerQuery};
 pub use bootstrap::BootstrapFile;
+pub use ca::{CaCertificate, ImportCa, IssuerSuffixes, IssuingCa, SetIssuerSuffixes};
 pub use federation::{AddFederation, FederatedCredential, FederationQuery};
 pub use keys::{IdentityHeader, SigningKey};
 pub use network::NetworkRules;

@@ -1,6 +1,8 @@
 //! The admin API, on the deployment host under `/admin` (contract: `docs/admin-api.md`): vaults,
 //! principals and their credentials, roles and role assignments, federated credentials, network
-//! rules, each vault's attestation issuers (for key release), the token signing keys and the managed-identity header.
+//! rules, each vault's attestation issuers (for key release), the token signing keys, the
+//! managed-identity header, and the built-in certificate issuer's CA and each vault issuer's
+//! permitted DNS suffixes.
 //!
 //! Every handler takes the [`Admin`] extractor, which runs [`authorize`] first: a bearer token from Arca's issuer (401 with the
 //! challenge otherwise), the admin network rules (403 ForbiddenByFirewall), and the
@@ -8,8 +10,10 @@
 //! access snapshot, so the change governs the very next request.
 
 mod attestation;
+mod ca;
 mod federation;
 mod identity_header;
+mod issuer_suffixes;
 mod keys;
 mod network;
 pub(crate) mod principals;
@@ -44,6 +48,17 @@ pub(crate) fn routes() -> Router<SharedState> {
                 .put(attestation::set)
                 .delete(attestation::remove),
         )
+        .route(
+            "/vaults/{name}/certificate-issuer-suffixes",
+            get(issuer_suffixes::list),
+        )
+        .route(
+            "/vaults/{name}/certificate-issuer-suffixes/{issuer}",
+            get(issuer_suffixes::show)
+                .put(issuer_suffixes::set)
+                .delete(issuer_suffixes::remove),
+        )
+        .route("/issuing-ca", get(ca::show).put(ca::import))
         .route(
             "/network-rules",
             get(network::show_admin).put(network::set_admin),

@@ -10,6 +10,7 @@ mod dataplane;
 mod identity;
 mod identity_protocols;
 mod integrity;
+mod issuing_ca;
 mod keys;
 mod local_ca;
 mod origins;

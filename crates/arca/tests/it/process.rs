@@ -256,3 +256,96 @@ fn first_start_initialises_and_later_starts_reuse_everything() {
     assert!(status.success());
     assert!(!printed.contains("THE KEY FILE LIVES INSIDE"), "{printed}");
 }
+
+/// The built-in issuer's administration through the CLI against a live server: `arca ca show`
+/// prints the generated chain (ending with ca.pem's root), `arca vault
+/// certificate-issuer-suffixes` sets, lists and deletes an issuer's suffixes (refusing Arca's
+/// own names), and `arca ca import` replaces the CA with an operator's, which `show` then prints.
+#[test]
+fn the_issuing_ca_and_issuer_suffixes_through_the_cli() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let server = Server::start(&dir, &["--issuing-dns-suffixes", "example.internal"]);
+    let data_dir = dir.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--data-dir", data_dir]);
+        arca(&all)
+    };
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "arca {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // What a refused command says on standard error.
+    let refused = |args: &[&str]| {
+        let out = run(args);
+        assert!(!out.status.success(), "arca {args:?} succeeded");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let shown = ok(&["ca", "show"]);
+    assert_eq!(shown.matches("-----BEGIN CERTIFICATE-----").count(), 2);
+    let ca_pem = std::fs::read_to_string(dir.join("ca.pem")).unwrap();
+    assert!(shown.ends_with(&ca_pem), "{shown}");
+
+    let suffixes = |rest: &[&'static str]| {
+        let mut args = vec!["vault", "certificate-issuer-suffixes"];
+        args.extend_from_slice(rest);
+        args
+    };
+    let set_to = |suffix: &'static str| {
+        suffixes(&["set", "default", "--issuer", "internal", "--suffix", suffix])
+    };
+    let set = ok(&set_to("svc.example.internal"));
+    assert!(set.contains("svc.example.internal"), "{set}");
+    let listed = ok(&suffixes(&["list", "default", "--output", "json"]));
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["value"][0]["issuer"], "internal");
+    assert_eq!(
+        listed["value"][0]["suffixes"],
+        serde_json::json!(["svc.example.internal"])
+    );
+    let said = refused(&set_to("vault.localhost"));
+    assert!(said.contains("Arca's own name"), "{said}");
+    let deleted = ok(&suffixes(&["delete", "default", "--issuer", "internal"]));
+    assert!(deleted.starts_with("deleted"), "{deleted}");
+
+    // The server's start, on its clock: its local CA begins an hour before it.
+    let started = arca_crypto::pki::certs::ParsedCertificate::from_pem(&ca_pem)
+        .unwrap()
+        .not_before
+        + 3_600;
+    let files = root.path();
+    let write = |name: &str, text: &str| {
+        let path = files.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let operator = arca_crypto::generate_ca("Operator CA", started).unwrap();
+    let other = arca_crypto::generate_ca("Other CA", started).unwrap();
+    let cert = write("op.pem", &operator.cert_pem);
+    let key = write(
+        "op.key",
+        arca_crypto::private_key_pem(&operator.key_pkcs8).expose(),
+    );
+    let other_key = write(
+        "other.key",
+        arca_crypto::private_key_pem(&other.key_pkcs8).expose(),
+    );
+    let imported = ok(&["ca", "import", "--cert", &cert, "--key", &key]);
+    assert!(imported.contains("CN=Operator CA"), "{imported}");
+    assert!(!imported.contains("PRIVATE KEY"), "{imported}");
+    assert_eq!(ok(&["ca", "show"]), operator.cert_pem);
+    // A key that is not the certificate's is refused, and nothing changes.
+    let said = refused(&["ca", "import", "--cert", &cert, "--key", &other_key]);
+    assert!(said.contains("cannot be imported"), "{said}");
+    assert!(!said.contains("PRIVATE KEY"), "{said}");
+    assert_eq!(ok(&["ca", "show"]), operator.cert_pem);
+    let (status, printed) = server.stop();
+    assert!(status.success(), "{printed}");
+    assert!(!printed.contains("PRIVATE KEY"), "{printed}");
+}
