@@ -196,8 +196,7 @@ pub async fn issue(
     }
     let authority = issuing_ca::authority(engine, now).await?;
     for name in &names {
-        let base = name.strip_prefix("*.").unwrap_or(name);
-        if !authority.permits_dns_name(base) {
+        if !authority.permits_dns_name(name) {
             return Err(invalid(format!(
                 "The deployment's issuing CA may not sign for {:?} (its name constraints exclude it).",
                 shown(name)

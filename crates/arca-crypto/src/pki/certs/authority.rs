@@ -38,10 +38,21 @@ struct DnsConstraints {
 }
 
 impl DnsConstraints {
+    /// Whether `name` is within a permitted subtree (when there are any) and within no excluded
+    /// one. A wildcard `*.b.example` stands for every name below `b.example`: `b.example` must be
+    /// permitted, and no excluded subtree may hold it or lie below it.
     fn permits(&self, name: &str) -> bool {
-        let within = |constraint: &String| subtree_holds(constraint, name);
+        let (base, wildcard) = match name.strip_prefix("*.") {
+            Some(base) => (base, true),
+            None => (name, false),
+        };
+        let within = |constraint: &String| subtree_holds(constraint, base);
+        let covers = |constraint: &String| {
+            let excluded = constraint.strip_prefix('.').unwrap_or(constraint);
+            wildcard && dns_name_within(excluded, base)
+        };
         (self.permitted.is_empty() || self.permitted.iter().any(within))
-            && !self.excluded.iter().any(within)
+            && !self.excluded.iter().any(|e| within(e) || covers(e))
     }
 }
 
@@ -222,7 +233,8 @@ impl IssuingAuthority {
         &self.key_pkcs8
     }
 
-    /// Whether every certificate of the chain lets the CA sign for the DNS name `name`.
+    /// Whether every certificate of the chain lets the CA sign for the DNS name `name` (a
+    /// wildcard `*.b.example` included, see the module's rules).
     pub fn permits_dns_name(&self, name: &str) -> bool {
         self.constraints.iter().all(|c| c.permits(name))
     }
@@ -422,6 +434,14 @@ mod tests {
         assert!(!constraints.permits("a.secret.example.com"));
         assert!(!constraints.permits("example.org"));
         assert!(DnsConstraints::default().permits("example.org"));
+        // A wildcard stands for the names below its base.
+        assert!(constraints.permits("*.www.example.com"));
+        assert!(
+            !constraints.permits("*.example.com"),
+            "it would cover secret.example.com"
+        );
+        assert!(!constraints.permits("*.secret.example.com"));
+        assert!(!constraints.permits("*.example.org"));
         assert_eq!(read_name_constraints(&[0x30, 0x02, 0x82, 0x00]), None);
     }
 }

@@ -266,6 +266,8 @@ async fn the_ca_constraints_hold_even_where_the_suffixes_permit() {
     for (asked, expected) in [
         ("prod.vault.example.internal", "name constraints"),
         ("a.other.internal", "name constraints"),
+        // A wildcard that would cover Arca's vault domain.
+        ("*.example.internal", "name constraints"),
     ] {
         let refused = refusal(
             s.issue_for("internal", &description(&format!("CN={asked}"), &[]))
