@@ -29,7 +29,7 @@ use super::stored::{
     self, address, NewVersion, Pending, StoredPolicy, CANCELLED, COMPLETED, IN_PROGRESS, KIND,
     PENDING,
 };
-use super::{issuers, CertificateView, OperationView};
+use super::{arca_issuer, issuers, CertificateView, OperationView};
 use crate::objects::{self, require_object};
 use crate::{Authorized, Engine, EngineError, EngineResult};
 
@@ -190,13 +190,14 @@ pub(crate) fn issuer_name(policy: &CertificatePolicy) -> String {
         .unwrap_or_else(|| SELF_ISSUER.into())
 }
 
-/// The chain a named issuer makes for `key` under `policy`.
+/// The chain a named issuer makes for `key` under `policy`: only the built-in issuer (provider
+/// `Arca`) issues; any other provider is refused, as this deployment cannot reach outside CAs.
 async fn issued_by_named(
     engine: &Engine,
     vault: &VaultRecord,
     issuer: &str,
-    _policy: &CertificatePolicy,
-    _key: &PrivateKey,
+    policy: &CertificatePolicy,
+    key: &PrivateKey,
 ) -> EngineResult<Vec<Vec<u8>>> {
     let issuer_name = ObjectName::parse(issuer)
         .map_err(|_| invalid("The policy's issuer name is not a valid issuer name."))?;
@@ -205,13 +206,23 @@ async fn issued_by_named(
             name: issuer.to_owned(),
         });
     };
-    if !found.enabled {
-        return Err(invalid(format!("The issuer {issuer} is disabled.")));
+    if !arca_issuer::is_arca_provider(&found.provider) {
+        return Err(invalid(format!(
+            "The issuer {issuer} has the provider {}, which this deployment cannot issue through; use {SELF_ISSUER}, {UNKNOWN_ISSUER}, or an issuer with the provider {}.",
+            found.provider,
+            arca_issuer::PROVIDER
+        )));
     }
-    Err(invalid(format!(
-        "The issuer {issuer} has the provider {}, which this deployment cannot issue through; use {SELF_ISSUER}, {UNKNOWN_ISSUER}, or an issuer with the provider Arca.",
-        found.provider
-    )))
+    let public = key.public_key().ok_or(EngineError::Internal)?;
+    arca_issuer::issue(
+        engine,
+        vault,
+        &issuer_name,
+        &description(policy),
+        &public,
+        engine.now(),
+    )
+    .await
 }
 
 /// The chain (DER, leaf first) the policy's issuer makes for `key` at once: self-signed for

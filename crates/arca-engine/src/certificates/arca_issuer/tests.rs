@@ -528,3 +528,90 @@ async fn suffix_lists_are_limited_and_listed_by_issuer() {
         .await
         .unwrap());
 }
+
+/// The whole way through the certificates API: a create naming the built-in issuer is issued at
+/// once with the deployment's chain (in the secret too), a name outside the issuer's suffixes is
+/// refused with nothing created, and the renewal job renews through the same issuer.
+#[tokio::test]
+async fn certificates_created_and_renewed_through_the_arca_issuer() {
+    use crate::certificates::{self, renew_due};
+    use arca_proto::certificates::CertificateCreateParameters;
+
+    let s = setup().await;
+    let root = s.deployment().await;
+    let create = |n: &'static str, subject: &'static str| {
+        let auth = s.proof(Operation::CertificateCreate, Some(n));
+        let policy = serde_json::from_value(serde_json::json!({
+            "key_props": {"kty": "EC", "crv": "P-256"},
+            "x509_props": {"subject": subject, "sans": {"dns_names": [&subject[3..]]}, "validity_months": 12},
+            "issuer": {"name": "internal"}
+        }))
+        .unwrap();
+        let params = CertificateCreateParameters {
+            policy: Some(policy),
+            ..Default::default()
+        };
+        let engine = s.engine.clone();
+        let vault = s.vault.clone();
+        async move { certificates::create(&engine, &auth, &vault, &name(n), params).await }
+    };
+    create("web", "CN=web.svc.example.internal").await.unwrap();
+    let auth = s.proof(Operation::CertificatePendingGet, Some("web"));
+    let op = certificates::get_pending(&s.engine, &auth, &s.vault, &name("web"))
+        .await
+        .unwrap();
+    assert_eq!(op.status, "completed");
+    let auth = s.proof(Operation::CertificateGet, Some("web"));
+    let cert = certificates::get(&s.engine, &auth, &s.vault, &name("web"), None)
+        .await
+        .unwrap();
+    let leaf = ParsedCertificate::from_der(&cert.cer).unwrap();
+    assert_eq!(leaf.subject, "CN=web.svc.example.internal");
+    // The secret carries the leaf and the issuing CA; the chain verifies to the root.
+    let auth = s.proof(Operation::SecretGet, Some("web"));
+    let secret = crate::secrets::get(&s.engine, &auth, &s.vault, &name("web"), None)
+        .await
+        .unwrap();
+    let pfx = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        secret.value.unwrap().expose(),
+    )
+    .unwrap();
+    let contents = arca_crypto::pki::certs::parse_pfx(&pfx, None).unwrap();
+    assert_eq!(contents.chain.len(), 2);
+    let key = contents.key.unwrap();
+    let root_der = arca_crypto::pki::certs::chain_from_pem(&root.cert_pem).unwrap();
+    verify_chain(contents.chain, &key, NOW, ChainOrder::LeafFirst, &root_der).unwrap();
+
+    // Outside the issuer's suffixes: refused, nothing created.
+    let refused = create("other", "CN=web.elsewhere.example.internal").await;
+    assert!(
+        matches!(refused, Err(EngineError::Invalid(_))),
+        "{refused:?}"
+    );
+    let auth = s.proof(Operation::CertificateGet, Some("other"));
+    assert!(matches!(
+        certificates::get(&s.engine, &auth, &s.vault, &name("other"), None).await,
+        Err(EngineError::NotFound { .. })
+    ));
+
+    // Renewal at 80 % of the lifetime goes through the same issuer.
+    let (nbf, exp) = (cert.nbf.unwrap(), cert.exp.unwrap());
+    s.clock.set(nbf + (exp - nbf) * 80 / 100 + 1);
+    let run = renew_due(
+        &s.engine,
+        arca_core::authz::Job::CertificateRenewal,
+        &s.vault,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.renewed.len(), 1, "{run:?}");
+    let auth = s.proof(Operation::CertificateGet, Some("web"));
+    let renewed = certificates::get(&s.engine, &auth, &s.vault, &name("web"), None)
+        .await
+        .unwrap();
+    let renewed_leaf = ParsedCertificate::from_der(&renewed.cer).unwrap();
+    assert_eq!(renewed_leaf.issuer, leaf.issuer);
+    assert_ne!(renewed.version, cert.version);
+}
