@@ -68,7 +68,7 @@ pub(crate) async fn write(
         Err(StoreError::Conflict) => Err(EngineError::Conflict {
             kind: KIND,
             message: format!(
-                "A key or secret named {} exists and does not belong to this certificate; a certificate needs its name free in all three collections.",
+                "Certificate {} conflicts with what exists: a key or secret of its name that is not the certificate's (a certificate needs its name free in all three collections), or a concurrent change; retry once the name is free.",
                 name.as_str()
             ),
         }),
