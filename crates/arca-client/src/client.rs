@@ -7,7 +7,8 @@ use arca_proto::admin::{
     AccessDecision, AddCertificate, AddFederation, AddSecret, Assign, Assignment, AssignmentQuery,
     BootstrapFile, Certificate, CheckAccess, CreatePrincipal, CreateVault, DefineRole,
     FederatedCredential, FederationQuery, IdentityHeader, ImportCa, IssuerSuffixes, IssuingCa,
-    List, NetworkRules, NewSecret, Principal, Role, SetIssuerSuffixes, SigningKey, Vault,
+    List, NetworkRules, NewSecret, Principal, Role, SetIssuerSuffixes, SetThrottling, SigningKey,
+    Throttling, Vault,
 };
 use arca_proto::identity::TokenV2;
 use arca_proto::SecretText;
@@ -260,6 +261,9 @@ admin_calls! {
     delete_vault(name: &str) -> ();
     vault_network_rules(vault: &str) -> NetworkRules;
     set_vault_network_rules(vault: &str, rules: &NetworkRules) -> NetworkRules;
+    vault_throttling(vault: &str) -> Throttling;
+    set_vault_throttling(vault: &str, body: &SetThrottling) -> Throttling;
+    reset_vault_throttling(vault: &str) -> ();
     admin_network_rules() -> NetworkRules;
     set_admin_network_rules(rules: &NetworkRules) -> NetworkRules;
     principals() -> List<Principal>;

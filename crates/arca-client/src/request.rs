@@ -9,8 +9,8 @@ use arca_proto::admin::{
     AccessDecision, AddCertificate, AddFederation, AddSecret, Assign, Assignment, AssignmentQuery,
     AttestationIssuer, Certificate, CheckAccess, CreatePrincipal, CreateVault, DefineRole,
     FederatedCredential, FederationQuery, IdentityHeader, ImportCa, IssuerQuery, IssuerSuffixes,
-    IssuingCa, List, NetworkRules, NewSecret, Principal, Role, SetIssuerSuffixes, SigningKey,
-    Vault,
+    IssuingCa, List, NetworkRules, NewSecret, Principal, Role, SetIssuerSuffixes, SetThrottling,
+    SigningKey, Throttling, Vault,
 };
 use http::{Method, StatusCode};
 use serde::Serialize;
@@ -247,6 +247,11 @@ impl Request<()> {
         Ok(Self::delete(vault_path(name)?))
     }
 
+    /// Removes a vault's own throttling setting: the deployment's applies again.
+    pub fn reset_vault_throttling(vault: &str) -> Result<Self, ClientError> {
+        Ok(Self::delete(format!("{}/throttling", vault_path(vault)?)))
+    }
+
     pub fn delete_principal(principal: &str) -> Result<Self, ClientError> {
         Ok(Self::delete(principal_path(principal)?))
     }
@@ -277,6 +282,18 @@ impl Request<()> {
 
     pub fn remove_federated_credential(id: &str) -> Result<Self, ClientError> {
         Ok(Self::delete(format!("{FEDERATIONS}/{}", segment(id)?)))
+    }
+}
+
+impl Request<Throttling> {
+    /// The throttling that applies to a vault (its own setting or the deployment's).
+    pub fn vault_throttling(vault: &str) -> Result<Self, ClientError> {
+        Ok(Self::get(format!("{}/throttling", vault_path(vault)?)))
+    }
+
+    /// Sets a vault's own throttling.
+    pub fn set_vault_throttling(vault: &str, body: &SetThrottling) -> Result<Self, ClientError> {
+        Self::put(format!("{}/throttling", vault_path(vault)?), body)
     }
 }
 
@@ -430,6 +447,8 @@ mod tests {
             let e = Request::vault(bad).unwrap_err();
             assert_eq!(e.to_string(), format!("invalid vault name {bad:?}"));
             assert!(Request::vault_network_rules(bad).is_err(), "{bad:?}");
+            assert!(Request::vault_throttling(bad).is_err(), "{bad:?}");
+            assert!(Request::reset_vault_throttling(bad).is_err(), "{bad:?}");
             assert!(Request::delete_vault(bad).is_err(), "{bad:?}");
         }
         assert_eq!(

@@ -11,6 +11,7 @@ pub mod names;
 pub mod object;
 pub mod operation;
 pub mod secret;
+pub mod throttle;
 pub mod vault;
 
 pub use clock::{Clock, FixedClock, SystemClock};

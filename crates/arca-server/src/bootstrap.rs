@@ -353,6 +353,7 @@ pub async fn prepare(
         vaults: Default::default(),
         bodies: crate::body::BodyBudget::new(config.body_memory_mib),
         release_signing,
+        throttle: crate::throttle::Throttle::new(config.throttle),
     });
     // Data directories made before the bootstrap principal became a service principal stored it
     // as a managed identity, which the managed-identity endpoints would serve.

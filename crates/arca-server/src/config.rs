@@ -55,6 +55,9 @@ pub struct Config {
     /// The DNS suffixes the deployment's issuing CA (the built-in certificate issuer's) may sign
     /// for, checked and sorted; empty: no issuing CA is made (one may still be imported).
     pub issuing_dns_suffixes: Vec<String>,
+    /// The throttling of vaults without a setting of their own (`on`, `off` or a factor of Key
+    /// Vault's limits); default on, with Key Vault's limits.
+    pub throttle: arca_core::throttle::ThrottleSettings,
 }
 
 /// The storage backend, as the `storage` setting names it. Only the embedded database exists
@@ -115,6 +118,7 @@ pub struct Settings {
     pub region: Option<String>,
     pub storage: Option<String>,
     pub issuing_dns_suffixes: Option<String>,
+    pub throttle: Option<String>,
 }
 
 /// One configuration problem.
@@ -166,6 +170,7 @@ const KEYS: &[&str] = &[
     "region",
     "storage",
     "issuing_dns_suffixes",
+    "throttle",
 ];
 
 pub const DEFAULT_DATA_DIR: &str = "./arca-data";
@@ -202,6 +207,7 @@ impl Settings {
             "region" => &mut self.region,
             "storage" => &mut self.storage,
             "issuing_dns_suffixes" => &mut self.issuing_dns_suffixes,
+            "throttle" => &mut self.throttle,
             _ => return false,
         };
         *slot = Some(value);
@@ -228,6 +234,7 @@ impl Settings {
             "region" => self.region.as_ref(),
             "storage" => self.storage.as_ref(),
             "issuing_dns_suffixes" => self.issuing_dns_suffixes.as_ref(),
+            "throttle" => self.throttle.as_ref(),
             _ => None,
         }
     }
@@ -521,9 +528,16 @@ impl Config {
             Storage::Sqlite
         });
 
+        let (throttle_text, origin) = value("throttle", "on");
+        let throttle = throttle_setting(&throttle_text).unwrap_or_else(|problem| {
+            fail("throttle", &origin, problem);
+            Default::default()
+        });
+
         match (errors.is_empty(), listen) {
             (true, Some(listen)) => Ok(Config {
                 storage,
+                throttle,
                 app_service_identity,
                 imds_identity,
                 app_service_remote,
@@ -580,6 +594,26 @@ impl Config {
     pub fn key_file_inside_data_dir(&self) -> bool {
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         abs(&self.key_file).starts_with(abs(&self.data_dir))
+    }
+}
+
+/// A throttling setting as written in the configuration and the CLI: `on` (Key Vault's limits),
+/// `off`, or a factor of Key Vault's limits from 0.001 to 100 (`0.5`: half of them).
+pub fn throttle_setting(text: &str) -> Result<arca_core::throttle::ThrottleSettings, String> {
+    use arca_core::throttle::ThrottleSettings;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" => Ok(ThrottleSettings::default()),
+        "off" | "false" => Ok(ThrottleSettings::OFF),
+        other => other
+            .parse::<f64>()
+            .ok()
+            .and_then(ThrottleSettings::scaled)
+            .ok_or_else(|| {
+                let shown: String = text.chars().take(20).collect();
+                format!(
+                    "{shown:?} is not on, off or a factor of Key Vault's limits from 0.001 to 100"
+                )
+            }),
     }
 }
 
@@ -671,6 +705,24 @@ mod tests {
         assert_eq!(c.max_connections_per_ip, DEFAULT_MAX_CONNECTIONS_PER_IP);
         assert_eq!(c.idle_timeout_secs, DEFAULT_IDLE_TIMEOUT_SECS);
         assert_eq!(c.body_memory_mib, DEFAULT_BODY_MEMORY_MIB);
+        assert_eq!(c.throttle, arca_core::throttle::ThrottleSettings::default());
+    }
+
+    #[test]
+    fn throttle_is_on_off_or_a_factor() {
+        use arca_core::throttle::ThrottleSettings;
+        let with =
+            |v: &str| Config::resolve(None, &Settings::default(), &flags(&[("throttle", v)]));
+        assert_eq!(with("OFF").unwrap().throttle, ThrottleSettings::OFF);
+        assert_eq!(with("on").unwrap().throttle, ThrottleSettings::default());
+        assert_eq!(with("0.25").unwrap().throttle.factor_milli, 250);
+        let (env, _) = Settings::from_env([("ARCA_THROTTLE".to_owned(), "off".to_owned())]);
+        let c = Config::resolve(None, &env, &Settings::default()).unwrap();
+        assert!(!c.throttle.enabled);
+        for bad in ["0", "-1", "1000", "sometimes", "NaN"] {
+            let err = with(bad).unwrap_err();
+            assert_eq!(err.0[0].key, "throttle", "{bad}");
+        }
     }
 
     #[test]

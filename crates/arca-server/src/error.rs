@@ -57,6 +57,11 @@ pub enum ApiError {
     /// The request bodies held in memory already fill the body budget (`body_memory_mib`):
     /// 503 with Retry-After.
     Overloaded,
+    /// The vault's throttling limit for the operation is reached (`crate::throttle`): 429
+    /// `Throttled` with `Retry-After` in whole seconds.
+    Throttled {
+        retry_after: u32,
+    },
     /// A bug or corrupt data: 500. The cause is logged, not returned.
     Internal,
 }
@@ -201,6 +206,7 @@ impl ApiError {
             Unavailable | Overloaded => {
                 (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", None)
             }
+            Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "Throttled", None),
             Internal => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError", None),
         }
     }
@@ -222,6 +228,7 @@ impl ApiError {
             Overloaded => {
                 "The server is receiving too many request bodies at once; retry later.".into()
             }
+            Throttled { .. } => "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached".into(),
             Internal => "The server encountered an internal error; the x-ms-request-id header identifies it in the server log.".into(),
         }
     }
@@ -242,6 +249,11 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::Throttled { retry_after } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
             }
             _ => {}
         }

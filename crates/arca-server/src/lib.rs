@@ -35,6 +35,7 @@ pub(crate) mod seal;
 pub mod start_error;
 pub mod state;
 pub mod storage;
+pub mod throttle;
 pub(crate) mod upgrade;
 pub mod urls;
 

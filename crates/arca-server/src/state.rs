@@ -37,6 +37,8 @@ pub struct AppState {
     pub bodies: crate::body::BodyBudget,
     /// The deployment's key for signing key-release answers (never a token-signing key).
     pub release_signing: Arc<arca_crypto::ReleaseSigningKey>,
+    /// Every vault's throttling counts, and the deployment's default setting.
+    pub throttle: crate::throttle::Throttle,
 }
 
 /// How long a vault record read from the store is used without reading it again, in seconds:

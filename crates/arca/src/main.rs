@@ -91,7 +91,7 @@ struct ServeArgs {
     /// TOML configuration file (keys: data_dir, listen, dns_suffix, key_file, token_lifetime_secs,
     /// issuer_host, app_service_identity, imds_identity, app_service_remote, max_connections,
     /// max_connections_per_ip, idle_timeout_secs, body_memory_mib, allow_core_dumps, log_format,
-    /// region, storage, issuing_dns_suffixes).
+    /// region, storage, issuing_dns_suffixes, throttle).
     #[arg(long, env = "ARCA_CONFIG")]
     config: Option<PathBuf>,
     /// Data directory [default: ./arca-data; env ARCA_DATA_DIR].
@@ -165,6 +165,11 @@ struct ServeArgs {
     /// ARCA_ISSUING_DNS_SUFFIXES].
     #[arg(long)]
     issuing_dns_suffixes: Option<String>,
+    /// Throttling of vaults without a setting of their own (arca vault update --throttle): on
+    /// (Key Vault's limits per vault and 10 seconds), off, or a factor of Key Vault's limits from
+    /// 0.001 to 100 [default: on; env ARCA_THROTTLE].
+    #[arg(long)]
+    throttle: Option<String>,
     /// Replace the local CA (and the server certificate) at this start; clients must then trust
     /// the new ca.pem. A one-time action: command line only.
     #[arg(long)]
@@ -214,6 +219,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         region: args.region,
         storage: args.storage,
         issuing_dns_suffixes: args.issuing_dns_suffixes,
+        throttle: args.throttle,
     };
     let (mut config, unknown_env) = match arca_server::Config::load(args.config.as_deref(), &flags)
     {

@@ -1,11 +1,11 @@
-//! `arca vault create|list|show|delete|network-rules|attestation-issuers|certificate-issuer-suffixes`:
+//! `arca vault create|list|show|update|throttling|delete|network-rules|attestation-issuers|certificate-issuer-suffixes`:
 //! vault management through the admin API,
 //! and `arca hosts`: the hosts-file lines that make every vault's host name resolve to this
 //! machine. The server judges names and values; this only keeps a vault name inside its path
 //! segment.
 
 use arca_client::Request;
-use arca_proto::admin::{CreateVault, List, Vault};
+use arca_proto::admin::{CreateVault, List, SetThrottling, Throttling, Vault};
 use clap::Subcommand;
 
 use crate::attestation::IssuerCommand;
@@ -30,6 +30,16 @@ pub enum VaultCommand {
     List,
     /// Show one vault.
     Show { name: String },
+    /// Change a vault's settings.
+    Update {
+        name: String,
+        /// Throttling: on (Key Vault's limits per 10 seconds), off, a factor of Key Vault's
+        /// limits from 0.001 to 100 (0.5: half of them), or default (the deployment's setting).
+        #[arg(long, value_parser = parse_throttle)]
+        throttle: ThrottleChoice,
+    },
+    /// Show the throttling that applies to a vault and its limits.
+    Throttling { name: String },
     /// Delete a vault and everything in it.
     Delete { name: String },
     /// Show or replace a vault's network rules.
@@ -47,6 +57,46 @@ pub enum VaultCommand {
         #[command(subcommand)]
         command: SuffixCommand,
     },
+}
+
+/// What `--throttle` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThrottleChoice {
+    /// The vault's own setting.
+    Set(SetThrottling),
+    /// Back to the deployment's setting.
+    Default,
+}
+
+/// `on`, `off`, `default` or a factor. The server checks the factor's range.
+fn parse_throttle(text: &str) -> Result<ThrottleChoice, String> {
+    let set = |enabled, factor| ThrottleChoice::Set(SetThrottling { enabled, factor });
+    match text.to_ascii_lowercase().as_str() {
+        "on" => Ok(set(true, None)),
+        "off" => Ok(set(false, None)),
+        "default" => Ok(ThrottleChoice::Default),
+        other => match other.parse::<f64>() {
+            Ok(factor) if factor.is_finite() && factor > 0.0 => Ok(set(true, Some(factor))),
+            _ => Err("expected on, off, default or a factor such as 0.5".into()),
+        },
+    }
+}
+
+fn throttling_fields(t: &Throttling) -> String {
+    let l = &t.limits;
+    fields(&[
+        (
+            "throttling",
+            if t.enabled { "on" } else { "off" }.to_owned(),
+        ),
+        ("setting of", t.source.clone()),
+        ("factor", t.factor.to_string()),
+        ("window seconds", t.window_seconds.to_string()),
+        ("secret create", l.secret_create.to_string()),
+        ("secret other", l.secret_other.to_string()),
+        ("key create", l.key_create.to_string()),
+        ("key other", l.key_other.to_string()),
+    ])
 }
 
 fn list_table(answer: &List<Vault>) -> String {
@@ -100,6 +150,20 @@ impl Operation for VaultCommand {
             ),
             Self::List => Call::answer(Request::vaults(), list_table),
             Self::Show { name } => Call::answer(Request::vault(name)?, vault_fields),
+            Self::Update { name, throttle } => match throttle {
+                ThrottleChoice::Set(body) => Call::answer(
+                    Request::set_vault_throttling(name, body)?,
+                    throttling_fields,
+                ),
+                ThrottleChoice::Default => Call::deleted(
+                    Request::reset_vault_throttling(name)?,
+                    "throttling setting of vault",
+                    name,
+                ),
+            },
+            Self::Throttling { name } => {
+                Call::answer(Request::vault_throttling(name)?, throttling_fields)
+            }
             Self::Delete { name } => Call::deleted(Request::delete_vault(name)?, "vault", name),
             Self::NetworkRules { command } => command.call()?,
             Self::AttestationIssuers { command } => command.call()?,
@@ -148,7 +212,7 @@ fn hosts_lines(answer: &List<Vault>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use arca_proto::admin::{List, Vault};
+    use arca_proto::admin::{List, Throttling, Vault};
     use hyper::{Method, StatusCode};
 
     use crate::tests::{call, sends, usage_error};
@@ -217,6 +281,58 @@ mod tests {
             StatusCode::NO_CONTENT,
         );
         assert_eq!(c.expected, StatusCode::NO_CONTENT);
+    }
+
+    #[test]
+    fn vault_update_sets_throttling() {
+        let put = |arg: &str| {
+            sends(
+                &["vault", "update", "team-a", "--throttle", arg],
+                Method::PUT,
+                "/admin/vaults/team-a/throttling",
+                StatusCode::OK,
+            )
+            .body
+        };
+        assert_eq!(put("off").as_deref(), Some(r#"{"enabled":false}"#));
+        assert_eq!(put("ON").as_deref(), Some(r#"{"enabled":true}"#));
+        assert_eq!(
+            put("0.25").as_deref(),
+            Some(r#"{"enabled":true,"factor":0.25}"#)
+        );
+        sends(
+            &["vault", "update", "team-a", "--throttle", "default"],
+            Method::DELETE,
+            "/admin/vaults/team-a/throttling",
+            StatusCode::NO_CONTENT,
+        );
+        sends(
+            &["vault", "throttling", "team-a"],
+            Method::GET,
+            "/admin/vaults/team-a/throttling",
+            StatusCode::OK,
+        );
+        for bad in ["sometimes", "0", "-1", "inf"] {
+            assert!(
+                usage_error(&["vault", "update", "team-a", "--throttle", bad]),
+                "{bad}"
+            );
+        }
+        assert!(usage_error(&["vault", "update", "team-a"]));
+        let shown = super::throttling_fields(&Throttling {
+            enabled: true,
+            factor: 0.01,
+            limits: arca_proto::admin::ThrottleLimits {
+                key_create: 1,
+                key_other: 40,
+                secret_create: 3,
+                secret_other: 40,
+            },
+            source: "vault".into(),
+            window_seconds: 10,
+        });
+        assert!(shown.contains("throttling:      on\n"), "{shown}");
+        assert!(shown.contains("secret create:   3\n"), "{shown}");
     }
 
     #[test]

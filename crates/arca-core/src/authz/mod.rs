@@ -31,6 +31,8 @@ pub mod kinds {
     pub const FEDERATION: &str = "federation";
     pub const NETWORK: &str = "network";
     pub const SIGNING_KEYS: &str = "signing-keys";
+    /// A vault's throttling setting ([`crate::throttle::ThrottleSettings`]), by vault name.
+    pub const THROTTLE: &str = "throttle";
 }
 
 /// The id under which the admin API's own network rules are stored (not a valid vault name).
@@ -92,6 +94,8 @@ pub struct Snapshot {
     pub federations: HashMap<String, Vec<FederationDoc>>,
     /// By vault name, plus [`ADMIN_NETWORK_ID`].
     pub network: HashMap<String, NetworkRules>,
+    /// Vaults' own throttling settings, by vault name; a vault not here has the deployment's.
+    pub throttle: HashMap<String, crate::throttle::ThrottleSettings>,
 }
 
 /// The credential-id forms tokens carry: `s:<secret id>`, `c:<certificate id>`, `f:<federated

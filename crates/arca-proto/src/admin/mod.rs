@@ -17,6 +17,7 @@ mod keys;
 mod network;
 mod principals;
 mod roles;
+mod throttling;
 mod vaults;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -34,6 +35,7 @@ pub use principals::{
 pub use roles::{
     AccessDecision, Assign, Assignment, AssignmentQuery, CheckAccess, DefineRole, Role, RoleType,
 };
+pub use throttling::{SetThrottling, ThrottleLimits, Throttling};
 pub use vaults::{CreateVault, Vault};
 
 /// A listing: `{"value": [...]}`.

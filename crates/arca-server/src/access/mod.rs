@@ -5,12 +5,14 @@
 //! [`Access`] holds the current snapshot and replaces it whenever the store's access generation
 //! moves: at once after a change made through this process, and within a second (a poll) after a
 //! change made by another replica. A request reads the snapshot once and decides against it; no
-//! lock is held while it runs and storage is never touched by a decision.
+//! lock is held while it runs and storage is never touched by a decision. Vaults' throttling
+//! settings travel in the snapshot too, for the same reasons (`crate::throttle`).
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
+use arca_core::throttle::ThrottleSettings;
 use arca_crypto::{CryptoError, Keyring};
 use arca_store::{PolicyRecord, Store, StoreResult};
 use serde::Serialize;
@@ -132,6 +134,19 @@ pub async fn load(store: &dyn Store, keyring: &Keyring) -> StoreResult<Snapshot>
                     },
                 );
             }
+        }
+    }
+    for record in store.list_policies(kinds::THROTTLE).await? {
+        let settings = crate::integrity::open_policy(keyring, &record)
+            .and_then(|plain| serde_json::from_slice::<ThrottleSettings>(plain.expose()).ok())
+            .filter(ThrottleSettings::is_valid);
+        match settings {
+            Some(settings) => {
+                snapshot.throttle.insert(record.id, settings);
+            }
+            // Throttling guards capacity, not access: an unreadable setting falls back to the
+            // deployment's.
+            None => tracing::error!(id = %record.id, "unreadable throttling setting ignored"),
         }
     }
     Ok(snapshot)

@@ -1,6 +1,6 @@
 //! The admin API, on the deployment host under `/admin` (contract: `docs/admin-api.md`): vaults,
 //! principals and their credentials, roles and role assignments, federated credentials, network
-//! rules, each vault's attestation issuers (for key release), the token signing keys, the
+//! rules, each vault's throttling, each vault's attestation issuers (for key release), the token signing keys, the
 //! managed-identity header, and the built-in certificate issuer's CA and each vault issuer's
 //! permitted DNS suffixes.
 //!
@@ -18,6 +18,7 @@ mod keys;
 mod network;
 pub(crate) mod principals;
 mod roles;
+mod throttling;
 mod vaults;
 
 use std::net::IpAddr;
@@ -41,6 +42,12 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route(
             "/vaults/{name}/network-rules",
             get(network::show_vault).put(network::set_vault),
+        )
+        .route(
+            "/vaults/{name}/throttling",
+            get(throttling::show)
+                .put(throttling::set)
+                .delete(throttling::remove),
         )
         .route(
             "/vaults/{name}/attestation-issuers",

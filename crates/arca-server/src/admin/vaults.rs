@@ -1,5 +1,6 @@
-//! Admin API: vault management. Deleting a vault also removes the role assignments scoped to it
-//! and its network rules, so a later vault of the same name starts with no grants.
+//! Admin API: vault management. Deleting a vault also removes the role assignments scoped to it,
+//! its network rules and its throttling setting, so a later vault of the same name starts with
+//! no grants and the deployment's throttling.
 
 use arca_core::{ObjectKind, VaultName, VaultSettings};
 use arca_proto::admin::{CreateVault, List, Vault};
@@ -130,6 +131,7 @@ pub(super) async fn remove(
     match state.store.delete_vault(&vault.name).await {
         Ok(()) => {
             state.vaults.forget(&vault.name);
+            state.throttle.forget(&vault.name);
             tracing::info!(vault = %vault.name, "vault deleted");
             forget_vault_grants(&state, &vault.name).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
@@ -151,6 +153,7 @@ async fn forget_vault_grants(state: &AppState, vault: &str) -> ApiResult<()> {
         .map(|a| (crate::access::kinds::ASSIGNMENT.to_owned(), a.id.clone()))
         .collect();
     doomed.push((crate::access::kinds::NETWORK.to_owned(), vault.to_owned()));
+    doomed.push((crate::access::kinds::THROTTLE.to_owned(), vault.to_owned()));
     state.store.delete_access(&doomed, None).await?;
     super::changed(state).await;
     Ok(())

@@ -2,7 +2,9 @@
 //! permission to act: [`Ctx::authorize`], which asks `access::decide` about an [`Operation`] and
 //! returns the [`Authorized`] proof every engine operation demands. The decision, allowed or not,
 //! is kept with the operation in the request's notes (`crate::request_log`) for the log line and
-//! the audit record.
+//! the audit record. An authorized operation is then admitted by the vault's throttling
+//! (`crate::throttle`) or refused with 429; [`Ctx::key_seen`] charges a key operation the rest of
+//! its key's weight once the engine's answer names the key.
 
 use arca_core::authz::{Authorized, Scope};
 use arca_core::{ObjectName, Operation, Target, VersionId};
@@ -24,6 +26,32 @@ pub(crate) struct Ctx<'a> {
     pub caller: &'a Caller,
     /// The access state the whole request is decided against.
     pub snapshot: &'a crate::access::Snapshot,
+    /// What throttling admitted the request at (bucket and weight), once authorized.
+    pub admitted: AdmittedAt,
+}
+
+/// What [`Ctx::authorize`] admitted: written once, read when the answer names a key. Atomic so
+/// that `Ctx` stays `Sync` across the handler's awaits.
+#[derive(Debug, Default)]
+pub(crate) struct AdmittedAt(std::sync::atomic::AtomicU32);
+
+impl AdmittedAt {
+    fn set(&self, admission: Option<crate::throttle::Admission>) {
+        let packed = admission.map_or(0, |a| {
+            ((a.bucket.index() as u32 + 1) << 24) | a.weight.min(0x00ff_ffff)
+        });
+        self.0.store(packed, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<crate::throttle::Admission> {
+        let packed = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        let bucket =
+            *arca_core::throttle::Bucket::ALL.get(((packed >> 24) as usize).checked_sub(1)?)?;
+        Some(crate::throttle::Admission {
+            bucket,
+            weight: packed & 0x00ff_ffff,
+        })
+    }
 }
 
 impl Ctx<'_> {
@@ -51,6 +79,7 @@ impl Ctx<'_> {
             crate::access::decide(self.snapshot, &self.caller.object_id, action, &resource);
         crate::request_log::decided(operation, &decision);
         if let Some(proof) = Authorized::new(operation, &decision) {
+            self.admit(operation, name)?;
             return Ok(proof);
         }
         tracing::info!(
@@ -66,6 +95,52 @@ impl Ctx<'_> {
             &self.state.issuer.issuer,
             Some(&self.vault.name),
         ))
+    }
+
+    /// Admits an authorized operation under the vault's throttling, or refuses it with 429.
+    fn admit(&self, operation: Operation, name: Option<&ObjectName>) -> ApiResult<()> {
+        let vault = self.vault.name.as_str();
+        let caller = self.caller.object_id.as_str();
+        let key = name.map(ObjectName::as_str);
+        match self
+            .state
+            .throttle
+            .admit(self.snapshot, vault, caller, operation, key)
+        {
+            Ok(admission) => {
+                self.admitted.set(admission);
+                Ok(())
+            }
+            Err(refusal) => {
+                let limit = refusal.bucket.as_str();
+                tracing::info!(
+                    vault,
+                    client_id = %self.caller.client_id,
+                    limit,
+                    fair_share = refusal.fair_share,
+                    retry_after = refusal.retry_after,
+                    "request throttled"
+                );
+                crate::request_log::refused(if refusal.fair_share {
+                    "throttled: the caller's fair share of the vault's limit is used"
+                } else {
+                    "throttled: the vault's limit for this kind of request is reached"
+                });
+                Err(ApiError::Throttled {
+                    retry_after: refusal.retry_after,
+                })
+            }
+        }
+    }
+
+    /// Notes the key an answer names (`name`, public JWK `key`) for the vault's throttling: later
+    /// operations on it are admitted at its weight, and this request is charged the rest of it.
+    pub(crate) fn key_seen(&self, name: &str, key: &arca_proto::keys::JsonWebKey) {
+        let class = crate::throttle::key_class(key);
+        let caller = self.caller.object_id.as_str();
+        let admitted = self.admitted.get();
+        let throttle = &self.state.throttle;
+        throttle.key_seen(&self.vault.name, caller, name, class, admitted);
     }
 
     /// Reads the request body through the body budget. Called only after [`Ctx::authorize`]

@@ -413,6 +413,7 @@ fn bundle(ctx: &Ctx<'_>, v: &KeyView) -> Response {
 }
 
 fn bundle_of<'v>(ctx: &Ctx<'_>, v: &'v KeyView) -> KeyBundle<'v> {
+    ctx.key_seen(&v.name, &v.key);
     let mut key = v.key.clone();
     key.kid = Some(kid(ctx, v, true));
     KeyBundle {

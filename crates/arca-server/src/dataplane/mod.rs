@@ -3,7 +3,8 @@
 //! Order of checks, fixed: authentication (401 with the challenge, before anything else), vault
 //! lookup (404), the vault's network rules (403 ForbiddenByFirewall), api-version (400), route,
 //! role-based authorization of the operation (403 ForbiddenByRbac), then the body is read
-//! (through the body budget, `crate::body`) and it and the parameters are validated. A request
+//! (through the body budget, `crate::body`) and it and the parameters are validated. Throttling
+//! (429, `crate::throttle`) comes right after authorization, in `Ctx::authorize`. A request
 //! refused before its body is read is answered at once; its body is discarded in the background.
 
 pub(crate) mod certificates;
@@ -160,6 +161,7 @@ pub(crate) async fn serve(
         query,
         caller,
         snapshot,
+        admitted: Default::default(),
     };
     let result = match segments.first() {
         Some(c) if c.eq_ignore_ascii_case("secrets") => {

@@ -17,5 +17,6 @@ mod origins;
 mod release;
 mod rotation;
 mod router;
+mod throttle;
 mod upgrade;
 mod upgrade_fixture;

@@ -158,6 +158,8 @@ pub async fn harness_with(bodies: arca_server::body::BodyBudget) -> Harness {
         vaults: Default::default(),
         bodies,
         release_signing: Arc::new(arca_crypto::ReleaseSigningKey::generate().unwrap().0),
+        // Key Vault's limits, as a deployment has by default.
+        throttle: arca_server::throttle::Throttle::new(Default::default()),
     });
     let app = arca_server::router::build(state.clone());
     Harness {
