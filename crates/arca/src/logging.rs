@@ -1,10 +1,15 @@
 //! Logging set-up for `arca serve`: every log line on standard error, as text or (with
 //! `--log-format json`) as one JSON object per line. Either way an event raised while a request
 //! is served names that request's id, so a client's `x-ms-request-id` finds its lines. Colours
-//! only when standard error is a terminal.
+//! only when standard error is a terminal. Request log lines are written by a thread of their own
+//! (`log_output`), so a request does not wait for standard error; text lines are formatted by
+//! `log_text`, which writes what `tracing_subscriber`'s default format writes, faster.
 
 use std::io::IsTerminal;
 
+pub use crate::log_output::Guard;
+use crate::log_output::Output;
+use crate::log_text::{TextFields, TextLines};
 use arca_server::config::LogFormat;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::fmt::format::Writer;
@@ -13,42 +18,30 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// Installs the global subscriber. The level filter comes from `ARCA_LOG` (default `info`).
-pub fn init(format: LogFormat) {
+/// Request log lines still pending are written when the returned guard is dropped: hold it until
+/// the server has stopped.
+#[must_use = "dropping the guard stops the writer of the request log"]
+pub fn init(format: LogFormat) -> Guard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARCA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (output, guard) = Output::start(Box::new(std::io::stderr()), |dropped| {
+        tracing::warn!(
+            dropped,
+            "request log lines dropped: standard error did not take them as fast as they came"
+        );
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(output);
     match format {
         LogFormat::Text => builder
             .with_ansi(std::io::stderr().is_terminal())
-            .event_format(WithRequestId(tracing_subscriber::fmt::format()))
+            .fmt_fields(TextFields)
+            .event_format(TextLines::default())
             .init(),
         LogFormat::Json => builder.with_ansi(false).event_format(JsonLines).init(),
     }
-}
-
-/// The default log line, preceded by `request{id=..}` when the event was raised while serving a
-/// request.
-struct WithRequestId<F>(F);
-
-impl<S, N, F> FormatEvent<S, N> for WithRequestId<F>
-where
-    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-    F: FormatEvent<S, N>,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &tracing::Event<'_>,
-    ) -> std::fmt::Result {
-        if let Some(id) = arca_server::request_id::current() {
-            write!(writer, "request{{id={id}}} ")?;
-        }
-        self.0.format_event(ctx, writer, event)
-    }
+    guard
 }
 
 /// One JSON object per event: `timestamp`, `level`, `target`, `request_id` (when raised while
@@ -127,14 +120,21 @@ impl Visit for JsonFields<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
 
-    /// A writer into a shared buffer.
+    /// A writer into a shared buffer (also `log_text`'s tests').
     #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    pub(crate) struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Buffer {
+        pub(crate) fn text(&self) -> String {
+            let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            String::from_utf8(bytes).unwrap_or_default()
+        }
+    }
 
     impl std::io::Write for Buffer {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -169,8 +169,7 @@ mod tests {
             );
             tracing::warn!("plain {}", 7);
         });
-        let text = String::from_utf8(buffer.0.lock().unwrap_or_else(|p| p.into_inner()).clone())
-            .unwrap_or_default();
+        let text = buffer.text();
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_default())

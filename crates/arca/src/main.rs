@@ -5,6 +5,8 @@
 mod attestation;
 mod federation;
 mod identity_header;
+mod log_output;
+mod log_text;
 mod logging;
 mod network;
 mod output;
@@ -213,7 +215,8 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     config.rotate_local_ca = args.rotate_local_ca;
     let log_format = config.log_format;
-    logging::init(log_format);
+    // Dropped when `serve` returns, after the runtime: writes the request lines still pending.
+    let _log = logging::init(log_format);
     for name in unknown_env {
         tracing::warn!(variable = %name, "ignoring unknown ARCA_* environment variable");
     }
