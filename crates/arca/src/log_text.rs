@@ -79,38 +79,55 @@ const LAST_SECOND: u64 = 253_402_300_799;
 
 /// Writes the current time as the default format does (`2026-12-03T18:30:03.615814Z `).
 fn timestamp(writer: &mut Writer<'_>) -> std::fmt::Result {
-    // The log's timestamps are the wall clock, as in `tracing_subscriber`'s own `SystemTime`
-    // (nothing depends on them); the injected clock is for what the server decides.
-    #[allow(clippy::disallowed_methods)]
-    let now = std::time::SystemTime::now();
-    let since = match now.duration_since(std::time::UNIX_EPOCH) {
-        Ok(since) if since.as_secs() <= LAST_SECOND => since,
-        _ => {
+    match Timestamp::now() {
+        Some(now) => writer.write_str(now.as_str())?,
+        None => {
             use tracing_subscriber::fmt::time::FormatTime;
             if SystemTime.format_time(writer).is_err() {
                 writer.write_str("<unknown time>")?;
             }
-            return writer.write_char(' ');
         }
-    };
-    let unix = since.as_secs();
-    let text = SECOND.with(|cell| {
-        let second = match cell.take() {
-            Some(second) if second.unix == unix => second,
-            _ => Second {
-                unix,
-                text: date_time(unix),
-            },
-        };
-        let text = second.text;
-        cell.set(Some(second));
-        text
-    });
-    let mut fraction = *b".000000Z ";
-    put_digits(&mut fraction[1..7], u64::from(since.subsec_micros()));
-    // Both are ASCII by construction.
-    writer.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)?;
-    writer.write_str(std::str::from_utf8(&fraction).map_err(|_| std::fmt::Error)?)
+    }
+    writer.write_char(' ')
+}
+
+/// The current time in the default format's form, `2026-12-03T18:30:03.615814Z` (UTC, to the
+/// microsecond); also the JSON lines' `timestamp`.
+pub struct Timestamp([u8; 27]);
+
+impl Timestamp {
+    /// Now, unless the clock is before 1970 or after [`LAST_SECOND`].
+    pub fn now() -> Option<Timestamp> {
+        // The log's timestamps are the wall clock, as in `tracing_subscriber`'s own `SystemTime`
+        // (nothing depends on them); the injected clock is for what the server decides.
+        #[allow(clippy::disallowed_methods)]
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .filter(|since| since.as_secs() <= LAST_SECOND)?;
+        let unix = since.as_secs();
+        let date = SECOND.with(|cell| {
+            let second = match cell.take() {
+                Some(second) if second.unix == unix => second,
+                _ => Second {
+                    unix,
+                    text: date_time(unix),
+                },
+            };
+            let text = second.text;
+            cell.set(Some(second));
+            text
+        });
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        text[..19].copy_from_slice(&date);
+        put_digits(&mut text[20..26], u64::from(since.subsec_micros()));
+        Some(Timestamp(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // ASCII digits and separators only, by construction.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// `value`'s last `out.len()` decimal digits, zero-padded.

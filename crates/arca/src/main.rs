@@ -5,6 +5,7 @@
 mod attestation;
 mod federation;
 mod identity_header;
+mod log_json;
 mod log_output;
 mod log_text;
 mod logging;
