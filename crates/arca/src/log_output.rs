@@ -24,13 +24,17 @@ pub const REQUEST_TARGET: &str = "arca::request";
 /// The longest a request log line waits in memory.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 /// Pending bytes that wake the writer before the interval ends.
-pub const FLUSH_BYTES: usize = 128 << 10;
+pub const FLUSH_BYTES: usize = 64 << 10;
 /// The most bytes of request lines held in memory; lines beyond it are dropped and counted.
 pub const MAX_PENDING: usize = 4 << 20;
 /// How often, at most, dropped lines are reported.
 pub const REPORT_INTERVAL: Duration = Duration::from_secs(1);
-/// A buffer whose capacity grew past this while standard error stalled is shrunk after a write.
-const KEEP_CAPACITY: usize = 2 * FLUSH_BYTES;
+/// The capacity of each of the two buffers, allocated once at start so that appending does not
+/// allocate while the writer keeps up (a buffer that grew while standard error stalled is shrunk
+/// back after its write). Allocations made while serving, and freed and made again, cost the
+/// process more memory than these two blocks: the allocator cannot reuse the space in between
+/// for the large blocks others ask for (Argon2's, for a client secret).
+const BUFFER_CAPACITY: usize = 2 * FLUSH_BYTES;
 
 type Sink = Box<dyn Write + Send>;
 type Report = Box<dyn Fn(u64) + Send + Sync>;
@@ -84,24 +88,26 @@ impl Shared {
 
     /// Writes every pending line, then `line`, to the output.
     fn write_now(&self, line: &[u8]) {
-        let mut sink = lock(&self.sink);
-        let mut taken = self.take();
-        taken.extend_from_slice(line);
-        // A log line that cannot be written has nowhere else to go.
-        let _ = sink.write_all(&taken).and_then(|()| sink.flush());
-        drop(sink);
-        self.give_back(taken);
+        self.write_pending_and(line);
     }
 
     /// Writes every pending line to the output.
     fn write_pending(&self) {
+        self.write_pending_and(b"");
+    }
+
+    /// Writes every pending line and `line`. The buffer taken goes back as the spare before the
+    /// output is released, so the next writer finds it there.
+    fn write_pending_and(&self, line: &[u8]) {
         let mut sink = lock(&self.sink);
-        let taken = self.take();
+        let mut taken = self.take();
+        taken.extend_from_slice(line);
         if !taken.is_empty() {
+            // A log line that cannot be written has nowhere else to go.
             let _ = sink.write_all(&taken).and_then(|()| sink.flush());
         }
-        drop(sink);
         self.give_back(taken);
+        drop(sink);
     }
 
     /// The pending lines, leaving the spare buffer in their place.
@@ -112,8 +118,8 @@ impl Shared {
 
     fn give_back(&self, mut buffer: Vec<u8>) {
         buffer.clear();
-        if buffer.capacity() > KEEP_CAPACITY {
-            buffer.shrink_to(KEEP_CAPACITY);
+        if buffer.capacity() > BUFFER_CAPACITY {
+            buffer.shrink_to(BUFFER_CAPACITY);
         }
         *lock(&self.spare) = buffer;
     }
@@ -193,10 +199,13 @@ impl Output {
     fn new(sink: Sink, report: impl Fn(u64) + Send + Sync + 'static) -> Output {
         Output {
             shared: Arc::new(Shared {
-                pending: Mutex::new(Pending::default()),
+                pending: Mutex::new(Pending {
+                    bytes: Vec::with_capacity(BUFFER_CAPACITY),
+                    ..Pending::default()
+                }),
                 wake: Condvar::new(),
                 sink: Mutex::new(sink),
-                spare: Mutex::new(Vec::new()),
+                spare: Mutex::new(Vec::with_capacity(BUFFER_CAPACITY)),
                 report: Box::new(report),
             }),
         }
