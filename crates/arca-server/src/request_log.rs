@@ -179,6 +179,10 @@ pub(crate) fn loggable_target(path: &str, query: Option<&str>) -> String {
 
 /// `text` cut to [`MAX_FIELD_CHARS`] characters.
 pub(crate) fn cut(mut text: String) -> String {
+    // No more bytes than the limit means no more characters: the common case, without decoding.
+    if text.len() <= MAX_FIELD_CHARS {
+        return text;
+    }
     if let Some((at, _)) = text.char_indices().nth(MAX_FIELD_CHARS) {
         text.truncate(at);
         text.push('…');
@@ -223,6 +227,13 @@ mod tests {
         assert_eq!(loggable_target("/healthz", None), "/healthz");
         let long = loggable_target(&"/a".repeat(600), None);
         assert_eq!(long.chars().count(), MAX_FIELD_CHARS + 1);
+        // The limit counts characters, not bytes.
+        let at_limit = "a".repeat(MAX_FIELD_CHARS);
+        assert_eq!(cut(at_limit.clone()), at_limit);
+        let wide_at_limit = "é".repeat(MAX_FIELD_CHARS);
+        assert_eq!(cut(wide_at_limit.clone()), wide_at_limit);
+        let wide = cut("é".repeat(MAX_FIELD_CHARS + 1));
+        assert_eq!(wide, "é".repeat(MAX_FIELD_CHARS) + "…");
     }
 
     #[tokio::test]

@@ -7,6 +7,9 @@ mod ca;
 mod federation;
 mod identity_header;
 mod issuer_suffixes;
+mod log_json;
+mod log_output;
+mod log_text;
 mod logging;
 mod network;
 mod output;
@@ -231,7 +234,8 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     config.rotate_local_ca = args.rotate_local_ca;
     let log_format = config.log_format;
-    logging::init(log_format);
+    // Dropped when `serve` returns, after the runtime: writes the request lines still pending.
+    let _log = logging::init(log_format);
     for name in unknown_env {
         tracing::warn!(variable = %name, "ignoring unknown ARCA_* environment variable");
     }

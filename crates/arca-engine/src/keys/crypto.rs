@@ -14,6 +14,7 @@ use arca_crypto::keys::{
 use arca_crypto::SecretBytes;
 use arca_store::VaultRecord;
 
+use super::cache::Permitted;
 use super::{key_error, Meta, KIND};
 use crate::error::Refusal;
 use crate::objects::{self, require_object, require_vault};
@@ -105,6 +106,23 @@ impl KeyUse {
         }
     }
 
+    /// The uses `key_ops` (a version's metadata) allows.
+    pub(crate) fn permitted(key_ops: &[String]) -> Permitted {
+        let bits = Self::ALL
+            .into_iter()
+            .filter(|u| key_ops.iter().any(|op| op == u.name()))
+            .fold(0, |bits, u| bits | u.bit());
+        Permitted(bits)
+    }
+
+    fn is_permitted(self, permitted: Permitted) -> bool {
+        permitted.0 & self.bit() != 0
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
     /// Whether the use makes something new (and so needs the key inside its validity window).
     fn produces(self) -> bool {
         matches!(self, KeyUse::Encrypt | KeyUse::Sign | KeyUse::Wrap)
@@ -119,8 +137,10 @@ fn not_permitted(use_: KeyUse, reason: Refusal) -> EngineError {
     }
 }
 
-/// The key `at` names, after the proof and every rule of use are checked, with its version id;
-/// parsed once per version and then taken from the engine's cache (`super::cache`).
+/// The key `at` names, after the proof and every rule of use are checked, with its version id.
+/// What the version's sealed records say (its parsed private key, the uses its `key_ops` allow)
+/// comes from the engine's cache (`super::cache`) when the records are exactly those it was
+/// cached from, else from opening them, which then fills the cache.
 async fn usable(
     engine: &Engine,
     auth: &Authorized,
@@ -141,8 +161,16 @@ async fn usable(
             operation: use_.name(),
         });
     }
-    let meta: Meta = objects::open_meta(engine, &vault.name, KIND, name, record)?;
-    if !meta.key.key_ops.iter().any(|op| op == use_.name()) {
+    let cache = engine.key_cache();
+    let cached = cache.get(&vault.name, name.key(), record);
+    let permitted = match &cached {
+        Some(hit) => hit.permitted,
+        None => {
+            let meta: Meta = objects::open_meta(engine, &vault.name, KIND, name, record)?;
+            KeyUse::permitted(&meta.key.key_ops)
+        }
+    };
+    if !use_.is_permitted(permitted) {
         return Err(not_permitted(use_, Refusal::NotAllowed));
     }
     if use_.produces() {
@@ -154,13 +182,15 @@ async fn usable(
             return Err(not_permitted(use_, Refusal::Expired));
         }
     }
-    // Only after every rule of use passed: the cache holds parsed keys, never decisions.
-    let private =
-        engine
-            .key_cache()
-            .get_or_parse(&vault.name, name.key(), &record.version, || {
-                super::open_private(engine, &vault.name, name, record)
-            })?;
+    let private = match cached {
+        Some(hit) => hit.key,
+        // Opened only after every rule of use passed.
+        None => {
+            let private = Arc::new(super::open_private(engine, &vault.name, name, record)?);
+            cache.insert(&vault.name, name.key(), record, permitted, private.clone());
+            private
+        }
+    };
     Ok((record.version.clone(), private))
 }
 

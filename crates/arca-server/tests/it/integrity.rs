@@ -374,11 +374,35 @@ async fn sign_with(h: &Harness, name: &str, version: &str) -> (StatusCode, serde
     .await
 }
 
+/// Copies `column` (`value`, the sealed private key, or `meta`) of the key `from`'s version over
+/// the key `to`'s, as an attacker with the database would.
+fn copy_key_column(conn: &rusqlite::Connection, column: &str, from: &str, to: &str) {
+    let changed = conn
+        .execute(
+            &format!(
+                "UPDATE versions SET {column} = (SELECT {column} FROM versions \
+                 WHERE kind = 'key' AND lname = ?1) \
+                 WHERE kind = 'key' AND lname = ?2"
+            ),
+            [from, to],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
+/// Signing with the key `name` at `version` is refused as an altered record (500), and the
+/// answer carries no signature.
+async fn assert_sign_refused(h: &Harness, name: &str, version: &str) {
+    let (status, body) = sign_with(h, name, version).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(body.get("value").is_none(), "{body}");
+}
+
 /// Copying another key's sealed private key (and its sealed metadata, which holds the public
 /// half) over a key's version does not make the server sign with the other key: both are
 /// sealed with their own name and version as associated data. (The victim has not signed
-/// before the change, so its key is read from storage, not from the parsed-key cache; a key
-/// already cached is the one that verified when it was read.)
+/// before the change; [`a_cached_key_altered_in_the_database_signs_nothing`] is the same attack
+/// on a key the engine has cached.)
 #[tokio::test]
 async fn a_private_key_swapped_in_the_database_signs_nothing() {
     let (logs, _guard) = Logs::capture();
@@ -388,29 +412,65 @@ async fn a_private_key_swapped_in_the_database_signs_nothing() {
 
     let conn = database(&h);
     for column in ["value", "meta"] {
-        let changed = conn
-            .execute(
-                &format!(
-                    "UPDATE versions SET {column} = (SELECT {column} FROM versions \
-                     WHERE kind = 'key' AND lname = 'attacker') \
-                     WHERE kind = 'key' AND lname = 'victim'"
-                ),
-                [],
-            )
-            .unwrap();
-        assert_eq!(changed, 1);
-        let (status, body) = sign_with(&h, "victim", &victim).await;
-        assert_eq!(
-            status,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "{column}: {body}"
-        );
-        assert!(body.get("value").is_none(), "{body}");
+        copy_key_column(&conn, column, "attacker", "victim");
+        assert_sign_refused(&h, "victim", &victim).await;
     }
     logs.assert_refused(&victim, &[]);
     // The key whose material was copied still works.
     let (status, body) = sign_with(&h, "attacker", &attacker).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The same attacks on a key that has signed already, whose parsed key and metadata the engine
+/// has cached: the cache serves only the exact records it was made from, so a swapped private
+/// key or metadata, or a disabled version re-enabled in the database, is opened and refused as
+/// if nothing were cached; put back, the key signs again.
+#[tokio::test]
+async fn a_cached_key_altered_in_the_database_signs_nothing() {
+    let (logs, _guard) = Logs::capture();
+    let h = harness().await;
+    let victim = create_signing_key(&h, "victim").await;
+    let attacker = create_signing_key(&h, "attacker").await;
+    assert_eq!(sign_with(&h, "victim", &victim).await.0, StatusCode::OK);
+    assert_eq!(sign_with(&h, "attacker", &attacker).await.0, StatusCode::OK);
+
+    let conn = database(&h);
+    for column in ["value", "meta"] {
+        let original: Vec<u8> = conn
+            .query_row(
+                &format!("SELECT {column} FROM versions WHERE kind = 'key' AND lname = 'victim'"),
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        copy_key_column(&conn, column, "attacker", "victim");
+        assert_sign_refused(&h, "victim", &victim).await;
+        conn.execute(
+            &format!("UPDATE versions SET {column} = ?1 WHERE kind = 'key' AND lname = 'victim'"),
+            [&original],
+        )
+        .unwrap();
+        assert_eq!(sign_with(&h, "victim", &victim).await.0, StatusCode::OK);
+    }
+    logs.assert_refused(&victim, &[]);
+
+    // Disabled through the API, then re-enabled in the database.
+    let (status, body) = h
+        .call(
+            "PATCH",
+            &format!("/keys/victim/{victim}?{V}"),
+            Some(json!({"attributes": {"enabled": false}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        sign_with(&h, "victim", &victim).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let enable = "UPDATE versions SET enabled = 1 WHERE kind = 'key' AND lname = 'victim'";
+    assert_eq!(conn.execute(enable, []).unwrap(), 1);
+    assert_sign_refused(&h, "victim", &victim).await;
+    assert_eq!(sign_with(&h, "attacker", &attacker).await.0, StatusCode::OK);
 }
 
 /// An older version's sealed private key copied onto the newer version of the same key (the

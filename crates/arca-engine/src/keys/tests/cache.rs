@@ -100,22 +100,32 @@ async fn purge_and_restore_drop_parsed_keys() {
     assert_eq!(cached(&s), 1);
     // Purging a deleted key whose parsed key came back into the cache (an operation that read
     // the record before the delete) drops it again.
-    s.engine
-        .key_cache()
-        .get_or_parse::<()>(&s.vault.name, "k", "any", || {
-            Ok(arca_crypto::keys::PrivateKey::generate_oct(256).unwrap())
-        })
-        .unwrap();
+    let stale = |version: &str| {
+        let record = arca_store::VersionRecord {
+            version: version.into(),
+            created: NOW,
+            updated: NOW,
+            enabled: true,
+            nbf: None,
+            exp: None,
+            meta: vec![1; 16],
+            value: vec![2; 16],
+        };
+        let key = arca_crypto::keys::PrivateKey::generate_oct(256).unwrap();
+        s.engine.key_cache().insert(
+            &s.vault.name,
+            "k",
+            &record,
+            KeyUse::permitted(&["wrapKey".into()]),
+            Arc::new(key),
+        );
+    };
+    stale("any");
     let auth = s.proof(Operation::KeyDelete, Some("k"));
     delete(&s.engine, &auth, &s.vault, &name("k"))
         .await
         .unwrap();
-    s.engine
-        .key_cache()
-        .get_or_parse::<()>(&s.vault.name, "k", "late", || {
-            Ok(arca_crypto::keys::PrivateKey::generate_oct(256).unwrap())
-        })
-        .unwrap();
+    stale("late");
     let auth = s.proof(Operation::KeyPurge, Some("k"));
     purge(&s.engine, &auth, &s.vault, &name("k")).await.unwrap();
     assert_eq!(cached(&s), 0);
