@@ -37,7 +37,7 @@ fn invalid(message: impl Into<String>) -> EngineError {
     EngineError::Invalid(message.into())
 }
 
-fn check_tags(tags: Option<&Tags>) -> EngineResult<()> {
+pub(crate) fn check_tags(tags: Option<&Tags>) -> EngineResult<()> {
     match tags {
         Some(tags) => arca_core::secret::check_tags(tags).map_err(|e| EngineError::Invalid(e.0)),
         None => Ok(()),

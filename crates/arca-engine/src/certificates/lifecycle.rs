@@ -13,7 +13,7 @@ use arca_proto::SecretText;
 use arca_store::{BatchItem, Listing, StoreError, VaultRecord, VersionRecord, WriteBatch};
 use serde::{Deserialize, Serialize};
 
-use super::issue::write;
+use super::issue::{check_tags, write};
 use super::policy;
 use super::stored::{self, address, Meta, StoredPolicy, KIND, PENDING};
 use super::CertificateView;
@@ -50,9 +50,7 @@ pub async fn update(
     params: CertificateUpdateParameters,
 ) -> EngineResult<CertificateView> {
     require_object(auth, Operation::CertificateUpdate, &vault.name, name)?;
-    if let Some(tags) = &params.tags {
-        arca_core::secret::check_tags(tags).map_err(|e| EngineError::Invalid(e.0))?;
-    }
+    check_tags(params.tags.as_ref())?;
     let (object, mut record) =
         objects::active_owned(engine, &vault.name, KIND, name, version).await?;
     let mut meta: Meta = objects::open_meta(engine, &vault.name, KIND, name, &record)?;
@@ -80,18 +78,10 @@ pub async fn update(
     }
     write(engine, &vault.name, name, &batch).await?;
     let chain = stored::open_chain(engine, &vault.name, name, &record)?;
-    let cer = chain.first().cloned().unwrap_or_default();
-    let mut view = stored::view_of(vault, &object, &record, meta, Vec::new());
-    view.cer = leaf_by_x5t(&chain, &view.x5t).unwrap_or(cer);
+    let leaf = stored::leaf_der(&chain, &meta.x5t)?;
+    let mut view = stored::view_of(vault, &object, &record, meta, leaf);
     view.policy = stored_policy.map(|p| p.policy);
     Ok(view)
-}
-
-fn leaf_by_x5t(chain: &[Vec<u8>], x5t: &str) -> Option<Vec<u8>> {
-    chain.iter().find_map(|der| {
-        let parsed = arca_crypto::pki::certs::ParsedCertificate::from_der(der).ok()?;
-        (crate::b64url(&parsed.sha1) == x5t).then_some(parsed.der)
-    })
 }
 
 /// `patch` merged into the stored policy (or normalized, when there is none).

@@ -432,7 +432,7 @@ pub(crate) fn view(
 }
 
 /// The certificate of `chain` whose thumbprint is `x5t`.
-fn leaf_der(chain: &[Vec<u8>], x5t: &str) -> EngineResult<Vec<u8>> {
+pub(crate) fn leaf_der(chain: &[Vec<u8>], x5t: &str) -> EngineResult<Vec<u8>> {
     for der in chain {
         let parsed = ParsedCertificate::from_der(der).map_err(|_| EngineError::Internal)?;
         if crate::b64url(&parsed.sha1) == x5t {
